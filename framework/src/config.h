@@ -1,0 +1,60 @@
+/* Configuration: certlc.ini and the tenants it points at, read with libinih.
+ *
+ * Every error names the file, the line, the key and what is wrong; an unknown
+ * section or key is an error, never silently ignored. Relative paths in
+ * certlc.ini are relative to the folder of certlc.ini.
+ */
+#ifndef CERTLC_CONFIG_H
+#define CERTLC_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "log.h"
+#include "pki.h"
+
+typedef struct certlc_tenant {
+    char *name;           /* DNS-1123 label */
+    char *namespace;      /* DNS-1123 label; default "default" */
+    char *version;        /* e.g. v1.26.0 (required) */
+    char *address;        /* control-plane endpoint address (required) */
+    int port;             /* default 6443 */
+    char *service_cidr;   /* default 10.96.0.0/16 */
+    char *cluster_domain; /* default cluster.local */
+    char **cert_sans;     /* extra API server SANs, DNS names and IPs */
+    size_t n_cert_sans;
+    bool konnectivity;    /* default false */
+    char *datastore;      /* "" when none */
+    char *source;         /* "file:line" of the [tenant NAME] header */
+} certlc_tenant;
+
+typedef struct certlc_config {
+    char *path;           /* certlc.ini as given */
+    char *state_dir;      /* resolved paths */
+    char *plugins_dir;
+    char *tenants_dir;
+    char *datastores_dir;
+    certlc_key_alg key_algorithm; /* default rsa-2048 */
+    int64_t ca_validity;          /* seconds; default 87600h */
+    int64_t leaf_validity;        /* default 8760h */
+    int64_t renew_before;         /* default 24h */
+    char *rollout_hook;           /* "" when none */
+    enum certlc_log_level log_level; /* default info */
+    certlc_tenant *tenants;       /* from every *.ini in tenants_dir, sorted */
+    size_t n_tenants;             /* by namespace then name */
+} certlc_config;
+
+/* Loads certlc.ini and every tenants_dir/ *.ini (in name order). Duplicate
+ * tenants (same namespace and name) are an error naming both places. */
+int certlc_config_load(const char *path, certlc_config **out, certlc_err *err);
+void certlc_config_free(certlc_config *cfg);
+
+const certlc_tenant *certlc_config_tenant(const certlc_config *cfg,
+                                          const char *ns, const char *name);
+
+/* RFC 1123 label: 1-63 of [a-z0-9-], starting and ending alphanumeric. */
+bool certlc_dns1123_label(const char *s);
+
+#endif

@@ -1,0 +1,99 @@
+/* The PKI: keys and X.509 certificates on OpenSSL 3's EVP and X509 APIs
+ * (no deprecated calls). Every function drains OpenSSL's error queue into
+ * the certlc_err it fails with. */
+#ifndef CERTLC_PKI_H
+#define CERTLC_PKI_H
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+typedef enum certlc_key_alg {
+    CERTLC_KEY_RSA2048 = 0, /* the default, as kubeadm */
+    CERTLC_KEY_RSA3072,
+    CERTLC_KEY_RSA4096,
+    CERTLC_KEY_ECDSA_P256,
+    CERTLC_KEY_ECDSA_P384,
+} certlc_key_alg;
+
+/* "rsa-2048", "rsa-3072", "rsa-4096", "ecdsa-p256", "ecdsa-p384". */
+int certlc_key_alg_parse(const char *text, certlc_key_alg *out);
+const char *certlc_key_alg_name(certlc_key_alg alg);
+
+EVP_PKEY *certlc_key_generate(certlc_key_alg alg, certlc_err *err);
+
+/* What a certificate must say. Arrays may be NULL when their count is 0. */
+typedef struct certlc_cert_spec {
+    const char *cn;
+    const char *const *orgs;
+    size_t n_orgs;
+    const char *const *dns; /* subjectAltName DNS names */
+    size_t n_dns;
+    const char *const *ips; /* subjectAltName IPs, textual v4 or v6 */
+    size_t n_ips;
+    bool is_ca;
+    bool server_auth; /* extendedKeyUsage serverAuth */
+    bool client_auth; /* extendedKeyUsage clientAuth */
+    int64_t validity; /* seconds from now */
+} certlc_cert_spec;
+
+/* Issues a certificate for `key` (its public half) as the spec says, signed
+ * with SHA-256 by issuer_key. issuer_cert NULL makes it self-signed (then
+ * issuer_key must be `key`). basicConstraints critical, CA:TRUE only for CAs;
+ * keyUsage critical (CA: keyCertSign, cRLSign, digitalSignature; leaf:
+ * digitalSignature, plus keyEncipherment for RSA); subject and authority key
+ * identifiers; a random positive serial of 128 bits; notBefore 5 minutes in
+ * the past for clock skew. */
+X509 *certlc_cert_issue(const certlc_cert_spec *spec, EVP_PKEY *key,
+                        X509 *issuer_cert, EVP_PKEY *issuer_key,
+                        certlc_err *err);
+
+/* PEM encodings, malloc'd and NUL-terminated; *len excludes the NUL.
+ * certlc_pem_private_key writes unencrypted PKCS#8: free it with
+ * certlc_pem_free, which cleanses it. */
+char *certlc_pem_cert(X509 *cert, size_t *len, certlc_err *err);
+char *certlc_pem_private_key(EVP_PKEY *key, size_t *len, certlc_err *err);
+char *certlc_pem_public_key(EVP_PKEY *key, size_t *len, certlc_err *err);
+void certlc_pem_free(char *pem, size_t len);
+
+/* Parsers of PEM held in memory (not NUL-terminated necessarily). The
+ * certificate parser takes the first certificate in the buffer. The key
+ * parser accepts PKCS#8, PKCS#1 and SEC1 private keys. */
+X509 *certlc_cert_from_pem(const void *pem, size_t len, certlc_err *err);
+EVP_PKEY *certlc_private_key_from_pem(const void *pem, size_t len,
+                                      certlc_err *err);
+EVP_PKEY *certlc_public_key_from_pem(const void *pem, size_t len,
+                                     certlc_err *err);
+
+/* 0 when the private key is the one of the certificate's public key (or of
+ * `pub`), -1 with "key does not match the certificate" otherwise. */
+int certlc_key_matches_cert(EVP_PKEY *key, X509 *cert, certlc_err *err);
+int certlc_key_matches_public(EVP_PKEY *key, EVP_PKEY *pub, certlc_err *err);
+
+/* Verifies that `cert` is signed by `ca` and that both are valid at time
+ * `now` (Unix seconds). 0 or -1 with OpenSSL's verify error in words. */
+int certlc_cert_verify(X509 *cert, X509 *ca, int64_t now, certlc_err *err);
+
+int64_t certlc_cert_not_after(X509 *cert);
+int64_t certlc_cert_not_before(X509 *cert);
+bool certlc_cert_is_ca(X509 *cert);
+
+/* The serial as uppercase hex, malloc'd. */
+char *certlc_cert_serial_hex(X509 *cert);
+
+/* 0 when the certificate's subject CN and O values, and its SAN set (DNS
+ * and IP, order ignored, IPs compared as addresses), are exactly those of
+ * the spec; -1 with the first difference in words otherwise. */
+int certlc_cert_matches_spec(X509 *cert, const certlc_cert_spec *spec,
+                             certlc_err *err);
+
+/* The SANs as "DNS:name" / "IP:addr" strings, malloc'd array of malloc'd
+ * strings; *n set. NULL with *n = 0 when there are none. */
+char **certlc_cert_sans(X509 *cert, size_t *n);
+void certlc_strv_free(char **v, size_t n);
+
+#endif

@@ -1,0 +1,20 @@
+/* Label selectors in kubectl's syntax: comma-separated requirements, each one
+ * of `k=v`, `k==v`, `k!=v`, `k in (a,b)`, `k notin (a,b)`, `k`, `!k`.
+ * All requirements must hold. */
+#ifndef CERTLC_SELECTOR_H
+#define CERTLC_SELECTOR_H
+
+#include <stdbool.h>
+
+#include "err.h"
+#include "secret.h"
+
+typedef struct certlc_selector certlc_selector;
+
+/* NULL or "" selects everything. Errors quote the offending text. */
+certlc_selector *certlc_selector_parse(const char *text, certlc_err *err);
+bool certlc_selector_match(const certlc_selector *sel,
+                           const certlc_kvlist *labels);
+void certlc_selector_free(certlc_selector *sel);
+
+#endif

@@ -1,0 +1,91 @@
+/* The store: where Secrets and tenant status live.
+ *
+ * An interface with one implementation per backend (file now, etcd later);
+ * the engine, the command line and the drivers only see this. Every call
+ * returns 0, CERTLC_NOTFOUND, CERTLC_CONFLICT or -1 with a message.
+ */
+#ifndef CERTLC_STORE_H
+#define CERTLC_STORE_H
+
+#include "err.h"
+#include "secret.h"
+#include "selector.h"
+
+typedef struct certlc_store certlc_store;
+
+struct certlc_store_ops {
+    /* *out is a new Secret the caller frees. A Secret that exists but cannot
+     * be parsed is -1 with a message naming the file and the fault. */
+    int (*get)(certlc_store *st, const char *ns, const char *name,
+               certlc_secret **out, certlc_err *err);
+    /* ns NULL: every namespace; sel NULL: every Secret. Secrets that cannot
+     * be parsed are skipped with a warning in the log. Appends to *out. */
+    int (*list)(certlc_store *st, const char *ns, const certlc_selector *sel,
+                certlc_secret_list *out, certlc_err *err);
+    /* CERTLC_CONFLICT when it exists. On success sets s->resource_version
+     * and s->creation_timestamp. */
+    int (*create)(certlc_store *st, certlc_secret *s, certlc_err *err);
+    /* Compare-and-swap: CERTLC_CONFLICT unless the stored resourceVersion
+     * equals s->resource_version; CERTLC_NOTFOUND when absent. Keeps the
+     * stored creationTimestamp. On success sets s->resource_version. */
+    int (*update)(certlc_store *st, certlc_secret *s, certlc_err *err);
+    /* Works on unparsable Secrets too. CERTLC_NOTFOUND when absent. */
+    int (*remove)(certlc_store *st, const char *ns, const char *name,
+                  certlc_err *err);
+    /* Tenant status: an opaque JSON document per (namespace, tenant).
+     * status_get: *json is malloc'd (NUL-terminated); CERTLC_NOTFOUND. */
+    int (*status_get)(certlc_store *st, const char *ns, const char *tcp,
+                      char **json, certlc_err *err);
+    int (*status_put)(certlc_store *st, const char *ns, const char *tcp,
+                      const char *json, certlc_err *err);
+    int (*status_remove)(certlc_store *st, const char *ns, const char *tcp,
+                         certlc_err *err);
+    void (*close)(certlc_store *st);
+};
+
+struct certlc_store {
+    const struct certlc_store_ops *ops;
+};
+
+/* The file store: one JSON file per Secret at <dir>/<namespace>/<name>.json,
+ * tenant status at <dir>/<namespace>/tcp/<tenant>.json. Creates dir (0700)
+ * when missing. Writes are atomic (temp file, fsync, rename, fsync of the
+ * directory), files 0600, directories 0700, serialised between processes
+ * by an flock on <dir>/.lock. */
+certlc_store *certlc_store_file_open(const char *dir, certlc_err *err);
+
+/* Convenience wrappers over st->ops. */
+static inline int certlc_store_get(certlc_store *st, const char *ns,
+                                   const char *name, certlc_secret **out,
+                                   certlc_err *err)
+{
+    return st->ops->get(st, ns, name, out, err);
+}
+static inline int certlc_store_list(certlc_store *st, const char *ns,
+                                    const certlc_selector *sel,
+                                    certlc_secret_list *out, certlc_err *err)
+{
+    return st->ops->list(st, ns, sel, out, err);
+}
+static inline int certlc_store_create(certlc_store *st, certlc_secret *s,
+                                      certlc_err *err)
+{
+    return st->ops->create(st, s, err);
+}
+static inline int certlc_store_update(certlc_store *st, certlc_secret *s,
+                                      certlc_err *err)
+{
+    return st->ops->update(st, s, err);
+}
+static inline int certlc_store_remove(certlc_store *st, const char *ns,
+                                      const char *name, certlc_err *err)
+{
+    return st->ops->remove(st, ns, name, err);
+}
+static inline void certlc_store_close(certlc_store *st)
+{
+    if (st != NULL)
+        st->ops->close(st);
+}
+
+#endif

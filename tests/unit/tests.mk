@@ -1,0 +1,9 @@
+# Unit tests and the framework modules each one links.
+$(eval $(call unit_test,duration,duration err))
+$(eval $(call unit_test,base64,base64))
+$(eval $(call unit_test,secret,secret base64 err))
+$(eval $(call unit_test,selector,selector secret base64 err))
+$(eval $(call unit_test,store_file,store_file secret selector base64 err log))
+$(eval $(call unit_test,pki,pki err))
+$(eval $(call unit_test,kubeconfig,kubeconfig base64 err))
+$(eval $(call unit_test,config,config duration pki log err))

@@ -23,7 +23,8 @@ typedef struct certlc_tenant {
     int port;             /* default 6443 */
     char *service_cidr;   /* default 10.96.0.0/16 */
     char *cluster_domain; /* default cluster.local */
-    char **cert_sans;     /* extra API server SANs, DNS names and IPs */
+    char **cert_sans;     /* extra API server SANs, DNS names and IPs
+                             (comma-separated; the key may be repeated) */
     size_t n_cert_sans;
     bool konnectivity;    /* default false */
     char *datastore;      /* "" when none */
@@ -56,5 +57,14 @@ const certlc_tenant *certlc_config_tenant(const certlc_config *cfg,
 
 /* RFC 1123 label: 1-63 of [a-z0-9-], starting and ending alphanumeric. */
 bool certlc_dns1123_label(const char *s);
+
+/* The first address of an IPv4 or IPv6 CIDR, the network address plus one,
+ * as the API server's service IP: "10.96.0.0/16" gives "10.96.0.1",
+ * "fd00:10:96::/112" gives "fd00:10:96::1". Host bits in the CIDR are
+ * ignored, as Go's net.ParseCIDR does. -1 when cidr is not a CIDR, has no
+ * room after its network address (/32, /128) or buf is too small
+ * (INET6_ADDRSTRLEN is always enough). */
+int certlc_cidr_first_ip(const char *cidr, char *buf, size_t size,
+                         certlc_err *err);
 
 #endif

@@ -16,8 +16,9 @@ int certlc_duration_parse(const char *text, int64_t *seconds, certlc_err *err);
  * "2d5h", "400d", "5y"... Negative ages print as "0s". */
 void certlc_duration_age(int64_t seconds, char *buf, size_t size);
 
-/* kubeadm's RESIDUAL TIME column: "364d", "23h", "9y", "<invalid>" when
- * negative. */
+/* kubeadm's RESIDUAL TIME column (ShortHumanDuration): "364d", "23h", "9y",
+ * "<invalid>" when negative (like kubeadm, -1s is tolerated as clock skew and
+ * prints "0s"). */
 void certlc_duration_residual(int64_t seconds, char *buf, size_t size);
 
 #endif

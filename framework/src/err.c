@@ -54,9 +54,20 @@ void certlc_err_prefix(certlc_err *err, const char *fmt, ...)
     vsnprintf(prefix, sizeof prefix, fmt, ap);
     va_end(ap);
 
+    /* Joined by hand: snprintf("%s: %s") of two full buffers is a
+     * truncation warning under gcc, and truncation is what we want. */
     char old[CERTLC_ERR_MAX];
     memcpy(old, err->msg, sizeof old);
-    snprintf(err->msg, sizeof err->msg, "%s: %s", prefix, old);
+    size_t p = strlen(prefix), o = strnlen(old, sizeof old - 1);
+    if (p > sizeof err->msg - 3)
+        p = sizeof err->msg - 3;
+    memcpy(err->msg, prefix, p);
+    memcpy(err->msg + p, ": ", 2);
+    size_t room = sizeof err->msg - p - 3;
+    if (o > room)
+        o = room;
+    memcpy(err->msg + p + 2, old, o);
+    err->msg[p + 2 + o] = '\0';
 }
 
 void certlc_err_ssl_clear(void)

@@ -40,7 +40,11 @@ BIN     := $(BUILD)/certlc
 
 .PHONY: all deps run test unit integration bench install clean check-clang
 
-all: $(BIN)
+# Drivers (each a .so) and the test fixtures declare themselves here.
+DRIVERS :=
+-include drivers/drivers.mk
+
+all: $(BIN) $(DRIVERS)
 
 deps:
 	@sh scripts/deps.sh

@@ -5,7 +5,7 @@ set -eu
 
 PACKAGES="gcc make pkg-config clang openssl ca-certificates \
 libssl-dev libinih-dev libjansson-dev libyaml-dev libcmocka-dev \
-valgrind util-linux procps"
+valgrind util-linux procps iproute2 jq coreutils"
 
 missing=""
 for p in $PACKAGES; do

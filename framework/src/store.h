@@ -13,6 +13,15 @@
 
 typedef struct certlc_store certlc_store;
 
+/* What changed in the store, as the watch reports it. */
+typedef struct certlc_store_event {
+    char ns[256];
+    char name[256]; /* Secret name, or tenant name when `status` */
+    int status;     /* 1: a tenant status changed, 0: a Secret */
+    int removed;    /* 1: deleted */
+    int overflow;   /* 1: events were lost; everything may have changed */
+} certlc_store_event;
+
 struct certlc_store_ops {
     /* *out is a new Secret the caller frees. A Secret that exists but cannot
      * be parsed is -1 with a message naming the file and the fault. */
@@ -40,6 +49,13 @@ struct certlc_store_ops {
                       const char *json, certlc_err *err);
     int (*status_remove)(certlc_store *st, const char *ns, const char *tcp,
                          certlc_err *err);
+    /* Change notification, without polling. watch_fd returns a descriptor
+     * (owned by the store) that becomes readable when something changed;
+     * events are collected from the first call on. watch_read drains the
+     * pending events into evs (at most max), never blocking; *n is set. */
+    int (*watch_fd)(certlc_store *st, certlc_err *err);
+    int (*watch_read)(certlc_store *st, certlc_store_event *evs, size_t max,
+                      size_t *n, certlc_err *err);
     void (*close)(certlc_store *st);
 };
 
@@ -81,6 +97,24 @@ static inline int certlc_store_remove(certlc_store *st, const char *ns,
                                       const char *name, certlc_err *err)
 {
     return st->ops->remove(st, ns, name, err);
+}
+/* Tenant status: see status_get, status_put and status_remove above. */
+static inline int certlc_store_status_get(certlc_store *st, const char *ns,
+                                          const char *tcp, char **json,
+                                          certlc_err *err)
+{
+    return st->ops->status_get(st, ns, tcp, json, err);
+}
+static inline int certlc_store_status_put(certlc_store *st, const char *ns,
+                                          const char *tcp, const char *json,
+                                          certlc_err *err)
+{
+    return st->ops->status_put(st, ns, tcp, json, err);
+}
+static inline int certlc_store_status_remove(certlc_store *st, const char *ns,
+                                             const char *tcp, certlc_err *err)
+{
+    return st->ops->status_remove(st, ns, tcp, err);
 }
 static inline void certlc_store_close(certlc_store *st)
 {

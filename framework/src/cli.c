@@ -1,0 +1,31 @@
+#include "cli.h"
+
+#include <stdio.h>
+
+#include "log.h"
+
+int certlc_cli_open(certlc_cli *c)
+{
+    certlc_err err;
+    if (certlc_config_load(c->config_path, &c->cfg, &err) != 0) {
+        fprintf(stderr, "certlc: %s\n", err.msg);
+        return CERTLC_EXIT_FAIL;
+    }
+    certlc_log_set_level(c->cfg->log_level);
+    c->store = certlc_store_file_open(c->cfg->state_dir, &err);
+    if (c->store == NULL) {
+        fprintf(stderr, "certlc: state_dir: %s\n", err.msg);
+        certlc_config_free(c->cfg);
+        c->cfg = NULL;
+        return CERTLC_EXIT_FAIL;
+    }
+    return CERTLC_EXIT_OK;
+}
+
+void certlc_cli_close(certlc_cli *c)
+{
+    certlc_store_close(c->store);
+    certlc_config_free(c->cfg);
+    c->store = NULL;
+    c->cfg = NULL;
+}

@@ -1,0 +1,39 @@
+/* The command line: one binary speaking kubectl's dialect. Each command is a
+ * function taking its own argv (argv[0] is the command name) and returning
+ * the exit code: 0 ok, 1 failure, 2 usage. */
+#ifndef CERTLC_CLI_H
+#define CERTLC_CLI_H
+
+#include "config.h"
+#include "store.h"
+
+#define CERTLC_EXIT_OK 0
+#define CERTLC_EXIT_FAIL 1
+#define CERTLC_EXIT_USAGE 2
+
+#define CERTLC_VERSION "0.1.0"
+
+typedef struct certlc_cli {
+    const char *config_path;
+    certlc_config *cfg;
+    certlc_store *store;
+} certlc_cli;
+
+/* Loads the configuration and opens the store, reporting any error on
+ * stderr. Returns 0 or CERTLC_EXIT_FAIL. */
+int certlc_cli_open(certlc_cli *c);
+void certlc_cli_close(certlc_cli *c);
+
+/* Prints "certlc: <msg>" on stderr; returns CERTLC_EXIT_USAGE so a usage
+ * error reads `return certlc_cli_usage(...)`. */
+int certlc_cli_usage(const char *cmd, const char *fmt, ...)
+    CERTLC_PRINTF(2, 3);
+
+int certlc_cmd_run(certlc_cli *c, int argc, char **argv);
+int certlc_cmd_get(certlc_cli *c, int argc, char **argv);
+int certlc_cmd_delete(certlc_cli *c, int argc, char **argv);
+int certlc_cmd_check_expiration(certlc_cli *c, int argc, char **argv);
+/* issue 4: cmd_plugins.c */
+int certlc_cmd_plugins(certlc_cli *c, int argc, char **argv);
+
+#endif

@@ -1,0 +1,150 @@
+/* certlc check-expiration: like `kubeadm certs check-expiration`. */
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "duration.h"
+#include "kubeconfig.h"
+#include "pki.h"
+#include "plan.h"
+#include "table.h"
+#include "timefmt.h"
+
+static const char usage[] =
+    "Usage: certlc check-expiration [TCP] [-n NS | -A]\n"
+    "\n"
+    "Prints every tracked certificate (label\n"
+    "kamaji.clastix.io/certificate_lifecycle_controller) with its Secret,\n"
+    "expiry, residual time and signing CA, then the CAs. Exits 1 when a\n"
+    "certificate is missing, unreadable or expired.\n"
+    "\n"
+    "  -n, --namespace NS     the namespace (default: default)\n"
+    "  -A, --all-namespaces   every namespace\n";
+
+/* The certificate an item's Secret holds: for kubeconfigs, the embedded
+ * client certificate. */
+static X509 *item_cert(const certlc_item *item, const certlc_secret *s,
+                       certlc_err *err)
+{
+    const certlc_kv *kv = certlc_kvlist_get(&s->data, item->cert_key);
+    if (kv == NULL) {
+        certlc_err_set(err, "data key '%s' is missing", item->cert_key);
+        return NULL;
+    }
+    if (item->kind != CERTLC_ITEM_KUBECONFIG)
+        return certlc_cert_from_pem(kv->value, kv->len, err);
+    certlc_kubeconfig *kc = certlc_kubeconfig_parse(kv->value, kv->len, err);
+    if (kc == NULL)
+        return NULL;
+    X509 *x = certlc_cert_from_pem(kc->cert_pem, kc->cert_len, err);
+    certlc_kubeconfig_free(kc);
+    return x;
+}
+
+/* Fills the EXPIRES and RESIDUAL TIME cells; false when the certificate is
+ * missing, unreadable or expired. */
+static bool expiry_cells(certlc_cli *c, const certlc_tenant *t,
+                         const certlc_item *item, char *expires,
+                         char *residual, size_t size)
+{
+    char name[320];
+    certlc_plan_secret_name(t, item, name, sizeof name);
+    certlc_secret *s = NULL;
+    certlc_err err;
+    int rc = certlc_store_get(c->store, t->namespace, name, &s, &err);
+    if (rc == CERTLC_NOTFOUND) {
+        snprintf(expires, size, "<missing>");
+        snprintf(residual, size, "<missing>");
+        return false;
+    }
+    X509 *x = rc == 0 ? item_cert(item, s, &err) : NULL;
+    certlc_secret_free(s);
+    if (x == NULL) {
+        fprintf(stderr, "certlc: %s/%s: %s\n", t->namespace, name, err.msg);
+        snprintf(expires, size, "<unreadable>");
+        snprintf(residual, size, "<invalid>");
+        return false;
+    }
+    int64_t not_after = certlc_cert_not_after(x);
+    X509_free(x);
+    certlc_time_kubeadm(not_after, expires, size);
+    certlc_duration_residual(not_after - certlc_now(), residual, size);
+    return not_after > certlc_now();
+}
+
+int certlc_cmd_check_expiration(certlc_cli *c, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"namespace", required_argument, NULL, 'n'},
+        {"all-namespaces", no_argument, NULL, 'A'},
+        {"help", no_argument, NULL, 'h'},
+        {0, 0, 0, 0},
+    };
+    const char *ns = "default";
+    bool all_ns = false;
+    int o;
+    while ((o = getopt_long(argc, argv, "n:Ah", opts, NULL)) != -1) {
+        switch (o) {
+        case 'n': ns = optarg; break;
+        case 'A': all_ns = true; break;
+        case 'h': fputs(usage, stdout); return CERTLC_EXIT_OK;
+        default: return certlc_cli_usage("check-expiration", "bad option");
+        }
+    }
+    if (argc - optind > 1)
+        return certlc_cli_usage("check-expiration", "at most one TCP");
+    const char *only = optind < argc ? argv[optind] : NULL;
+    int rc = certlc_cli_open(c);
+    if (rc != 0)
+        return rc;
+
+    certlc_table *certs = certlc_table_new(4), *cas = certlc_table_new(3);
+    const char *h1[] = {"CERTIFICATE", "EXPIRES", "RESIDUAL TIME",
+                        "CERTIFICATE AUTHORITY"};
+    const char *h2[] = {"CERTIFICATE AUTHORITY", "EXPIRES", "RESIDUAL TIME"};
+    certlc_table_add(certs, h1);
+    certlc_table_add(cas, h2);
+    size_t n, seen = 0;
+    const certlc_item *items = certlc_plan_items(&n);
+    for (size_t i = 0; i < c->cfg->n_tenants; i++) {
+        const certlc_tenant *t = &c->cfg->tenants[i];
+        if ((!all_ns && strcmp(t->namespace, ns) != 0) ||
+            (only != NULL && strcmp(only, t->name) != 0))
+            continue;
+        seen++;
+        for (size_t k = 0; k < n; k++) {
+            const certlc_item *item = &items[k];
+            bool ca = item->kind == CERTLC_ITEM_CA;
+            if (!certlc_plan_enabled(item, t) || (!ca && !item->lifecycle))
+                continue;
+            char name[320], signer[320], expires[64], residual[64];
+            certlc_plan_secret_name(t, item, name, sizeof name);
+            if (!expiry_cells(c, t, item, expires, residual, sizeof expires))
+                rc = CERTLC_EXIT_FAIL;
+            if (ca) {
+                const char *row[] = {name, expires, residual};
+                certlc_table_add(cas, row);
+            } else {
+                snprintf(signer, sizeof signer, "%s-%s", t->name,
+                         item->signer);
+                const char *row[] = {name, expires, residual, signer};
+                certlc_table_add(certs, row);
+            }
+        }
+    }
+    if (only != NULL && seen == 0) {
+        fprintf(stderr, "certlc: no tenant \"%s\" in namespace %s\n", only,
+                ns);
+        rc = CERTLC_EXIT_FAIL;
+    } else {
+        certlc_table_print(certs, stdout);
+        fputc('\n', stdout);
+        certlc_table_print(cas, stdout);
+    }
+    certlc_table_free(certs);
+    certlc_table_free(cas);
+    certlc_cli_close(c);
+    return rc;
+}

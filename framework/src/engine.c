@@ -1,0 +1,311 @@
+/* The operator: reconcile at start, then wait for work without polling.
+ *
+ * What wakes it: the store's watch (a Secret changed or was deleted), the
+ * earliest deadline in the priority queue (a certificate due for renewal, a
+ * failed step to retry), and signals (SIGHUP reloads the configuration,
+ * SIGTERM and SIGINT end the loop between two steps). Signals are read
+ * through a signalfd, so a step is never interrupted halfway.
+ */
+#include "engine.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "deadline.h"
+#include "log.h"
+#include "plan.h"
+#include "reconcile.h"
+#include "timefmt.h"
+
+#define RETRY_MIN_SECONDS 5
+#define RETRY_MAX_SECONDS 300
+/* Events that arrive within this many ms of one another are handled in one
+ * pass: a bulk deletion becomes one reconcile of each tenant. */
+#define COALESCE_MS 20
+
+typedef struct tenant_state {
+    bool dirty;
+    uint64_t generation; /* of its current deadline */
+    int64_t backoff;     /* seconds; 0 when the last pass succeeded */
+} tenant_state;
+
+typedef struct engine {
+    certlc_cli *cli;
+    tenant_state *ts;
+    certlc_deadlines queue;
+    int sigfd;
+    int watchfd;
+    bool stop;
+} engine;
+
+static void log_event(const certlc_reconcile_event *ev, void *arg)
+{
+    (void)arg;
+    const char *what = ev->action == CERTLC_ACT_CREATED    ? "created"
+                       : ev->action == CERTLC_ACT_REISSUED ? "reissued"
+                                                           : "failed";
+    certlc_log(ev->action == CERTLC_ACT_FAILED ? CERTLC_LOG_ERROR
+                                               : CERTLC_LOG_INFO,
+               "engine", "%s/%s: secret \"%s\" %s%s%s", ev->tenant->namespace,
+               ev->tenant->name, ev->secret, what, ev->reason[0] ? ": " : "",
+               ev->reason);
+}
+
+static void schedule(engine *e, size_t i, int64_t at)
+{
+    if (at == INT64_MAX)
+        return;
+    certlc_deadline d = {at, i, ++e->ts[i].generation};
+    if (certlc_deadlines_push(&e->queue, d) != 0)
+        certlc_error("engine", "out of memory scheduling a deadline");
+}
+
+static void reconcile_one(engine *e, size_t i)
+{
+    const certlc_tenant *t = &e->cli->cfg->tenants[i];
+    tenant_state *s = &e->ts[i];
+    certlc_reconcile_result res;
+    certlc_err err = {{0}};
+    s->dirty = false;
+    int rc = certlc_reconcile_tenant(e->cli->store, e->cli->cfg, t, log_event,
+                                     NULL, &res, &err);
+    int64_t next = res.next_due;
+    if (rc != 0 || res.failed > 0 || res.rollout_failed) {
+        if (rc != 0)
+            certlc_error("engine", "%s/%s: %s", t->namespace, t->name,
+                         err.msg);
+        s->backoff = s->backoff == 0 ? RETRY_MIN_SECONDS : s->backoff * 2;
+        if (s->backoff > RETRY_MAX_SECONDS)
+            s->backoff = RETRY_MAX_SECONDS;
+        int64_t retry = certlc_now() + s->backoff;
+        certlc_warn("engine", "%s/%s: incomplete; retrying in %llds",
+                    t->namespace, t->name, (long long)s->backoff);
+        if (retry < next)
+            next = retry;
+    } else {
+        s->backoff = 0;
+        if (res.created + res.reissued > 0)
+            certlc_info("engine", "%s/%s: ready (%zu created, %zu reissued)",
+                        t->namespace, t->name, res.created, res.reissued);
+    }
+    schedule(e, i, next);
+}
+
+/* Marks the tenant a Secret belongs to: "<tenant>-<suffix of the plan>". */
+static void mark_secret(engine *e, const certlc_store_event *ev)
+{
+    const certlc_config *cfg = e->cli->cfg;
+    for (size_t i = 0; i < cfg->n_tenants; i++) {
+        const certlc_tenant *t = &cfg->tenants[i];
+        size_t len = strlen(t->name);
+        if (strcmp(t->namespace, ev->ns) == 0 &&
+            strncmp(ev->name, t->name, len) == 0 && ev->name[len] == '-' &&
+            certlc_plan_item(ev->name + len + 1) != NULL)
+            e->ts[i].dirty = true;
+    }
+}
+
+static void mark_all(engine *e)
+{
+    for (size_t i = 0; i < e->cli->cfg->n_tenants; i++)
+        e->ts[i].dirty = true;
+}
+
+static void drain_watch(engine *e)
+{
+    certlc_store_event evs[64];
+    size_t n;
+    certlc_err err;
+    do {
+        if (e->cli->store->ops->watch_read(e->cli->store, evs, 64, &n,
+                                           &err) != 0) {
+            certlc_error("engine", "watch: %s", err.msg);
+            mark_all(e);
+            return;
+        }
+        for (size_t k = 0; k < n; k++) {
+            if (evs[k].overflow)
+                mark_all(e);
+            else if (!evs[k].status)
+                mark_secret(e, &evs[k]);
+        }
+    } while (n == 64);
+}
+
+static int reload(engine *e)
+{
+    certlc_config *cfg;
+    certlc_err err;
+    if (certlc_config_load(e->cli->config_path, &cfg, &err) != 0) {
+        certlc_error("engine", "reload refused, keeping the running "
+                     "configuration: %s", err.msg);
+        return 0;
+    }
+    if (strcmp(cfg->state_dir, e->cli->cfg->state_dir) != 0)
+        certlc_warn("engine", "state_dir changed to %s: a restart is needed "
+                    "to use it", cfg->state_dir);
+    tenant_state *ts = calloc(cfg->n_tenants + 1, sizeof *ts);
+    if (ts == NULL) {
+        certlc_config_free(cfg);
+        certlc_error("engine", "reload: out of memory");
+        return 0;
+    }
+    certlc_config_free(e->cli->cfg);
+    e->cli->cfg = cfg;
+    certlc_log_set_level(cfg->log_level);
+    free(e->ts);
+    e->ts = ts;
+    certlc_deadlines_free(&e->queue);
+    mark_all(e);
+    certlc_info("engine", "configuration reloaded: %zu tenant(s)",
+                cfg->n_tenants);
+    return 0;
+}
+
+static void read_signals(engine *e)
+{
+    struct signalfd_siginfo si;
+    while (read(e->sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
+        if (si.ssi_signo == SIGHUP) {
+            certlc_info("engine", "SIGHUP: reloading %s",
+                        e->cli->config_path);
+            reload(e);
+        } else {
+            certlc_info("engine", "signal %u: stopping", si.ssi_signo);
+            e->stop = true;
+        }
+    }
+}
+
+/* Pops due deadlines; returns the poll timeout in ms until the next one. */
+static int due_timeout(engine *e)
+{
+    int64_t now = certlc_now();
+    const certlc_deadline *d;
+    while ((d = certlc_deadlines_peek(&e->queue)) != NULL) {
+        bool stale = d->tenant >= e->cli->cfg->n_tenants ||
+                     d->generation != e->ts[d->tenant].generation;
+        if (!stale && d->at > now)
+            break;
+        if (!stale)
+            e->ts[d->tenant].dirty = true;
+        certlc_deadlines_pop(&e->queue);
+    }
+    if (d == NULL)
+        return 3600 * 1000;
+    int64_t s = d->at - now;
+    return s > 3600 ? 3600 * 1000 : (int)(s * 1000);
+}
+
+/* Takes the operator lock: one operator per state directory. The file keeps
+ * the holder's PID so that a refusal can name it. */
+static int lock_operator(const char *state_dir, int *fd_out)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/operator.pid", state_dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        fprintf(stderr, "certlc: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        char pid[32] = "?";
+        ssize_t n = pread(fd, pid, sizeof pid - 1, 0);
+        if (n > 0)
+            pid[n] = '\0';
+        pid[strcspn(pid, "\n")] = '\0';
+        fprintf(stderr, "certlc: another operator (PID %s) is running on "
+                        "%s; only one may run at a time\n",
+                pid, state_dir);
+        close(fd);
+        return -1;
+    }
+    char buf[32];
+    int len = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, buf, (size_t)len, 0) != len)
+        certlc_warn("engine", "%s: cannot record the PID", path);
+    *fd_out = fd;
+    return 0;
+}
+
+static int loop(engine *e)
+{
+    mark_all(e);
+    while (!e->stop) {
+        for (size_t i = 0; i < e->cli->cfg->n_tenants && !e->stop; i++)
+            if (e->ts[i].dirty)
+                reconcile_one(e, i);
+        int timeout = due_timeout(e);
+        bool any = false;
+        for (size_t i = 0; i < e->cli->cfg->n_tenants; i++)
+            any |= e->ts[i].dirty;
+        if (any)
+            continue;
+        struct pollfd fds[2] = {{e->sigfd, POLLIN, 0}, {e->watchfd, POLLIN, 0}};
+        int n = poll(fds, 2, timeout);
+        if (n < 0 && errno != EINTR) {
+            certlc_error("engine", "poll: %s", strerror(errno));
+            return -1;
+        }
+        if (fds[0].revents & POLLIN)
+            read_signals(e);
+        if (fds[1].revents & POLLIN) {
+            poll(fds, 1, COALESCE_MS);
+            drain_watch(e);
+        }
+    }
+    return 0;
+}
+
+int certlc_engine_main(certlc_cli *c)
+{
+    int rc = certlc_cli_open(c);
+    if (rc != 0)
+        return rc;
+    engine e = {.cli = c, .sigfd = -1, .watchfd = -1};
+    int lockfd = -1;
+    certlc_err err;
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGHUP);
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGINT);
+    rc = CERTLC_EXIT_FAIL;
+    if (lock_operator(c->cfg->state_dir, &lockfd) != 0)
+        goto out;
+    if (sigprocmask(SIG_BLOCK, &mask, NULL) != 0 ||
+        (e.sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
+        fprintf(stderr, "certlc: signalfd: %s\n", strerror(errno));
+        goto out;
+    }
+    e.watchfd = c->store->ops->watch_fd(c->store, &err);
+    if (e.watchfd < 0) {
+        fprintf(stderr, "certlc: cannot watch the store: %s\n", err.msg);
+        goto out;
+    }
+    e.ts = calloc(c->cfg->n_tenants + 1, sizeof *e.ts);
+    if (e.ts == NULL)
+        goto out;
+    certlc_info("engine", "operator started (PID %ld): %zu tenant(s), state "
+                "in %s", (long)getpid(), c->cfg->n_tenants, c->cfg->state_dir);
+    rc = loop(&e) == 0 ? CERTLC_EXIT_OK : CERTLC_EXIT_FAIL;
+    certlc_info("engine", "operator stopped");
+out:
+    if (e.sigfd >= 0)
+        close(e.sigfd);
+    if (lockfd >= 0)
+        close(lockfd);
+    free(e.ts);
+    certlc_deadlines_free(&e.queue);
+    certlc_cli_close(c);
+    return rc;
+}

@@ -1,0 +1,96 @@
+/* certlc: the entry point. Global options, then one command. */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "log.h"
+
+static const char usage[] =
+    "Usage: certlc [-c CONFIG] COMMAND [ARGS]\n"
+    "\n"
+    "Keeps the certificates and kubeconfigs of hosted Kubernetes control\n"
+    "planes issued, valid and rotated.\n"
+    "\n"
+    "Commands:\n"
+    "  run [--once]                     reconcile every tenant (once, or as an operator)\n"
+    "  get secrets [NAME...]            list Secrets (-n NS | -A, -l SELECTOR, -o wide|json|name)\n"
+    "  get secret NAME -o json          one Secret as JSON\n"
+    "  get tcp [-n NS | -A]             list tenant control planes and their status\n"
+    "  delete secret NAME... | -l SEL   delete Secrets (the operator issues them again)\n"
+    "  check-expiration [TCP]           expiry of every tracked certificate, then the CAs\n"
+    "\n"
+    "Options:\n"
+    "  -c, --config FILE   certlc.ini to use (default: $CERTLC_CONFIG, else conf/certlc.ini)\n"
+    "  -h, --help          this help; 'certlc COMMAND --help' for a command's\n"
+    "  -V, --version       print the version\n"
+    "\n"
+    "Exit codes: 0 ok, 1 failure, 2 usage error.\n";
+
+int certlc_cli_usage(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "certlc: ");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\nSee 'certlc %s%s--help'.\n", cmd ? cmd : "",
+            cmd ? " " : "");
+    va_end(ap);
+    return CERTLC_EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+    certlc_cli c = {0};
+    c.config_path = getenv("CERTLC_CONFIG");
+    if (c.config_path == NULL || *c.config_path == '\0')
+        c.config_path = "conf/certlc.ini";
+
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {0, 0, 0, 0},
+    };
+    int o;
+    /* '+': stop at the command, whose own options follow it. */
+    while ((o = getopt_long(argc, argv, "+c:hV", opts, NULL)) != -1) {
+        switch (o) {
+        case 'c':
+            c.config_path = optarg;
+            break;
+        case 'h':
+            fputs(usage, stdout);
+            return CERTLC_EXIT_OK;
+        case 'V':
+            printf("certlc %s\n", CERTLC_VERSION);
+            return CERTLC_EXIT_OK;
+        default:
+            fputs(usage, stderr);
+            return CERTLC_EXIT_USAGE;
+        }
+    }
+    if (optind >= argc) {
+        fputs(usage, stderr);
+        return CERTLC_EXIT_USAGE;
+    }
+    char **sub = argv + optind;
+    int subc = argc - optind;
+    optind = 0; /* commands run getopt again on their own argv */
+
+    if (strcmp(sub[0], "run") == 0)
+        return certlc_cmd_run(&c, subc, sub);
+    if (strcmp(sub[0], "get") == 0)
+        return certlc_cmd_get(&c, subc, sub);
+    if (strcmp(sub[0], "delete") == 0)
+        return certlc_cmd_delete(&c, subc, sub);
+    if (strcmp(sub[0], "check-expiration") == 0)
+        return certlc_cmd_check_expiration(&c, subc, sub);
+    if (strcmp(sub[0], "help") == 0) {
+        fputs(usage, stdout);
+        return CERTLC_EXIT_OK;
+    }
+    return certlc_cli_usage(NULL, "unknown command '%s'", sub[0]);
+}

@@ -1,0 +1,86 @@
+/* The plan: which Secrets a tenant control plane needs and what each one
+ * holds. This is DESIGN section 3's Secret table as data, so that the
+ * reconciler, check-expiration and the tests all read one definition. */
+#ifndef CERTLC_PLAN_H
+#define CERTLC_PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config.h"
+#include "pki.h"
+#include "secret.h"
+
+/* Label keys: the same as the system certlc follows, so that the selectors
+ * people already type keep working. */
+#define CERTLC_LABEL_NAME "kamaji.clastix.io/name"
+#define CERTLC_LABEL_COMPONENT "kamaji.clastix.io/component"
+#define CERTLC_LABEL_LIFECYCLE "kamaji.clastix.io/certificate_lifecycle_controller"
+#define CERTLC_LABEL_MANAGED_BY "app.kubernetes.io/managed-by"
+/* Annotations certlc writes on what it issues. */
+#define CERTLC_ANNOTATION_ROTATED "certlc.io/last-rotation"
+#define CERTLC_ANNOTATION_REASON "certlc.io/rotation-reason"
+
+typedef enum certlc_item_kind {
+    CERTLC_ITEM_CA,         /* self-signed CA certificate and key */
+    CERTLC_ITEM_KEYPAIR,    /* a bare key pair (service accounts) */
+    CERTLC_ITEM_LEAF,       /* a certificate signed by a CA of the plan */
+    CERTLC_ITEM_KUBECONFIG, /* a kubeconfig embedding a client certificate */
+} certlc_item_kind;
+
+typedef enum certlc_server_kind {
+    CERTLC_SERVER_ENDPOINT,  /* https://<address>:<port> */
+    CERTLC_SERVER_LOOPBACK,  /* https://127.0.0.1:<port> */
+    CERTLC_SERVER_LOCALHOST, /* https://localhost:<port> */
+} certlc_server_kind;
+
+typedef struct certlc_item {
+    const char *suffix;     /* Secret name is <tcp>-<suffix> */
+    certlc_item_kind kind;
+    const char *type;       /* Secret type */
+    const char *lifecycle;  /* lifecycle label value, NULL when untracked */
+    const char *cert_key;   /* data key of the certificate (sa: public key,
+                               kubeconfig: the kubeconfig) */
+    const char *key_key;    /* data key of the private key; NULL for
+                               kubeconfigs */
+    const char *signer;     /* suffix of the signing CA item; NULL for CAs */
+    const char *cn;
+    const char *org;        /* NULL when none */
+    bool server_auth;
+    bool client_auth;
+    bool konnectivity_only; /* only when the tenant enables konnectivity */
+    certlc_server_kind server; /* kubeconfigs only */
+} certlc_item;
+
+/* Every item, CAs first, so that a pass in this order always has the
+ * signer of an item before the item. */
+const certlc_item *certlc_plan_items(size_t *n);
+const certlc_item *certlc_plan_item(const char *suffix);
+bool certlc_plan_enabled(const certlc_item *item, const certlc_tenant *t);
+
+/* The Secret name "<tcp>-<suffix>" into buf. */
+void certlc_plan_secret_name(const certlc_tenant *t, const certlc_item *item,
+                             char *buf, size_t size);
+
+/* The certificate spec of an item for a tenant: subject, SANs, usages and
+ * validity. The strings it points at live in *storage until
+ * certlc_plan_spec_fini. */
+typedef struct certlc_plan_spec {
+    certlc_cert_spec spec;
+    char **strings; /* owned copies behind spec's arrays */
+    size_t n_strings;
+    const char **dns;
+    const char **ips;
+    const char *orgs[1];
+} certlc_plan_spec;
+
+int certlc_plan_spec_init(certlc_plan_spec *ps, const certlc_item *item,
+                          const certlc_tenant *t, const certlc_config *cfg,
+                          certlc_err *err);
+void certlc_plan_spec_fini(certlc_plan_spec *ps);
+
+/* The server URL a kubeconfig item must point at, into buf. */
+void certlc_plan_server_url(const certlc_item *item, const certlc_tenant *t,
+                            char *buf, size_t size);
+
+#endif

@@ -1,0 +1,567 @@
+#include "reconcile.h"
+
+#include <openssl/crypto.h>
+#include <openssl/x509.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kubeconfig.h"
+#include "log.h"
+#include "pki.h"
+#include "plan.h"
+#include "rollout.h"
+#include "status.h"
+#include "timefmt.h"
+
+#define MAX_SIGNERS 4
+
+/* A CA of the plan as loaded (or just issued) in this pass. */
+typedef struct signer {
+    const certlc_item *item;
+    X509 *cert;
+    EVP_PKEY *key;
+} signer;
+
+typedef struct pass {
+    certlc_store *store;
+    const certlc_config *cfg;
+    const certlc_tenant *t;
+    certlc_reconcile_cb cb;
+    void *arg;
+    certlc_reconcile_result *res;
+    int64_t now;
+    signer signers[MAX_SIGNERS];
+    size_t n_signers;
+    bool ca_was_missing;
+} pass;
+
+static signer *find_signer(pass *p, const char *suffix)
+{
+    for (size_t i = 0; i < p->n_signers; i++)
+        if (strcmp(p->signers[i].item->suffix, suffix) == 0)
+            return &p->signers[i];
+    return NULL;
+}
+
+static void signer_set(pass *p, const certlc_item *item, X509 *cert,
+                       EVP_PKEY *key)
+{
+    signer *s = find_signer(p, item->suffix);
+    if (s == NULL) {
+        s = &p->signers[p->n_signers++];
+        s->item = item;
+    } else {
+        X509_free(s->cert);
+        EVP_PKEY_free(s->key);
+    }
+    s->cert = cert;
+    s->key = key;
+}
+
+static const certlc_kv *need(const certlc_secret *s, const char *key,
+                             certlc_err *err)
+{
+    const certlc_kv *kv = certlc_kvlist_get(&s->data, key);
+    if (kv == NULL)
+        certlc_err_set(err, "data key '%s' is missing", key);
+    return kv;
+}
+
+/* Parses the certificate and key of a Secret and checks they belong
+ * together. On success the caller owns *cert and *key. */
+static int load_pair(const certlc_kv *ckv, const certlc_kv *kkv, X509 **cert,
+                     EVP_PKEY **key, certlc_err *err)
+{
+    *cert = certlc_cert_from_pem(ckv->value, ckv->len, err);
+    if (*cert == NULL) {
+        certlc_err_prefix(err, "%s", ckv->key);
+        return -1;
+    }
+    *key = certlc_private_key_from_pem(kkv->value, kkv->len, err);
+    if (*key == NULL) {
+        certlc_err_prefix(err, "%s", kkv->key);
+        goto fail;
+    }
+    if (certlc_key_matches_cert(*key, *cert, err) != 0)
+        goto fail;
+    return 0;
+fail:
+    X509_free(*cert);
+    EVP_PKEY_free(*key);
+    *cert = NULL;
+    *key = NULL;
+    return -1;
+}
+
+/* The checks every issued certificate must pass: signed by the current
+ * signer, as the spec says, and not yet due. */
+static int check_issued(pass *p, X509 *cert, const certlc_item *item,
+                        const certlc_cert_spec *spec, certlc_err *err)
+{
+    signer *s = find_signer(p, item->signer);
+    if (s == NULL || s->cert == NULL)
+        return certlc_err_set(err, "its CA %s-%s is not available",
+                              p->t->name, item->signer);
+    if (certlc_cert_verify(cert, s->cert, p->now, err) != 0) {
+        certlc_err_prefix(err, "not valid under the current %s-%s",
+                          p->t->name, item->signer);
+        return -1;
+    }
+    if (certlc_cert_matches_spec(cert, spec, err) != 0)
+        return -1;
+    int64_t due = certlc_cert_not_after(cert) - p->cfg->renew_before;
+    if (p->now >= due) {
+        char when[32];
+        certlc_time_rfc3339(certlc_cert_not_after(cert), when, sizeof when);
+        return certlc_err_set(err, "due for renewal: expires %s", when);
+    }
+    if (item->lifecycle != NULL && due < p->res->next_due)
+        p->res->next_due = due;
+    return 0;
+}
+
+static int check_ca(pass *p, const certlc_secret *s, const certlc_item *item,
+                    const certlc_cert_spec *spec, certlc_err *err)
+{
+    const certlc_kv *ckv = need(s, item->cert_key, err);
+    const certlc_kv *kkv = ckv ? need(s, item->key_key, err) : NULL;
+    if (kkv == NULL)
+        return -1;
+    X509 *cert;
+    EVP_PKEY *key;
+    if (load_pair(ckv, kkv, &cert, &key, err) != 0)
+        return -1;
+    /* A CA is checked for its own signature, not for time: an expiring CA
+     * is reported, never rotated automatically. */
+    int bad = 0;
+    if (!certlc_cert_is_ca(cert) ||
+        X509_verify(cert, X509_get0_pubkey(cert)) != 1)
+        bad = certlc_err_ssl(err, "%s is not a self-signed CA certificate",
+                             item->cert_key);
+    else if (certlc_cert_matches_spec(cert, spec, err) != 0)
+        bad = -1;
+    if (bad != 0) {
+        X509_free(cert);
+        EVP_PKEY_free(key);
+        return -1;
+    }
+    int64_t left = certlc_cert_not_after(cert) - p->now;
+    int64_t warn = p->cfg->renew_before > 30 * 86400 ? p->cfg->renew_before
+                                                     : 30 * 86400;
+    if (left < warn)
+        certlc_warn("engine",
+                    "%s/%s-%s: the CA expires in %lld days; it is never "
+                    "rotated automatically: delete the Secret to rotate it",
+                    p->t->namespace, p->t->name, item->suffix,
+                    (long long)(left / 86400));
+    signer_set(p, item, cert, key);
+    return 0;
+}
+
+static int check_keypair(const certlc_secret *s, const certlc_item *item,
+                         certlc_err *err)
+{
+    const certlc_kv *pkv = need(s, item->cert_key, err);
+    const certlc_kv *kkv = pkv ? need(s, item->key_key, err) : NULL;
+    if (kkv == NULL)
+        return -1;
+    EVP_PKEY *key = certlc_private_key_from_pem(kkv->value, kkv->len, err);
+    if (key == NULL) {
+        certlc_err_prefix(err, "%s", item->key_key);
+        return -1;
+    }
+    EVP_PKEY *pub = certlc_public_key_from_pem(pkv->value, pkv->len, err);
+    int rc = -1;
+    if (pub == NULL)
+        certlc_err_prefix(err, "%s", item->cert_key);
+    else
+        rc = certlc_key_matches_public(key, pub, err);
+    EVP_PKEY_free(pub);
+    EVP_PKEY_free(key);
+    return rc;
+}
+
+static int check_leaf(pass *p, const certlc_secret *s, const certlc_item *item,
+                      const certlc_cert_spec *spec, certlc_err *err)
+{
+    const certlc_kv *ckv = need(s, item->cert_key, err);
+    const certlc_kv *kkv = ckv ? need(s, item->key_key, err) : NULL;
+    if (kkv == NULL)
+        return -1;
+    X509 *cert;
+    EVP_PKEY *key;
+    if (load_pair(ckv, kkv, &cert, &key, err) != 0)
+        return -1;
+    int rc = check_issued(p, cert, item, spec, err);
+    X509_free(cert);
+    EVP_PKEY_free(key);
+    return rc;
+}
+
+static int check_kubeconfig(pass *p, const certlc_secret *s,
+                            const certlc_item *item,
+                            const certlc_cert_spec *spec, certlc_err *err)
+{
+    const certlc_kv *kv = need(s, item->cert_key, err);
+    if (kv == NULL)
+        return -1;
+    certlc_kubeconfig *kc = certlc_kubeconfig_parse(kv->value, kv->len, err);
+    if (kc == NULL) {
+        certlc_err_prefix(err, "%s", item->cert_key);
+        return -1;
+    }
+    int rc = -1;
+    X509 *ca = NULL, *cert = NULL;
+    EVP_PKEY *key = NULL;
+    char url[512];
+    certlc_plan_server_url(item, p->t, url, sizeof url);
+    signer *sg = find_signer(p, item->signer);
+    if (strcmp(kc->cluster, p->t->name) != 0) {
+        certlc_err_set(err, "cluster is '%s', expected '%s'", kc->cluster,
+                       p->t->name);
+    } else if (strcmp(kc->user, item->cn) != 0) {
+        certlc_err_set(err, "user is '%s', expected '%s'", kc->user, item->cn);
+    } else if (strcmp(kc->server, url) != 0) {
+        certlc_err_set(err, "server is '%s', expected '%s'", kc->server, url);
+    } else if ((ca = certlc_cert_from_pem(kc->ca_pem, kc->ca_len, err)) ==
+               NULL) {
+        certlc_err_prefix(err, "certificate-authority-data");
+    } else if (sg == NULL || sg->cert == NULL || X509_cmp(ca, sg->cert) != 0) {
+        certlc_err_set(err, "certificate-authority-data is not the current "
+                            "CA");
+    } else {
+        certlc_kv ckv = {"client-certificate-data", kc->cert_pem, kc->cert_len};
+        certlc_kv kkv = {"client-key-data", kc->key_pem, kc->key_len};
+        if (load_pair(&ckv, &kkv, &cert, &key, err) == 0)
+            rc = check_issued(p, cert, item, spec, err);
+    }
+    X509_free(ca);
+    X509_free(cert);
+    EVP_PKEY_free(key);
+    certlc_kubeconfig_free(kc);
+    return rc;
+}
+
+/* Fills data (and, for CAs, the pass's signer) with new material. */
+static int issue(pass *p, const certlc_item *item, const certlc_cert_spec *spec,
+                 certlc_kvlist *data, certlc_err *err)
+{
+    int rc = -1;
+    X509 *cert = NULL;
+    char *cert_pem = NULL, *key_pem = NULL, *yaml = NULL;
+    size_t cert_len = 0, key_len = 0, yaml_len = 0;
+    EVP_PKEY *key = certlc_key_generate(p->cfg->key_algorithm, err);
+    if (key == NULL)
+        return -1;
+
+    if (item->kind == CERTLC_ITEM_KEYPAIR) {
+        cert_pem = certlc_pem_public_key(key, &cert_len, err);
+    } else {
+        signer *sg = NULL;
+        if (item->kind != CERTLC_ITEM_CA) {
+            sg = find_signer(p, item->signer);
+            if (sg == NULL || sg->cert == NULL) {
+                certlc_err_set(err, "its CA %s-%s is not available",
+                               p->t->name, item->signer);
+                goto out;
+            }
+        }
+        cert = certlc_cert_issue(spec, key, sg ? sg->cert : NULL,
+                                 sg ? sg->key : key, err);
+        if (cert == NULL)
+            goto out;
+        cert_pem = certlc_pem_cert(cert, &cert_len, err);
+        if (item->kind == CERTLC_ITEM_KUBECONFIG && cert_pem != NULL) {
+            char *ca_pem = certlc_pem_cert(sg->cert, NULL, err);
+            key_pem = certlc_pem_private_key(key, &key_len, err);
+            char url[512];
+            certlc_plan_server_url(item, p->t, url, sizeof url);
+            if (ca_pem != NULL && key_pem != NULL) {
+                certlc_kubeconfig kc = {
+                    .cluster = p->t->name, .user = (char *)item->cn,
+                    .server = url,
+                    .ca_pem = (unsigned char *)ca_pem, .ca_len = strlen(ca_pem),
+                    .cert_pem = (unsigned char *)cert_pem, .cert_len = cert_len,
+                    .key_pem = (unsigned char *)key_pem, .key_len = key_len};
+                yaml = certlc_kubeconfig_write(&kc, &yaml_len, err);
+            }
+            free(ca_pem);
+            if (yaml == NULL)
+                goto out;
+            if (certlc_kvlist_set(data, item->cert_key, yaml, yaml_len) != 0)
+                goto oom;
+            rc = 0;
+            goto out;
+        }
+    }
+    if (cert_pem == NULL)
+        goto out;
+    key_pem = certlc_pem_private_key(key, &key_len, err);
+    if (key_pem == NULL)
+        goto out;
+    if (certlc_kvlist_set(data, item->cert_key, cert_pem, cert_len) != 0 ||
+        certlc_kvlist_set(data, item->key_key, key_pem, key_len) != 0)
+        goto oom;
+    if (item->kind == CERTLC_ITEM_CA) {
+        signer_set(p, item, cert, key);
+        cert = NULL;
+        key = NULL;
+    }
+    rc = 0;
+    goto out;
+oom:
+    certlc_err_set(err, "out of memory");
+out:
+    if (yaml != NULL)
+        certlc_kubeconfig_yaml_free(yaml, yaml_len);
+    if (key_pem != NULL)
+        certlc_pem_free(key_pem, key_len);
+    free(cert_pem);
+    X509_free(cert);
+    EVP_PKEY_free(key);
+    return rc;
+}
+
+static int set_labels(certlc_secret *s, const certlc_tenant *t,
+                      const certlc_item *item)
+{
+    int rc = certlc_kvlist_set_str(&s->labels, CERTLC_LABEL_NAME, t->name);
+    rc |= certlc_kvlist_set_str(&s->labels, CERTLC_LABEL_COMPONENT,
+                                item->suffix);
+    rc |= certlc_kvlist_set_str(&s->labels, CERTLC_LABEL_MANAGED_BY, "certlc");
+    if (item->lifecycle != NULL)
+        rc |= certlc_kvlist_set_str(&s->labels, CERTLC_LABEL_LIFECYCLE,
+                                    item->lifecycle);
+    else
+        certlc_kvlist_del(&s->labels, CERTLC_LABEL_LIFECYCLE);
+    return rc;
+}
+
+/* Writes the new Secret: an update (compare-and-swap) when a readable one
+ * was there, a create otherwise, after removing an unreadable one. */
+static int store_secret(pass *p, const certlc_item *item, certlc_secret *old,
+                        bool unreadable, const char *name, certlc_kvlist *data,
+                        const char *reason, certlc_err *err)
+{
+    certlc_secret *s = old != NULL ? certlc_secret_dup(old)
+                                   : certlc_secret_new(p->t->namespace, name,
+                                                       item->type);
+    if (s == NULL)
+        return certlc_err_set(err, "out of memory");
+    certlc_kvlist_clear(&s->data);
+    s->data = *data;
+    memset(data, 0, sizeof *data);
+    free(s->type);
+    s->type = strdup(item->type);
+    char when[32];
+    certlc_time_rfc3339(p->now, when, sizeof when);
+    int rc = -1;
+    if (s->type == NULL || set_labels(s, p->t, item) != 0 ||
+        certlc_kvlist_set_str(&s->annotations, CERTLC_ANNOTATION_ROTATED,
+                              when) != 0 ||
+        certlc_kvlist_set_str(&s->annotations, CERTLC_ANNOTATION_REASON,
+                              reason) != 0) {
+        certlc_err_set(err, "out of memory");
+        goto out;
+    }
+    if (old != NULL) {
+        rc = certlc_store_update(p->store, s, err);
+    } else {
+        if (unreadable) {
+            rc = certlc_store_remove(p->store, p->t->namespace, name, err);
+            if (rc < 0)
+                goto out;
+        }
+        rc = certlc_store_create(p->store, s, err);
+    }
+    if (rc == CERTLC_CONFLICT || rc == CERTLC_NOTFOUND)
+        rc = certlc_err_set(err, "the Secret changed while it was being "
+                                 "issued; it is reconciled again next pass");
+out:
+    certlc_secret_free(s);
+    return rc;
+}
+
+static int check(pass *p, const certlc_secret *s, const certlc_item *item,
+                 const certlc_cert_spec *spec, certlc_err *err)
+{
+    if (strcmp(s->type, item->type) != 0)
+        return certlc_err_set(err, "type is '%s', expected '%s'", s->type,
+                              item->type);
+    switch (item->kind) {
+    case CERTLC_ITEM_CA:
+        return check_ca(p, s, item, spec, err);
+    case CERTLC_ITEM_KEYPAIR:
+        return check_keypair(s, item, err);
+    case CERTLC_ITEM_LEAF:
+        return check_leaf(p, s, item, spec, err);
+    case CERTLC_ITEM_KUBECONFIG:
+        return check_kubeconfig(p, s, item, spec, err);
+    }
+    return -1;
+}
+
+static void report(pass *p, const char *name, certlc_action action,
+                   const char *reason)
+{
+    switch (action) {
+    case CERTLC_ACT_UNCHANGED: p->res->unchanged++; break;
+    case CERTLC_ACT_CREATED: p->res->created++; break;
+    case CERTLC_ACT_REISSUED: p->res->reissued++; break;
+    case CERTLC_ACT_FAILED: p->res->failed++; break;
+    }
+    if (action == CERTLC_ACT_UNCHANGED || p->cb == NULL)
+        return;
+    certlc_reconcile_event ev = {p->t, name, action, reason};
+    p->cb(&ev, p->arg);
+}
+
+/* Marks the tenant as rotating its CA before anything signed by the old CA
+ * is replaced, so that the phase is visible while the rotation runs. */
+static void enter_ca_rotation(pass *p)
+{
+    certlc_tcp_status st;
+    certlc_err err;
+    if (certlc_status_load(p->store, p->t->namespace, p->t->name, &st,
+                           &err) != 0)
+        return; /* never provisioned: this is provisioning, not rotation */
+    snprintf(st.phase, sizeof st.phase, "%s", CERTLC_PHASE_CA_ROTATING);
+    st.updated = p->now;
+    if (certlc_status_save(p->store, p->t->namespace, p->t->name, &st,
+                           &err) != 0)
+        certlc_warn("engine", "%s/%s: cannot save the status: %s",
+                    p->t->namespace, p->t->name, err.msg);
+    p->res->ca_rotated = 1;
+}
+
+static void reconcile_item(pass *p, const certlc_item *item)
+{
+    char name[320];
+    certlc_plan_secret_name(p->t, item, name, sizeof name);
+    certlc_err err = {{0}};
+    certlc_plan_spec ps;
+    if (certlc_plan_spec_init(&ps, item, p->t, p->cfg, &err) != 0) {
+        report(p, name, CERTLC_ACT_FAILED, err.msg);
+        return;
+    }
+
+    certlc_secret *old = NULL;
+    bool unreadable = false;
+    char reason[CERTLC_ERR_MAX];
+    int rc = certlc_store_get(p->store, p->t->namespace, name, &old, &err);
+    if (rc == CERTLC_NOTFOUND) {
+        snprintf(reason, sizeof reason, "missing");
+    } else if (rc < 0) {
+        unreadable = true;
+        snprintf(reason, sizeof reason, "unreadable: %.900s", err.msg);
+    } else if (check(p, old, item, &ps.spec, &err) == 0) {
+        report(p, name, CERTLC_ACT_UNCHANGED, "");
+        goto out;
+    } else {
+        snprintf(reason, sizeof reason, "%s", err.msg);
+    }
+
+    if (item->kind == CERTLC_ITEM_CA && strcmp(item->suffix, "ca") == 0 &&
+        rc == CERTLC_NOTFOUND)
+        enter_ca_rotation(p);
+
+    certlc_kvlist data = {0};
+    if (issue(p, item, &ps.spec, &data, &err) != 0 ||
+        store_secret(p, item, old, unreadable, name, &data, reason, &err) !=
+            0) {
+        certlc_kvlist_clear(&data);
+        report(p, name, CERTLC_ACT_FAILED, err.msg);
+        goto out;
+    }
+    report(p, name, rc == CERTLC_NOTFOUND ? CERTLC_ACT_CREATED
+                                          : CERTLC_ACT_REISSUED,
+           reason);
+    if (item->lifecycle != NULL) {
+        int64_t due = p->now + p->cfg->leaf_validity - p->cfg->renew_before;
+        if (due < p->res->next_due)
+            p->res->next_due = due;
+    }
+out:
+    certlc_secret_free(old);
+    certlc_plan_spec_fini(&ps);
+}
+
+static void save_status(pass *p)
+{
+    certlc_tcp_status st;
+    certlc_err err;
+    int rc = certlc_status_load(p->store, p->t->namespace, p->t->name, &st,
+                                &err);
+    if (rc < 0)
+        memset(&st, 0, sizeof st);
+    certlc_tcp_status before = st;
+    if (st.created == 0)
+        st.created = p->now;
+    snprintf(st.version, sizeof st.version, "%s", p->t->version);
+    if (p->res->failed == 0) {
+        snprintf(st.phase, sizeof st.phase, "%s", CERTLC_PHASE_READY);
+        certlc_status_set_condition(&st, "Ready", true, "Reconciled", "",
+                                    p->now);
+    } else {
+        char msg[128];
+        snprintf(msg, sizeof msg, "%zu Secret(s) could not be issued; see "
+                 "the log", p->res->failed);
+        snprintf(st.phase, sizeof st.phase, "%s", CERTLC_PHASE_NOT_READY);
+        certlc_status_set_condition(&st, "Ready", false, "IssueFailed", msg,
+                                    p->now);
+    }
+    if (p->res->failed == 0) {
+        certlc_err rerr = {{0}};
+        switch (certlc_rollout_tenant(p->store, p->cfg, p->t, &st, p->now,
+                                      &rerr)) {
+        case CERTLC_ROLLOUT_NONE:
+            break;
+        case CERTLC_ROLLOUT_DONE:
+            p->res->rolled_out = 1;
+            certlc_status_set_condition(&st, "RolledOut", true, "HookSucceeded",
+                                        "", p->now);
+            break;
+        case CERTLC_ROLLOUT_FAILED:
+            p->res->rollout_failed = 1;
+            certlc_warn("rollout", "%s/%s: %s", p->t->namespace, p->t->name,
+                        rerr.msg);
+            certlc_status_set_condition(&st, "RolledOut", false, "HookFailed",
+                                        rerr.msg, p->now);
+            break;
+        }
+    }
+    /* Writing an unchanged status would wake every watcher for nothing. */
+    st.updated = before.updated;
+    if (rc == 0 && memcmp(&st, &before, sizeof st) == 0)
+        return;
+    st.updated = p->now;
+    if (certlc_status_save(p->store, p->t->namespace, p->t->name, &st,
+                           &err) != 0)
+        certlc_warn("engine", "%s/%s: cannot save the status: %s",
+                    p->t->namespace, p->t->name, err.msg);
+}
+
+int certlc_reconcile_tenant(certlc_store *store, const certlc_config *cfg,
+                            const certlc_tenant *t, certlc_reconcile_cb cb,
+                            void *arg, certlc_reconcile_result *result,
+                            certlc_err *err)
+{
+    (void)err;
+    memset(result, 0, sizeof *result);
+    result->next_due = INT64_MAX;
+    pass p = {.store = store, .cfg = cfg, .t = t, .cb = cb, .arg = arg,
+              .res = result, .now = certlc_now()};
+    size_t n;
+    const certlc_item *items = certlc_plan_items(&n);
+    for (size_t i = 0; i < n; i++)
+        if (certlc_plan_enabled(&items[i], t))
+            reconcile_item(&p, &items[i]);
+    for (size_t i = 0; i < p.n_signers; i++) {
+        X509_free(p.signers[i].cert);
+        EVP_PKEY_free(p.signers[i].key);
+    }
+    save_status(&p);
+    return 0;
+}

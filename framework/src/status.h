@@ -1,0 +1,70 @@
+/* The status of a tenant control plane, kept in the store beside its
+ * Secrets as a small JSON document (kind TenantControlPlaneStatus). */
+#ifndef CERTLC_STATUS_H
+#define CERTLC_STATUS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "store.h"
+
+#define CERTLC_PHASE_PROVISIONING "Provisioning"
+#define CERTLC_PHASE_READY "Ready"
+#define CERTLC_PHASE_CA_ROTATING "CertificateAuthorityRotating"
+#define CERTLC_PHASE_NOT_READY "NotReady"
+
+#define CERTLC_STATUS_MAX_CONDITIONS 8
+
+typedef struct certlc_condition {
+    char type[48];    /* e.g. Ready, CertificateAuthorityExpiring */
+    bool status;      /* "True" / "False" */
+    char reason[64];
+    char message[512];
+    int64_t last_transition; /* Unix seconds */
+} certlc_condition;
+
+#define CERTLC_STATUS_MAX_DIGESTS 24
+
+/* The digest of one Secret as it was last rolled out. */
+typedef struct certlc_rolled_secret {
+    char name[256];
+    char digest[20]; /* first 16 hex digits of SHA-256 over its data */
+} certlc_rolled_secret;
+
+typedef struct certlc_tcp_status {
+    char phase[48];
+    char version[64];
+    int64_t created; /* first provisioned; the AGE column */
+    int64_t updated;
+    char checksum[72];      /* of the Secrets last rolled out */
+    int64_t last_rollout;
+    certlc_rolled_secret rolled[CERTLC_STATUS_MAX_DIGESTS];
+    size_t n_rolled;
+    char rollout_error[256]; /* the last failure of the hook, "" when ok */
+    certlc_condition conditions[CERTLC_STATUS_MAX_CONDITIONS];
+    size_t n_conditions;
+} certlc_tcp_status;
+
+/* CERTLC_NOTFOUND leaves *st zeroed. */
+int certlc_status_load(certlc_store *store, const char *ns, const char *tcp,
+                       certlc_tcp_status *st, certlc_err *err);
+int certlc_status_save(certlc_store *store, const char *ns, const char *tcp,
+                       const certlc_tcp_status *st, certlc_err *err);
+
+/* Sets (or adds) a condition; last_transition changes only when the status
+ * value flips. */
+void certlc_status_set_condition(certlc_tcp_status *st, const char *type,
+                                 bool status, const char *reason,
+                                 const char *message, int64_t now);
+/* Removes a condition; no-op when absent. */
+void certlc_status_clear_condition(certlc_tcp_status *st, const char *type);
+const certlc_condition *certlc_status_condition(const certlc_tcp_status *st,
+                                                const char *type);
+
+/* The status as JSON (malloc'd) / from JSON, for status_get / status_put. */
+char *certlc_status_to_json(const certlc_tcp_status *st, certlc_err *err);
+int certlc_status_from_json(const char *json, certlc_tcp_status *st,
+                            certlc_err *err);
+
+#endif

@@ -1,0 +1,1150 @@
+/* The file store: one Kubernetes JSON file per Secret.
+ *
+ *   <dir>/.lock                    flock'd by every writer; also holds the
+ *                                  last resourceVersion issued (see next_rv)
+ *   <dir>/<namespace>/<name>.json  a Secret
+ *   <dir>/<namespace>/tcp/<tenant>.json  a tenant's status
+ *
+ * Every write happens under an exclusive flock on .lock, so that the
+ * operator and the command line serialise; reads take no lock, because a
+ * write replaces a file by rename and a reader sees the old or the new one,
+ * never half of either. Everything is opened relative to a descriptor of
+ * <dir>, with names checked first, so no path built from a Secret's name
+ * can leave the directory.
+ *
+ * The watch is inotify on <dir>, each namespace directory and each tcp
+ * directory; a write shows up as the rename of its temp file onto
+ * <name>.json, a removal as the unlink, a person's edit as a close after
+ * writing.
+ */
+#include "store.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <limits.h>
+#include <openssl/crypto.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+#define COMPONENT "store"
+
+/* Longest name whose "<name>.json.tmp.<pid>" still fits in NAME_MAX. */
+#define MAX_FILE_NAME (NAME_MAX - (int)sizeof(".json.tmp.") + 1 - 10)
+/* Refuse to read files larger than this: a Secret is at most 1 MiB. */
+#define MAX_FILE_SIZE ((size_t)64 << 20)
+
+struct fstore {
+    certlc_store base;
+    char *dir;
+    int dirfd;
+    int lockfd;
+    pid_t lock_pid; /* the process that opened lockfd */
+    /* flock does not exclude threads sharing lockfd: the mutex does. */
+    pthread_mutex_t mu;
+    uint64_t last_rv;
+
+    /* The watch, set up by the first watch_fd call (one thread at a time). */
+    char *abs_dir; /* inotify wants paths: this one survives a chdir */
+    int inofd;
+    struct wdir {
+        int wd;
+        char ns[256]; /* "" for <dir> itself */
+        bool tcp;     /* <dir>/<ns>/tcp */
+    } *wds;
+    size_t nwds, capwds;
+    certlc_store_event *q; /* events read from inotify, not yet handed out */
+    size_t qn, qcap;
+    bool qoverflow; /* an overflow event is queued: drop the rest */
+};
+
+/* ---- names ------------------------------------------------------------- */
+
+static bool is_lower_alnum(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+/* DNS-1123 subdomain: [a-z0-9.-], starting and ending with a letter or
+ * digit, no empty label (so never "." or ".."), no '/'. Checked before any
+ * path is built from the name. */
+static int check_name(const char *what, const char *s, size_t max,
+                      certlc_err *err)
+{
+    if (s == NULL || *s == '\0')
+        return certlc_err_set(err, "%s: missing", what);
+    size_t n = strlen(s);
+    if (n > max)
+        return certlc_err_set(err,
+                              "invalid %s \"%.40s...\": longer than %zu "
+                              "characters",
+                              what, s, max);
+    bool ok = is_lower_alnum(s[0]) && is_lower_alnum(s[n - 1]);
+    for (size_t i = 0; ok && i < n; i++) {
+        char c = s[i];
+        if (c == '.' && s[i - 1] == '.')
+            ok = false;
+        else if (!is_lower_alnum(c) && c != '-' && c != '.')
+            ok = false;
+    }
+    if (!ok)
+        return certlc_err_set(err,
+                              "invalid %s \"%s\": must consist of lower case "
+                              "letters, digits, '-' and '.', and start and "
+                              "end with a letter or digit",
+                              what, s);
+    return 0;
+}
+
+static int check_ns_name(const char *ns, const char *name, const char *what,
+                         certlc_err *err)
+{
+    if (check_name("namespace", ns, 253, err) != 0)
+        return -1;
+    return check_name(what, name, (size_t)MAX_FILE_NAME, err);
+}
+
+/* ---- locking and resourceVersion --------------------------------------- */
+
+static int open_lock_file(struct fstore *st)
+{
+    st->lockfd = openat(st->dirfd, ".lock",
+                        O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (st->lockfd < 0 || fchmod(st->lockfd, 0600) != 0)
+        return -1;
+    st->lock_pid = getpid();
+    return 0;
+}
+
+static int lock(struct fstore *st, certlc_err *err)
+{
+    pthread_mutex_lock(&st->mu);
+    /* A child of fork() shares the parent's open file description, and so
+     * its flock: it would not exclude the parent. Reopen in the child. */
+    if (st->lock_pid != getpid()) {
+        close(st->lockfd);
+        if (open_lock_file(st) != 0) {
+            int e = errno;
+            pthread_mutex_unlock(&st->mu);
+            return certlc_err_set(err, "%s/.lock: cannot open: %s", st->dir,
+                                  strerror(e));
+        }
+    }
+    while (flock(st->lockfd, LOCK_EX) != 0) {
+        if (errno == EINTR)
+            continue;
+        int e = errno;
+        pthread_mutex_unlock(&st->mu);
+        return certlc_err_set(err, "%s/.lock: cannot lock: %s", st->dir,
+                              strerror(e));
+    }
+    return 0;
+}
+
+static void unlock(struct fstore *st)
+{
+    flock(st->lockfd, LOCK_UN);
+    pthread_mutex_unlock(&st->mu);
+}
+
+static uint64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* The next resourceVersion, under the lock: the largest of the time now in
+ * microseconds since the epoch, the Secret's stored version + 1, and the
+ * last version issued + 1. The last one issued is kept in .lock itself, so
+ * versions increase across every process that writes this store, even when
+ * the clock steps back; losing that file's content only loses the last
+ * guarantee, not the other two. */
+static int next_rv(struct fstore *st, uint64_t stored, uint64_t *out,
+                   certlc_err *err)
+{
+    char buf[32];
+    ssize_t n = pread(st->lockfd, buf, sizeof buf - 1, 0);
+    uint64_t last = 0;
+    if (n > 0) {
+        buf[n] = '\0';
+        last = strtoull(buf, NULL, 10);
+    }
+    if (st->last_rv > last)
+        last = st->last_rv;
+    uint64_t rv = now_us();
+    if (stored + 1 > rv)
+        rv = stored + 1;
+    if (last + 1 > rv)
+        rv = last + 1;
+    int len = snprintf(buf, sizeof buf, "%020" PRIu64 "\n", rv);
+    if (pwrite(st->lockfd, buf, (size_t)len, 0) != len)
+        return certlc_err_set(err, "%s/.lock: cannot record the "
+                                   "resourceVersion: %s",
+                              st->dir, strerror(errno));
+    st->last_rv = rv;
+    *out = rv;
+    return 0;
+}
+
+/* ---- files ------------------------------------------------------------- */
+
+/* Opens (and with create, makes, 0700) the directory `name` under parent.
+ * Returns the descriptor, -1 with errno otherwise. */
+static int open_dir_at(int parent, const char *name, bool create)
+{
+    int fd = openat(parent, name,
+                    O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd >= 0 || errno != ENOENT || !create)
+        return fd;
+    if (mkdirat(parent, name, 0700) != 0 && errno != EEXIST)
+        return -1;
+    fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return -1;
+    /* umask may have taken bits away; make it exactly 0700, and make the
+     * new entry durable in its parent. */
+    if (fchmod(fd, 0700) != 0 || fsync(parent) != 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    return fd;
+}
+
+/* The directory of a namespace, or of its tenant status files (tcp true).
+ * Returns the fd, CERTLC_NOTFOUND (only without create), or -1. */
+static int open_ns(struct fstore *st, const char *ns, bool tcp, bool create,
+                   int *out, certlc_err *err)
+{
+    int fd = open_dir_at(st->dirfd, ns, create);
+    if (fd >= 0 && tcp) {
+        int sub = open_dir_at(fd, "tcp", create);
+        int e = errno;
+        close(fd);
+        errno = e;
+        fd = sub;
+    }
+    if (fd >= 0) {
+        *out = fd;
+        return 0;
+    }
+    if (!create && (errno == ENOENT || errno == ENOTDIR))
+        return CERTLC_NOTFOUND;
+    return certlc_err_set(err, "%s/%s%s: %s", st->dir, ns, tcp ? "/tcp" : "",
+                          strerror(errno));
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Writes `file` in the directory dfd atomically: a temp file (0600, made
+ * with O_EXCL), every byte, fsync, rename over the target, fsync of the
+ * directory. `where` names the directory in messages. Call under the lock. */
+static int write_atomic(int dfd, const char *where, const char *file,
+                        const char *buf, size_t len, certlc_err *err)
+{
+    char tmp[NAME_MAX + 1];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", file, (long)getpid());
+    int flags = O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW;
+    int fd = openat(dfd, tmp, flags, 0600);
+    if (fd < 0 && errno == EEXIST) {
+        /* Left by a crashed process that had our pid: we hold the lock,
+         * so no live writer owns it. */
+        unlinkat(dfd, tmp, 0);
+        fd = openat(dfd, tmp, flags, 0600);
+    }
+    if (fd < 0)
+        return certlc_err_set(err, "%s/%s: cannot create: %s", where, tmp,
+                              strerror(errno));
+    const char *step = "cannot set mode 0600";
+    if (fchmod(fd, 0600) != 0)
+        goto fail;
+    step = "cannot write";
+    if (write_all(fd, buf, len) != 0 || write_all(fd, "\n", 1) != 0)
+        goto fail;
+    step = "cannot fsync";
+    if (fsync(fd) != 0)
+        goto fail;
+    step = "cannot close";
+    int rc = close(fd);
+    fd = -1;
+    if (rc != 0)
+        goto fail;
+    step = "cannot rename into place";
+    if (renameat(dfd, tmp, dfd, file) != 0)
+        goto fail;
+    if (fsync(dfd) != 0)
+        return certlc_err_set(err, "%s: cannot fsync the directory: %s",
+                              where, strerror(errno));
+    return 0;
+fail:;
+    int e = errno;
+    if (fd >= 0)
+        close(fd);
+    unlinkat(dfd, tmp, 0);
+    return certlc_err_set(err, "%s/%s: %s: %s", where, tmp, step,
+                          strerror(e));
+}
+
+static void buf_free(char *buf, size_t cap)
+{
+    if (buf != NULL) {
+        OPENSSL_cleanse(buf, cap);
+        free(buf);
+    }
+}
+
+/* Reads a regular file below dfd into a NUL-terminated buffer of *cap
+ * bytes (release with buf_free: it may hold keys). Returns 0,
+ * CERTLC_NOTFOUND, or -1 with errno. */
+static int read_file(int dfd, const char *rel, char **out, size_t *len,
+                     size_t *cap)
+{
+    /* O_NONBLOCK: a FIFO planted in the directory must not hang us. */
+    int fd = openat(dfd, rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    if (fd < 0)
+        return errno == ENOENT || errno == ENOTDIR ? CERTLC_NOTFOUND : -1;
+    struct stat sb;
+    if (fstat(fd, &sb) != 0)
+        goto fail;
+    if (!S_ISREG(sb.st_mode)) {
+        close(fd);
+        errno = EINVAL;
+        return -1;
+    }
+    size_t size = (size_t)sb.st_size + 1, n = 0;
+    if (size > MAX_FILE_SIZE) {
+        close(fd);
+        errno = EFBIG;
+        return -1;
+    }
+    char *buf = malloc(size + 1);
+    if (buf == NULL)
+        goto fail;
+    for (;;) {
+        if (n == size) {
+            /* The file grew since fstat: grow without leaving a copy. */
+            if (size > MAX_FILE_SIZE) {
+                buf_free(buf, size + 1);
+                close(fd);
+                errno = EFBIG;
+                return -1;
+            }
+            char *bigger = malloc(size * 2 + 1);
+            if (bigger == NULL) {
+                buf_free(buf, size + 1);
+                goto fail;
+            }
+            memcpy(bigger, buf, n);
+            buf_free(buf, size + 1);
+            buf = bigger;
+            size *= 2;
+        }
+        ssize_t r = read(fd, buf + n, size - n);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            buf_free(buf, size + 1);
+            goto fail;
+        }
+        if (r == 0)
+            break;
+        n += (size_t)r;
+    }
+    close(fd);
+    buf[n] = '\0';
+    *out = buf;
+    *len = n;
+    *cap = size + 1;
+    return 0;
+fail:;
+    int e = errno;
+    close(fd);
+    errno = e;
+    return -1;
+}
+
+/* ---- Secrets ----------------------------------------------------------- */
+
+/* Parses the Secret in <ns>/<file> below dfd (the store dir or the
+ * namespace's). Returns 0, CERTLC_NOTFOUND, -1 when the file cannot be
+ * read, -2 when it cannot be used as this Secret; messages start with the
+ * file's path. */
+static int load(struct fstore *st, int dfd, const char *rel, const char *ns,
+                const char *name, certlc_secret **out, certlc_err *err)
+{
+    char *buf;
+    size_t len, cap;
+    int rc = read_file(dfd, rel, &buf, &len, &cap);
+    if (rc == CERTLC_NOTFOUND)
+        return rc;
+    if (rc != 0)
+        return certlc_err_set(err, "%s/%s/%s.json: %s", st->dir, ns, name,
+                              errno == EINVAL ? "not a regular file"
+                                              : strerror(errno));
+    certlc_secret *s = certlc_secret_from_json(buf, len, err);
+    buf_free(buf, cap);
+    if (s == NULL) {
+        certlc_err_prefix(err, "%s/%s/%s.json", st->dir, ns, name);
+        return -2;
+    }
+    /* The path is authoritative: a file copied under another name must not
+     * make the engine act on a Secret it did not ask for. */
+    if (strcmp(s->namespace, ns) != 0 || strcmp(s->name, name) != 0) {
+        certlc_err_set(err,
+                       "%s/%s/%s.json: holds Secret %s/%s, not the one its "
+                       "path names",
+                       st->dir, ns, name, s->namespace, s->name);
+        certlc_secret_free(s);
+        return -2;
+    }
+    *out = s;
+    return 0;
+}
+
+static int fs_get(certlc_store *base, const char *ns, const char *name,
+                  certlc_secret **out, certlc_err *err)
+{
+    struct fstore *st = (struct fstore *)base;
+    if (check_ns_name(ns, name, "name", err) != 0)
+        return -1;
+    char rel[600];
+    snprintf(rel, sizeof rel, "%s/%s.json", ns, name);
+    int rc = load(st, st->dirfd, rel, ns, name, out, err);
+    if (rc == CERTLC_NOTFOUND)
+        certlc_err_set(err, "secrets \"%s\" not found in namespace \"%s\"",
+                       name, ns);
+    return rc == -2 ? -1 : rc;
+}
+
+/* Appends the Secrets of one namespace. With `tolerant` (listing every
+ * namespace), a namespace directory that cannot be opened is a warning,
+ * not a failure of the whole listing. */
+static int list_ns(struct fstore *st, const char *ns,
+                   const certlc_selector *sel, bool tolerant,
+                   certlc_secret_list *out, certlc_err *err)
+{
+    int fd;
+    certlc_err e1;
+    int rc = open_ns(st, ns, false, false, &fd, &e1);
+    DIR *d = NULL;
+    if (rc == 0) {
+        d = fdopendir(fd);
+        if (d == NULL) {
+            int e = errno;
+            close(fd);
+            rc = certlc_err_set(&e1, "%s/%s: %s", st->dir, ns, strerror(e));
+        }
+    }
+    if (rc == CERTLC_NOTFOUND)
+        return 0;
+    if (rc != 0) {
+        if (!tolerant)
+            return certlc_err_set(err, "%s", e1.msg);
+        certlc_warn(COMPONENT, "%s; skipped", e1.msg);
+        return 0;
+    }
+    struct dirent *de;
+    rc = 0;
+    while ((de = readdir(d)) != NULL) {
+        const char *f = de->d_name;
+        size_t n = strlen(f);
+        /* Only <name>.json: temp files end in ".tmp.<pid>", and the tcp
+         * directory has no suffix. */
+        if (f[0] == '.' || n <= 5 || strcmp(f + n - 5, ".json") != 0)
+            continue;
+        if (de->d_type != DT_REG && de->d_type != DT_UNKNOWN)
+            continue;
+        char name[NAME_MAX + 1];
+        memcpy(name, f, n - 5);
+        name[n - 5] = '\0';
+        certlc_err e2;
+        if (check_name("name", name, (size_t)MAX_FILE_NAME, &e2) != 0) {
+            certlc_warn(COMPONENT, "%s/%s/%s: skipped: %s", st->dir, ns, f,
+                        e2.msg);
+            continue;
+        }
+        certlc_secret *s = NULL;
+        int lr = load(st, dirfd(d), f, ns, name, &s, &e2);
+        if (lr == CERTLC_NOTFOUND) /* removed since readdir */
+            continue;
+        if (lr != 0) {
+            certlc_warn(COMPONENT, "%s; skipped", e2.msg);
+            continue;
+        }
+        if (!certlc_selector_match(sel, &s->labels)) {
+            certlc_secret_free(s);
+            continue;
+        }
+        if (certlc_secret_list_push(out, s) != 0) {
+            certlc_secret_free(s);
+            rc = certlc_err_set(err, "listing %s/%s: out of memory", st->dir,
+                                ns);
+            break;
+        }
+    }
+    closedir(d);
+    return rc;
+}
+
+static int fs_list(certlc_store *base, const char *ns,
+                   const certlc_selector *sel, certlc_secret_list *out,
+                   certlc_err *err)
+{
+    struct fstore *st = (struct fstore *)base;
+    if (ns != NULL) {
+        if (check_name("namespace", ns, 253, err) != 0)
+            return -1;
+        return list_ns(st, ns, sel, false, out, err);
+    }
+    int fd = openat(st->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    if (d == NULL) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        return certlc_err_set(err, "%s: %s", st->dir, strerror(e));
+    }
+    struct dirent *de;
+    int rc = 0;
+    while (rc == 0 && (de = readdir(d)) != NULL) {
+        const char *f = de->d_name;
+        if (f[0] == '.' || (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN))
+            continue;
+        if (check_name("namespace", f, 253, NULL) != 0)
+            continue; /* not a namespace of ours (lost+found, ...) */
+        rc = list_ns(st, f, sel, true, out, err);
+    }
+    closedir(d);
+    return rc;
+}
+
+static int fs_create(certlc_store *base, certlc_secret *s, certlc_err *err)
+{
+    struct fstore *st = (struct fstore *)base;
+    if (s == NULL)
+        return certlc_err_set(err, "no Secret given");
+    if (check_ns_name(s->namespace, s->name, "name", err) != 0)
+        return -1;
+    if (lock(st, err) != 0)
+        return -1;
+    int fd = -1, rc;
+    if (open_ns(st, s->namespace, false, true, &fd, err) != 0) {
+        rc = -1;
+        goto out;
+    }
+    char file[NAME_MAX + 1];
+    snprintf(file, sizeof file, "%s.json", s->name);
+    struct stat sb;
+    if (fstatat(fd, file, &sb, AT_SYMLINK_NOFOLLOW) == 0) {
+        rc = CERTLC_CONFLICT;
+        certlc_err_set(err, "secrets \"%s\" already exists in namespace \"%s\"",
+                       s->name, s->namespace);
+        goto out;
+    }
+    if (errno != ENOENT) {
+        rc = certlc_err_set(err, "%s/%s/%s: %s", st->dir, s->namespace, file,
+                            strerror(errno));
+        goto out;
+    }
+    uint64_t old_rv = s->resource_version;
+    int64_t old_ts = s->creation_timestamp;
+    rc = next_rv(st, 0, &s->resource_version, err);
+    if (rc != 0)
+        goto out;
+    s->creation_timestamp = (int64_t)time(NULL);
+    size_t len;
+    char *json = certlc_secret_to_json(s, &len, err);
+    char where[PATH_MAX];
+    snprintf(where, sizeof where, "%s/%s", st->dir, s->namespace);
+    rc = json == NULL ? -1 : write_atomic(fd, where, file, json, len, err);
+    certlc_secret_json_free(json, len);
+    if (rc != 0) {
+        s->resource_version = old_rv;
+        s->creation_timestamp = old_ts;
+    }
+out:
+    if (fd >= 0)
+        close(fd);
+    unlock(st);
+    return rc;
+}
+
+static int fs_update(certlc_store *base, certlc_secret *s, certlc_err *err)
+{
+    struct fstore *st = (struct fstore *)base;
+    if (s == NULL)
+        return certlc_err_set(err, "no Secret given");
+    if (check_ns_name(s->namespace, s->name, "name", err) != 0)
+        return -1;
+    if (lock(st, err) != 0)
+        return -1;
+    int fd = -1;
+    certlc_secret *stored = NULL;
+    int rc = open_ns(st, s->namespace, false, false, &fd, err);
+    char file[NAME_MAX + 1];
+    snprintf(file, sizeof file, "%s.json", s->name);
+    if (rc == 0)
+        rc = load(st, fd, file, s->namespace, s->name, &stored, err);
+    if (rc == CERTLC_NOTFOUND) {
+        certlc_err_set(err, "secrets \"%s\" not found in namespace \"%s\"",
+                       s->name, s->namespace);
+        goto out;
+    }
+    if (rc == -2) {
+        /* Whatever is there is not what the caller read: let it decide. */
+        certlc_err_prefix(err, "Operation cannot be fulfilled on secrets "
+                               "\"%s\": the stored Secret cannot be parsed",
+                          s->name);
+        rc = CERTLC_CONFLICT;
+        goto out;
+    }
+    if (rc != 0)
+        goto out;
+    if (stored->resource_version != s->resource_version) {
+        rc = CERTLC_CONFLICT;
+        certlc_err_set(err,
+                       "Operation cannot be fulfilled on secrets \"%s\": the "
+                       "object has been modified (resourceVersion %" PRIu64
+                       ", not %" PRIu64 "); please apply your changes to the "
+                       "latest version and try again",
+                       s->name, stored->resource_version, s->resource_version);
+        goto out;
+    }
+    uint64_t old_rv = s->resource_version;
+    int64_t old_ts = s->creation_timestamp;
+    rc = next_rv(st, stored->resource_version, &s->resource_version, err);
+    if (rc != 0)
+        goto out;
+    s->creation_timestamp = stored->creation_timestamp;
+    size_t len;
+    char *json = certlc_secret_to_json(s, &len, err);
+    char where[PATH_MAX];
+    snprintf(where, sizeof where, "%s/%s", st->dir, s->namespace);
+    rc = json == NULL ? -1 : write_atomic(fd, where, file, json, len, err);
+    certlc_secret_json_free(json, len);
+    if (rc != 0) {
+        s->resource_version = old_rv;
+        s->creation_timestamp = old_ts;
+    }
+out:
+    certlc_secret_free(stored);
+    if (fd >= 0)
+        close(fd);
+    unlock(st);
+    return rc;
+}
+
+/* Unlinks <ns>[/tcp]/<name>.json under the lock. */
+static int remove_file(struct fstore *st, const char *ns, bool tcp,
+                       const char *name, const char *notfound,
+                       certlc_err *err)
+{
+    if (lock(st, err) != 0)
+        return -1;
+    int fd = -1;
+    int rc = open_ns(st, ns, tcp, false, &fd, err);
+    if (rc == 0) {
+        char file[NAME_MAX + 1];
+        snprintf(file, sizeof file, "%s.json", name);
+        if (unlinkat(fd, file, 0) != 0) {
+            if (errno == ENOENT)
+                rc = CERTLC_NOTFOUND;
+            else
+                rc = certlc_err_set(err, "%s/%s%s/%s: cannot remove: %s",
+                                    st->dir, ns, tcp ? "/tcp" : "", file,
+                                    strerror(errno));
+        } else if (fsync(fd) != 0) {
+            rc = certlc_err_set(err, "%s/%s%s: cannot fsync the directory: %s",
+                                st->dir, ns, tcp ? "/tcp" : "",
+                                strerror(errno));
+        }
+        close(fd);
+    }
+    unlock(st);
+    if (rc == CERTLC_NOTFOUND)
+        certlc_err_set(err, notfound, name, ns);
+    return rc;
+}
+
+static int fs_remove(certlc_store *base, const char *ns, const char *name,
+                     certlc_err *err)
+{
+    struct fstore *st = (struct fstore *)base;
+    if (check_ns_name(ns, name, "name", err) != 0)
+        return -1;
+    return remove_file(st, ns, false, name,
+                       "secrets \"%s\" not found in namespace \"%s\"", err);
+}
+
+/* ---- tenant status ----------------------------------------------------- */
+
+static int fs_status_get(certlc_store *base, const char *ns, const char *tcp,
+                         char **json, certlc_err *err)
+{
+    struct fstore *st = (struct fstore *)base;
+    if (check_ns_name(ns, tcp, "tenant name", err) != 0)
+        return -1;
+    char rel[600];
+    snprintf(rel, sizeof rel, "%s/tcp/%s.json", ns, tcp);
+    size_t len, cap;
+    int rc = read_file(st->dirfd, rel, json, &len, &cap);
+    if (rc == CERTLC_NOTFOUND)
+        certlc_err_set(err,
+                       "status of tenant \"%s\" not found in namespace \"%s\"",
+                       tcp, ns);
+    else if (rc != 0)
+        certlc_err_set(err, "%s/%s: %s", st->dir, rel, strerror(errno));
+    return rc;
+}
+
+static int fs_status_put(certlc_store *base, const char *ns, const char *tcp,
+                         const char *json, certlc_err *err)
+{
+    struct fstore *st = (struct fstore *)base;
+    if (check_ns_name(ns, tcp, "tenant name", err) != 0)
+        return -1;
+    if (json == NULL)
+        return certlc_err_set(err, "status of tenant \"%s\": none given", tcp);
+    json_error_t jerr;
+    json_t *doc = json_loads(json, 0, &jerr);
+    if (doc == NULL)
+        return certlc_err_set(err,
+                              "status of tenant \"%s\": not valid JSON: %s "
+                              "(line %d, column %d)",
+                              tcp, jerr.text, jerr.line, jerr.column);
+    json_decref(doc);
+
+    if (lock(st, err) != 0)
+        return -1;
+    int fd = -1;
+    int rc = open_ns(st, ns, true, true, &fd, err);
+    if (rc == 0) {
+        char file[NAME_MAX + 1], where[PATH_MAX];
+        snprintf(file, sizeof file, "%s.json", tcp);
+        snprintf(where, sizeof where, "%s/%s/tcp", st->dir, ns);
+        rc = write_atomic(fd, where, file, json, strlen(json), err);
+        close(fd);
+    }
+    unlock(st);
+    return rc;
+}
+
+static int fs_status_remove(certlc_store *base, const char *ns,
+                            const char *tcp, certlc_err *err)
+{
+    struct fstore *st = (struct fstore *)base;
+    if (check_ns_name(ns, tcp, "tenant name", err) != 0)
+        return -1;
+    return remove_file(st, ns, true, tcp,
+                       "status of tenant \"%s\" not found in namespace \"%s\"",
+                       err);
+}
+
+/* ---- watch ------------------------------------------------------------ */
+
+/* Beyond this many undelivered events, they collapse into one overflow. */
+#define MAX_QUEUED 4096
+#define WATCH_MASK                                                            \
+    (IN_CREATE | IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE |  \
+     IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR | IN_DONT_FOLLOW |           \
+     IN_EXCL_UNLINK)
+
+static void queue_event(struct fstore *st, const char *ns, const char *name,
+                        bool status, bool removed, bool overflow)
+{
+    if (st->qoverflow)
+        return; /* everything is looked at again anyway */
+    if (overflow || st->qn >= MAX_QUEUED) {
+        st->qn = 0;
+        st->qoverflow = true;
+        overflow = true;
+    }
+    if (!overflow && st->qn > 0) {
+        /* A write seen twice (close, then rename) is one event. */
+        const certlc_store_event *last = &st->q[st->qn - 1];
+        if (strcmp(last->ns, ns) == 0 && strcmp(last->name, name) == 0 &&
+            last->status == status && last->removed == removed)
+            return;
+    }
+    if (st->qn == st->qcap) {
+        size_t cap = st->qcap == 0 ? 64 : st->qcap * 2;
+        certlc_store_event *q = realloc(st->q, cap * sizeof *q);
+        if (q == NULL) {
+            /* Cannot remember it: make the reader look at everything. */
+            st->qn = 0;
+            if (st->qcap == 0)
+                return;
+            overflow = true;
+            st->qoverflow = true;
+        } else {
+            st->q = q;
+            st->qcap = cap;
+        }
+    }
+    certlc_store_event *ev = &st->q[st->qn++];
+    memset(ev, 0, sizeof *ev);
+    ev->overflow = overflow;
+    if (!overflow) {
+        snprintf(ev->ns, sizeof ev->ns, "%s", ns);
+        snprintf(ev->name, sizeof ev->name, "%s", name);
+        ev->status = status;
+        ev->removed = removed;
+    }
+}
+
+/* The name of the Secret (or tenant) a file holds: "<name>.json" with a
+ * valid name; false for temp files and anything else. */
+static bool json_stem(const char *file, char *name, size_t size)
+{
+    size_t n = strlen(file);
+    if (n <= 5 || n - 5 >= size || strcmp(file + n - 5, ".json") != 0)
+        return false;
+    memcpy(name, file, n - 5);
+    name[n - 5] = '\0';
+    return check_name("name", name, (size_t)MAX_FILE_NAME, NULL) == 0;
+}
+
+static struct wdir *find_wd(struct fstore *st, int wd)
+{
+    for (size_t i = 0; i < st->nwds; i++)
+        if (st->wds[i].wd == wd)
+            return &st->wds[i];
+    return NULL;
+}
+
+static void forget_wd(struct fstore *st, struct wdir *w)
+{
+    *w = st->wds[--st->nwds];
+}
+
+/* Watches <dir>, <dir>/<ns> or <dir>/<ns>/tcp. A directory that is gone
+ * already is not an error: its removal has been or will be seen. */
+static int watch_add(struct fstore *st, const char *ns, bool tcp,
+                     certlc_err *err)
+{
+    char path[PATH_MAX];
+    int n = snprintf(path, sizeof path, "%s%s%s%s", st->abs_dir,
+                     *ns != '\0' ? "/" : "", ns, tcp ? "/tcp" : "");
+    if (n < 0 || (size_t)n >= sizeof path)
+        return certlc_err_set(err, "%s/%s: path too long to watch", st->dir,
+                              ns);
+    int wd = inotify_add_watch(st->inofd, path, WATCH_MASK);
+    if (wd < 0) {
+        if (errno == ENOENT || errno == ENOTDIR)
+            return 0;
+        return certlc_err_set(err, "cannot watch %s: %s%s", path,
+                              strerror(errno),
+                              errno == ENOSPC ? " (raise fs.inotify."
+                                                "max_user_watches)"
+                                              : "");
+    }
+    struct wdir *w = find_wd(st, wd);
+    if (w == NULL) {
+        if (st->nwds == st->capwds) {
+            size_t cap = st->capwds == 0 ? 16 : st->capwds * 2;
+            struct wdir *wds = realloc(st->wds, cap * sizeof *wds);
+            if (wds == NULL) {
+                inotify_rm_watch(st->inofd, wd);
+                return certlc_err_set(err, "watch: out of memory");
+            }
+            st->wds = wds;
+            st->capwds = cap;
+        }
+        w = &st->wds[st->nwds++];
+    }
+    w->wd = wd;
+    snprintf(w->ns, sizeof w->ns, "%s", ns);
+    w->tcp = tcp;
+    return 0;
+}
+
+/* A namespace (or its tcp directory) that appeared while being watched:
+ * watch it, then report what is in it already, since files made before the
+ * watch was in place produce no event. With `report` false (the first
+ * call) only the watches are set up. */
+static int watch_ns(struct fstore *st, const char *ns, bool tcp, bool report,
+                    certlc_err *err)
+{
+    if (watch_add(st, ns, tcp, err) != 0)
+        return -1;
+    char rel[300];
+    snprintf(rel, sizeof rel, "%s%s", ns, tcp ? "/tcp" : "");
+    int fd = openat(st->dirfd, rel,
+                    O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    if (d == NULL) {
+        if (fd >= 0)
+            close(fd);
+        return 0;
+    }
+    struct dirent *de;
+    int rc = 0;
+    char name[NAME_MAX + 1];
+    while (rc == 0 && (de = readdir(d)) != NULL) {
+        if (!tcp && strcmp(de->d_name, "tcp") == 0)
+            rc = watch_ns(st, ns, true, report, err);
+        else if (report && json_stem(de->d_name, name, sizeof name))
+            queue_event(st, ns, name, tcp, false, false);
+    }
+    closedir(d);
+    return rc;
+}
+
+static void remove_ns_watches(struct fstore *st, const char *ns)
+{
+    for (size_t i = 0; i < st->nwds;) {
+        if (strcmp(st->wds[i].ns, ns) == 0) {
+            inotify_rm_watch(st->inofd, st->wds[i].wd);
+            forget_wd(st, &st->wds[i]);
+        } else {
+            i++;
+        }
+    }
+}
+
+static int handle_event(struct fstore *st, const struct inotify_event *ev,
+                        certlc_err *err)
+{
+    if (ev->mask & IN_Q_OVERFLOW) {
+        queue_event(st, "", "", false, false, true);
+        return 0;
+    }
+    struct wdir *w = find_wd(st, ev->wd);
+    if (w == NULL)
+        return 0;
+    /* Copied: watching a new directory may move st->wds. */
+    char ns[sizeof w->ns];
+    memcpy(ns, w->ns, sizeof ns);
+    bool tcp = w->tcp;
+    if (ev->mask & IN_IGNORED) {
+        if (w->ns[0] == '\0')
+            queue_event(st, "", "", false, false, true);
+        forget_wd(st, w);
+        return 0;
+    }
+    const char *name = ev->len > 0 ? ev->name : "";
+    bool dir = (ev->mask & IN_ISDIR) != 0;
+    bool in = (ev->mask & (IN_CREATE | IN_MOVED_TO)) != 0;
+    if (ns[0] == '\0') {
+        /* The state directory: namespaces come and go. */
+        if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF)) {
+            queue_event(st, "", "", false, false, true);
+        } else if (dir && name[0] != '.' &&
+                   check_name("namespace", name, 253, NULL) == 0) {
+            if (in)
+                return watch_ns(st, name, false, true, err);
+            if (ev->mask & IN_MOVED_FROM) {
+                /* Its Secrets left without an event each. */
+                remove_ns_watches(st, name);
+                queue_event(st, "", "", false, false, true);
+            }
+        }
+        return 0;
+    }
+    if (dir) {
+        if (!tcp && strcmp(name, "tcp") == 0) {
+            if (in)
+                return watch_ns(st, ns, true, true, err);
+            if (ev->mask & IN_MOVED_FROM)
+                queue_event(st, "", "", false, false, true);
+        }
+        return 0;
+    }
+    char stem[NAME_MAX + 1];
+    if (!json_stem(name, stem, sizeof stem))
+        return 0;
+    /* IN_CREATE alone is not reported: the content follows with a close. */
+    if (ev->mask & (IN_CLOSE_WRITE | IN_MOVED_TO))
+        queue_event(st, ns, stem, tcp, false, false);
+    else if (ev->mask & (IN_DELETE | IN_MOVED_FROM))
+        queue_event(st, ns, stem, tcp, true, false);
+    return 0;
+}
+
+static int fs_watch_fd(certlc_store *base, certlc_err *err)
+{
+    struct fstore *st = (struct fstore *)base;
+    if (st->inofd >= 0)
+        return st->inofd;
+    st->inofd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (st->inofd < 0)
+        return certlc_err_set(err, "%s: cannot watch: inotify: %s", st->dir,
+                              strerror(errno));
+    if (watch_add(st, "", false, err) != 0)
+        goto fail;
+    int fd = openat(st->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    if (d == NULL) {
+        certlc_err_set(err, "%s: %s", st->dir, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        goto fail;
+    }
+    struct dirent *de;
+    int rc = 0;
+    while (rc == 0 && (de = readdir(d)) != NULL) {
+        const char *f = de->d_name;
+        if (f[0] != '.' && (de->d_type == DT_DIR || de->d_type == DT_UNKNOWN) &&
+            check_name("namespace", f, 253, NULL) == 0)
+            rc = watch_ns(st, f, false, false, err);
+    }
+    closedir(d);
+    if (rc != 0)
+        goto fail;
+    return st->inofd;
+fail:
+    close(st->inofd);
+    st->inofd = -1;
+    st->nwds = 0;
+    return -1;
+}
+
+static int fs_watch_read(certlc_store *base, certlc_store_event *evs,
+                         size_t max, size_t *n, certlc_err *err)
+{
+    struct fstore *st = (struct fstore *)base;
+    *n = 0;
+    if (st->inofd < 0)
+        return certlc_err_set(err, "%s: not watched (call watch_fd first)",
+                              st->dir);
+    char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
+    for (;;) {
+        ssize_t len = read(st->inofd, buf, sizeof buf);
+        if (len < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN)
+                break;
+            return certlc_err_set(err, "%s: reading the watch: %s", st->dir,
+                                  strerror(errno));
+        }
+        for (char *p = buf; p < buf + len;) {
+            const struct inotify_event *ev = (const struct inotify_event *)p;
+            certlc_err e2;
+            if (handle_event(st, ev, &e2) != 0) {
+                /* A directory could not be watched: say so, and let the
+                 * reader look at everything. */
+                certlc_warn(COMPONENT, "%s", e2.msg);
+                queue_event(st, "", "", false, false, true);
+            }
+            p += sizeof *ev + ev->len;
+        }
+    }
+    size_t k = st->qn < max ? st->qn : max;
+    if (k > 0) {
+        memcpy(evs, st->q, k * sizeof *evs);
+        memmove(st->q, st->q + k, (st->qn - k) * sizeof *st->q);
+        st->qn -= k;
+    }
+    if (st->qn == 0)
+        st->qoverflow = false;
+    *n = k;
+    return 0;
+}
+
+/* ---- open and close ---------------------------------------------------- */
+
+static void fs_close(certlc_store *base)
+{
+    struct fstore *st = (struct fstore *)base;
+    if (st->lockfd >= 0)
+        close(st->lockfd);
+    if (st->dirfd >= 0)
+        close(st->dirfd);
+    if (st->inofd >= 0)
+        close(st->inofd);
+    pthread_mutex_destroy(&st->mu);
+    free(st->wds);
+    free(st->q);
+    free(st->abs_dir);
+    free(st->dir);
+    free(st);
+}
+
+static const struct certlc_store_ops file_ops = {
+    .get = fs_get,
+    .list = fs_list,
+    .create = fs_create,
+    .update = fs_update,
+    .remove = fs_remove,
+    .status_get = fs_status_get,
+    .status_put = fs_status_put,
+    .status_remove = fs_status_remove,
+    .watch_fd = fs_watch_fd,
+    .watch_read = fs_watch_read,
+    .close = fs_close,
+};
+
+certlc_store *certlc_store_file_open(const char *dir, certlc_err *err)
+{
+    if (dir == NULL || *dir == '\0') {
+        certlc_err_set(err, "file store: no state directory given");
+        return NULL;
+    }
+    struct fstore *st = calloc(1, sizeof *st);
+    if (st == NULL || (st->dir = strdup(dir)) == NULL) {
+        free(st);
+        certlc_err_set(err, "file store %s: out of memory", dir);
+        return NULL;
+    }
+    st->base.ops = &file_ops;
+    st->dirfd = st->lockfd = st->inofd = -1;
+    pthread_mutex_init(&st->mu, NULL);
+
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+        certlc_err_set(err, "cannot create the state directory %s: %s", dir,
+                       strerror(errno));
+        goto fail;
+    }
+    st->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (st->dirfd < 0 || (st->abs_dir = realpath(dir, NULL)) == NULL) {
+        certlc_err_set(err, "cannot open the state directory %s: %s", dir,
+                       strerror(errno));
+        goto fail;
+    }
+    struct stat sb;
+    if (fstat(st->dirfd, &sb) != 0 ||
+        ((sb.st_mode & 07777) != 0700 && fchmod(st->dirfd, 0700) != 0)) {
+        certlc_err_set(err, "cannot make the state directory %s mode 0700: %s",
+                       dir, strerror(errno));
+        goto fail;
+    }
+    /* Creating the lock file proves the directory is writable now, rather
+     * than at the first rotation. */
+    if (open_lock_file(st) != 0) {
+        certlc_err_set(err, "cannot create %s/.lock: %s (is the state "
+                            "directory writable?)",
+                       dir, strerror(errno));
+        goto fail;
+    }
+    return &st->base;
+fail:
+    fs_close(&st->base);
+    return NULL;
+}

@@ -1,0 +1,81 @@
+#include "table.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct certlc_table {
+    size_t columns;
+    size_t *width;
+    char **cells; /* rows * columns */
+    size_t rows, cap;
+};
+
+certlc_table *certlc_table_new(size_t columns)
+{
+    certlc_table *t = calloc(1, sizeof *t);
+    if (t == NULL)
+        return NULL;
+    t->columns = columns;
+    t->width = calloc(columns, sizeof *t->width);
+    if (t->width == NULL) {
+        free(t);
+        return NULL;
+    }
+    return t;
+}
+
+int certlc_table_add(certlc_table *t, const char *const *cells)
+{
+    if (t->rows == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 16;
+        char **c = realloc(t->cells, cap * t->columns * sizeof *c);
+        if (c == NULL)
+            return -1;
+        t->cells = c;
+        t->cap = cap;
+    }
+    char **row = &t->cells[t->rows * t->columns];
+    for (size_t i = 0; i < t->columns; i++) {
+        row[i] = strdup(cells[i] != NULL ? cells[i] : "");
+        if (row[i] == NULL) {
+            while (i-- > 0)
+                free(row[i]);
+            return -1;
+        }
+        size_t w = strlen(row[i]);
+        if (w > t->width[i])
+            t->width[i] = w;
+    }
+    t->rows++;
+    return 0;
+}
+
+void certlc_table_print_row(const certlc_table *t, const char *const *cells,
+                            FILE *out)
+{
+    for (size_t i = 0; i < t->columns; i++) {
+        const char *c = cells[i] != NULL ? cells[i] : "";
+        if (i + 1 == t->columns)
+            fprintf(out, "%s\n", c);
+        else
+            fprintf(out, "%-*s   ", (int)t->width[i], c);
+    }
+}
+
+void certlc_table_print(const certlc_table *t, FILE *out)
+{
+    for (size_t r = 0; r < t->rows; r++)
+        certlc_table_print_row(
+            t, (const char *const *)&t->cells[r * t->columns], out);
+}
+
+void certlc_table_free(certlc_table *t)
+{
+    if (t == NULL)
+        return;
+    for (size_t i = 0; i < t->rows * t->columns; i++)
+        free(t->cells[i]);
+    free(t->cells);
+    free(t->width);
+    free(t);
+}

@@ -1,0 +1,105 @@
+# Shared helpers for the integration tests. Source it; it sets:
+#   $T      a fresh temporary directory, removed at exit
+#   $CONF   $T/conf, with certlc.ini written by write_conf
+# and stops every PID in $PIDS at exit, pass or fail.
+
+set -u
+: "${CERTLC_BIN:?CERTLC_BIN must name the certlc binary}"
+T=$(mktemp -d "${TMPDIR:-/tmp}/certlc-test.XXXXXX")
+CONF=$T/conf
+cd "$T" || exit 1
+PIDS=""
+FAILS=0
+
+cleanup() {
+    for p in $PIDS; do
+        kill "$p" 2>/dev/null
+    done
+    for p in $PIDS; do
+        # Wait for the process to go, then make sure.
+        i=0
+        while kill -0 "$p" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+        kill -9 "$p" 2>/dev/null
+    done
+    rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+ok() { echo "ok - $*"; }
+not_ok() { echo "not ok - $*"; FAILS=$((FAILS + 1)); }
+
+# check DESCRIPTION COMMAND...: ok when the command exits 0.
+check() {
+    desc=$1; shift
+    if "$@" >"$T/.out" 2>&1; then ok "$desc"; else not_ok "$desc"; sed 's/^/    /' "$T/.out"; fi
+}
+# check_fails DESCRIPTION COMMAND...: ok when the command exits non-zero.
+check_fails() {
+    desc=$1; shift
+    if "$@" >"$T/.out" 2>&1; then not_ok "$desc (it succeeded)"; sed 's/^/    /' "$T/.out"; else ok "$desc"; fi
+}
+# contains DESCRIPTION FILE TEXT: ok when FILE contains TEXT (fixed string).
+contains() {
+    if grep -qF -- "$3" "$2"; then ok "$1"; else not_ok "$1: no '$3' in:"; sed 's/^/    /' "$2"; fi
+}
+lacks() {
+    if grep -qF -- "$3" "$2"; then not_ok "$1: unexpected '$3' in:"; sed 's/^/    /' "$2"; else ok "$1"; fi
+}
+
+certlc() { "$CERTLC_BIN" -c "$CONF/certlc.ini" "$@"; }
+
+# write_conf [LINE...]: certlc.ini with fast test defaults plus extra lines.
+write_conf() {
+    mkdir -p "$CONF/tenants.d" "$CONF/datastores.d"
+    {
+        echo "[certlc]"
+        echo "state_dir = $T/state"
+        echo "plugins_dir = $T/plugins.d"
+        echo "key_algorithm = ecdsa-p256"
+        for l in "$@"; do echo "$l"; done
+    } > "$CONF/certlc.ini"
+}
+
+# tenant NAME [KEY=VALUE...]: writes tenants.d/NAME.ini.
+tenant() {
+    name=$1; shift
+    {
+        echo "[tenant $name]"
+        case " $* " in *" version="*) ;; *) echo "version = v1.26.0" ;; esac
+        case " $* " in *" address="*) ;; *) echo "address = 127.0.0.1" ;; esac
+        for kv in "$@"; do echo "${kv%%=*} = ${kv#*=}"; done
+    } > "$CONF/tenants.d/$name.ini"
+}
+
+# data NAME KEY [NS]: a Secret's data value, decoded, on stdout.
+data() {
+    certlc get secret "$1" -n "${3:-default}" -o json | jq -r --arg k "$2" '.data[$k] // empty' | base64 -d
+}
+
+# kubeconfig_field FILE FIELD: a base64 *-data field of a kubeconfig, decoded.
+kubeconfig_field() {
+    sed -n "s/^ *$2: *//p" "$1" | head -n 1 | base64 -d
+}
+
+# free_port: a TCP port nothing listens on at 127.0.0.1.
+free_port() {
+    while :; do
+        p=$(shuf -i 20000-60999 -n 1)
+        if ! ss -Hltn "sport = :$p" | grep -q .; then echo "$p"; return; fi
+    done
+}
+
+# wait_port PORT [SECONDS]: until something listens on 127.0.0.1:PORT.
+wait_port() {
+    i=0
+    while [ $i -lt $((${2:-10} * 10)) ]; do
+        ss -Hltn "sport = :$1" | grep -q . && return 0
+        sleep 0.1; i=$((i + 1))
+    done
+    return 1
+}
+
+finish() {
+    [ "$FAILS" -eq 0 ]
+}

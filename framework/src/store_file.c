@@ -1101,6 +1101,48 @@ static const struct certlc_store_ops file_ops = {
     .close = fs_close,
 };
 
+/* Removes the temp files of one directory (relative to the state dir). */
+static void sweep_dir(struct fstore *st, const char *rel)
+{
+    int dfd = openat(st->dirfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return;
+    DIR *d = fdopendir(dfd);
+    if (d == NULL) {
+        close(dfd);
+        return;
+    }
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        if (strstr(e->d_name, ".json.tmp.") != NULL) {
+            if (unlinkat(dirfd(d), e->d_name, 0) == 0)
+                certlc_warn("store", "%s/%s/%s: removed a temp file left by "
+                            "an interrupted write", st->dir, rel, e->d_name);
+        } else if (strcmp(rel, ".") == 0 &&
+                   (e->d_type == DT_DIR || e->d_type == DT_UNKNOWN)) {
+            char sub[NAME_MAX + 8];
+            snprintf(sub, sizeof sub, "%s", e->d_name);
+            sweep_dir(st, sub);
+            snprintf(sub, sizeof sub, "%s/tcp", e->d_name);
+            sweep_dir(st, sub);
+        }
+    }
+    closedir(d);
+}
+
+/* Every write happens under the lock, so a temp file seen while holding it
+ * belongs to a writer that died mid-write (SIGKILL, power loss): its target
+ * was never replaced, and the temp file is garbage. */
+static void sweep_temp_files(struct fstore *st)
+{
+    if (lock(st, NULL) != 0)
+        return;
+    sweep_dir(st, ".");
+    unlock(st);
+}
+
 certlc_store *certlc_store_file_open(const char *dir, certlc_err *err)
 {
     if (dir == NULL || *dir == '\0') {
@@ -1143,6 +1185,7 @@ certlc_store *certlc_store_file_open(const char *dir, certlc_err *err)
                        dir, strerror(errno));
         goto fail;
     }
+    sweep_temp_files(st);
     return &st->base;
 fail:
     fs_close(&st->base);

@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "log.h"
+#include "wipe_alloc.h"
 
 static const char usage[] =
     "Usage: certlc [-c CONFIG] COMMAND [ARGS]\n"
@@ -43,6 +44,7 @@ int certlc_cli_usage(const char *cmd, const char *fmt, ...)
 
 int main(int argc, char **argv)
 {
+    certlc_wipe_alloc_install();
     certlc_cli c = {0};
     c.config_path = getenv("CERTLC_CONFIG");
     if (c.config_path == NULL || *c.config_path == '\0')

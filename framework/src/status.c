@@ -98,8 +98,14 @@ char *certlc_status_to_json(const certlc_tcp_status *st, certlc_err *err)
         certlc_err_set(err, "cannot build the status JSON");
         return NULL;
     }
-    char *out = json_dumps(root, JSON_SORT_KEYS | JSON_COMPACT);
+    char *dumped = json_dumps(root, JSON_SORT_KEYS | JSON_COMPACT);
     json_decref(root);
+    /* json_dumps allocates with jansson's allocator (which may be a custom
+     * one): hand the caller a copy it can free() like any other string. */
+    char *out = dumped != NULL ? strdup(dumped) : NULL;
+    json_free_t jfree;
+    json_get_alloc_funcs(NULL, &jfree);
+    jfree(dumped);
     if (out == NULL)
         certlc_err_set(err, "out of memory");
     return out;

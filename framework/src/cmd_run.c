@@ -4,12 +4,11 @@
 #include <string.h>
 
 #include "cli.h"
-#include "datastore_reconcile.h"
 #include "engine.h"
 #include "reconcile.h"
 
 static const char usage[] =
-    "Usage: certlc run [--once [--prune]]\n"
+    "Usage: certlc run [--once]\n"
     "\n"
     "Reconciles every tenant of the configuration: issues the Secrets that\n"
     "are missing, issues again those that are invalid or due for renewal,\n"
@@ -17,9 +16,6 @@ static const char usage[] =
     "\n"
     "  --once   one pass, print what was done, then exit: 0 when every\n"
     "           tenant is complete, 1 otherwise\n"
-    "  --prune  with --once: tenants that have Secrets in the store but are\n"
-    "           gone from the configuration are deprovisioned from their\n"
-    "           datastore, then their Secrets and status are removed\n"
     "\n"
     "Without --once certlc runs as the operator: it reconciles at start,\n"
     "then whenever a Secret changes or is deleted, when a certificate is\n"
@@ -74,39 +70,17 @@ static int run_once(certlc_cli *c)
     return rc;
 }
 
-/* ---- issue 4: --prune ---- */
-static void print_prune(const char *ns, const char *tcp, const char *what,
-                        void *arg)
-{
-    (void)arg;
-    printf("%s/%s: %s\n", ns, tcp, what);
-    fflush(stdout);
-}
-
-static int run_prune(certlc_cli *c)
-{
-    certlc_err err = {{0}};
-    int n = certlc_prune(c->store, c->cfg, print_prune, NULL, &err);
-    if (n < 0)
-        fprintf(stderr, "certlc: prune: %s\n", err.msg);
-    return n != 0 ? -1 : 0;
-}
-/* ---- end issue 4 ---- */
-
 int certlc_cmd_run(certlc_cli *c, int argc, char **argv)
 {
     static const struct option opts[] = {
         {"once", no_argument, NULL, 'o'},
-        {"prune", no_argument, NULL, 'p'},
         {"help", no_argument, NULL, 'h'},
         {0, 0, 0, 0},
     };
-    int once = 0, prune = 0, o;
+    int once = 0, o;
     while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         if (o == 'o')
             once = 1;
-        else if (o == 'p')
-            prune = 1;
         else if (o == 'h') {
             fputs(usage, stdout);
             return CERTLC_EXIT_OK;
@@ -116,16 +90,12 @@ int certlc_cmd_run(certlc_cli *c, int argc, char **argv)
     if (optind < argc)
         return certlc_cli_usage("run", "unexpected argument '%s'",
                                 argv[optind]);
-    if (prune && !once)
-        return certlc_cli_usage("run", "--prune goes with --once");
     if (!once)
         return certlc_engine_main(c);
     int rc = certlc_cli_open(c);
     if (rc != 0)
         return rc;
     rc = run_once(c);
-    if (prune && run_prune(c) != 0)
-        rc = CERTLC_EXIT_FAIL;
     certlc_cli_close(c);
     return rc;
 }

@@ -244,69 +244,85 @@ static int check_kubeconfig(pass *p, const certlc_secret *s,
     return rc;
 }
 
-/* Fills data (and, for CAs, the pass's signer) with new material. */
+/* The kubeconfig of an item, embedding the signer's certificate as CA. */
+static char *kubeconfig_yaml(pass *p, const certlc_item *item, X509 *ca,
+                             const char *cert_pem, size_t cert_len,
+                             const char *key_pem, size_t key_len,
+                             size_t *yaml_len, certlc_err *err)
+{
+    size_t ca_len = 0;
+    char *ca_pem = certlc_pem_cert(ca, &ca_len, err);
+    if (ca_pem == NULL)
+        return NULL;
+    char url[512];
+    certlc_plan_server_url(item, p->t, url, sizeof url);
+    certlc_kubeconfig kc = {
+        .cluster = p->t->name, .user = (char *)item->cn, .server = url,
+        .ca_pem = (unsigned char *)ca_pem, .ca_len = ca_len,
+        .cert_pem = (unsigned char *)cert_pem, .cert_len = cert_len,
+        .key_pem = (unsigned char *)key_pem, .key_len = key_len};
+    char *yaml = certlc_kubeconfig_write(&kc, yaml_len, err);
+    free(ca_pem);
+    return yaml;
+}
+
+/* Fills data (and, for CAs, the pass's signer) with new material: a new
+ * key and, but for key pairs, a certificate as the spec says. */
 static int issue(pass *p, const certlc_item *item, const certlc_cert_spec *spec,
                  certlc_kvlist *data, certlc_err *err)
 {
     int rc = -1;
-    X509 *cert = NULL;
+    X509 *ca_cert = NULL;
     char *cert_pem = NULL, *key_pem = NULL, *yaml = NULL;
     size_t cert_len = 0, key_len = 0, yaml_len = 0;
+    signer *sg = NULL;
+    if (item->signer != NULL) {
+        sg = find_signer(p, item->signer);
+        if (sg == NULL || sg->cert == NULL)
+            return certlc_err_set(err, "its CA %s-%s is not available",
+                                  p->t->name, item->signer);
+    }
     EVP_PKEY *key = certlc_key_generate(p->cfg->key_algorithm, err);
     if (key == NULL)
         return -1;
 
-    if (item->kind == CERTLC_ITEM_KEYPAIR) {
+    switch (item->kind) {
+    case CERTLC_ITEM_KEYPAIR:
         cert_pem = certlc_pem_public_key(key, &cert_len, err);
-    } else {
-        signer *sg = NULL;
-        if (item->kind != CERTLC_ITEM_CA) {
-            sg = find_signer(p, item->signer);
-            if (sg == NULL || sg->cert == NULL) {
-                certlc_err_set(err, "its CA %s-%s is not available",
-                               p->t->name, item->signer);
-                goto out;
-            }
-        }
-        cert = certlc_cert_issue(spec, key, sg ? sg->cert : NULL,
-                                 sg ? sg->key : key, err);
-        if (cert == NULL)
-            goto out;
-        cert_pem = certlc_pem_cert(cert, &cert_len, err);
-        if (item->kind == CERTLC_ITEM_KUBECONFIG && cert_pem != NULL) {
-            char *ca_pem = certlc_pem_cert(sg->cert, NULL, err);
-            key_pem = certlc_pem_private_key(key, &key_len, err);
-            char url[512];
-            certlc_plan_server_url(item, p->t, url, sizeof url);
-            if (ca_pem != NULL && key_pem != NULL) {
-                certlc_kubeconfig kc = {
-                    .cluster = p->t->name, .user = (char *)item->cn,
-                    .server = url,
-                    .ca_pem = (unsigned char *)ca_pem, .ca_len = strlen(ca_pem),
-                    .cert_pem = (unsigned char *)cert_pem, .cert_len = cert_len,
-                    .key_pem = (unsigned char *)key_pem, .key_len = key_len};
-                yaml = certlc_kubeconfig_write(&kc, &yaml_len, err);
-            }
-            free(ca_pem);
-            if (yaml == NULL)
-                goto out;
-            if (certlc_kvlist_set(data, item->cert_key, yaml, yaml_len) != 0)
-                goto oom;
-            rc = 0;
-            goto out;
-        }
+        break;
+    case CERTLC_ITEM_CA:
+        /* The CA's X509 object signs the rest of the pass. */
+        ca_cert = certlc_cert_issue(spec, key, NULL, key, err);
+        if (ca_cert != NULL)
+            cert_pem = certlc_pem_cert(ca_cert, &cert_len, err);
+        break;
+    case CERTLC_ITEM_LEAF:
+    case CERTLC_ITEM_KUBECONFIG:
+        /* Only the PEM is stored: the faster path that never builds a
+         * reusable X509 object. */
+        cert_pem = certlc_cert_issue_pem(spec, key, sg->cert, sg->key,
+                                         &cert_len, err);
+        break;
     }
-    if (cert_pem == NULL)
+    if (cert_pem == NULL ||
+        (key_pem = certlc_pem_private_key(key, &key_len, err)) == NULL)
         goto out;
-    key_pem = certlc_pem_private_key(key, &key_len, err);
-    if (key_pem == NULL)
-        goto out;
-    if (certlc_kvlist_set(data, item->cert_key, cert_pem, cert_len) != 0 ||
-        certlc_kvlist_set(data, item->key_key, key_pem, key_len) != 0)
+
+    if (item->kind == CERTLC_ITEM_KUBECONFIG) {
+        yaml = kubeconfig_yaml(p, item, sg->cert, cert_pem, cert_len, key_pem,
+                               key_len, &yaml_len, err);
+        if (yaml == NULL)
+            goto out;
+        if (certlc_kvlist_set(data, item->cert_key, yaml, yaml_len) != 0)
+            goto oom;
+    } else if (certlc_kvlist_set(data, item->cert_key, cert_pem, cert_len) !=
+                   0 ||
+               certlc_kvlist_set(data, item->key_key, key_pem, key_len) != 0) {
         goto oom;
+    }
     if (item->kind == CERTLC_ITEM_CA) {
-        signer_set(p, item, cert, key);
-        cert = NULL;
+        signer_set(p, item, ca_cert, key);
+        ca_cert = NULL;
         key = NULL;
     }
     rc = 0;
@@ -319,7 +335,7 @@ out:
     if (key_pem != NULL)
         certlc_pem_free(key_pem, key_len);
     free(cert_pem);
-    X509_free(cert);
+    X509_free(ca_cert);
     EVP_PKEY_free(key);
     return rc;
 }

@@ -5,7 +5,7 @@
 #   make test       install missing packages, build (gcc, clang, ASan+UBSan),
 #                   run the unit and integration tests
 #   make bench      benchmarks (not part of make test)
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local DESTDIR= (see the install target)
 #   make clean
 
 PREFIX  ?= /usr/local
@@ -15,8 +15,16 @@ BUILD   ?= build
 # SAN=1 builds with AddressSanitizer and UndefinedBehaviorSanitizer.
 SAN     ?=
 
-PKGS     := libcrypto inih jansson yaml-0.1
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+# issue 6: libcurl for the etcd store (etcd_client.c, store_etcd.c).
+PKGS     := libcrypto inih jansson yaml-0.1 libmicrohttpd libcurl
+# libsystemd is optional: with it sd_notify comes from the library, without
+# it from framework/src/sdnotify.c's own few lines (issue 7).
+HAVE_SYSTEMD := $(shell pkg-config --exists libsystemd 2>/dev/null && echo 1)
+ifeq ($(HAVE_SYSTEMD),1)
+PKGS     += libsystemd
+endif
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
+              $(if $(HAVE_SYSTEMD),-DHAVE_SYSTEMD)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA_CFLAGS := $(shell pkg-config --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS   := $(shell pkg-config --libs cmocka 2>/dev/null)
@@ -89,21 +97,62 @@ test: deps
 check-clang:
 	@$(MAKE) --no-print-directory BUILD=build-clang CC=clang all
 
+# The operator on conf/, beside a local etcd (scripts/local-etcd.sh) that the
+# example tenant's datastore (conf/datastores.d/default.ini) points at. The
+# built drivers are copied into plugins.d/, conf/certlc.ini's plugins_dir.
 run: deps
 	@$(MAKE) --no-print-directory all
-	./$(BIN) -c conf/certlc.ini run
+	@mkdir -p plugins.d && install -m 0755 $(BUILD)/plugins.d/*.so plugins.d/
+	sh scripts/local-etcd.sh ./$(BIN) -c conf/certlc.ini run
 
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@sh bench/run.sh $(abspath $(BUILD))
 
-install: $(BIN)
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/certlc/plugins.d \
-	    $(DESTDIR)$(PREFIX)/share/certlc/conf/tenants.d \
-	    $(DESTDIR)$(PREFIX)/share/certlc/conf/datastores.d
-	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/certlc
-	install -m 0644 conf/certlc.ini $(DESTDIR)$(PREFIX)/share/certlc/conf/
-	install -m 0644 conf/tenants.d/*.ini $(DESTDIR)$(PREFIX)/share/certlc/conf/tenants.d/
+# issue 7: the binary, the drivers, the configuration, the systemd unit and
+# the man pages. /etc/certlc/certlc.ini (SYSCONFDIR) is written only when
+# there is none, with this install's plugins_dir and state_dir; the example
+# configuration goes to $(DATADIR)/examples as it is in conf/.
+BINDIR     ?= $(PREFIX)/bin
+LIBDIR     ?= $(PREFIX)/lib
+PLUGINDIR  ?= $(LIBDIR)/certlc/plugins.d
+DATADIR    ?= $(PREFIX)/share/certlc
+MANDIR     ?= $(PREFIX)/share/man
+UNITDIR    ?= $(LIBDIR)/systemd/system
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+STATEDIR   ?= /var/lib/certlc
+
+install: $(BIN) $(filter $(BUILD)/plugins.d/%,$(DRIVERS))
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(PLUGINDIR) \
+	    $(DESTDIR)$(DATADIR)/examples/tenants.d \
+	    $(DESTDIR)$(DATADIR)/examples/datastores.d \
+	    $(DESTDIR)$(SYSCONFDIR)/certlc/tenants.d \
+	    $(DESTDIR)$(SYSCONFDIR)/certlc/datastores.d \
+	    $(DESTDIR)$(UNITDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
+	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/certlc
+	@# Every driver built, whatever drivers.mk builds; 0644: the loader
+	@# refuses a driver that group or others may write.
+	for f in $(BUILD)/plugins.d/*.so; do \
+	    [ -e "$$f" ] || continue; \
+	    install -m 0644 "$$f" $(DESTDIR)$(PLUGINDIR)/ || exit 1; \
+	done
+	install -m 0644 conf/certlc.ini $(DESTDIR)$(DATADIR)/examples/
+	install -m 0644 conf/tenants.d/*.ini $(DESTDIR)$(DATADIR)/examples/tenants.d/
+	for f in conf/datastores.d/*.ini; do \
+	    [ -e "$$f" ] || continue; \
+	    install -m 0644 "$$f" $(DESTDIR)$(DATADIR)/examples/datastores.d/ || exit 1; \
+	done
+	@mkdir -p $(BUILD)
+	sed -e 's|^state_dir = .*|state_dir = $(STATEDIR)|' \
+	    -e 's|^plugins_dir = .*|plugins_dir = $(PLUGINDIR)|' \
+	    conf/certlc.ini > $(BUILD)/certlc.ini.installed
+	[ -e $(DESTDIR)$(SYSCONFDIR)/certlc/certlc.ini ] || \
+	    install -m 0644 $(BUILD)/certlc.ini.installed $(DESTDIR)$(SYSCONFDIR)/certlc/certlc.ini
+	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	    dist/certlc.service.in > $(BUILD)/certlc.service
+	install -m 0644 $(BUILD)/certlc.service $(DESTDIR)$(UNITDIR)/certlc.service
+	install -m 0644 docs/man/certlc.1 $(DESTDIR)$(MANDIR)/man1/certlc.1
+	install -m 0644 docs/man/certlc.ini.5 $(DESTDIR)$(MANDIR)/man5/certlc.ini.5
 
 clean:
-	rm -rf build build-san build-clang var
+	rm -rf build build-san build-clang var var-etcd

@@ -12,9 +12,16 @@ int certlc_cli_open(certlc_cli *c)
         return CERTLC_EXIT_FAIL;
     }
     certlc_log_set_level(c->cfg->log_level);
-    c->store = certlc_store_file_open(c->cfg->state_dir, &err);
+    certlc_log_set_format(c->cfg->log_format);
+    /* issue 6: store = etcd */
+    if (c->cfg->store == CERTLC_STORE_ETCD)
+        c->store = certlc_store_etcd_open(&c->cfg->etcd, &err);
+    else
+        c->store = certlc_store_file_open(c->cfg->state_dir, &err);
     if (c->store == NULL) {
-        fprintf(stderr, "certlc: state_dir: %s\n", err.msg);
+        fprintf(stderr, "certlc: %s: %s\n",
+                c->cfg->store == CERTLC_STORE_ETCD ? "store" : "state_dir",
+                err.msg);
         certlc_config_free(c->cfg);
         c->cfg = NULL;
         return CERTLC_EXIT_FAIL;

@@ -4,6 +4,8 @@
 #ifndef CERTLC_CLI_H
 #define CERTLC_CLI_H
 
+#include <stdbool.h>
+
 #include "config.h"
 #include "store.h"
 
@@ -29,11 +31,29 @@ void certlc_cli_close(certlc_cli *c);
 int certlc_cli_usage(const char *cmd, const char *fmt, ...)
     CERTLC_PRINTF(2, 3);
 
+/* What a verb does to one Secret; returns an exit code. */
+typedef int (*certlc_secret_fn)(certlc_cli *c, const char *ns,
+                                const char *name);
+
+/* Parses `VERB secret NAME... [-n NS]` or `VERB secret -l SELECTOR [-n NS |
+ * -A]` (argv[0] is the verb), opens the store and applies fn to each Secret
+ * named or selected. Returns the exit code. */
+int certlc_cli_each_secret(certlc_cli *c, int argc, char **argv,
+                           const char *usage, certlc_secret_fn fn);
+
 int certlc_cmd_run(certlc_cli *c, int argc, char **argv);
 int certlc_cmd_get(certlc_cli *c, int argc, char **argv);
 int certlc_cmd_delete(certlc_cli *c, int argc, char **argv);
 int certlc_cmd_check_expiration(certlc_cli *c, int argc, char **argv);
+int certlc_cmd_rotate(certlc_cli *c, int argc, char **argv);
 /* issue 4: cmd_plugins.c */
 int certlc_cmd_plugins(certlc_cli *c, int argc, char **argv);
+/* issue 7: cmd_describe.c; cmd_events.c (`get events`, which has options of
+ * its own, so `get` hands it its whole argv when the resource is events) */
+int certlc_cmd_describe(certlc_cli *c, int argc, char **argv);
+/* issue 5: cmd_apply.c, `apply -f FILE`. */
+int certlc_cmd_apply(certlc_cli *c, int argc, char **argv);
+int certlc_cmd_get_events(certlc_cli *c, int argc, char **argv);
+bool certlc_get_is_events(int argc, char **argv);
 
 #endif

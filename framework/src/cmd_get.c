@@ -19,6 +19,7 @@ static const char usage[] =
     "Usage: certlc get secrets [NAME...] [-n NS | -A] [-l SELECTOR] [-o wide|json|name]\n"
     "       certlc get secret NAME [-n NS] -o json\n"
     "       certlc get tcp [NAME...] [-n NS | -A] [-w]\n"
+    "       certlc get events [--for TCP] [-n NS | -A] [-o wide|json]\n"
     "\n"
     "  -n, --namespace NS       the namespace (default: default)\n"
     "  -A, --all-namespaces     every namespace\n"
@@ -187,6 +188,18 @@ void certlc_tcp_row(const certlc_tenant *t, const certlc_tcp_status *st,
     snprintf(cells[1], 320, "%s", t->version);
     snprintf(cells[2], 320, "%s",
              st->phase[0] ? st->phase : CERTLC_PHASE_PROVISIONING);
+    /* issue 5: an await on the external PKI shows beside the phase, as
+     * kubectl shows "Ready,SchedulingDisabled". */
+    static const char *const shown[] = {"ExternalPKIOverdue",
+                                        "AwaitingExternalPKI"};
+    for (size_t k = 0; k < 2; k++) {
+        const certlc_condition *cond = certlc_status_condition(st, shown[k]);
+        if (cond != NULL && cond->status) {
+            size_t used = strlen(cells[2]);
+            snprintf(cells[2] + used, 320 - used, ",%s", shown[k]);
+            break;
+        }
+    }
     if (strchr(t->address, ':') != NULL)
         snprintf(cells[3], 320, "[%s]:%d", t->address, t->port);
     else
@@ -242,6 +255,8 @@ static int get_tcp(certlc_cli *c, const get_opts *o)
 
 int certlc_cmd_get(certlc_cli *c, int argc, char **argv)
 {
+    if (certlc_get_is_events(argc, argv)) /* issue 7: cmd_events.c */
+        return certlc_cmd_get_events(c, argc, argv);
     static const struct option opts[] = {
         {"namespace", required_argument, NULL, 'n'},
         {"all-namespaces", no_argument, NULL, 'A'},
@@ -289,6 +304,6 @@ int certlc_cmd_get(certlc_cli *c, int argc, char **argv)
     }
     if (is_tcp_resource(resource))
         return get_tcp(c, &o);
-    return certlc_cli_usage("get", "unknown resource '%s' (use secrets or "
-                                   "tcp)", resource);
+    return certlc_cli_usage("get", "unknown resource '%s' (use secrets, "
+                                   "tcp or events)", resource);
 }

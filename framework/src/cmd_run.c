@@ -4,11 +4,13 @@
 #include <string.h>
 
 #include "cli.h"
+#include "datastore_reconcile.h"
 #include "engine.h"
+#include "observe.h" /* issue 7 */
 #include "reconcile.h"
 
 static const char usage[] =
-    "Usage: certlc run [--once]\n"
+    "Usage: certlc run [--once [--prune]]\n"
     "\n"
     "Reconciles every tenant of the configuration: issues the Secrets that\n"
     "are missing, issues again those that are invalid or due for renewal,\n"
@@ -16,6 +18,9 @@ static const char usage[] =
     "\n"
     "  --once   one pass, print what was done, then exit: 0 when every\n"
     "           tenant is complete, 1 otherwise\n"
+    "  --prune  with --once: tenants that have Secrets in the store but are\n"
+    "           gone from the configuration are deprovisioned from their\n"
+    "           datastore, then their Secrets and status are removed\n"
     "\n"
     "Without --once certlc runs as the operator: it reconciles at start,\n"
     "then whenever a Secret changes or is deleted, when a certificate is\n"
@@ -33,7 +38,7 @@ static const char *action_word(certlc_action a)
 
 static void print_event(const certlc_reconcile_event *ev, void *arg)
 {
-    (void)arg;
+    certlc_observer_event(arg, ev); /* issue 7: events of --once too */
     if (ev->action == CERTLC_ACT_CREATED)
         printf("%s/%s: secret \"%s\" created\n", ev->tenant->namespace,
                ev->tenant->name, ev->secret);
@@ -47,12 +52,16 @@ static void print_event(const certlc_reconcile_event *ev, void *arg)
 static int run_once(certlc_cli *c)
 {
     int rc = CERTLC_EXIT_OK;
+    certlc_observer *obs = certlc_observer_new(c); /* issue 7 */
     for (size_t i = 0; i < c->cfg->n_tenants; i++) {
         const certlc_tenant *t = &c->cfg->tenants[i];
         certlc_reconcile_result res;
         certlc_err err = {{0}};
-        if (certlc_reconcile_tenant(c->store, c->cfg, t, print_event, NULL,
-                                    &res, &err) != 0) {
+        certlc_observer_pass_begin(obs, t); /* issue 7 */
+        int prc = certlc_reconcile_tenant(c->store, c->cfg, t, print_event,
+                                          obs, &res, &err);
+        certlc_observer_pass_end(obs, t, &res, prc); /* issue 7 */
+        if (prc != 0) {
             fprintf(stderr, "certlc: %s/%s: %s\n", t->namespace, t->name,
                     err.msg);
             rc = CERTLC_EXIT_FAIL;
@@ -67,20 +76,43 @@ static int run_once(certlc_cli *c)
     }
     if (c->cfg->n_tenants == 0)
         printf("no tenants configured in %s\n", c->cfg->tenants_dir);
+    certlc_observer_stop(obs); /* issue 7 */
     return rc;
 }
+
+/* ---- issue 4: --prune ---- */
+static void print_prune(const char *ns, const char *tcp, const char *what,
+                        void *arg)
+{
+    (void)arg;
+    printf("%s/%s: %s\n", ns, tcp, what);
+    fflush(stdout);
+}
+
+static int run_prune(certlc_cli *c)
+{
+    certlc_err err = {{0}};
+    int n = certlc_prune(c->store, c->cfg, print_prune, NULL, &err);
+    if (n < 0)
+        fprintf(stderr, "certlc: prune: %s\n", err.msg);
+    return n != 0 ? -1 : 0;
+}
+/* ---- end issue 4 ---- */
 
 int certlc_cmd_run(certlc_cli *c, int argc, char **argv)
 {
     static const struct option opts[] = {
         {"once", no_argument, NULL, 'o'},
+        {"prune", no_argument, NULL, 'p'},
         {"help", no_argument, NULL, 'h'},
         {0, 0, 0, 0},
     };
-    int once = 0, o;
+    int once = 0, prune = 0, o;
     while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         if (o == 'o')
             once = 1;
+        else if (o == 'p')
+            prune = 1;
         else if (o == 'h') {
             fputs(usage, stdout);
             return CERTLC_EXIT_OK;
@@ -90,12 +122,16 @@ int certlc_cmd_run(certlc_cli *c, int argc, char **argv)
     if (optind < argc)
         return certlc_cli_usage("run", "unexpected argument '%s'",
                                 argv[optind]);
+    if (prune && !once)
+        return certlc_cli_usage("run", "--prune goes with --once");
     if (!once)
         return certlc_engine_main(c);
     int rc = certlc_cli_open(c);
     if (rc != 0)
         return rc;
     rc = run_once(c);
+    if (prune && run_prune(c) != 0)
+        rc = CERTLC_EXIT_FAIL;
     certlc_cli_close(c);
     return rc;
 }

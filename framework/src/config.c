@@ -12,7 +12,9 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "datastore.h"
 #include "duration.h"
+#include "inifile.h"
 
 /* ---- small helpers ---------------------------------------------------- */
 
@@ -32,21 +34,6 @@ static char *xstrndup(const char *s, size_t n)
         memcpy(d, s, n);
         d[n] = '\0';
     }
-    return d;
-}
-
-/* malloc'd "a" + "/" + "b", without a doubled slash. */
-static char *path_join(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    bool slash = la > 0 && a[la - 1] != '/';
-    char *d = malloc(la + slash + lb + 1);
-    if (d == NULL)
-        return NULL;
-    memcpy(d, a, la);
-    if (slash)
-        d[la] = '/';
-    memcpy(d + la + slash, b, lb + 1);
     return d;
 }
 
@@ -90,228 +77,6 @@ static void strv_free(char **v, size_t n)
 static bool is_space(char c)
 {
     return c == ' ' || c == '\t' || c == '\v' || c == '\f' || c == '\r';
-}
-
-/* ---- INI reading -----------------------------------------------------------
- *
- * libinih does the key = value parsing and comments (';' and '#' at the start
- * of a line, ';' after whitespace inline). Debian's build of inih calls the
- * handler without a line number and does not report section headers, so the
- * file is fed to ini_parse_stream through a reader that counts lines and
- * notes every [section] header itself. The reader also hands lines over with
- * their leading whitespace removed: inih would otherwise take an indented
- * line as the continuation of the previous value, and an indented key would
- * silently become part of another key's value. */
-
-typedef struct ini_kv {
-    char *key;
-    char *value;
-    int line;
-} ini_kv;
-
-typedef struct ini_section {
-    char *name; /* trimmed text between the brackets */
-    int line;
-    ini_kv *kv;
-    size_t n_kv;
-} ini_section;
-
-typedef struct ini_doc {
-    ini_section *sec;
-    size_t n_sec;
-} ini_doc;
-
-typedef struct line_reader {
-    const char *data;
-    size_t len;
-    size_t pos;
-    int lineno;
-    ini_doc *doc;
-    int err_line;        /* first error found here, 0 if none */
-    certlc_err err;
-} line_reader;
-
-static void doc_free(ini_doc *doc)
-{
-    for (size_t i = 0; i < doc->n_sec; i++) {
-        for (size_t j = 0; j < doc->sec[i].n_kv; j++) {
-            free(doc->sec[i].kv[j].key);
-            free(doc->sec[i].kv[j].value);
-        }
-        free(doc->sec[i].kv);
-        free(doc->sec[i].name);
-    }
-    free(doc->sec);
-    doc->sec = NULL;
-    doc->n_sec = 0;
-}
-
-static void reader_fail(line_reader *r, int line, const char *msg)
-{
-    if (r->err_line != 0)
-        return;
-    r->err_line = line;
-    snprintf(r->err.msg, sizeof r->err.msg, "%s", msg);
-}
-
-static void note_section(line_reader *r, const char *line)
-{
-    /* As inih: the name ends at ']' or at an inline ';' comment, which makes
-     * the header a syntax error that inih reports. */
-    const char *p = line + 1;
-    while (*p != '\0' && *p != ']' && !(*p == ';' && is_space(p[-1])))
-        p++;
-    if (*p != ']')
-        return;
-    const char *b = line + 1;
-    while (b < p && is_space(*b))
-        b++;
-    const char *e = p;
-    while (e > b && is_space(e[-1]))
-        e--;
-    ini_section *sec = realloc(r->doc->sec, (r->doc->n_sec + 1) * sizeof *sec);
-    if (sec == NULL) {
-        reader_fail(r, r->lineno, "out of memory");
-        return;
-    }
-    r->doc->sec = sec;
-    sec = &sec[r->doc->n_sec];
-    memset(sec, 0, sizeof *sec);
-    sec->name = xstrndup(b, (size_t)(e - b));
-    sec->line = r->lineno;
-    if (sec->name == NULL) {
-        reader_fail(r, r->lineno, "out of memory");
-        return;
-    }
-    r->doc->n_sec++;
-}
-
-static char *reader_next(char *str, int num, void *stream)
-{
-    line_reader *r = stream;
-    if (r->pos >= r->len || num < 3)
-        return NULL;
-    const char *line = r->data + r->pos;
-    const char *nl = memchr(line, '\n', r->len - r->pos);
-    size_t n = nl ? (size_t)(nl - line) : r->len - r->pos;
-    r->pos += n + (nl != NULL);
-    r->lineno++;
-
-    if (r->lineno == 1 && n >= 3 && memcmp(line, "\xEF\xBB\xBF", 3) == 0) {
-        line += 3;
-        n -= 3;
-    }
-    while (n > 0 && is_space(line[n - 1]))
-        n--;
-    while (n > 0 && is_space(*line)) {
-        line++;
-        n--;
-    }
-    if (memchr(line, '\0', n) != NULL) {
-        reader_fail(r, r->lineno, "contains a NUL byte");
-        n = 0;
-    }
-    size_t max = (size_t)num - 2; /* room for '\n' and the NUL */
-    if (n > max) {
-        char msg[128];
-        snprintf(msg, sizeof msg, "line is longer than %zu characters", max);
-        reader_fail(r, r->lineno, msg);
-        n = 0; /* inih sees an empty line instead */
-    }
-    memcpy(str, line, n);
-    str[n] = '\n';
-    str[n + 1] = '\0';
-    if (n > 0 && str[0] == '[')
-        note_section(r, str);
-    return str;
-}
-
-static int on_key(void *user, const char *section, const char *name,
-                  const char *value)
-{
-    line_reader *r = user;
-    (void)section; /* inih truncates it; the reader has the real one */
-    if (r->err_line != 0)
-        return 1;
-    if (r->doc->n_sec == 0) {
-        char msg[256];
-        snprintf(msg, sizeof msg, "key '%.64s' is outside any [section]", name);
-        reader_fail(r, r->lineno, msg);
-        return 1;
-    }
-    ini_section *sec = &r->doc->sec[r->doc->n_sec - 1];
-    ini_kv *kv = realloc(sec->kv, (sec->n_kv + 1) * sizeof *kv);
-    if (kv == NULL) {
-        reader_fail(r, r->lineno, "out of memory");
-        return 1;
-    }
-    sec->kv = kv;
-    kv = &kv[sec->n_kv];
-    kv->key = xstrdup(name);
-    kv->value = xstrdup(value ? value : "");
-    kv->line = r->lineno;
-    if (kv->key == NULL || kv->value == NULL) {
-        free(kv->key);
-        free(kv->value);
-        reader_fail(r, r->lineno, "out of memory");
-        return 1;
-    }
-    sec->n_kv++;
-    return 1;
-}
-
-/* Reads `path` (named `display` in messages) into doc. */
-static int ini_read(const char *path, const char *display, ini_doc *doc,
-                    certlc_err *err)
-{
-    memset(doc, 0, sizeof *doc);
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return certlc_err_set(err, "%s: cannot open: %s", display, strerror(errno));
-    char *data = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (len == cap) {
-            size_t ncap = cap ? cap * 2 : 4096;
-            char *d = realloc(data, ncap);
-            if (d == NULL) {
-                free(data);
-                fclose(f);
-                return certlc_err_set(err, "%s: out of memory", display);
-            }
-            data = d;
-            cap = ncap;
-        }
-        size_t got = fread(data + len, 1, cap - len, f);
-        len += got;
-        if (got == 0)
-            break;
-    }
-    int read_err = ferror(f);
-    int saved = errno;
-    fclose(f);
-    if (read_err) {
-        free(data);
-        return certlc_err_set(err, "%s: cannot read: %s", display, strerror(saved));
-    }
-
-    line_reader r = {.data = data, .len = len, .doc = doc};
-    int rc = ini_parse_stream(reader_next, &r, on_key, &r);
-    free(data);
-    if (rc < 0) {
-        doc_free(doc);
-        return certlc_err_set(err, "%s: out of memory", display);
-    }
-    if (rc > 0 && (r.err_line == 0 || rc < r.err_line)) {
-        doc_free(doc);
-        return certlc_err_set(err, "%s:%d: syntax error: expected [section], "
-                              "key = value or a comment", display, rc);
-    }
-    if (r.err_line != 0) {
-        doc_free(doc);
-        return certlc_err_set(err, "%s:%d: %s", display, r.err_line, r.err.msg);
-    }
-    return 0;
 }
 
 /* ---- value checks ---------------------------------------------------------- */
@@ -479,110 +244,13 @@ static bool is_version(const char *s)
     return true;
 }
 
-/* Levenshtein distance, capped: for "did you mean" hints on unknown keys. */
-static size_t edit_distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 40 || lb > 40)
-        return 99;
-    size_t row[41];
-    for (size_t j = 0; j <= lb; j++)
-        row[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        size_t diag = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t up = row[j];
-            size_t best = diag + (a[i - 1] != b[j - 1]);
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
-            if (up + 1 < best)
-                best = up + 1;
-            diag = up;
-            row[j] = best;
-        }
-    }
-    return row[lb];
-}
-
-static const char *suggest(const char *key, const char *const *known)
-{
-    const char *best = NULL;
-    size_t best_d = 3;
-    for (size_t i = 0; known[i] != NULL; i++) {
-        size_t d = edit_distance(key, known[i]);
-        if (d < best_d) {
-            best_d = d;
-            best = known[i];
-        }
-    }
-    return best;
-}
-
-/* ---- one section's keys ---------------------------------------------------- */
-
-/* Error context: "<file>:<line>: [<section>] <key>: ". */
-typedef struct where {
-    const char *file;
-    const char *section; /* as written between the brackets */
-} where;
-
-static int key_err(const where *w, const ini_kv *kv, certlc_err *err,
-                   const char *fmt, ...) CERTLC_PRINTF(4, 5);
-
-static int key_err(const where *w, const ini_kv *kv, certlc_err *err,
-                   const char *fmt, ...)
-{
-    if (err == NULL)
-        return -1;
-    char what[CERTLC_ERR_MAX];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
-    va_end(ap);
-    /* ';' starts an inline comment, '#' only at the start of a line. */
-    const char *hint = strstr(kv->value, " #") || strstr(kv->value, "\t#")
-                           ? " (inline comments start with ';')" : "";
-    return certlc_err_set(err, "%s:%d: [%s] %s: %s%s", w->file, kv->line, w->section,
-                          kv->key, what, hint);
-}
-
-/* Rejects unknown and repeated keys (except those listed in `repeatable`). */
-static int check_keys(const where *w, const ini_section *sec,
-                      const char *const *known, const char *repeatable,
-                      certlc_err *err)
-{
-    for (size_t i = 0; i < sec->n_kv; i++) {
-        const ini_kv *kv = &sec->kv[i];
-        bool ok = false;
-        for (size_t k = 0; known[k] != NULL && !ok; k++)
-            ok = strcmp(kv->key, known[k]) == 0;
-        if (!ok) {
-            const char *s = suggest(kv->key, known);
-            if (s != NULL)
-                return certlc_err_set(err, "%s:%d: [%s] unknown key '%s' (did you mean "
-                                      "'%s'?)", w->file, kv->line, w->section,
-                                      kv->key, s);
-            return certlc_err_set(err, "%s:%d: [%s] unknown key '%s'", w->file,
-                                  kv->line, w->section, kv->key);
-        }
-        if (repeatable != NULL && strcmp(kv->key, repeatable) == 0)
-            continue;
-        for (size_t j = 0; j < i; j++) {
-            if (strcmp(sec->kv[j].key, kv->key) == 0)
-                return certlc_err_set(err, "%s:%d: [%s] duplicate key '%s' (first set "
-                                      "at line %d)", w->file, kv->line, w->section,
-                                      kv->key, sec->kv[j].line);
-        }
-    }
-    return 0;
-}
-
 /* ---- certlc.ini ----------------------------------------------------------- */
 
 static const char *const certlc_keys[] = {
     "state_dir", "plugins_dir", "tenants_dir", "datastores_dir", "key_algorithm",
     "ca_validity", "leaf_validity", "renew_before", "rollout_hook", "log_level",
+    "log_format", "metrics_listen", /* issue 7 */
+    "store", "leader_lease", /* issue 6 */
     NULL,
 };
 
@@ -614,14 +282,14 @@ static char *dir_of(const char *path)
 }
 
 static int resolve_dir(dir_setting *d, const char *base_real, const char *base_given,
-                       const where *w, certlc_err *err)
+                       const certlc_ini_where *w, certlc_err *err)
 {
     if (d->value[0] == '\0')
         return certlc_err_set(err, "%s:%d: [%s] %s: must not be empty", w->file,
                               d->line, w->section, d->key);
-    char *abs = d->value[0] == '/' ? xstrdup(d->value) : path_join(base_real, d->value);
+    char *abs = d->value[0] == '/' ? xstrdup(d->value) : certlc_path_join(base_real, d->value);
     char *display = d->value[0] == '/' || base_given[0] == '\0'
-                        ? xstrdup(d->value) : path_join(base_given, d->value);
+                        ? xstrdup(d->value) : certlc_path_join(base_given, d->value);
     if (abs == NULL || display == NULL) {
         free(abs);
         free(display);
@@ -633,17 +301,27 @@ static int resolve_dir(dir_setting *d, const char *base_real, const char *base_g
     return 0;
 }
 
-static int load_certlc_ini(certlc_config *cfg, const ini_doc *doc,
-                           dir_setting *tenants, certlc_err *err)
+static int load_certlc_ini(certlc_config *cfg, const certlc_ini_doc *doc,
+                           dir_setting *tenants, dir_setting *datastores,
+                           certlc_err *err)
 {
     const char *file = cfg->path;
-    where w = {file, "certlc"};
-    const ini_section *main_sec = NULL;
+    certlc_ini_where w = {file, "certlc"};
+    const certlc_ini_section *main_sec = NULL;
+    const certlc_ini_section *etcd_sec = NULL; /* issue 6 */
     for (size_t i = 0; i < doc->n_sec; i++) {
-        const ini_section *sec = &doc->sec[i];
+        const certlc_ini_section *sec = &doc->sec[i];
+        if (strcmp(sec->name, "store.etcd") == 0) { /* issue 6 */
+            if (etcd_sec != NULL)
+                return certlc_err_set(err, "%s:%d: duplicate section [store.etcd] "
+                                      "(first at line %d)", file, sec->line,
+                                      etcd_sec->line);
+            etcd_sec = sec;
+            continue;
+        }
         if (strcmp(sec->name, "certlc") != 0)
             return certlc_err_set(err, "%s:%d: unknown section [%s] (certlc.ini has "
-                                  "one section, [certlc])", file, sec->line, sec->name);
+                                  "[certlc] and [store.etcd])", file, sec->line, sec->name);
         if (main_sec != NULL)
             return certlc_err_set(err, "%s:%d: duplicate section [certlc] (first at "
                                   "line %d)", file, sec->line, main_sec->line);
@@ -660,20 +338,22 @@ static int load_certlc_ini(certlc_config *cfg, const ini_doc *doc,
         {"ca_validity", "87600h", 0, &cfg->ca_validity},
         {"leaf_validity", "8760h", 0, &cfg->leaf_validity},
         {"renew_before", "24h", 0, &cfg->renew_before},
+        {"leader_lease", "15s", 0, &cfg->leader_lease}, /* issue 6 */
     };
     const size_t n_dirs = sizeof dirs / sizeof dirs[0];
     const size_t n_durs = sizeof durs / sizeof durs[0];
     const char *rollout_hook = "";
+    const char *metrics_listen = CERTLC_METRICS_LISTEN_DEFAULT; /* issue 7 */
     int rc = -1;
 
     cfg->key_algorithm = CERTLC_KEY_RSA2048;
     cfg->log_level = CERTLC_LOG_INFO;
 
     if (main_sec != NULL) {
-        if (check_keys(&w, main_sec, certlc_keys, NULL, err) != 0)
+        if (certlc_ini_check_keys(&w, main_sec, certlc_keys, NULL, err) != 0)
             return -1;
         for (size_t i = 0; i < main_sec->n_kv; i++) {
-            const ini_kv *kv = &main_sec->kv[i];
+            const certlc_ini_kv *kv = &main_sec->kv[i];
             bool done = false;
             for (size_t k = 0; k < n_dirs && !done; k++) {
                 if (strcmp(kv->key, dirs[k].key) == 0) {
@@ -693,15 +373,34 @@ static int load_certlc_ini(certlc_config *cfg, const ini_doc *doc,
                 continue;
             if (strcmp(kv->key, "key_algorithm") == 0) {
                 if (certlc_key_alg_parse(kv->value, &cfg->key_algorithm) != 0)
-                    return key_err(&w, kv, err, "unknown key algorithm \"%s\" (use "
+                    return certlc_ini_key_err(&w, kv, err, "unknown key algorithm \"%s\" (use "
                                    "rsa-2048, rsa-3072, rsa-4096, ecdsa-p256 or "
                                    "ecdsa-p384)", kv->value);
             } else if (strcmp(kv->key, "log_level") == 0) {
                 if (certlc_log_level_parse(kv->value, &cfg->log_level) != 0)
-                    return key_err(&w, kv, err, "unknown log level \"%s\" (use debug, "
+                    return certlc_ini_key_err(&w, kv, err, "unknown log level \"%s\" (use debug, "
                                    "info, warn or error)", kv->value);
             } else if (strcmp(kv->key, "rollout_hook") == 0) {
                 rollout_hook = kv->value;
+            } else if (strcmp(kv->key, "log_format") == 0) { /* issue 7 */
+                if (certlc_log_format_parse(kv->value, &cfg->log_format) != 0)
+                    return certlc_ini_key_err(&w, kv, err, "unknown log format \"%s\" (use "
+                                   "text or json)", kv->value);
+            } else if (strcmp(kv->key, "store") == 0) { /* issue 6 */
+                if (strcmp(kv->value, "file") == 0)
+                    cfg->store = CERTLC_STORE_FILE;
+                else if (strcmp(kv->value, "etcd") == 0)
+                    cfg->store = CERTLC_STORE_ETCD;
+                else
+                    return certlc_ini_key_err(&w, kv, err, "unknown store \"%s\" (use "
+                                   "file or etcd)", kv->value);
+            } else if (strcmp(kv->key, "metrics_listen") == 0) { /* issue 7 */
+                if (kv->value[0] != '\0' &&
+                    certlc_listen_parse(kv->value, NULL, NULL, err) != 0) {
+                    certlc_err_prefix(err, "%s:%d: [certlc] metrics_listen", file, kv->line);
+                    return -1;
+                }
+                metrics_listen = kv->value;
             }
         }
     }
@@ -729,6 +428,9 @@ static int load_certlc_ini(certlc_config *cfg, const ini_doc *doc,
     cfg->rollout_hook = xstrdup(rollout_hook);
     if (cfg->rollout_hook == NULL)
         return certlc_err_set(err, "out of memory");
+    cfg->metrics_listen = xstrdup(metrics_listen); /* issue 7 */
+    if (cfg->metrics_listen == NULL)
+        return certlc_err_set(err, "out of memory");
 
     /* Relative paths are relative to the folder of certlc.ini. */
     char *base_given = dir_of(file);
@@ -744,9 +446,19 @@ static int load_certlc_ini(certlc_config *cfg, const ini_doc *doc,
         if (resolve_dir(&dirs[k], base_real, base_given, &w, err) != 0)
             goto out;
     }
+    /* issue 6: [store.etcd], paths relative to certlc.ini's folder */
+    if (certlc_config_store_etcd(cfg, etcd_sec, file, base_real, err) != 0)
+        goto out;
+    if (cfg->leader_lease < 3) {
+        certlc_err_set(err, "%s:%d: [certlc] leader_lease (%s) must be at least 3s",
+                       file, durs[3].line, durs[3].text);
+        goto out;
+    }
     rc = 0;
     *tenants = dirs[2];
     dirs[2].display = NULL;
+    *datastores = dirs[3];
+    dirs[3].display = NULL;
 out:
     for (size_t k = 0; k < n_dirs; k++)
         free(dirs[k].display);
@@ -776,7 +488,7 @@ static void tenant_fini(certlc_tenant *t)
     memset(t, 0, sizeof *t);
 }
 
-static int add_sans(certlc_tenant *t, const where *w, const ini_kv *kv, certlc_err *err)
+static int add_sans(certlc_tenant *t, const certlc_ini_where *w, const certlc_ini_kv *kv, certlc_err *err)
 {
     const char *p = kv->value;
     if (*p == '\0')
@@ -790,12 +502,12 @@ static int add_sans(certlc_tenant *t, const where *w, const ini_kv *kv, certlc_e
         while (e > b && is_space(e[-1]))
             e--;
         if (b == e)
-            return key_err(w, kv, err, "empty entry in \"%s\"", kv->value);
+            return certlc_ini_key_err(w, kv, err, "empty entry in \"%s\"", kv->value);
         char *san = xstrndup(b, (size_t)(e - b));
         if (san == NULL)
             return certlc_err_set(err, "out of memory");
         if (!is_ip(san) && !dns1123_subdomain(san, true)) {
-            key_err(w, kv, err, "\"%s\" is neither an IP address nor a DNS name",
+            certlc_ini_key_err(w, kv, err, "\"%s\" is neither an IP address nor a DNS name",
                     san);
             free(san);
             return -1;
@@ -825,7 +537,8 @@ static int set_str(char **field, const char *value, certlc_err *err)
 
 #define DNS1123_RULE "(lowercase letters, digits and '-', at most 63)"
 
-static int load_tenant(certlc_tenant *t, const char *file, const ini_section *sec,
+static int load_tenant(certlc_tenant *t, const char *file, const certlc_ini_section *sec,
+                       const certlc_datastore *ds, size_t n_ds, const char *ds_dir,
                        certlc_err *err)
 {
     memset(t, 0, sizeof *t);
@@ -847,8 +560,8 @@ static int load_tenant(certlc_tenant *t, const char *file, const ini_section *se
         return certlc_err_set(err, "%s:%d: tenant name \"%s\" is not a DNS-1123 label "
                               DNS1123_RULE, file, sec->line, name);
 
-    where w = {file, sec->name};
-    if (check_keys(&w, sec, tenant_keys, "cert_sans", err) != 0)
+    certlc_ini_where w = {file, sec->name};
+    if (certlc_ini_check_keys(&w, sec, tenant_keys, "cert_sans", err) != 0)
         return -1;
 
     char source[PATH_MAX + 32];
@@ -862,7 +575,7 @@ static int load_tenant(certlc_tenant *t, const char *file, const ini_section *se
     t->konnectivity = false;
 
     for (size_t i = 0; i < sec->n_kv; i++) {
-        const ini_kv *kv = &sec->kv[i];
+        const certlc_ini_kv *kv = &sec->kv[i];
         const char *k = kv->key, *v = kv->value;
         if (strcmp(k, "cert_sans") == 0) {
             if (add_sans(t, &w, kv, err) != 0)
@@ -871,14 +584,14 @@ static int load_tenant(certlc_tenant *t, const char *file, const ini_section *se
         }
         if (strcmp(k, "port") == 0) {
             if (!parse_port(v, &t->port)) {
-                key_err(&w, kv, err, "\"%s\" is not a port number (1-65535)", v);
+                certlc_ini_key_err(&w, kv, err, "\"%s\" is not a port number (1-65535)", v);
                 goto fail;
             }
             continue;
         }
         if (strcmp(k, "konnectivity") == 0) {
             if (!parse_bool(v, &t->konnectivity)) {
-                key_err(&w, kv, err, "\"%s\" is not a boolean (use true or false)", v);
+                certlc_ini_key_err(&w, kv, err, "\"%s\" is not a boolean (use true or false)", v);
                 goto fail;
             }
             continue;
@@ -886,20 +599,20 @@ static int load_tenant(certlc_tenant *t, const char *file, const ini_section *se
         char **field = NULL;
         if (strcmp(k, "namespace") == 0) {
             if (!certlc_dns1123_label(v)) {
-                key_err(&w, kv, err, "\"%s\" is not a DNS-1123 label " DNS1123_RULE, v);
+                certlc_ini_key_err(&w, kv, err, "\"%s\" is not a DNS-1123 label " DNS1123_RULE, v);
                 goto fail;
             }
             field = &t->namespace;
         } else if (strcmp(k, "version") == 0) {
             if (!is_version(v)) {
-                key_err(&w, kv, err, "\"%s\" is not a Kubernetes version like v1.26.0",
+                certlc_ini_key_err(&w, kv, err, "\"%s\" is not a Kubernetes version like v1.26.0",
                         v);
                 goto fail;
             }
             field = &t->version;
         } else if (strcmp(k, "address") == 0) {
             if (!is_ip(v) && !dns1123_subdomain(v, false)) {
-                key_err(&w, kv, err, "\"%s\" is neither an IP address nor a DNS name",
+                certlc_ini_key_err(&w, kv, err, "\"%s\" is neither an IP address nor a DNS name",
                         v);
                 goto fail;
             }
@@ -913,11 +626,17 @@ static int load_tenant(certlc_tenant *t, const char *file, const ini_section *se
             field = &t->service_cidr;
         } else if (strcmp(k, "cluster_domain") == 0) {
             if (!dns1123_subdomain(v, false)) {
-                key_err(&w, kv, err, "\"%s\" is not a DNS name", v);
+                certlc_ini_key_err(&w, kv, err, "\"%s\" is not a DNS name", v);
                 goto fail;
             }
             field = &t->cluster_domain;
         } else if (strcmp(k, "datastore") == 0) {
+            if (v[0] != '\0' &&
+                certlc_datastore_find(ds, n_ds, v) == NULL) {
+                certlc_ini_key_err(&w, kv, err, "no [datastore %s] in %s%s", v,
+                                   ds_dir, n_ds == 0 ? " (it has none)" : "");
+                goto fail;
+            }
             field = &t->datastore;
         }
         if (field != NULL && set_str(field, v, err) != 0)
@@ -939,11 +658,6 @@ fail:
     return -1;
 }
 
-static int name_cmp(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static int tenant_cmp(const void *a, const void *b)
 {
     const certlc_tenant *x = a, *y = b;
@@ -951,73 +665,12 @@ static int tenant_cmp(const void *a, const void *b)
     return c != 0 ? c : strcmp(x->name, y->name);
 }
 
-static bool has_ini_suffix(const char *name)
-{
-    size_t n = strlen(name);
-    return n > 4 && strcmp(name + n - 4, ".ini") == 0;
-}
-
-/* The *.ini regular files of `dir`, sorted by name. */
-static int list_ini_files(const char *dir, const char *display, char ***out,
-                          size_t *n_out, certlc_err *err)
-{
-    *out = NULL;
-    *n_out = 0;
-    DIR *d = opendir(dir);
-    if (d == NULL)
-        return certlc_err_set(err, "cannot open %s: %s", display, strerror(errno));
-    char **names = NULL;
-    size_t n = 0;
-    struct dirent *e;
-    int rc = 0;
-    errno = 0;
-    while ((e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.' || !has_ini_suffix(e->d_name))
-            continue;
-        char *full = path_join(dir, e->d_name);
-        if (full == NULL) {
-            rc = certlc_err_set(err, "out of memory");
-            break;
-        }
-        struct stat st;
-        if (stat(full, &st) != 0) {
-            rc = certlc_err_set(err, "%s/%s: cannot stat: %s", display, e->d_name,
-                                strerror(errno));
-            free(full);
-            break;
-        }
-        free(full);
-        if (!S_ISREG(st.st_mode))
-            continue;
-        char **v = realloc(names, (n + 1) * sizeof *v);
-        if (v == NULL || (v[n] = xstrdup(e->d_name)) == NULL) {
-            names = v ? v : names;
-            rc = certlc_err_set(err, "out of memory");
-            break;
-        }
-        names = v;
-        n++;
-        errno = 0;
-    }
-    if (rc == 0 && e == NULL && errno != 0)
-        rc = certlc_err_set(err, "cannot read %s: %s", display, strerror(errno));
-    closedir(d);
-    if (rc != 0) {
-        strv_free(names, n);
-        return -1;
-    }
-    if (n > 0)
-        qsort(names, n, sizeof *names, name_cmp);
-    *out = names;
-    *n_out = n;
-    return 0;
-}
-
-static int load_tenants(certlc_config *cfg, const dir_setting *td, certlc_err *err)
+static int load_tenants(certlc_config *cfg, const dir_setting *td,
+                        const char *ds_display, certlc_err *err)
 {
     char **files;
     size_t n_files;
-    if (list_ini_files(cfg->tenants_dir, td->display, &files, &n_files, err) != 0) {
+    if (certlc_ini_list_files(cfg->tenants_dir, td->display, &files, &n_files, err) != 0) {
         if (td->line > 0)
             certlc_err_prefix(err, "%s:%d: [certlc] tenants_dir", cfg->path, td->line);
         else
@@ -1026,12 +679,12 @@ static int load_tenants(certlc_config *cfg, const dir_setting *td, certlc_err *e
     }
     int rc = 0;
     for (size_t f = 0; f < n_files && rc == 0; f++) {
-        char *path = path_join(cfg->tenants_dir, files[f]);
-        char *display = path_join(td->display, files[f]);
-        ini_doc doc;
+        char *path = certlc_path_join(cfg->tenants_dir, files[f]);
+        char *display = certlc_path_join(td->display, files[f]);
+        certlc_ini_doc doc;
         if (path == NULL || display == NULL) {
             rc = certlc_err_set(err, "out of memory");
-        } else if (ini_read(path, display, &doc, err) != 0) {
+        } else if (certlc_ini_read(path, display, &doc, err) != 0) {
             rc = -1;
         } else {
             for (size_t s = 0; s < doc.n_sec && rc == 0; s++) {
@@ -1043,7 +696,8 @@ static int load_tenants(certlc_config *cfg, const dir_setting *td, certlc_err *e
                 }
                 cfg->tenants = v;
                 certlc_tenant *t = &v[cfg->n_tenants];
-                if (load_tenant(t, display, &doc.sec[s], err) != 0) {
+                if (load_tenant(t, display, &doc.sec[s], cfg->datastores,
+                                cfg->n_datastores, ds_display, err) != 0) {
                     rc = -1;
                     break;
                 }
@@ -1061,7 +715,7 @@ static int load_tenants(certlc_config *cfg, const dir_setting *td, certlc_err *e
                 if (rc == 0)
                     cfg->n_tenants++;
             }
-            doc_free(&doc);
+            certlc_ini_doc_free(&doc);
         }
         free(path);
         free(display);
@@ -1084,17 +738,21 @@ int certlc_config_load(const char *path, certlc_config **out, certlc_err *err)
         free(cfg);
         return certlc_err_set(err, "out of memory");
     }
-    ini_doc doc;
-    if (ini_read(path, path, &doc, err) != 0) {
+    certlc_ini_doc doc;
+    if (certlc_ini_read(path, path, &doc, err) != 0) {
         certlc_config_free(cfg);
         return -1;
     }
-    dir_setting tenants = {0};
-    int rc = load_certlc_ini(cfg, &doc, &tenants, err);
-    doc_free(&doc);
+    dir_setting tenants = {0}, datastores = {0};
+    int rc = load_certlc_ini(cfg, &doc, &tenants, &datastores, err);
+    certlc_ini_doc_free(&doc);
     if (rc == 0)
-        rc = load_tenants(cfg, &tenants, err);
+        rc = certlc_datastores_load(cfg->datastores_dir, datastores.display,
+                                    &cfg->datastores, &cfg->n_datastores, err);
+    if (rc == 0)
+        rc = load_tenants(cfg, &tenants, datastores.display, err);
     free(tenants.display);
+    free(datastores.display);
     if (rc != 0) {
         certlc_config_free(cfg);
         return -1;
@@ -1113,9 +771,12 @@ void certlc_config_free(certlc_config *cfg)
     free(cfg->tenants_dir);
     free(cfg->datastores_dir);
     free(cfg->rollout_hook);
+    free(cfg->metrics_listen); /* issue 7 */
+    certlc_etcd_config_fini(&cfg->etcd); /* issue 6 */
     for (size_t i = 0; i < cfg->n_tenants; i++)
         tenant_fini(&cfg->tenants[i]);
     free(cfg->tenants);
+    certlc_datastores_free(cfg->datastores, cfg->n_datastores);
     free(cfg);
 }
 
@@ -1132,4 +793,52 @@ const certlc_tenant *certlc_config_tenant(const certlc_config *cfg, const char *
             return t;
     }
     return NULL;
+}
+
+/* ---- issue 7: metrics_listen ------------------------------------------------ */
+
+int certlc_listen_parse(const char *text, struct sockaddr_storage *out,
+                        socklen_t *len, certlc_err *err)
+{
+    const char *colon = text ? strrchr(text, ':') : NULL;
+    int port = 0;
+    if (colon == NULL || !parse_port(colon + 1, &port))
+        return certlc_err_set(err, "\"%s\" is not ADDRESS:PORT (e.g. 127.0.0.1:9464, "
+                              "[::1]:9464, 0.0.0.0:9464; empty: no metrics)",
+                              text ? text : "");
+    char host[INET6_ADDRSTRLEN + 2];
+    size_t n = (size_t)(colon - text);
+    if (n >= sizeof host)
+        return certlc_err_set(err, "\"%s\": the address is too long", text);
+    memcpy(host, text, n);
+    host[n] = '\0';
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    socklen_t sl;
+    if (n >= 2 && host[0] == '[' && host[n - 1] == ']') {
+        struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+        host[n - 1] = '\0';
+        if (inet_pton(AF_INET6, host + 1, &a->sin6_addr) != 1)
+            return certlc_err_set(err, "\"%s\": \"%s\" is not an IPv6 address", text,
+                                  host + 1);
+        a->sin6_family = AF_INET6;
+        a->sin6_port = htons((uint16_t)port);
+        sl = sizeof *a;
+    } else {
+        struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+        if (n == 0)
+            a->sin_addr.s_addr = htonl(INADDR_ANY);
+        else if (inet_pton(AF_INET, host, &a->sin_addr) != 1)
+            return certlc_err_set(err, "\"%s\": \"%s\" is not an IPv4 address (an IPv6 "
+                                  "one goes in brackets: [::1]:9464; host names are not "
+                                  "accepted)", text, host);
+        a->sin_family = AF_INET;
+        a->sin_port = htons((uint16_t)port);
+        sl = sizeof *a;
+    }
+    if (out != NULL)
+        *out = ss;
+    if (len != NULL)
+        *len = sl;
+    return 0;
 }

@@ -10,7 +10,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
+#include "datastore.h"
 #include "err.h"
 #include "log.h"
 #include "pki.h"
@@ -27,9 +29,26 @@ typedef struct certlc_tenant {
                              (comma-separated; the key may be repeated) */
     size_t n_cert_sans;
     bool konnectivity;    /* default false */
-    char *datastore;      /* "" when none */
+    char *datastore;      /* "" when none; else a datastore of the config */
     char *source;         /* "file:line" of the [tenant NAME] header */
 } certlc_tenant;
+
+/* issue 6: store = file | etcd, and the [store.etcd] section. */
+typedef enum certlc_store_kind {
+    CERTLC_STORE_FILE = 0,
+    CERTLC_STORE_ETCD,
+} certlc_store_kind;
+
+typedef struct certlc_etcd_config {
+    char **endpoints;     /* https://host:port, in the order to try them */
+    size_t n_endpoints;
+    char *prefix;         /* default /certlc, no trailing '/' */
+    char *ca_cert;        /* resolved paths; NULL when not set */
+    char *client_cert;
+    char *client_key;
+    char *username;       /* NULL: no etcd auth */
+    char *password_file;  /* read when the store opens, never kept here */
+} certlc_etcd_config;
 
 typedef struct certlc_config {
     char *path;           /* certlc.ini as given */
@@ -43,11 +62,21 @@ typedef struct certlc_config {
     int64_t renew_before;         /* default 24h */
     char *rollout_hook;           /* "" when none */
     enum certlc_log_level log_level; /* default info */
+    /* issue 7 */
+    enum certlc_log_format log_format; /* default text */
+    char *metrics_listen;         /* "ADDRESS:PORT"; "" when off */
+    /* issue 6: where Secrets live (config_store.c) */
+    certlc_store_kind store;      /* default file */
+    int64_t leader_lease;         /* seconds; default 15s (etcd only) */
+    certlc_etcd_config etcd;      /* [store.etcd] */
     certlc_tenant *tenants;       /* from every *.ini in tenants_dir, sorted */
     size_t n_tenants;             /* by namespace then name */
+    certlc_datastore *datastores; /* from every *.ini in datastores_dir, */
+    size_t n_datastores;          /* sorted by name (datastore.h) */
 } certlc_config;
 
-/* Loads certlc.ini and every tenants_dir/ *.ini (in name order). Duplicate
+/* Loads certlc.ini, every datastores_dir/ *.ini and every tenants_dir/ *.ini
+ * (in name order); a tenant's datastore must be one of those datastores. Duplicate
  * tenants (same namespace and name) are an error naming both places. */
 int certlc_config_load(const char *path, certlc_config **out, certlc_err *err);
 void certlc_config_free(certlc_config *cfg);
@@ -66,5 +95,22 @@ bool certlc_dns1123_label(const char *s);
  * (INET6_ADDRSTRLEN is always enough). */
 int certlc_cidr_first_ip(const char *cidr, char *buf, size_t size,
                          certlc_err *err);
+
+/* issue 6 (config_store.c): parses [store.etcd] (sec may be NULL) into
+ * cfg->etcd, paths relative to base_dir; checks that store = etcd has
+ * endpoints. */
+struct certlc_ini_section;
+int certlc_config_store_etcd(certlc_config *cfg,
+                             const struct certlc_ini_section *sec,
+                             const char *file, const char *base_dir,
+                             certlc_err *err);
+void certlc_etcd_config_fini(certlc_etcd_config *ec);
+
+/* issue 7: metrics_listen, "127.0.0.1:9464", "[::1]:9464", "0.0.0.0:9464"
+ * or ":9464" (every IPv4 address), numeric only. Fills *out and *len when
+ * not NULL. */
+#define CERTLC_METRICS_LISTEN_DEFAULT "127.0.0.1:9464"
+int certlc_listen_parse(const char *text, struct sockaddr_storage *out,
+                        socklen_t *len, certlc_err *err);
 
 #endif

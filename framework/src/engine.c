@@ -20,8 +20,10 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "datastore_external.h" /* issue 5 */
 #include "deadline.h"
 #include "log.h"
+#include "observe.h" /* issue 7 */
 #include "plan.h"
 #include "reconcile.h"
 #include "timefmt.h"
@@ -45,19 +47,20 @@ typedef struct engine {
     int sigfd;
     int watchfd;
     bool stop;
+    certlc_observer *obs; /* issue 7: metrics, events, systemd */
 } engine;
 
 static void log_event(const certlc_reconcile_event *ev, void *arg)
 {
-    (void)arg;
+    certlc_observer_event(arg, ev); /* issue 7 */
     const char *what = ev->action == CERTLC_ACT_CREATED    ? "created"
                        : ev->action == CERTLC_ACT_REISSUED ? "reissued"
                                                            : "failed";
-    certlc_log(ev->action == CERTLC_ACT_FAILED ? CERTLC_LOG_ERROR
-                                               : CERTLC_LOG_INFO,
-               "engine", "%s/%s: secret \"%s\" %s%s%s", ev->tenant->namespace,
-               ev->tenant->name, ev->secret, what, ev->reason[0] ? ": " : "",
-               ev->reason);
+    certlc_logx(ev->action == CERTLC_ACT_FAILED ? CERTLC_LOG_ERROR
+                                                : CERTLC_LOG_INFO,
+                "engine", ev->tenant->namespace, ev->tenant->name, ev->secret,
+                "secret \"%s\" %s%s%s", ev->secret, what,
+                ev->reason[0] ? ": " : "", ev->reason);
 }
 
 static void schedule(engine *e, size_t i, int64_t at)
@@ -76,8 +79,10 @@ static void reconcile_one(engine *e, size_t i)
     certlc_reconcile_result res;
     certlc_err err = {{0}};
     s->dirty = false;
+    certlc_observer_pass_begin(e->obs, t); /* issue 7 */
     int rc = certlc_reconcile_tenant(e->cli->store, e->cli->cfg, t, log_event,
-                                     NULL, &res, &err);
+                                     e->obs, &res, &err);
+    certlc_observer_pass_end(e->obs, t, &res, rc); /* issue 7 */
     int64_t next = res.next_due;
     if (rc != 0 || res.failed > 0 || res.rollout_failed) {
         if (rc != 0)
@@ -110,6 +115,9 @@ static void mark_secret(engine *e, const certlc_store_event *ev)
         if (strcmp(t->namespace, ev->ns) == 0 &&
             strncmp(ev->name, t->name, len) == 0 && ev->name[len] == '-' &&
             certlc_plan_item(ev->name + len + 1) != NULL)
+            e->ts[i].dirty = true;
+        /* issue 5: a delivery to the DataStore's client_cert_secret. */
+        if (certlc_external_watches(cfg, t, ev->ns, ev->name))
             e->ts[i].dirty = true;
     }
 }
@@ -166,6 +174,7 @@ static int reload(engine *e)
     e->ts = ts;
     certlc_deadlines_free(&e->queue);
     mark_all(e);
+    certlc_observer_reload(e->obs); /* issue 7 */
     certlc_info("engine", "configuration reloaded: %zu tenant(s)",
                 cfg->n_tenants);
     return 0;
@@ -297,9 +306,11 @@ int certlc_engine_main(certlc_cli *c)
         goto out;
     certlc_info("engine", "operator started (PID %ld): %zu tenant(s), state "
                 "in %s", (long)getpid(), c->cfg->n_tenants, c->cfg->state_dir);
+    e.obs = certlc_observer_start(c); /* issue 7: after the signal mask */
     rc = loop(&e) == 0 ? CERTLC_EXIT_OK : CERTLC_EXIT_FAIL;
     certlc_info("engine", "operator stopped");
 out:
+    certlc_observer_stop(e.obs); /* issue 7: before the store closes */
     if (e.sigfd >= 0)
         close(e.sigfd);
     if (lockfd >= 0)

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <certlc/driver.h> /* issue 7: --version */
+
 #include "cli.h"
 #include "log.h"
 #include "wipe_alloc.h"
@@ -22,11 +24,15 @@ static const char usage[] =
     "  get tcp [-n NS | -A]             list tenant control planes and their status\n"
     "  delete secret NAME... | -l SEL   delete Secrets (the operator issues them again)\n"
     "  check-expiration [TCP]           expiry of every tracked certificate, then the CAs\n"
+    "  rotate secret NAME... | -l SEL   ask for a rotation without deleting anything\n"
+    "  get events [--for TCP]           rotations, CA rotations, rollouts and refusals\n"
+    "  describe tcp NAME                a tenant: conditions, certificates, recent events\n"
+    "  apply -f FILE                    create or replace the Secret in FILE (JSON or YAML)\n"
     "\n"
     "Options:\n"
     "  -c, --config FILE   certlc.ini to use (default: $CERTLC_CONFIG, else conf/certlc.ini)\n"
     "  -h, --help          this help; 'certlc COMMAND --help' for a command's\n"
-    "  -V, --version       print the version\n"
+    "  -V, --version       print the version and the driver ABI\n"
     "\n"
     "Exit codes: 0 ok, 1 failure, 2 usage error.\n";
 
@@ -66,8 +72,10 @@ int main(int argc, char **argv)
         case 'h':
             fputs(usage, stdout);
             return CERTLC_EXIT_OK;
-        case 'V':
-            printf("certlc %s\n", CERTLC_VERSION);
+        case 'V': /* issue 7: and the driver ABI drivers must be built for */
+            printf("certlc %s\ndriver ABI %u.%u\n", CERTLC_VERSION,
+                   (unsigned)CERTLC_DRIVER_ABI_MAJOR,
+                   (unsigned)CERTLC_DRIVER_ABI_MINOR);
             return CERTLC_EXIT_OK;
         default:
             fputs(usage, stderr);
@@ -90,6 +98,14 @@ int main(int argc, char **argv)
         return certlc_cmd_delete(&c, subc, sub);
     if (strcmp(sub[0], "check-expiration") == 0)
         return certlc_cmd_check_expiration(&c, subc, sub);
+    if (strcmp(sub[0], "rotate") == 0)
+        return certlc_cmd_rotate(&c, subc, sub);
+    if (strcmp(sub[0], "plugins") == 0) /* issue 4 */
+        return certlc_cmd_plugins(&c, subc, sub);
+    if (strcmp(sub[0], "describe") == 0) /* issue 7 */
+        return certlc_cmd_describe(&c, subc, sub);
+    if (strcmp(sub[0], "apply") == 0) /* issue 5 */
+        return certlc_cmd_apply(&c, subc, sub);
     if (strcmp(sub[0], "help") == 0) {
         fputs(usage, stdout);
         return CERTLC_EXIT_OK;

@@ -54,6 +54,15 @@ static const certlc_item items[] = {
      .cert_key = "konnectivity-server.conf", .signer = "ca",
      .cn = "system:konnectivity-server", .client_auth = true,
      .konnectivity_only = true, .server = CERTLC_SERVER_LOCALHOST},
+    /* Issued by the tenant's datastore driver (signer: the DataStore CA,
+     * outside the plan), kept by datastore_reconcile.c. */
+    {.suffix = "datastore-certificate", .kind = CERTLC_ITEM_LEAF,
+     .type = CERTLC_TYPE_OPAQUE, .lifecycle = X509_LABEL,
+     .cert_key = "server.crt", .key_key = "server.key", .client_auth = true,
+     .datastore_only = true},
+    {.suffix = "datastore-config", .kind = CERTLC_ITEM_KEYPAIR,
+     .type = CERTLC_TYPE_OPAQUE, .cert_key = "DB_CONNECTION_STRING",
+     .datastore_only = true},
 };
 
 const certlc_item *certlc_plan_items(size_t *n)
@@ -72,7 +81,8 @@ const certlc_item *certlc_plan_item(const char *suffix)
 
 bool certlc_plan_enabled(const certlc_item *item, const certlc_tenant *t)
 {
-    return !item->konnectivity_only || t->konnectivity;
+    return (!item->konnectivity_only || t->konnectivity) &&
+           (!item->datastore_only || t->datastore[0] != '\0');
 }
 
 void certlc_plan_secret_name(const certlc_tenant *t, const certlc_item *item,

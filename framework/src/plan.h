@@ -20,6 +20,9 @@
 /* Annotations certlc writes on what it issues. */
 #define CERTLC_ANNOTATION_ROTATED "certlc.io/last-rotation"
 #define CERTLC_ANNOTATION_REASON "certlc.io/rotation-reason"
+/* Set by a person (certlc rotate secret NAME) to ask for a rotation without
+ * deleting anything; the same key as the system certlc follows. */
+#define CERTLC_ANNOTATION_ROTATE "certs.kamaji.clastix.io/rotate"
 
 typedef enum certlc_item_kind {
     CERTLC_ITEM_CA,         /* self-signed CA certificate and key */
@@ -49,6 +52,11 @@ typedef struct certlc_item {
     bool server_auth;
     bool client_auth;
     bool konnectivity_only; /* only when the tenant enables konnectivity */
+    /* Only when the tenant has a datastore. These Secrets are made by the
+     * datastore code (datastore_reconcile.c, through the tenant's driver),
+     * not by reconcile.c's item loop; they are listed here so that rollout
+     * digests, check-expiration and the watch see them. */
+    bool datastore_only;
     certlc_server_kind server; /* kubeconfigs only */
 } certlc_item;
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "datastore_reconcile.h"
 #include "kubeconfig.h"
 #include "log.h"
 #include "pki.h"
@@ -374,6 +375,8 @@ static int store_secret(pass *p, const certlc_item *item, certlc_secret *old,
     char when[32];
     certlc_time_rfc3339(p->now, when, sizeof when);
     int rc = -1;
+    /* The request is fulfilled by this very write. */
+    certlc_kvlist_del(&s->annotations, CERTLC_ANNOTATION_ROTATE);
     if (s->type == NULL || set_labels(s, p->t, item) != 0 ||
         certlc_kvlist_set_str(&s->annotations, CERTLC_ANNOTATION_ROTATED,
                               when) != 0 ||
@@ -406,6 +409,9 @@ static int check(pass *p, const certlc_secret *s, const certlc_item *item,
     if (strcmp(s->type, item->type) != 0)
         return certlc_err_set(err, "type is '%s', expected '%s'", s->type,
                               item->type);
+    if (certlc_kvlist_get(&s->annotations, CERTLC_ANNOTATION_ROTATE) != NULL)
+        return certlc_err_set(err, "rotation requested (annotation %s)",
+                              CERTLC_ANNOTATION_ROTATE);
     switch (item->kind) {
     case CERTLC_ITEM_CA:
         return check_ca(p, s, item, spec, err);
@@ -479,8 +485,9 @@ static void reconcile_item(pass *p, const certlc_item *item)
         snprintf(reason, sizeof reason, "%s", err.msg);
     }
 
-    if (item->kind == CERTLC_ITEM_CA && strcmp(item->suffix, "ca") == 0 &&
-        rc == CERTLC_NOTFOUND)
+    /* Any new main CA of a provisioned tenant is a CA rotation: deleted,
+     * broken, or asked for with the rotate annotation. */
+    if (item->kind == CERTLC_ITEM_CA && strcmp(item->suffix, "ca") == 0)
         enter_ca_rotation(p);
 
     certlc_kvlist data = {0};
@@ -572,12 +579,16 @@ int certlc_reconcile_tenant(certlc_store *store, const certlc_config *cfg,
     size_t n;
     const certlc_item *items = certlc_plan_items(&n);
     for (size_t i = 0; i < n; i++)
-        if (certlc_plan_enabled(&items[i], t))
+        if (certlc_plan_enabled(&items[i], t) && !items[i].datastore_only)
             reconcile_item(&p, &items[i]);
     for (size_t i = 0; i < p.n_signers; i++) {
         X509_free(p.signers[i].cert);
         EVP_PKEY_free(p.signers[i].key);
     }
+    /* ---- issue 4: the datastore's Secrets, through its driver. ---- */
+    if (t->datastore[0] != '\0')
+        certlc_datastore_reconcile(store, cfg, t, p.now, cb, arg, result);
+    /* ---- end issue 4 ---- */
     save_status(&p);
     return 0;
 }

@@ -57,6 +57,10 @@ struct certlc_store_ops {
     int (*watch_read)(certlc_store *st, certlc_store_event *evs, size_t max,
                       size_t *n, certlc_err *err);
     void (*close)(certlc_store *st);
+    /* issue 7: 0 when the store answers now (for /readyz), -1 with why
+     * otherwise. May be called from another thread while the others run,
+     * and must not block for long. NULL: always answers. */
+    int (*ping)(certlc_store *st, certlc_err *err);
 };
 
 struct certlc_store {
@@ -69,6 +73,14 @@ struct certlc_store {
  * directory), files 0600, directories 0700, serialised between processes
  * by an flock on <dir>/.lock. */
 certlc_store *certlc_store_file_open(const char *dir, certlc_err *err);
+
+/* issue 6: the etcd store (store_etcd.c, store_etcd.h): one key per Secret
+ * at <prefix>/secrets/<namespace>/<name>, tenant status at
+ * <prefix>/status/<namespace>/<tenant>, the same JSON as the file store;
+ * resourceVersion is the key's etcd mod_revision. */
+struct certlc_etcd_config;
+certlc_store *certlc_store_etcd_open(const struct certlc_etcd_config *cfg,
+                                     certlc_err *err);
 
 /* Convenience wrappers over st->ops. */
 static inline int certlc_store_get(certlc_store *st, const char *ns,
@@ -115,6 +127,10 @@ static inline int certlc_store_status_remove(certlc_store *st, const char *ns,
                                              const char *tcp, certlc_err *err)
 {
     return st->ops->status_remove(st, ns, tcp, err);
+}
+static inline int certlc_store_ping(certlc_store *st, certlc_err *err)
+{
+    return st->ops->ping != NULL ? st->ops->ping(st, err) : 0;
 }
 static inline void certlc_store_close(certlc_store *st)
 {

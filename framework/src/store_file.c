@@ -1087,6 +1087,37 @@ static void fs_close(certlc_store *base)
     free(st);
 }
 
+/* ---- issue 7: readiness ------------------------------------------------- */
+
+/* The state directory is still where it was opened, is a directory the
+ * process may use, and holds its lock file. Touches nothing that another
+ * thread changes (dirfd and abs_dir are fixed at open). */
+static int fs_ping(certlc_store *base, certlc_err *err)
+{
+    struct fstore *st = (struct fstore *)base;
+    struct stat opened, now, lk;
+    if (fstat(st->dirfd, &opened) != 0)
+        return certlc_err_set(err, "%s: %s", st->dir, strerror(errno));
+    if (stat(st->abs_dir, &now) != 0)
+        return certlc_err_set(err, "state directory %s: %s", st->abs_dir,
+                              strerror(errno));
+    if (!S_ISDIR(now.st_mode) || now.st_dev != opened.st_dev ||
+        now.st_ino != opened.st_ino)
+        return certlc_err_set(err, "state directory %s was replaced or moved "
+                                   "since the operator opened it",
+                              st->abs_dir);
+    if (access(st->abs_dir, R_OK | W_OK | X_OK) != 0)
+        return certlc_err_set(err, "state directory %s: %s", st->abs_dir,
+                              strerror(errno));
+    if (fstatat(st->dirfd, ".lock", &lk, AT_SYMLINK_NOFOLLOW) != 0)
+        return certlc_err_set(err, "%s/.lock: %s", st->abs_dir,
+                              strerror(errno));
+    if (!S_ISREG(lk.st_mode))
+        return certlc_err_set(err, "%s/.lock: not a regular file",
+                              st->abs_dir);
+    return 0;
+}
+
 static const struct certlc_store_ops file_ops = {
     .get = fs_get,
     .list = fs_list,
@@ -1099,6 +1130,7 @@ static const struct certlc_store_ops file_ops = {
     .watch_fd = fs_watch_fd,
     .watch_read = fs_watch_read,
     .close = fs_close,
+    .ping = fs_ping, /* issue 7 */
 };
 
 /* Removes the temp files of one directory (relative to the state dir). */

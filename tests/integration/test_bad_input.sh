@@ -11,7 +11,7 @@ cp "$CONF/certlc.ini" "$T/good.ini"
 echo "renew_befor = 24h" >> "$CONF/certlc.ini"
 certlc run --once > out 2>&1; rc=$?
 check "an unknown key in certlc.ini fails with exit 1" test "$rc" -eq 1
-contains "the error names the file, line and key" out "certlc.ini:5"
+contains "the error names the file, line and key" out "certlc.ini:6"
 contains "the error names the unknown key" out "renew_befor"
 
 cp "$T/good.ini" "$CONF/certlc.ini"

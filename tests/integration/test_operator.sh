@@ -139,6 +139,17 @@ lacks "the old kubeconfig's CA no longer verifies the server" hs-old.txt "Verify
 data beta-ca ca.crt > beta-ca.crt
 certlc get secrets -l kamaji.clastix.io/name=beta -o json > beta.json
 
+# --- rotation on request, without deleting: the rotate annotation.
+serials > r1
+certlc rotate secret alpha-controller-manager-kubeconfig > rot.out
+contains "rotate secret annotates the Secret" rot.out "secret/alpha-controller-manager-kubeconfig annotated"
+check "the annotated Secret is issued again" until_ok 5 sh -c \
+    "[ \"\$('$CERTLC_BIN' -c '$CONF/certlc.ini' get secret alpha-controller-manager-kubeconfig -o json | jq -r '.metadata.annotations[\"certs.kamaji.clastix.io/rotate\"] // \"gone\"')\" = gone ]"
+sleep 0.5
+serials > r2
+check "only the annotated Secret changed" sh -c "[ \$(diff r1 r2 | grep -c '^>') -eq 1 ] && diff r1 r2 | grep -q '^> alpha-controller-manager-kubeconfig '"
+contains "the log gives the reason" "$T/op.log" 'reissued: rotation requested'
+
 # --- a spec change (SIGHUP) reissues the API server certificate only.
 serials > s3
 echo "cert_sans = new.alpha.example" >> "$CONF/tenants.d/alpha.ini"

@@ -155,6 +155,11 @@ static void test_full(void **state)
            "renew_before = 1d12h\r\n"
            "rollout_hook = /usr/local/bin/roll --tenant ; ignored\n"
            "log_level = debug\n");
+    mkdirf(fx, "conf/ds.d");
+    writef(fx, "conf/ds.d/default.ini",
+           "[datastore default]\n"
+           "driver = etcd\n"
+           "endpoints = 127.0.0.1:2379\n");
     writef(fx, "conf/tenants.d/b.ini",
            "[tenant zeta]\n"
            "namespace = prod\n"

@@ -1,0 +1,248 @@
+/* certlc get events [--for TCP]: the events of tenant control planes, as
+ * `kubectl get events` prints them. */
+#include <getopt.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "duration.h"
+#include "events.h"
+#include "table.h"
+#include "timefmt.h"
+
+static const char usage[] =
+    "Usage: certlc get events [--for TCP] [-n NS | -A] [-o wide|json]\n"
+    "\n"
+    "Every rotation, CA rotation, rollout and refusal of the tenants of the\n"
+    "configuration, oldest first (the last 200 of each tenant are kept).\n"
+    "\n"
+    "  --for TCP               the events of one tenant control plane\n"
+    "  -n, --namespace NS      the namespace (default: default)\n"
+    "  -A, --all-namespaces    every namespace\n"
+    "  -o, --output FORMAT     wide (serials and notAfter before and after)\n"
+    "                          or json\n";
+
+bool certlc_get_is_events(int argc, char **argv)
+{
+    static const char *const with_arg[] = {
+        "-n", "-l", "-o", "--namespace", "--selector", "--output", "--for"};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (a[0] != '-')
+            return strcmp(a, "events") == 0 || strcmp(a, "event") == 0 ||
+                   strcmp(a, "ev") == 0;
+        for (size_t k = 0; k < sizeof with_arg / sizeof with_arg[0]; k++)
+            if (strcmp(a, with_arg[k]) == 0)
+                i++;
+    }
+    return false;
+}
+
+static int cmp_events(const void *x, const void *y)
+{
+    const certlc_event *a = x, *b = y;
+    if (a->last != b->last)
+        return a->last < b->last ? -1 : 1;
+    if (a->first != b->first)
+        return a->first < b->first ? -1 : 1;
+    return 0;
+}
+
+static void when(int64_t t, char *buf, size_t size)
+{
+    if (t == 0)
+        snprintf(buf, size, "<none>");
+    else
+        certlc_time_rfc3339(t, buf, size);
+}
+
+/* Prints l as a table (the caller prints nothing else on stdout). With
+ * `indent`, every line starts with two spaces (describe). */
+void certlc_events_print(const certlc_event_list *l, bool all_ns, bool wide,
+                         bool indent, FILE *out)
+{
+    const char *head[] = {"NAMESPACE",   "LAST SEEN",     "TYPE",
+                          "REASON",      "OBJECT",        "COUNT",
+                          "OLD SERIAL",  "OLD NOT AFTER", "NEW SERIAL",
+                          "NEW NOT AFTER", "MESSAGE"};
+    /* Columns shown: namespace only with -A, the middle five only wide. */
+    bool show[11] = {all_ns, true, true, true, true, wide, wide, wide,
+                     wide,   wide, true};
+    size_t cols = 0;
+    for (size_t k = 0; k < 11; k++)
+        cols += show[k];
+    certlc_table *t = certlc_table_new(cols);
+    if (t == NULL)
+        return;
+    const char *row[11];
+    size_t c = 0;
+    for (size_t k = 0; k < 11; k++)
+        if (show[k])
+            row[c++] = head[k];
+    certlc_table_add(t, row);
+    int64_t now = certlc_now();
+    for (size_t i = 0; i < l->n; i++) {
+        const certlc_event *e = &l->items[i];
+        char age[32], obj[320], count[16], oldna[32], newna[32], msg[600];
+        certlc_duration_age(now - e->last, age, sizeof age);
+        if (e->secret[0] != '\0')
+            snprintf(obj, sizeof obj, "secret/%s", e->secret);
+        else
+            snprintf(obj, sizeof obj, "tcp/%s", e->tenant);
+        snprintf(count, sizeof count, "%u", e->count);
+        when(e->old_not_after, oldna, sizeof oldna);
+        when(e->new_not_after, newna, sizeof newna);
+        if (e->cause[0] != '\0')
+            snprintf(msg, sizeof msg, "(%s) %s", e->cause, e->message);
+        else
+            snprintf(msg, sizeof msg, "%s", e->message);
+        const char *cells[] = {e->ns,
+                               age,
+                               e->type,
+                               e->reason,
+                               obj,
+                               count,
+                               e->old_serial[0] ? e->old_serial : "<none>",
+                               oldna,
+                               e->new_serial[0] ? e->new_serial : "<none>",
+                               newna,
+                               msg};
+        c = 0;
+        for (size_t k = 0; k < 11; k++)
+            if (show[k])
+                row[c++] = cells[k];
+        certlc_table_add(t, row);
+    }
+    if (!indent) {
+        certlc_table_print(t, out);
+    } else {
+        char *text = NULL;
+        size_t len = 0;
+        FILE *mem = open_memstream(&text, &len);
+        if (mem != NULL) {
+            certlc_table_print(t, mem);
+            fclose(mem);
+            for (char *line = text, *nl; line != NULL && *line; line = nl) {
+                nl = strchr(line, '\n');
+                if (nl != NULL)
+                    *nl++ = '\0';
+                fprintf(out, "  %s\n", line);
+            }
+            free(text);
+        }
+    }
+    certlc_table_free(t);
+}
+
+static int print_json(const certlc_event_list *l)
+{
+    certlc_err err;
+    char *text = certlc_events_to_json(l, &err);
+    json_t *j = text != NULL ? json_loads(text, 0, NULL) : NULL;
+    free(text);
+    if (j == NULL) {
+        fprintf(stderr, "certlc: %s\n", err.msg);
+        return CERTLC_EXIT_FAIL;
+    }
+    json_dumpf(j, stdout, JSON_INDENT(4));
+    fputc('\n', stdout);
+    json_decref(j);
+    return CERTLC_EXIT_OK;
+}
+
+int certlc_cmd_get_events(certlc_cli *c, int argc, char **argv)
+{
+    enum { OPT_FOR = 256 };
+    static const struct option opts[] = {
+        {"namespace", required_argument, NULL, 'n'},
+        {"all-namespaces", no_argument, NULL, 'A'},
+        {"output", required_argument, NULL, 'o'},
+        {"for", required_argument, NULL, OPT_FOR},
+        {"help", no_argument, NULL, 'h'},
+        {0, 0, 0, 0},
+    };
+    const char *ns = "default", *only = NULL, *output = "";
+    bool all_ns = false;
+    int o;
+    while ((o = getopt_long(argc, argv, "n:Ao:h", opts, NULL)) != -1) {
+        switch (o) {
+        case 'n': ns = optarg; break;
+        case 'A': all_ns = true; break;
+        case 'o': output = optarg; break;
+        case OPT_FOR: only = optarg; break;
+        case 'h': fputs(usage, stdout); return CERTLC_EXIT_OK;
+        default: return certlc_cli_usage("get", "bad option");
+        }
+    }
+    /* argv[optind] is "events"; nothing may follow. */
+    if (argc - optind > 1)
+        return certlc_cli_usage("get", "unexpected argument '%s' (use --for "
+                                       "TCP for one tenant's events)",
+                                argv[optind + 1]);
+    if (only != NULL && strncmp(only, "tcp/", 4) == 0)
+        only += 4;
+    bool wide = strcmp(output, "wide") == 0, json = strcmp(output, "json") == 0;
+    if (output[0] != '\0' && !wide && !json)
+        return certlc_cli_usage("get", "unknown output format '%s' for "
+                                       "events (use wide or json)",
+                                output);
+    int rc = certlc_cli_open(c);
+    if (rc != 0)
+        return rc;
+    certlc_event_list all = {0};
+    size_t seen = 0;
+    for (size_t i = 0; i < c->cfg->n_tenants; i++) {
+        const certlc_tenant *t = &c->cfg->tenants[i];
+        if ((!all_ns && strcmp(t->namespace, ns) != 0) ||
+            (only != NULL && strcmp(t->name, only) != 0))
+            continue;
+        seen++;
+        certlc_event_list l;
+        certlc_err err;
+        if (certlc_events_load(c->store, t->namespace, t->name, &l, &err) !=
+            0) {
+            fprintf(stderr, "certlc: %s/%s: %s\n", t->namespace, t->name,
+                    err.msg);
+            rc = CERTLC_EXIT_FAIL;
+            continue;
+        }
+        certlc_event *v = l.n == 0 ? all.items
+                                   : realloc(all.items,
+                                             (all.n + l.n) * sizeof *v);
+        if (l.n > 0 && v == NULL) {
+            certlc_event_list_free(&l);
+            rc = CERTLC_EXIT_FAIL;
+            break;
+        }
+        if (l.n > 0) {
+            memcpy(v + all.n, l.items, l.n * sizeof *v);
+            all.items = v;
+            all.n += l.n;
+        }
+        certlc_event_list_free(&l);
+    }
+    if (all.n > 1)
+        qsort(all.items, all.n, sizeof *all.items, cmp_events);
+    if (only != NULL && seen == 0) {
+        fprintf(stderr, "Error from server (NotFound): tenantcontrolplanes "
+                        "\"%s\" not found in namespace \"%s\"\n",
+                only, ns);
+        rc = CERTLC_EXIT_FAIL;
+    } else if (json) {
+        if (print_json(&all) != 0)
+            rc = CERTLC_EXIT_FAIL;
+    } else if (all.n == 0) {
+        if (all_ns)
+            fprintf(stderr, "No events found.\n");
+        else
+            fprintf(stderr, "No events found in %s namespace.\n", ns);
+    } else {
+        certlc_events_print(&all, all_ns, wide, false, stdout);
+    }
+    certlc_event_list_free(&all);
+    certlc_cli_close(c);
+    return rc;
+}

@@ -1,0 +1,683 @@
+#include "datastore_external.h"
+
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "duration.h"
+#include "host.h"
+#include "log.h"
+#include "pki.h"
+#include "plan.h"
+#include "status.h"
+#include "timefmt.h"
+
+#define COMPONENT "external-pki"
+#define COND_AWAITING "AwaitingExternalPKI"
+#define COND_OVERDUE "ExternalPKIOverdue"
+
+/* snprintf that may truncate: messages are bounded on purpose. */
+static void sfmt(char *buf, size_t size, const char *fmt, ...)
+    CERTLC_PRINTF(3, 4);
+static void sfmt(char *buf, size_t size, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, size, fmt, ap);
+    va_end(ap);
+}
+
+/* ---- settings of the DataStore ----------------------------------------- */
+
+typedef struct ext_settings {
+    char ns[256];
+    char name[256];  /* "" : no client_cert_secret (static files) */
+    int64_t timeout; /* seconds */
+} ext_settings;
+
+static const char *ds_option(const certlc_ds_instance *ds, const char *key)
+{
+    for (size_t i = 0; i < ds->n_options; i++)
+        if (strcmp(ds->options[i].key, key) == 0)
+            return ds->options[i].value;
+    return NULL;
+}
+
+/* "NS/NAME" (or "NAME": namespace default). */
+static void split_ref(const char *ref, char *ns, size_t nsz, char *name,
+                      size_t nmsz)
+{
+    const char *slash = strchr(ref, '/');
+    if (slash == NULL) {
+        sfmt(ns, nsz, "default");
+        sfmt(name, nmsz, "%s", ref);
+    } else {
+        sfmt(ns, nsz, "%.*s", (int)(slash - ref), ref);
+        sfmt(name, nmsz, "%s", slash + 1);
+    }
+}
+
+static int settings(const certlc_ds_instance *ds, ext_settings *s,
+                    certlc_err *err)
+{
+    memset(s, 0, sizeof *s);
+    s->timeout = CERTLC_DEFAULT_EXTERNAL_TIMEOUT;
+    const char *ref = ds_option(ds, "client_cert_secret");
+    if (ref != NULL) {
+        split_ref(ref, s->ns, sizeof s->ns, s->name, sizeof s->name);
+        if (s->ns[0] == '\0' || s->name[0] == '\0' || strchr(s->name, '/'))
+            return certlc_err_set(err, "%s: client_cert_secret \"%s\" is not "
+                                  "NAMESPACE/NAME", ds->source, ref);
+    }
+    const char *tmo = ds_option(ds, "external_timeout");
+    if (tmo != NULL && certlc_duration_parse(tmo, &s->timeout, err) != 0) {
+        certlc_err_prefix(err, "%s: external_timeout", ds->source);
+        return -1;
+    }
+    return 0;
+}
+
+bool certlc_external_watches(const certlc_config *cfg, const certlc_tenant *t,
+                             const char *ns, const char *name)
+{
+    if (t->datastore == NULL || t->datastore[0] == '\0')
+        return false;
+    const certlc_datastore *d = certlc_datastore_find(cfg->datastores,
+                                                      cfg->n_datastores,
+                                                      t->datastore);
+    if (d == NULL)
+        return false;
+    for (size_t i = 0; i < d->n_options; i++) {
+        if (strcmp(d->options[i].key, "client_cert_secret") != 0)
+            continue;
+        char rns[256], rname[256];
+        split_ref(d->options[i].value, rns, sizeof rns, rname, sizeof rname);
+        return strcmp(rns, ns) == 0 && strcmp(rname, name) == 0;
+    }
+    return false;
+}
+
+/* ---- the pieces of a certificate Secret --------------------------------- */
+
+typedef struct material {
+    const certlc_kv *crt, *key;
+} material;
+
+static bool same_kv(const certlc_kv *a, const certlc_kv *b)
+{
+    return a != NULL && b != NULL && a->len == b->len &&
+           CRYPTO_memcmp(a->value, b->value, a->len) == 0;
+}
+
+/* The first 8 hex digits of SHA-256 over the certificate's PEM. */
+static void short_digest(const certlc_kv *crt, char out[9])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned n = 0;
+    sfmt(out, 9, "00000000");
+    if (crt == NULL || !EVP_Digest(crt->value, crt->len, md, &n, EVP_sha256(),
+                                   NULL))
+        return;
+    for (unsigned i = 0; i < 4 && i < n; i++)
+        sfmt(out + 2 * i, 3, "%02x", md[i]);
+}
+
+/* ---- status ------------------------------------------------------------- */
+
+/* Sets (awaiting true) or clears the two conditions; overdue only when
+ * awaiting. Returns since: when the await began (the condition's
+ * transition time), or now. */
+static int64_t set_await(const certlc_external_in *in, bool awaiting,
+                         const char *reason, const char *msg,
+                         const ext_settings *es, bool *overdue)
+{
+    certlc_tcp_status st;
+    certlc_err err;
+    int rc = certlc_status_load(in->store, in->t->namespace, in->t->name, &st,
+                                &err);
+    if (rc < 0)
+        return in->now;
+    certlc_tcp_status before = st;
+    int64_t since = in->now;
+    *overdue = false;
+    if (awaiting) {
+        const certlc_condition *c = certlc_status_condition(&st,
+                                                            COND_AWAITING);
+        if (c != NULL && c->status)
+            since = c->last_transition;
+        certlc_status_set_condition(&st, COND_AWAITING, true, reason, msg,
+                                    in->now);
+        if (in->now - since >= es->timeout) {
+            *overdue = true;
+            char m[512], when[32];
+            certlc_time_rfc3339(since, when, sizeof when);
+            sfmt(m, sizeof m, "no certificate delivered to %s/%s since "
+                     "%s (external_timeout %llds); still waiting", es->ns,
+                     es->name, when, (long long)es->timeout);
+            certlc_status_set_condition(&st, COND_OVERDUE, true, "Overdue", m,
+                                        in->now);
+        } else {
+            certlc_status_clear_condition(&st, COND_OVERDUE);
+        }
+    } else {
+        certlc_status_clear_condition(&st, COND_AWAITING);
+        certlc_status_clear_condition(&st, COND_OVERDUE);
+    }
+    if (rc == 0 && memcmp(&st, &before, sizeof st) == 0)
+        return since;
+    if (rc == CERTLC_NOTFOUND)
+        st.created = in->now;
+    st.updated = in->now;
+    if (certlc_status_save(in->store, in->t->namespace, in->t->name, &st,
+                           &err) != 0)
+        certlc_warn(COMPONENT, "%s/%s: cannot save the status: %s",
+                    in->t->namespace, in->t->name, err.msg);
+    return since;
+}
+
+/* ---- judging ------------------------------------------------------------ */
+
+/* The tenant's copy: 0 when it parses, its key matches and it chains to the
+ * DataStore CA now; *not_after set. */
+static int copy_ok(const certlc_external_in *in, const certlc_secret *c,
+                   int64_t *not_after, certlc_err *err)
+{
+    const certlc_kv *crt = certlc_kvlist_get(&c->data, "server.crt");
+    const certlc_kv *key = certlc_kvlist_get(&c->data, "server.key");
+    const certlc_kv *ca = certlc_kvlist_get(&c->data, "ca.crt");
+    if (crt == NULL || key == NULL || ca == NULL)
+        return certlc_err_set(err, "incomplete (ca.crt, server.crt and "
+                              "server.key are needed)");
+    X509 *x = certlc_cert_from_pem(crt->value, crt->len, err);
+    EVP_PKEY *k = x ? certlc_private_key_from_pem(key->value, key->len, err)
+                    : NULL;
+    X509 *dsca = k ? certlc_cert_from_pem(in->ds->ca_cert,
+                                          in->ds->ca_cert_len, err)
+                   : NULL;
+    int rc = -1;
+    if (dsca != NULL && certlc_key_matches_cert(k, x, err) == 0 &&
+        certlc_cert_verify(x, dsca, in->now, err) == 0) {
+        *not_after = certlc_cert_not_after(x);
+        rc = 0;
+    }
+    X509_free(x);
+    X509_free(dsca);
+    EVP_PKEY_free(k);
+    return rc;
+}
+
+/* Judges a delivery m against the DataStore CA and the previous
+ * certificate (prev may be NULL). 0, or -1 with the reason. */
+static int judge(const certlc_external_in *in, const material *m,
+                 const certlc_kv *prev, certlc_err *err)
+{
+    if (m->crt == NULL)
+        return certlc_err_set(err, "it has no tls.crt");
+    if (m->key == NULL)
+        return certlc_err_set(err, "it has no tls.key");
+    X509 *x = NULL, *dsca = NULL, *px = NULL;
+    EVP_PKEY *k = NULL;
+    int rc = -1;
+    char when[32], pwhen[32];
+    if ((x = certlc_cert_from_pem(m->crt->value, m->crt->len, err)) == NULL) {
+        certlc_err_prefix(err, "tls.crt does not parse");
+        goto out;
+    }
+    if ((k = certlc_private_key_from_pem(m->key->value, m->key->len, err)) ==
+        NULL) {
+        certlc_err_prefix(err, "tls.key does not parse");
+        goto out;
+    }
+    if (certlc_key_matches_cert(k, x, err) != 0) {
+        certlc_err_set(err, "tls.key does not match the certificate in "
+                       "tls.crt");
+        goto out;
+    }
+    dsca = certlc_cert_from_pem(in->ds->ca_cert, in->ds->ca_cert_len, err);
+    if (dsca == NULL) {
+        certlc_err_prefix(err, "datastore '%s': ca_cert", in->ds->name);
+        goto out;
+    }
+    EVP_PKEY *capub = X509_get0_pubkey(dsca);
+    if (X509_check_issued(dsca, x) != X509_V_OK || capub == NULL ||
+        X509_verify(x, capub) != 1) {
+        char issuer[256] = "";
+        X509_NAME_oneline(X509_get_issuer_name(x), issuer, sizeof issuer);
+        ERR_clear_error();
+        certlc_err_set(err, "it does not chain to the CA of datastore '%s' "
+                       "(issuer %s)", in->ds->name, issuer);
+        goto out;
+    }
+    int64_t nb = certlc_cert_not_before(x), na = certlc_cert_not_after(x);
+    if (na <= in->now) {
+        certlc_time_rfc3339(na, when, sizeof when);
+        certlc_err_set(err, "it expired at %s", when);
+        goto out;
+    }
+    if (nb > in->now) {
+        certlc_time_rfc3339(nb, when, sizeof when);
+        certlc_err_set(err, "it is not valid before %s", when);
+        goto out;
+    }
+    if (certlc_cert_verify(x, dsca, in->now, err) != 0)
+        goto out;
+    if (prev != NULL &&
+        (px = certlc_cert_from_pem(prev->value, prev->len, err)) != NULL) {
+        if (X509_cmp(x, px) == 0) {
+            char *serial = certlc_cert_serial_hex(x);
+            certlc_err_set(err, "it is the previous certificate (serial %s), "
+                           "the one being rotated out", serial ? serial : "?");
+            free(serial);
+            goto out;
+        }
+        int64_t pna = certlc_cert_not_after(px);
+        if (na <= pna) {
+            certlc_time_rfc3339(na, when, sizeof when);
+            certlc_time_rfc3339(pna, pwhen, sizeof pwhen);
+            certlc_err_set(err, "its notAfter %s is not later than the "
+                           "previous certificate's (%s)", when, pwhen);
+            goto out;
+        }
+    }
+    ERR_clear_error();
+    const certlc_driver *drv = &in->ds->plugin->drv;
+    if (drv->accept != NULL) {
+        certlc_drv_err derr = {{0}};
+        if (drv->accept(in->ds->inst, in->call, in->tt,
+                        (const char *)m->crt->value, m->crt->len, &derr) !=
+            CERTLC_DRV_OK) {
+            certlc_host_err(err, &derr);
+            certlc_err_prefix(err, "driver '%s' refused it", drv->name);
+            goto out;
+        }
+    }
+    rc = 0;
+out:
+    X509_free(x);
+    X509_free(px);
+    X509_free(dsca);
+    EVP_PKEY_free(k);
+    return rc;
+}
+
+/* ---- store actions ------------------------------------------------------ */
+
+/* Writes a copy of src (data, type) as ns/name with one annotation,
+ * replacing what is there. */
+static int put_aside(certlc_store *store, const certlc_secret *src,
+                     const char *ns, const char *name, const char *akey,
+                     const char *aval, certlc_err *err)
+{
+    certlc_secret *s = certlc_secret_new(ns, name, src->type);
+    if (s == NULL)
+        return certlc_err_set(err, "out of memory");
+    int bad = 0;
+    for (size_t i = 0; i < src->data.n; i++)
+        bad |= certlc_kvlist_set(&s->data, src->data.items[i].key,
+                                 src->data.items[i].value,
+                                 src->data.items[i].len);
+    for (size_t i = 0; i < src->labels.n; i++)
+        bad |= certlc_kvlist_set(&s->labels, src->labels.items[i].key,
+                                 src->labels.items[i].value,
+                                 src->labels.items[i].len);
+    bad |= certlc_kvlist_set_str(&s->annotations, akey, aval);
+    if (bad) {
+        certlc_secret_free(s);
+        return certlc_err_set(err, "out of memory");
+    }
+    int rc = certlc_store_create(store, s, err);
+    if (rc == CERTLC_CONFLICT) {
+        certlc_secret *old = NULL;
+        rc = certlc_store_get(store, ns, name, &old, err);
+        if (rc == 0) {
+            s->resource_version = old->resource_version;
+            rc = certlc_store_update(store, s, err);
+        } else if (rc < 0 && rc != CERTLC_NOTFOUND) {
+            /* Unreadable: replaced. */
+            if (certlc_store_remove(store, ns, name, err) >= 0)
+                rc = certlc_store_create(store, s, err);
+        }
+        certlc_secret_free(old);
+    }
+    certlc_secret_free(s);
+    return rc == 0 ? 0 : -1;
+}
+
+/* Writes the tenant's copy through the host (labels, rotation annotation). */
+static int write_copy(const certlc_external_in *in, const material *m,
+                      const char *reason, certlc_err *err)
+{
+    certlc_drv_kv data[] = {
+        {"ca.crt", in->ds->ca_cert, in->ds->ca_cert_len},
+        {"server.crt", (const char *)m->crt->value, m->crt->len},
+        {"server.key", (const char *)m->key->value, m->key->len},
+    };
+    certlc_drv_secret s = {.name = in->cert_name, .type = CERTLC_TYPE_OPAQUE,
+                           .data = data, .n_data = 3};
+    in->call->reason = reason;
+    certlc_drv_err derr = {{0}};
+    if (certlc_host_table()->secret_put(in->call, &s, &derr) !=
+        CERTLC_DRV_OK) {
+        certlc_host_err(err, &derr);
+        return -1;
+    }
+    return 0;
+}
+
+/* Drops the rotate annotation from the tenant's copy once acted upon. */
+static void clear_rotate_annotation(const certlc_external_in *in,
+                                    certlc_secret *c)
+{
+    certlc_err err;
+    if (certlc_kvlist_del(&c->annotations, CERTLC_ANNOTATION_ROTATE) != 0)
+        return;
+    if (certlc_store_update(in->store, c, &err) != 0)
+        certlc_warn(COMPONENT, "%s/%s: cannot clear the rotate annotation of "
+                    "%s: %s", in->t->namespace, in->t->name, in->cert_name,
+                    err.msg);
+}
+
+/* ---- the step ----------------------------------------------------------- */
+
+static void out_set(certlc_external_out *out, certlc_action a,
+                    const char *fmt, ...) CERTLC_PRINTF(3, 4);
+static void out_set(certlc_external_out *out, certlc_action a,
+                    const char *fmt, ...)
+{
+    out->action = a;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(out->reason, sizeof out->reason, fmt, ap);
+    va_end(ap);
+}
+
+/* The tenant keeps its copy while awaiting: unchanged when it is still
+ * valid, failed when there is none or it no longer works. */
+static void awaiting(const certlc_external_in *in, certlc_external_out *out,
+                     const ext_settings *es, bool have_copy,
+                     const char *cond_reason, const char *msg)
+{
+    bool overdue = false;
+    int64_t since = set_await(in, true, cond_reason, msg, es, &overdue);
+    if (overdue)
+        certlc_warn(COMPONENT, "%s/%s: datastore '%s': the external PKI is "
+                    "overdue: nothing delivered to %s/%s for %llds "
+                    "(external_timeout %llds); still waiting",
+                    in->t->namespace, in->t->name, in->ds->name, es->ns,
+                    es->name, (long long)(in->now - since),
+                    (long long)es->timeout);
+    else if (since + es->timeout < out->next_due)
+        out->next_due = since + es->timeout;
+    if (have_copy) {
+        out_set(out, CERTLC_ACT_UNCHANGED, "%s", msg);
+        out->verify = true;
+    } else {
+        out_set(out, CERTLC_ACT_FAILED, "awaiting the external PKI: %s", msg);
+    }
+}
+
+static void static_files(const certlc_external_in *in,
+                         certlc_external_out *out, certlc_secret *c)
+{
+    const certlc_ds_instance *ds = in->ds;
+    if (ds->client_cert == NULL || ds->client_key == NULL) {
+        out_set(out, CERTLC_ACT_FAILED, "datastore '%s' has neither "
+                "client_cert_secret nor client_cert/client_key: there is no "
+                "certificate to give the tenant", ds->name);
+        return;
+    }
+    certlc_kv crt = {(char *)"tls.crt", (unsigned char *)ds->client_cert,
+                     ds->client_cert_len};
+    certlc_kv key = {(char *)"tls.key", (unsigned char *)ds->client_key,
+                     ds->client_key_len};
+    material m = {&crt, &key};
+    bool same = c != NULL &&
+                same_kv(certlc_kvlist_get(&c->data, "server.crt"), &crt) &&
+                same_kv(certlc_kvlist_get(&c->data, "server.key"), &key);
+    certlc_err err = {{0}};
+    if (!same) {
+        if (judge(in, &m, NULL, &err) != 0) {
+            out_set(out, CERTLC_ACT_FAILED, "datastore '%s': client_cert: %s",
+                    ds->name, err.msg);
+            return;
+        }
+        if (write_copy(in, &m, c ? "client_cert changed" : "missing", &err) !=
+            0) {
+            out_set(out, CERTLC_ACT_FAILED, "%s", err.msg);
+            return;
+        }
+        out_set(out, c ? CERTLC_ACT_REISSUED : CERTLC_ACT_CREATED,
+                "copied from datastore '%s' client_cert", ds->name);
+    }
+    X509 *x = certlc_cert_from_pem(crt.value, crt.len, &err);
+    if (x != NULL) {
+        int64_t due = certlc_cert_not_after(x) - in->cfg->renew_before;
+        if (in->now >= due) {
+            char when[32];
+            certlc_time_rfc3339(certlc_cert_not_after(x), when, sizeof when);
+            certlc_warn(COMPONENT, "%s/%s: datastore '%s': the client_cert "
+                        "file expires %s and nobody rotates it: replace the "
+                        "file, or use client_cert_secret", in->t->namespace,
+                        in->t->name, ds->name, when);
+        } else if (due < out->next_due) {
+            out->next_due = due;
+        }
+        X509_free(x);
+    }
+    out->verify = true;
+}
+
+void certlc_external_reconcile(const certlc_external_in *in,
+                               certlc_external_out *out)
+{
+    memset(out, 0, sizeof *out);
+    out->next_due = INT64_MAX;
+    out->action = CERTLC_ACT_UNCHANGED;
+    const certlc_driver *drv = &in->ds->plugin->drv;
+    ext_settings es;
+    certlc_err err = {{0}};
+    if (settings(in->ds, &es, &err) != 0) {
+        out_set(out, CERTLC_ACT_FAILED, "%s", err.msg);
+        return;
+    }
+
+    /* The tenant's copy. */
+    certlc_secret *c = NULL;
+    int64_t c_not_after = 0;
+    bool have_copy = false;
+    if (certlc_store_get(in->store, in->t->namespace, in->cert_name, &c,
+                         &err) == 0) {
+        have_copy = copy_ok(in, c, &c_not_after, &err) == 0;
+        if (!have_copy)
+            certlc_warn(COMPONENT, "%s/%s: %s: %s", in->t->namespace,
+                        in->t->name, in->cert_name, err.msg);
+    } else {
+        c = NULL;
+    }
+    if (es.name[0] == '\0') {
+        static_files(in, out, c);
+        certlc_secret_free(c);
+        return;
+    }
+
+    char prev_name[300];
+    sfmt(prev_name, sizeof prev_name, "%s-previous", es.name);
+    certlc_secret *r = NULL, *prev = NULL;
+    int rrc = certlc_store_get(in->store, es.ns, es.name, &r, &err);
+    if (rrc < 0 && rrc != CERTLC_NOTFOUND) {
+        /* Unparsable: a refused delivery like any other. */
+        char why[CERTLC_ERR_MAX];
+        sfmt(why, sizeof why, "it does not parse as a Secret: %s",
+                 err.msg);
+        certlc_warn(COMPONENT, "datastore '%s': the certificate delivered to "
+                    "%s/%s is refused: %s", in->ds->name, es.ns, es.name, why);
+        certlc_store_remove(in->store, es.ns, es.name, &err);
+        char msg[600];
+        sfmt(msg, sizeof msg, "refused %s/%s: %s", es.ns, es.name, why);
+        awaiting(in, out, &es, have_copy, "DeliveryRefused", msg);
+        certlc_secret_free(c);
+        return;
+    }
+    if (certlc_store_get(in->store, es.ns, prev_name, &prev, &err) != 0)
+        prev = NULL;
+    const certlc_kv *prev_crt = prev ? certlc_kvlist_get(&prev->data,
+                                                         "tls.crt")
+                                     : NULL;
+
+    if (r == NULL) {
+        char msg[600];
+        sfmt(msg, sizeof msg, "waiting for the external PKI to deliver "
+                 "%s/%s", es.ns, es.name);
+        awaiting(in, out, &es, have_copy, "AwaitingDelivery", msg);
+        goto done;
+    }
+
+    material m = {certlc_kvlist_get(&r->data, "tls.crt"),
+                  certlc_kvlist_get(&r->data, "tls.key")};
+    bool is_copy = have_copy &&
+                   same_kv(m.crt, certlc_kvlist_get(&c->data, "server.crt")) &&
+                   same_kv(m.key, certlc_kvlist_get(&c->data, "server.key"));
+    /* The certificate rotated out, delivered again, is no steady state:
+     * judge it (and refuse it). */
+    if (is_copy && prev_crt != NULL && same_kv(m.crt, prev_crt))
+        is_copy = false;
+
+    if (is_copy) {
+        /* Steady: rotate when due. */
+        int64_t due = c_not_after - in->cfg->renew_before;
+        const char *rot = certlc_kvlist_str(&c->annotations,
+                                            CERTLC_ANNOTATION_ROTATE);
+        char why[200] = "";
+        if (rot != NULL) {
+            sfmt(why, sizeof why, "rotation requested (%s)",
+                     CERTLC_ANNOTATION_ROTATE);
+        } else if (in->now >= due) {
+            char when[32];
+            certlc_time_rfc3339(c_not_after, when, sizeof when);
+            sfmt(why, sizeof why, "due for renewal: expires %s", when);
+        }
+        if (why[0] == '\0') {
+            bool overdue;
+            set_await(in, false, "", "", &es, &overdue);
+            out->verify = true;
+            if (due < out->next_due)
+                out->next_due = due;
+            goto done;
+        }
+        char since[32];
+        certlc_time_rfc3339(in->now, since, sizeof since);
+        if (put_aside(in->store, r, es.ns, prev_name,
+                      CERTLC_ANNOTATION_PREVIOUS_OF, es.name, &err) != 0) {
+            out_set(out, CERTLC_ACT_FAILED, "cannot keep %s/%s aside as %s: "
+                    "%s", es.ns, es.name, prev_name, err.msg);
+            goto done;
+        }
+        if (certlc_store_remove(in->store, es.ns, es.name, &err) < 0) {
+            out_set(out, CERTLC_ACT_FAILED, "cannot remove %s/%s for the "
+                    "external PKI: %s", es.ns, es.name, err.msg);
+            goto done;
+        }
+        certlc_drv_err derr = {{0}};
+        in->call->reason = why;
+        if (drv->rotate(in->ds->inst, in->call, in->tt, why, &derr) !=
+            CERTLC_DRV_OK)
+            certlc_warn(COMPONENT, "%s/%s: driver '%s' rotate: %s",
+                        in->t->namespace, in->t->name, drv->name, derr.msg);
+        if (rot != NULL)
+            clear_rotate_annotation(in, c);
+        certlc_info(COMPONENT, "%s/%s: datastore '%s': %s: removed %s/%s for "
+                    "the external PKI to deliver a new one; the old one is "
+                    "kept as %s/%s", in->t->namespace, in->t->name,
+                    in->ds->name, why, es.ns, es.name, es.ns, prev_name);
+        char msg[600];
+        sfmt(msg, sizeof msg, "%s: %s/%s removed for the external PKI to "
+                 "renew; the old certificate is kept as %s/%s", why, es.ns,
+                 es.name, es.ns, prev_name);
+        awaiting(in, out, &es, have_copy, "Rotating", msg);
+        goto done;
+    }
+
+    /* A delivery (or the first copy for this tenant). */
+    char why[CERTLC_ERR_MAX];
+    int refused = judge(in, &m, prev_crt, &err);
+    if (refused == 0) {
+        certlc_drv_err derr = {{0}};
+        int v = drv->verify(in->ds->inst, in->call, in->tt, in->ds->ca_cert,
+                            in->ds->ca_cert_len, (const char *)m.crt->value,
+                            m.crt->len, (const char *)m.key->value,
+                            m.key->len, &derr);
+        if (v == CERTLC_DRV_UNREACHABLE) {
+            /* Kept where it is: verified when the datastore answers. */
+            char msg[CERTLC_ERR_MAX];
+            sfmt(msg, sizeof msg, "the certificate delivered to %s/%s "
+                     "awaits verification: %s", es.ns, es.name, derr.msg);
+            certlc_warn(COMPONENT, "%s/%s: %s", in->t->namespace,
+                        in->t->name, msg);
+            awaiting(in, out, &es, have_copy, "AwaitingVerification", msg);
+            out->action = CERTLC_ACT_FAILED;
+            out->drc = CERTLC_DRV_UNREACHABLE;
+            out->verify = false;
+            sfmt(out->reason, sizeof out->reason, "%s", msg);
+            goto done;
+        }
+        if (v != CERTLC_DRV_OK) {
+            sfmt(why, sizeof why, "datastore '%s' did not accept it: %s",
+                     in->ds->name, derr.msg);
+            refused = -1;
+        }
+    } else {
+        sfmt(why, sizeof why, "%s", err.msg);
+    }
+    if (refused != 0) {
+        char digest[9], aside[300];
+        short_digest(m.crt, digest);
+        sfmt(aside, sizeof aside, "%s-refused-%s", es.name, digest);
+        certlc_warn(COMPONENT, "%s/%s: datastore '%s': the certificate "
+                    "delivered to %s/%s is refused: %s (kept as %s/%s)",
+                    in->t->namespace, in->t->name, in->ds->name, es.ns,
+                    es.name, why, es.ns, aside);
+        if (put_aside(in->store, r, es.ns, aside, CERTLC_ANNOTATION_REFUSED,
+                      why, &err) != 0 ||
+            certlc_store_remove(in->store, es.ns, es.name, &err) < 0)
+            certlc_warn(COMPONENT, "datastore '%s': cannot set the refused "
+                        "delivery aside: %s", in->ds->name, err.msg);
+        char msg[CERTLC_ERR_MAX];
+        sfmt(msg, sizeof msg, "refused %s/%s: %s", es.ns, es.name, why);
+        awaiting(in, out, &es, have_copy, "DeliveryRefused", msg);
+        goto done;
+    }
+    char reason[300];
+    sfmt(reason, sizeof reason, "delivered by the external PKI in %s/%s",
+             es.ns, es.name);
+    if (write_copy(in, &m, reason, &err) != 0) {
+        out_set(out, CERTLC_ACT_FAILED, "%s", err.msg);
+        goto done;
+    }
+    certlc_info(COMPONENT, "%s/%s: datastore '%s': the certificate delivered "
+                "to %s/%s is accepted and verified; copied to %s",
+                in->t->namespace, in->t->name, in->ds->name, es.ns, es.name,
+                in->cert_name);
+    bool overdue;
+    set_await(in, false, "", "", &es, &overdue);
+    out_set(out, c ? CERTLC_ACT_REISSUED : CERTLC_ACT_CREATED, "%s", reason);
+    out->verify = false; /* just verified */
+    {
+        X509 *x = certlc_cert_from_pem(m.crt->value, m.crt->len, &err);
+        if (x != NULL) {
+            int64_t due = certlc_cert_not_after(x) - in->cfg->renew_before;
+            if (due < out->next_due)
+                out->next_due = due;
+            X509_free(x);
+        }
+    }
+done:
+    certlc_secret_free(r);
+    certlc_secret_free(prev);
+    certlc_secret_free(c);
+}

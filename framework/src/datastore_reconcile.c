@@ -1,0 +1,513 @@
+#include "datastore_reconcile.h"
+
+#include <openssl/x509.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "host.h"
+#include "log.h"
+#include "pki.h"
+#include "plan.h"
+#include "plugin.h"
+#include "status.h"
+#include "timefmt.h"
+
+typedef struct dpass {
+    certlc_store *store;
+    const certlc_config *cfg;
+    const certlc_tenant *t;
+    int64_t now;
+    certlc_reconcile_cb cb;
+    void *arg;
+    certlc_reconcile_result *res;
+    char cert_name[320];
+    char config_name[320];
+    char schema[600];
+} dpass;
+
+static void report(dpass *p, const char *name, certlc_action action,
+                   const char *reason)
+{
+    switch (action) {
+    case CERTLC_ACT_UNCHANGED: p->res->unchanged++; break;
+    case CERTLC_ACT_CREATED: p->res->created++; break;
+    case CERTLC_ACT_REISSUED: p->res->reissued++; break;
+    case CERTLC_ACT_FAILED: p->res->failed++; break;
+    }
+    if (action == CERTLC_ACT_UNCHANGED || p->cb == NULL)
+        return;
+    certlc_reconcile_event ev = {p->t, name, action, reason};
+    p->cb(&ev, p->arg);
+}
+
+/* DatastoreReady and DatastoreUnreachable in the tenant's status. */
+static void set_conditions(dpass *p, bool ready, bool unreachable,
+                           const char *reason, const char *msg)
+{
+    certlc_tcp_status st;
+    certlc_err err;
+    int rc = certlc_status_load(p->store, p->t->namespace, p->t->name, &st,
+                                &err);
+    if (rc < 0)
+        return;
+    certlc_tcp_status before = st;
+    certlc_status_set_condition(&st, "DatastoreReady", ready, reason, msg,
+                                p->now);
+    if (unreachable)
+        certlc_status_set_condition(&st, "DatastoreUnreachable", true, reason,
+                                    msg, p->now);
+    else
+        certlc_status_clear_condition(&st, "DatastoreUnreachable");
+    if (rc == 0 && memcmp(&st, &before, sizeof st) == 0)
+        return;
+    if (rc == CERTLC_NOTFOUND)
+        st.created = p->now;
+    st.updated = p->now;
+    if (certlc_status_save(p->store, p->t->namespace, p->t->name, &st,
+                           &err) != 0)
+        certlc_warn("datastore", "%s/%s: cannot save the status: %s",
+                    p->t->namespace, p->t->name, err.msg);
+}
+
+static void fail(dpass *p, const char *secret, int drc, const char *reason,
+                 const char *msg)
+{
+    report(p, secret, CERTLC_ACT_FAILED, msg);
+    set_conditions(p, false, drc == CERTLC_DRV_UNREACHABLE,
+                   drc == CERTLC_DRV_UNREACHABLE ? "Unreachable" : reason,
+                   msg);
+}
+
+/* "<namespace>_<name>" with '-' turned into '_': valid as an etcd prefix,
+ * a SQL database and a user name alike. */
+static void schema_of(const certlc_tenant *t, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s_%s", t->namespace, t->name);
+    for (char *c = buf; *c != '\0'; c++)
+        if (*c == '-')
+            *c = '_';
+}
+
+static const certlc_kv *need(const certlc_secret *s, const char *key,
+                             certlc_err *err)
+{
+    const certlc_kv *kv = certlc_kvlist_get(&s->data, key);
+    if (kv == NULL)
+        certlc_err_set(err, "data key '%s' is missing", key);
+    return kv;
+}
+
+/* 0 when the datastore-certificate is fine (and *due set), -1 with the
+ * reason to renew it otherwise; *missing tells a missing Secret apart. */
+static int check_cert(dpass *p, const certlc_ds_instance *in, int64_t *due,
+                      bool *missing, certlc_err *err)
+{
+    certlc_secret *s = NULL;
+    *missing = false;
+    int rc = certlc_store_get(p->store, p->t->namespace, p->cert_name, &s,
+                              err);
+    if (rc == CERTLC_NOTFOUND) {
+        *missing = true;
+        return certlc_err_set(err, "missing");
+    }
+    if (rc != 0) {
+        certlc_err_prefix(err, "unreadable");
+        return -1;
+    }
+    X509 *cert = NULL, *ca = NULL, *dsca = NULL;
+    EVP_PKEY *key = NULL;
+    const certlc_kv *ckv = need(s, "server.crt", err);
+    const certlc_kv *kkv = ckv ? need(s, "server.key", err) : NULL;
+    const certlc_kv *akv = kkv ? need(s, "ca.crt", err) : NULL;
+    rc = -1;
+    if (akv == NULL)
+        goto out;
+    if ((cert = certlc_cert_from_pem(ckv->value, ckv->len, err)) == NULL) {
+        certlc_err_prefix(err, "server.crt");
+        goto out;
+    }
+    if ((key = certlc_private_key_from_pem(kkv->value, kkv->len, err)) ==
+        NULL) {
+        certlc_err_prefix(err, "server.key");
+        goto out;
+    }
+    if (certlc_key_matches_cert(key, cert, err) != 0)
+        goto out;
+    if ((ca = certlc_cert_from_pem(akv->value, akv->len, err)) == NULL) {
+        certlc_err_prefix(err, "ca.crt");
+        goto out;
+    }
+    dsca = certlc_cert_from_pem(in->ca_cert, in->ca_cert_len, err);
+    if (dsca == NULL) {
+        certlc_err_prefix(err, "datastore '%s': ca_cert", in->name);
+        goto out;
+    }
+    if (X509_cmp(ca, dsca) != 0) {
+        certlc_err_set(err, "ca.crt is not the CA of datastore '%s'",
+                       in->name);
+        goto out;
+    }
+    if (certlc_cert_verify(cert, dsca, p->now, err) != 0) {
+        certlc_err_prefix(err, "not valid under the CA of datastore '%s'",
+                          in->name);
+        goto out;
+    }
+    *due = certlc_cert_not_after(cert) - p->cfg->renew_before;
+    if (p->now >= *due) {
+        char when[32];
+        certlc_time_rfc3339(certlc_cert_not_after(cert), when, sizeof when);
+        certlc_err_set(err, "due for renewal: expires %s", when);
+        goto out;
+    }
+    rc = 0;
+out:
+    X509_free(cert);
+    X509_free(ca);
+    X509_free(dsca);
+    EVP_PKEY_free(key);
+    certlc_secret_free(s);
+    return rc;
+}
+
+/* Writes the datastore-config Secret when it differs from what the driver
+ * reported. */
+static int ensure_config(dpass *p, const certlc_ds_instance *in,
+                         certlc_drv_call *call, const certlc_drv_dbconfig *c,
+                         certlc_err *err)
+{
+    const char *keys[4] = {"DB_CONNECTION_STRING", "DB_SCHEMA", "DB_USER",
+                           "DB_PASSWORD"};
+    const char *vals[4] = {c->connection_string, c->schema, c->user,
+                           c->password};
+    certlc_secret *old = NULL;
+    int rc = certlc_store_get(p->store, p->t->namespace, p->config_name, &old,
+                              err);
+    bool same = rc == 0;
+    for (size_t i = 0; same && i < 4; i++) {
+        const certlc_kv *kv = certlc_kvlist_get(&old->data, keys[i]);
+        same = kv != NULL && kv->len == strlen(vals[i]) &&
+               memcmp(kv->value, vals[i], kv->len) == 0;
+    }
+    if (same) {
+        const char *ds = certlc_kvlist_str(&old->labels,
+                                           CERTLC_LABEL_DATASTORE);
+        same = ds != NULL && strcmp(ds, in->name) == 0 &&
+               old->data.n == 4;
+    }
+    certlc_secret_free(old);
+    if (same) {
+        report(p, p->config_name, CERTLC_ACT_UNCHANGED, "");
+        return 0;
+    }
+    certlc_drv_kv data[4], label = {CERTLC_LABEL_DATASTORE, in->name,
+                                    strlen(in->name)};
+    for (size_t i = 0; i < 4; i++)
+        data[i] = (certlc_drv_kv){keys[i], vals[i], strlen(vals[i])};
+    certlc_drv_secret s = {.name = p->config_name, .type = CERTLC_TYPE_OPAQUE,
+                           .labels = &label, .n_labels = 1, .data = data,
+                           .n_data = 4};
+    call->reason = rc == CERTLC_NOTFOUND ? "missing" : "datastore settings "
+                                                       "changed";
+    certlc_drv_err derr = {{0}};
+    if (certlc_host_table()->secret_put(call, &s, &derr) != CERTLC_DRV_OK) {
+        certlc_host_err(err, &derr);
+        return -1;
+    }
+    report(p, p->config_name,
+           rc == CERTLC_NOTFOUND ? CERTLC_ACT_CREATED : CERTLC_ACT_REISSUED,
+           rc == CERTLC_NOTFOUND ? "missing" : "datastore settings changed");
+    return 0;
+}
+
+/* The tenant's credentials from the datastore-certificate, for verify. */
+static int verify(dpass *p, const certlc_ds_instance *in,
+                  certlc_drv_call *call, const certlc_drv_tenant *tt,
+                  certlc_err *err)
+{
+    certlc_secret *s = NULL;
+    if (certlc_store_get(p->store, p->t->namespace, p->cert_name, &s, err) !=
+        0)
+        return certlc_err_set(err, "%s: gone before it could be verified",
+                              p->cert_name);
+    const certlc_kv *a = certlc_kvlist_get(&s->data, "ca.crt");
+    const certlc_kv *c = certlc_kvlist_get(&s->data, "server.crt");
+    const certlc_kv *k = certlc_kvlist_get(&s->data, "server.key");
+    int rc = CERTLC_DRV_ERROR;
+    certlc_drv_err derr = {{0}};
+    if (a == NULL || c == NULL || k == NULL)
+        certlc_err_set(err, "%s: incomplete", p->cert_name);
+    else if ((rc = in->plugin->drv.verify(in->inst, call, tt,
+                                          (const char *)a->value, a->len,
+                                          (const char *)c->value, c->len,
+                                          (const char *)k->value, k->len,
+                                          &derr)) != CERTLC_DRV_OK)
+        certlc_host_err(err, &derr);
+    certlc_secret_free(s);
+    return rc;
+}
+
+static void read_password(dpass *p, char *buf, size_t size)
+{
+    certlc_secret *s = NULL;
+    certlc_err err;
+    buf[0] = '\0';
+    if (certlc_store_get(p->store, p->t->namespace, p->config_name, &s,
+                         &err) != 0)
+        return;
+    const char *pw = certlc_kvlist_str(&s->data, "DB_PASSWORD");
+    if (pw != NULL)
+        snprintf(buf, size, "%s", pw);
+    certlc_secret_free(s);
+}
+
+void certlc_datastore_reconcile(certlc_store *store, const certlc_config *cfg,
+                                const certlc_tenant *t, int64_t now,
+                                certlc_reconcile_cb cb, void *arg,
+                                certlc_reconcile_result *result)
+{
+    dpass p = {.store = store, .cfg = cfg, .t = t, .now = now, .cb = cb,
+               .arg = arg, .res = result};
+    certlc_plan_secret_name(t, certlc_plan_item("datastore-certificate"),
+                            p.cert_name, sizeof p.cert_name);
+    certlc_plan_secret_name(t, certlc_plan_item("datastore-config"),
+                            p.config_name, sizeof p.config_name);
+    schema_of(t, p.schema, sizeof p.schema);
+
+    certlc_err err = {{0}};
+    certlc_ds_instance *in = certlc_ds_instance_get(cfg, t->datastore, &err);
+    if (in == NULL) {
+        fail(&p, p.cert_name, CERTLC_DRV_ERROR, "DriverUnavailable", err.msg);
+        return;
+    }
+    const certlc_driver *drv = &in->plugin->drv;
+    char password[256];
+    read_password(&p, password, sizeof password);
+    certlc_drv_tenant tt = {
+        .size = sizeof tt, .namespace = t->namespace, .name = t->name,
+        .schema = p.schema, .user = p.schema,
+        .certificate_secret = p.cert_name, .config_secret = p.config_name,
+        .password = password[0] ? password : NULL,
+        .validity = cfg->leaf_validity,
+    };
+    certlc_drv_call call = {.store = store, .cfg = cfg, .ns = t->namespace,
+                            .tenant = t->name, .now = now};
+    certlc_drv_err derr = {{0}};
+    certlc_drv_dbconfig dbc;
+    memset(&dbc, 0, sizeof dbc);
+
+    /* 1. The tenant's space. Nothing is written before it succeeds. */
+    int rc = drv->provision(in->inst, &call, &tt, &dbc, &derr);
+    OPENSSL_cleanse(password, sizeof password);
+    if (rc != CERTLC_DRV_OK) {
+        certlc_host_err(&err, &derr);
+        certlc_err_prefix(&err, "datastore '%s': provision", in->name);
+        fail(&p, p.config_name, rc, "ProvisionFailed", err.msg);
+        OPENSSL_cleanse(&dbc, sizeof dbc);
+        return;
+    }
+    /* 2. datastore-config. */
+    rc = ensure_config(&p, in, &call, &dbc, &err);
+    OPENSSL_cleanse(&dbc, sizeof dbc);
+    if (rc != 0) {
+        fail(&p, p.config_name, CERTLC_DRV_ERROR, "ConfigFailed", err.msg);
+        return;
+    }
+    /* 3. datastore-certificate. */
+    int64_t due = INT64_MAX;
+    bool missing;
+    if (check_cert(&p, in, &due, &missing, &err) == 0) {
+        report(&p, p.cert_name, CERTLC_ACT_UNCHANGED, "");
+        if (drv->mode == CERTLC_DRV_MODE_EXTERNAL && drv->accept != NULL) {
+            /* Judged by the driver too (its subject rules). */
+            certlc_secret *s = NULL;
+            if (certlc_store_get(store, t->namespace, p.cert_name, &s,
+                                 &err) == 0) {
+                const certlc_kv *c = certlc_kvlist_get(&s->data,
+                                                       "server.crt");
+                rc = drv->accept(in->inst, &call, &tt, (const char *)c->value,
+                                 c->len, &derr);
+                certlc_secret_free(s);
+                if (rc != CERTLC_DRV_OK) {
+                    certlc_host_err(&err, &derr);
+                    certlc_err_prefix(&err, "datastore '%s': accept",
+                                      in->name);
+                    fail(&p, p.cert_name, rc, "CertificateRefused", err.msg);
+                    return;
+                }
+            }
+        }
+    } else {
+        char reason[CERTLC_ERR_MAX];
+        snprintf(reason, sizeof reason, "%s", err.msg);
+        bool was_missing = missing;
+        call.reason = reason;
+        call.writes = 0;
+        rc = drv->rotate(in->inst, &call, &tt, reason, &derr);
+        if (rc != CERTLC_DRV_OK) {
+            certlc_host_err(&err, &derr);
+            certlc_err_prefix(&err, "datastore '%s': rotate", in->name);
+            fail(&p, p.cert_name, rc, "RotateFailed", err.msg);
+            return;
+        }
+        if (check_cert(&p, in, &due, &missing, &err) != 0) {
+            if (drv->mode == CERTLC_DRV_MODE_EXTERNAL && missing) {
+                report(&p, p.cert_name, CERTLC_ACT_FAILED,
+                       "awaiting the external PKI");
+                set_conditions(&p, false, false, "AwaitingExternalPKI",
+                               "the datastore certificate was removed for "
+                               "the external PKI to deliver a new one");
+                return;
+            }
+            certlc_err_prefix(&err, "after rotate by driver '%s'",
+                              drv->name);
+            fail(&p, p.cert_name, CERTLC_DRV_ERROR, "RotateFailed", err.msg);
+            return;
+        }
+        report(&p, p.cert_name,
+               was_missing ? CERTLC_ACT_CREATED : CERTLC_ACT_REISSUED, reason);
+    }
+    if (due < result->next_due)
+        result->next_due = due;
+    /* 4. The tenant's own credentials work. */
+    rc = verify(&p, in, &call, &tt, &err);
+    if (rc != CERTLC_DRV_OK) {
+        certlc_err_prefix(&err, "datastore '%s': verify", in->name);
+        fail(&p, p.cert_name, rc, "VerifyFailed", err.msg);
+        return;
+    }
+    set_conditions(&p, true, false, "Provisioned", "");
+}
+
+/* ---- prune ---------------------------------------------------------------- */
+
+typedef struct gone {
+    char ns[256];
+    char name[256];
+} gone;
+
+static int prune_one(certlc_store *store, const certlc_config *cfg,
+                     const gone *g, const certlc_secret_list *all,
+                     certlc_prune_cb cb, void *arg)
+{
+    char line[CERTLC_ERR_MAX + 128];
+    char cfg_name[600];
+    snprintf(cfg_name, sizeof cfg_name, "%s-datastore-config", g->name);
+    certlc_secret *dc = NULL;
+    certlc_err err = {{0}};
+    if (certlc_store_get(store, g->ns, cfg_name, &dc, &err) == 0) {
+        const char *ds = certlc_kvlist_str(&dc->labels,
+                                           CERTLC_LABEL_DATASTORE);
+        char dsname[256];
+        snprintf(dsname, sizeof dsname, "%s", ds ? ds : "");
+        certlc_secret_free(dc);
+        certlc_ds_instance *in = dsname[0]
+                                     ? certlc_ds_instance_get(cfg, dsname, &err)
+                                     : NULL;
+        if (in == NULL) {
+            if (dsname[0] == '\0')
+                certlc_err_set(&err, "%s has no %s label", cfg_name,
+                               CERTLC_LABEL_DATASTORE);
+            snprintf(line, sizeof line, "cannot deprovision: %s", err.msg);
+            if (cb)
+                cb(g->ns, g->name, line, arg);
+            return -1;
+        }
+        certlc_tenant t = {.name = (char *)g->name, .namespace = (char *)g->ns};
+        char schema[600], cert_name[600];
+        schema_of(&t, schema, sizeof schema);
+        snprintf(cert_name, sizeof cert_name, "%s-datastore-certificate",
+                 g->name);
+        certlc_drv_tenant tt = {
+            .size = sizeof tt, .namespace = g->ns, .name = g->name,
+            .schema = schema, .user = schema, .certificate_secret = cert_name,
+            .config_secret = cfg_name, .validity = cfg->leaf_validity};
+        certlc_drv_call call = {.store = store, .cfg = cfg, .ns = g->ns,
+                                .tenant = g->name, .reason = "prune",
+                                .now = certlc_now()};
+        certlc_drv_err derr = {{0}};
+        if (in->plugin->drv.deprovision(in->inst, &call, &tt, &derr) !=
+            CERTLC_DRV_OK) {
+            certlc_host_err(&err, &derr);
+            snprintf(line, sizeof line, "cannot deprovision from datastore "
+                     "'%s': %s", in->name, err.msg);
+            if (cb)
+                cb(g->ns, g->name, line, arg);
+            return -1;
+        }
+        snprintf(line, sizeof line, "deprovisioned from datastore '%s' "
+                 "(driver %s)", in->name, in->plugin->drv.name);
+        if (cb)
+            cb(g->ns, g->name, line, arg);
+    }
+    int rc = 0;
+    for (size_t i = 0; i < all->n; i++) {
+        const certlc_secret *s = all->items[i];
+        const char *who = certlc_kvlist_str(&s->labels, CERTLC_LABEL_NAME);
+        if (who == NULL || strcmp(who, g->name) != 0 ||
+            strcmp(s->namespace, g->ns) != 0)
+            continue;
+        int r = certlc_store_remove(store, s->namespace, s->name, &err);
+        if (r < 0) {
+            snprintf(line, sizeof line, "secret \"%s\": %s", s->name,
+                     err.msg);
+            rc = -1;
+        } else {
+            snprintf(line, sizeof line, "secret \"%s\" deleted", s->name);
+        }
+        if (cb)
+            cb(g->ns, g->name, line, arg);
+    }
+    if (rc == 0 &&
+        certlc_store_status_remove(store, g->ns, g->name, &err) < 0)
+        rc = -1;
+    return rc;
+}
+
+int certlc_prune(certlc_store *store, const certlc_config *cfg,
+                 certlc_prune_cb cb, void *arg, certlc_err *err)
+{
+    certlc_selector *sel = certlc_selector_parse(
+        CERTLC_LABEL_MANAGED_BY "=certlc," CERTLC_LABEL_NAME, err);
+    if (sel == NULL)
+        return -1;
+    certlc_secret_list all = {0};
+    int rc = certlc_store_list(store, NULL, sel, &all, err);
+    certlc_selector_free(sel);
+    if (rc != 0) {
+        certlc_secret_list_free(&all);
+        return -1;
+    }
+    gone *g = NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < all.n; i++) {
+        const certlc_secret *s = all.items[i];
+        const char *who = certlc_kvlist_str(&s->labels, CERTLC_LABEL_NAME);
+        if (certlc_config_tenant(cfg, s->namespace, who) != NULL)
+            continue;
+        bool seen = false;
+        for (size_t k = 0; k < n && !seen; k++)
+            seen = strcmp(g[k].ns, s->namespace) == 0 &&
+                   strcmp(g[k].name, who) == 0;
+        if (seen)
+            continue;
+        gone *v = realloc(g, (n + 1) * sizeof *v);
+        if (v == NULL) {
+            free(g);
+            certlc_secret_list_free(&all);
+            return certlc_err_set(err, "out of memory");
+        }
+        g = v;
+        snprintf(g[n].ns, sizeof g[n].ns, "%s", s->namespace);
+        snprintf(g[n].name, sizeof g[n].name, "%s", who);
+        n++;
+    }
+    int failed = 0;
+    for (size_t k = 0; k < n; k++)
+        if (prune_one(store, cfg, &g[k], &all, cb, arg) != 0)
+            failed++;
+    free(g);
+    certlc_secret_list_free(&all);
+    return failed;
+}

@@ -1,0 +1,804 @@
+#include "observe.h"
+
+#include <certlc/driver.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "events.h"
+#include "httpd.h"
+#include "kubeconfig.h"
+#include "log.h"
+#include "metrics.h"
+#include "pki.h"
+#include "sdnotify.h"
+#include "status.h"
+#include "timefmt.h"
+
+#define COMPONENT "observe"
+
+typedef struct pending {
+    char secret[256];
+    certlc_action action;
+    char reason[CERTLC_ERR_MAX];
+} pending;
+
+/* What the observer remembers of one tenant between passes. */
+typedef struct tstate {
+    char ns[64], name[64];
+    bool known;       /* looked at once: provisioned and certs are set */
+    bool provisioned; /* had a status before: a creation is a rotation */
+    bool awaiting;    /* its datastore waits for the external PKI */
+    char datastore[64];
+    certlc_cert_info *certs;
+    size_t n_certs;
+    pending *pend;
+    size_t n_pend, cap_pend;
+    struct timespec start;
+} tstate;
+
+struct certlc_observer {
+    certlc_cli *cli;
+    certlc_metrics *reg;
+    certlc_metric *expiry, *renewal, *certs, *rotations, *failures, *phase,
+        *ds_up, *awaiting, *duration, *build;
+    certlc_httpd *httpd;
+    char *listen; /* where httpd listens; NULL when it does not */
+    atomic_int loaded;
+    bool operator_; /* started by certlc_observer_start: serves, notifies */
+    tstate *t;
+    size_t n_t;
+};
+
+static const char *const phases[] = {
+    CERTLC_PHASE_PROVISIONING, CERTLC_PHASE_READY, CERTLC_PHASE_CA_ROTATING,
+    CERTLC_PHASE_NOT_READY};
+
+/* ---- certificates ---------------------------------------------------------- */
+
+/* The certificate of a Secret's data key; for kubeconfigs the embedded
+ * client certificate. */
+static X509 *cert_of(const certlc_item *item, const certlc_secret *s,
+                     const char *key, certlc_err *err)
+{
+    const certlc_kv *kv = certlc_kvlist_get(&s->data, key);
+    if (kv == NULL) {
+        certlc_err_set(err, "data key '%s' is missing", key);
+        return NULL;
+    }
+    if (item->kind != CERTLC_ITEM_KUBECONFIG)
+        return certlc_cert_from_pem(kv->value, kv->len, err);
+    certlc_kubeconfig *kc = certlc_kubeconfig_parse(kv->value, kv->len, err);
+    if (kc == NULL)
+        return NULL;
+    X509 *x = certlc_cert_from_pem(kc->cert_pem, kc->cert_len, err);
+    certlc_kubeconfig_free(kc);
+    return x;
+}
+
+static int push_cert(certlc_cert_info **v, size_t *n, size_t *cap,
+                     const certlc_cert_info *ci)
+{
+    if (*n == *cap) {
+        size_t c = *cap == 0 ? 16 : *cap * 2;
+        certlc_cert_info *nv = realloc(*v, c * sizeof *nv);
+        if (nv == NULL)
+            return -1;
+        *v = nv;
+        *cap = c;
+    }
+    (*v)[(*n)++] = *ci;
+    return 0;
+}
+
+static void fill(certlc_cert_info *ci, const certlc_item *item,
+                 const certlc_secret *s, int rc, const certlc_err *gerr)
+{
+    if (rc == CERTLC_NOTFOUND) {
+        ci->state = CERTLC_CERT_MISSING;
+        return;
+    }
+    certlc_err err = {{0}};
+    X509 *x = rc == 0 ? cert_of(item, s, ci->key, &err) : NULL;
+    if (x == NULL) {
+        ci->state = CERTLC_CERT_UNREADABLE;
+        snprintf(ci->error, sizeof ci->error, "%.255s",
+                 rc == 0 ? err.msg : gerr->msg);
+        return;
+    }
+    char *serial = certlc_cert_serial_hex(x);
+    snprintf(ci->serial, sizeof ci->serial, "%s", serial ? serial : "");
+    free(serial);
+    ci->not_after = certlc_cert_not_after(x);
+    ci->state = CERTLC_CERT_OK;
+    X509_free(x);
+}
+
+int certlc_tenant_certs(certlc_store *store, const certlc_tenant *t,
+                        certlc_cert_info **out, size_t *n_out)
+{
+    size_t n_items, n = 0, cap = 0;
+    const certlc_item *items = certlc_plan_items(&n_items);
+    certlc_cert_info *v = NULL;
+    for (size_t i = 0; i < n_items; i++) {
+        const certlc_item *item = &items[i];
+        bool ca = item->kind == CERTLC_ITEM_CA;
+        if (!certlc_plan_enabled(item, t) || (!ca && item->lifecycle == NULL))
+            continue;
+        certlc_cert_info ci;
+        memset(&ci, 0, sizeof ci);
+        certlc_plan_secret_name(t, item, ci.secret, sizeof ci.secret);
+        snprintf(ci.key, sizeof ci.key, "%s", item->cert_key);
+        ci.item = item;
+        ci.ca = ca;
+        ci.tracked = item->lifecycle != NULL;
+        certlc_secret *s = NULL;
+        certlc_err err = {{0}};
+        int rc = certlc_store_get(store, t->namespace, ci.secret, &s, &err);
+        fill(&ci, item, s, rc, &err);
+        int prc = push_cert(&v, &n, &cap, &ci);
+        /* The datastore certificate's Secret also carries the DataStore
+         * CA, which is a CA of this tenant's as much as its own. */
+        if (prc == 0 && item->datastore_only && rc != CERTLC_NOTFOUND &&
+            (rc != 0 || certlc_kvlist_get(&s->data, "ca.crt") != NULL)) {
+            certlc_cert_info ca_ci = ci;
+            snprintf(ca_ci.key, sizeof ca_ci.key, "ca.crt");
+            ca_ci.ca = 1;
+            ca_ci.tracked = 0;
+            ca_ci.serial[0] = '\0';
+            ca_ci.error[0] = '\0';
+            fill(&ca_ci, item, s, rc, &err);
+            prc = push_cert(&v, &n, &cap, &ca_ci);
+        }
+        certlc_secret_free(s);
+        if (prc != 0) {
+            free(v);
+            return -1;
+        }
+    }
+    *out = v;
+    *n_out = n;
+    return 0;
+}
+
+const char *certlc_rotation_cause(const char *r)
+{
+    if (r == NULL || strcmp(r, "missing") == 0)
+        return "deleted";
+    if (strstr(r, "due for renewal") != NULL)
+        return "expiring";
+    if (strncmp(r, "rotation requested", 18) == 0)
+        return "manual";
+    if (strncmp(r, "unreadable", 10) == 0)
+        return "invalid";
+    if (strstr(r, "not valid under the") != NULL ||
+        strstr(r, "is not the current CA") != NULL ||
+        strstr(r, "is not the CA of") != NULL ||
+        strncmp(r, "its CA ", 7) == 0)
+        return "ca";
+    static const char *const spec[] = {
+        "subject ", "SANs differ", "certificate is a CA",
+        "certificate is not a CA", "certificate has extendedKeyUsage",
+        "extendedKeyUsage", "cluster is '", "user is '", "server is '"};
+    for (size_t i = 0; i < sizeof spec / sizeof spec[0]; i++)
+        if (strncmp(r, spec[i], strlen(spec[i])) == 0)
+            return "spec";
+    return "invalid";
+}
+
+/* ---- tenants ---------------------------------------------------------------- */
+
+static tstate *tenant_state(certlc_observer *o, const certlc_tenant *t)
+{
+    for (size_t i = 0; i < o->n_t; i++)
+        if (strcmp(o->t[i].ns, t->namespace) == 0 &&
+            strcmp(o->t[i].name, t->name) == 0)
+            return &o->t[i];
+    tstate *v = realloc(o->t, (o->n_t + 1) * sizeof *v);
+    if (v == NULL)
+        return NULL;
+    o->t = v;
+    tstate *s = &o->t[o->n_t++];
+    memset(s, 0, sizeof *s);
+    snprintf(s->ns, sizeof s->ns, "%s", t->namespace);
+    snprintf(s->name, sizeof s->name, "%s", t->name);
+    return s;
+}
+
+static void tstate_fini(tstate *s)
+{
+    free(s->certs);
+    free(s->pend);
+}
+
+/* ---- readiness and the server ---------------------------------------------- */
+
+static int ready(void *arg, char *why, size_t size)
+{
+    certlc_observer *o = arg;
+    if (!atomic_load(&o->loaded)) {
+        snprintf(why, size, "the configuration is not loaded");
+        return -1;
+    }
+    certlc_err err = {{0}};
+    if (certlc_store_ping(o->cli->store, &err) != 0) {
+        snprintf(why, size, "the store does not answer: %s", err.msg);
+        return -1;
+    }
+    return 0;
+}
+
+static void serve(certlc_observer *o)
+{
+    const char *listen = o->cli->cfg->metrics_listen;
+    if (listen == NULL || listen[0] == '\0') {
+        certlc_info(COMPONENT, "metrics_listen is empty: no /metrics, "
+                               "/healthz or /readyz");
+        return;
+    }
+    certlc_err err = {{0}};
+    o->httpd = certlc_httpd_start(listen, o->reg, ready, o, &err);
+    if (o->httpd == NULL) {
+        certlc_error(COMPONENT, "%s; going on without /metrics, /healthz "
+                                "and /readyz",
+                     err.msg);
+        return;
+    }
+    o->listen = strdup(listen);
+    certlc_info(COMPONENT, "serving /metrics, /healthz and /readyz on "
+                           "http://%s",
+                listen);
+}
+
+static void unserve(certlc_observer *o)
+{
+    certlc_httpd_stop(o->httpd);
+    o->httpd = NULL;
+    free(o->listen);
+    o->listen = NULL;
+}
+
+/* ---- start, reload, stop ------------------------------------------------------- */
+
+static void set_datastores(certlc_observer *o)
+{
+    const certlc_config *cfg = o->cli->cfg;
+    for (size_t i = 0; i < cfg->n_datastores; i++) {
+        const char *v[] = {cfg->datastores[i].name};
+        double cur;
+        if (certlc_metric_get(o->awaiting, v, &cur) != 0)
+            certlc_metric_set(o->awaiting, v, 0);
+    }
+}
+
+certlc_observer *certlc_observer_start(certlc_cli *c)
+{
+    certlc_observer *o = certlc_observer_new(c);
+    if (o == NULL)
+        return NULL;
+    o->operator_ = true;
+    atomic_store(&o->loaded, 1);
+    serve(o);
+    char state[256];
+    snprintf(state, sizeof state, "READY=1\nSTATUS=%zu tenant(s)",
+             c->cfg->n_tenants);
+    certlc_sd_notify(state);
+    return o;
+}
+
+certlc_observer *certlc_observer_new(certlc_cli *c)
+{
+    certlc_observer *o = calloc(1, sizeof *o);
+    if (o == NULL || (o->reg = certlc_metrics_new(true)) == NULL) {
+        free(o);
+        certlc_error(COMPONENT, "out of memory: no metrics and no events");
+        return NULL;
+    }
+    o->cli = c;
+    static const char *const cert_l[] = {"namespace", "tcp", "secret", "key",
+                                         NULL};
+    static const char *const count_l[] = {"namespace", "tcp", "status", NULL};
+    static const char *const rot_l[] = {"namespace", "tcp", "secret",
+                                        "reason", NULL};
+    static const char *const phase_l[] = {"namespace", "tcp", "phase", NULL};
+    static const char *const ds_l[] = {"datastore", "driver", NULL};
+    static const char *const await_l[] = {"datastore", NULL};
+    static const char *const build_l[] = {"version", "driver_abi", NULL};
+    static const double buckets[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+                                     1,     2.5,  5,     10,   30,  60,   120,
+                                     300};
+    certlc_metrics *m = o->reg;
+    o->build = certlc_metrics_add_family(
+        m, "certlc_build_info",
+        "The version of certlc and the major.minor of its driver ABI.",
+        CERTLC_METRIC_GAUGE, build_l, NULL, 0);
+    o->expiry = certlc_metrics_add_family(
+        m, "certlc_certificate_expiration_timestamp_seconds",
+        "The notAfter of a certificate the operator keeps (every tracked "
+        "certificate and every CA), in Unix seconds.",
+        CERTLC_METRIC_GAUGE, cert_l, NULL, 0);
+    o->renewal = certlc_metrics_add_family(
+        m, "certlc_certificate_renewal_timestamp_seconds",
+        "When the engine rotates a tracked certificate: its notAfter minus "
+        "renew_before, in Unix seconds.",
+        CERTLC_METRIC_GAUGE, cert_l, NULL, 0);
+    o->certs = certlc_metrics_add_family(
+        m, "certlc_certificates",
+        "Certificates (tracked ones and CAs) of a tenant by status: valid, "
+        "expiring (due for renewal; for a CA, within 30 days or "
+        "renew_before) or invalid (missing, unreadable, expired or failing).",
+        CERTLC_METRIC_GAUGE, count_l, NULL, 0);
+    o->rotations = certlc_metrics_add_family(
+        m, "certlc_rotations_total",
+        "Certificates issued again, by reason: deleted, expiring, invalid, "
+        "spec, ca or manual.",
+        CERTLC_METRIC_COUNTER, rot_l, NULL, 0);
+    o->failures = certlc_metrics_add_family(
+        m, "certlc_rotation_failures_total",
+        "Rotations that failed (each attempt), by reason.",
+        CERTLC_METRIC_COUNTER, rot_l, NULL, 0);
+    o->phase = certlc_metrics_add_family(
+        m, "certlc_tenant_phase",
+        "The phase of a tenant control plane: 1 for the current one.",
+        CERTLC_METRIC_GAUGE, phase_l, NULL, 0);
+    o->ds_up = certlc_metrics_add_family(
+        m, "certlc_datastore_up",
+        "1 when the datastore answered the last pass of a tenant using it, "
+        "0 when no endpoint did.",
+        CERTLC_METRIC_GAUGE, ds_l, NULL, 0);
+    o->awaiting = certlc_metrics_add_family(
+        m, "certlc_external_pki_awaiting",
+        "Tenants whose datastore certificate waits for the external PKI.",
+        CERTLC_METRIC_GAUGE, await_l, NULL, 0);
+    o->duration = certlc_metrics_add_family(
+        m, "certlc_reconcile_duration_seconds",
+        "How long a reconcile pass of one tenant takes.",
+        CERTLC_METRIC_HISTOGRAM, NULL, buckets,
+        sizeof buckets / sizeof buckets[0]);
+    if (o->build == NULL || o->expiry == NULL || o->renewal == NULL ||
+        o->certs == NULL || o->rotations == NULL || o->failures == NULL ||
+        o->phase == NULL || o->ds_up == NULL || o->awaiting == NULL ||
+        o->duration == NULL) {
+        certlc_error(COMPONENT, "out of memory: no metrics and no events");
+        certlc_metrics_free(o->reg);
+        free(o);
+        return NULL;
+    }
+    char abi[32];
+    snprintf(abi, sizeof abi, "%u.%u", (unsigned)CERTLC_DRIVER_ABI_MAJOR,
+             (unsigned)CERTLC_DRIVER_ABI_MINOR);
+    const char *bv[] = {CERTLC_VERSION, abi};
+    certlc_metric_set(o->build, bv, 1);
+    set_datastores(o);
+    return o;
+}
+
+static void drop_tenant(certlc_observer *o, const tstate *s)
+{
+    const char *m[] = {s->ns, s->name, NULL, NULL};
+    certlc_metric *fams[] = {o->expiry,    o->renewal,  o->certs,
+                             o->rotations, o->failures, o->phase};
+    for (size_t i = 0; i < sizeof fams / sizeof fams[0]; i++)
+        certlc_metric_remove(fams[i], m);
+}
+
+void certlc_observer_reload(certlc_observer *o)
+{
+    if (o == NULL)
+        return;
+    const certlc_config *cfg = o->cli->cfg;
+    certlc_log_set_format(cfg->log_format);
+    certlc_metrics_lock(o->reg);
+    size_t kept = 0;
+    for (size_t i = 0; i < o->n_t; i++) {
+        if (certlc_config_tenant(cfg, o->t[i].ns, o->t[i].name) != NULL) {
+            o->t[kept++] = o->t[i];
+        } else {
+            drop_tenant(o, &o->t[i]);
+            tstate_fini(&o->t[i]);
+        }
+    }
+    o->n_t = kept;
+    /* Datastores that left. */
+    for (;;) {
+        bool again = false;
+        for (size_t i = 0; i < o->n_t && !again; i++) {
+            const char *ds = o->t[i].datastore;
+            if (ds[0] != '\0' &&
+                certlc_datastore_find(cfg->datastores, cfg->n_datastores,
+                                      ds) == NULL) {
+                const char *m[] = {ds, NULL};
+                certlc_metric_remove(o->ds_up, m);
+                certlc_metric_remove(o->awaiting, m);
+                o->t[i].datastore[0] = '\0';
+                again = true;
+            }
+        }
+        if (!again)
+            break;
+    }
+    set_datastores(o);
+    certlc_metrics_unlock(o->reg);
+
+    const char *want = cfg->metrics_listen;
+    bool same = (o->listen == NULL && want[0] == '\0') ||
+                (o->listen != NULL && strcmp(o->listen, want) == 0);
+    if (!same) {
+        unserve(o);
+        serve(o);
+    }
+    char state[256];
+    snprintf(state, sizeof state, "READY=1\nSTATUS=%zu tenant(s)",
+             cfg->n_tenants);
+    certlc_sd_notify(state);
+}
+
+void certlc_observer_stop(certlc_observer *o)
+{
+    if (o == NULL)
+        return;
+    if (o->operator_)
+        certlc_sd_notify("STOPPING=1");
+    atomic_store(&o->loaded, 0);
+    unserve(o);
+    for (size_t i = 0; i < o->n_t; i++)
+        tstate_fini(&o->t[i]);
+    free(o->t);
+    certlc_metrics_free(o->reg);
+    free(o);
+}
+
+/* ---- passes ------------------------------------------------------------------- */
+
+void certlc_observer_pass_begin(certlc_observer *o, const certlc_tenant *t)
+{
+    if (o == NULL)
+        return;
+    tstate *s = tenant_state(o, t);
+    if (s == NULL)
+        return;
+    clock_gettime(CLOCK_MONOTONIC, &s->start);
+    s->n_pend = 0;
+    if (s->known)
+        return;
+    /* First sight in this process: what is there before the first pass is
+     * the "before" of its events, and a tenant with a status was
+     * provisioned earlier, so what its pass creates is a rotation. */
+    certlc_tcp_status st;
+    certlc_err err;
+    s->provisioned = certlc_status_load(o->cli->store, t->namespace, t->name,
+                                        &st, &err) == 0;
+    if (certlc_tenant_certs(o->cli->store, t, &s->certs, &s->n_certs) != 0)
+        s->n_certs = 0;
+    s->known = true;
+}
+
+void certlc_observer_event(certlc_observer *o, const certlc_reconcile_event *ev)
+{
+    if (o == NULL)
+        return;
+    tstate *s = tenant_state(o, ev->tenant);
+    if (s == NULL)
+        return;
+    if (s->n_pend == s->cap_pend) {
+        size_t cap = s->cap_pend == 0 ? 8 : s->cap_pend * 2;
+        pending *v = realloc(s->pend, cap * sizeof *v);
+        if (v == NULL)
+            return;
+        s->pend = v;
+        s->cap_pend = cap;
+    }
+    pending *p = &s->pend[s->n_pend++];
+    snprintf(p->secret, sizeof p->secret, "%s", ev->secret);
+    p->action = ev->action;
+    snprintf(p->reason, sizeof p->reason, "%s", ev->reason ? ev->reason : "");
+}
+
+/* The first certificate of a Secret (its own, not a DataStore CA). */
+static const certlc_cert_info *find_cert(const certlc_cert_info *v, size_t n,
+                                         const char *secret)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(v[i].secret, secret) == 0)
+            return &v[i];
+    return NULL;
+}
+
+static void event_init(certlc_event *e, const certlc_tenant *t,
+                       const char *secret, int64_t now)
+{
+    memset(e, 0, sizeof *e);
+    e->first = e->last = now;
+    e->count = 1;
+    snprintf(e->type, sizeof e->type, "Normal");
+    snprintf(e->ns, sizeof e->ns, "%s", t->namespace);
+    snprintf(e->tenant, sizeof e->tenant, "%s", t->name);
+    snprintf(e->secret, sizeof e->secret, "%s", secret);
+}
+
+static void event_certs(certlc_event *e, const certlc_cert_info *old,
+                        const certlc_cert_info *nw)
+{
+    if (old != NULL && old->state == CERTLC_CERT_OK) {
+        snprintf(e->old_serial, sizeof e->old_serial, "%s", old->serial);
+        e->old_not_after = old->not_after;
+    }
+    if (nw != NULL && nw->state == CERTLC_CERT_OK) {
+        snprintf(e->new_serial, sizeof e->new_serial, "%s", nw->serial);
+        e->new_not_after = nw->not_after;
+    }
+}
+
+static int push_event(certlc_event **v, size_t *n, const certlc_event *e)
+{
+    certlc_event *nv = realloc(*v, (*n + 1) * sizeof *nv);
+    if (nv == NULL)
+        return -1;
+    *v = nv;
+    nv[(*n)++] = *e;
+    return 0;
+}
+
+static bool is_ca_secret(const certlc_tenant *t, const char *secret)
+{
+    size_t len = strlen(t->name);
+    if (strncmp(secret, t->name, len) != 0 || secret[len] != '-')
+        return false;
+    const certlc_item *item = certlc_plan_item(secret + len + 1);
+    return item != NULL && item->kind == CERTLC_ITEM_CA;
+}
+
+static bool failed_now(const tstate *s, const char *secret)
+{
+    for (size_t i = 0; i < s->n_pend; i++)
+        if (s->pend[i].action == CERTLC_ACT_FAILED &&
+            strcmp(s->pend[i].secret, secret) == 0)
+            return true;
+    return false;
+}
+
+#define AWAITING_REASON "awaiting the external PKI"
+
+/* The events of a pass, from its callbacks and its result. Counts the
+ * rotations and failures. */
+static void pass_events(certlc_observer *o, tstate *s, const certlc_tenant *t,
+                        const certlc_cert_info *nc, size_t n_nc,
+                        const certlc_reconcile_result *res,
+                        const certlc_tcp_status *st, bool have_st,
+                        certlc_event **evs, size_t *n_evs)
+{
+    int64_t now = certlc_now();
+    size_t initial = 0;
+    certlc_event e;
+    for (size_t i = 0; i < s->n_pend; i++) {
+        const pending *p = &s->pend[i];
+        const certlc_cert_info *old = find_cert(s->certs, s->n_certs,
+                                                p->secret);
+        const certlc_cert_info *nw = find_cert(nc, n_nc, p->secret);
+        event_init(&e, t, p->secret, now);
+        if (p->action == CERTLC_ACT_CREATED && !s->provisioned) {
+            initial++;
+            continue;
+        }
+        if (p->action == CERTLC_ACT_CREATED ||
+            p->action == CERTLC_ACT_REISSUED) {
+            const char *cause = p->action == CERTLC_ACT_CREATED
+                                    ? "deleted"
+                                    : certlc_rotation_cause(p->reason);
+            const char *v[] = {t->namespace, t->name, p->secret, cause};
+            certlc_metric_add(o->rotations, v, 1);
+            bool ca = is_ca_secret(t, p->secret);
+            snprintf(e.reason, sizeof e.reason, "%s",
+                     ca ? CERTLC_EV_CA_ROTATED : CERTLC_EV_ROTATED);
+            snprintf(e.cause, sizeof e.cause, "%s", cause);
+            if (p->action == CERTLC_ACT_CREATED && ca)
+                snprintf(e.message, sizeof e.message,
+                         "the CA was deleted: a new CA was made, and "
+                         "everything it signs is issued again");
+            else if (p->action == CERTLC_ACT_CREATED)
+                snprintf(e.message, sizeof e.message,
+                         "the Secret was deleted: issued again");
+            else
+                snprintf(e.message, sizeof e.message, "issued again: %.480s",
+                         p->reason);
+            event_certs(&e, old, nw);
+        } else if (p->action == CERTLC_ACT_FAILED) {
+            if (strcmp(p->reason, AWAITING_REASON) == 0) {
+                snprintf(e.reason, sizeof e.reason, CERTLC_EV_AWAITING);
+                snprintf(e.message, sizeof e.message,
+                         "the datastore certificate was handed to the "
+                         "external PKI; the control plane keeps the old one "
+                         "until a new one is delivered and accepted");
+            } else {
+                const char *cause = certlc_rotation_cause(p->reason);
+                const char *v[] = {t->namespace, t->name, p->secret, cause};
+                certlc_metric_add(o->failures, v, 1);
+                bool refused = strstr(p->reason, ": accept") != NULL ||
+                               strstr(p->reason, "refus") != NULL;
+                snprintf(e.type, sizeof e.type, "Warning");
+                snprintf(e.reason, sizeof e.reason, "%s",
+                         refused ? CERTLC_EV_REFUSED : CERTLC_EV_FAILED);
+                snprintf(e.cause, sizeof e.cause, "%s", cause);
+                snprintf(e.message, sizeof e.message, "%.500s", p->reason);
+                event_certs(&e, old, NULL);
+            }
+        } else {
+            continue;
+        }
+        push_event(evs, n_evs, &e);
+    }
+    if (initial > 0) {
+        event_init(&e, t, "", now);
+        snprintf(e.reason, sizeof e.reason, CERTLC_EV_PROVISIONED);
+        snprintf(e.message, sizeof e.message, "%zu Secret(s) issued",
+                 initial);
+        push_event(evs, n_evs, &e);
+    }
+    if (res->rolled_out) {
+        event_init(&e, t, "", now);
+        snprintf(e.reason, sizeof e.reason, CERTLC_EV_ROLLED_OUT);
+        if (o->cli->cfg->rollout_hook[0] != '\0')
+            snprintf(e.message, sizeof e.message,
+                     "the rollout hook succeeded; checksum %.80s",
+                     have_st ? st->checksum : "?");
+        else
+            snprintf(e.message, sizeof e.message,
+                     "the Secrets the control plane reads changed "
+                     "(checksum %.80s); no rollout_hook is configured",
+                     have_st ? st->checksum : "?");
+        push_event(evs, n_evs, &e);
+    }
+    if (res->rollout_failed) {
+        event_init(&e, t, "", now);
+        snprintf(e.type, sizeof e.type, "Warning");
+        snprintf(e.reason, sizeof e.reason, CERTLC_EV_ROLLOUT_FAILED);
+        snprintf(e.message, sizeof e.message, "%.500s",
+                 have_st && st->rollout_error[0] ? st->rollout_error
+                                                 : "the rollout hook failed");
+        push_event(evs, n_evs, &e);
+    }
+}
+
+static void set_cert_metrics(certlc_observer *o, tstate *s,
+                             const certlc_tenant *t,
+                             const certlc_cert_info *nc, size_t n_nc)
+{
+    const certlc_config *cfg = o->cli->cfg;
+    int64_t now = certlc_now();
+    /* Series of certificates that are gone or unreadable now. */
+    for (size_t i = 0; i < s->n_certs; i++) {
+        const certlc_cert_info *old = &s->certs[i];
+        bool still = false;
+        for (size_t k = 0; k < n_nc && !still; k++)
+            still = nc[k].state == CERTLC_CERT_OK &&
+                    strcmp(nc[k].secret, old->secret) == 0 &&
+                    strcmp(nc[k].key, old->key) == 0;
+        if (!still) {
+            const char *m[] = {t->namespace, t->name, old->secret, old->key};
+            certlc_metric_remove(o->expiry, m);
+            certlc_metric_remove(o->renewal, m);
+        }
+    }
+    double valid = 0, expiring = 0, invalid = 0;
+    int64_t ca_warn = cfg->renew_before > 30 * 86400 ? cfg->renew_before
+                                                     : 30 * 86400;
+    for (size_t k = 0; k < n_nc; k++) {
+        const certlc_cert_info *c = &nc[k];
+        if (c->state != CERTLC_CERT_OK || c->not_after <= now ||
+            failed_now(s, c->secret)) {
+            invalid++;
+            continue;
+        }
+        const char *v[] = {t->namespace, t->name, c->secret, c->key};
+        certlc_metric_set(o->expiry, v, (double)c->not_after);
+        if (c->tracked && !c->ca)
+            certlc_metric_set(o->renewal, v,
+                              (double)(c->not_after - cfg->renew_before));
+        if (c->ca ? c->not_after - now < ca_warn
+                  : now >= c->not_after - cfg->renew_before)
+            expiring++;
+        else
+            valid++;
+    }
+    const char *vv[] = {t->namespace, t->name, "valid"};
+    certlc_metric_set(o->certs, vv, valid);
+    const char *ve[] = {t->namespace, t->name, "expiring"};
+    certlc_metric_set(o->certs, ve, expiring);
+    const char *vi[] = {t->namespace, t->name, "invalid"};
+    certlc_metric_set(o->certs, vi, invalid);
+}
+
+static void set_status_metrics(certlc_observer *o, tstate *s,
+                               const certlc_tenant *t,
+                               const certlc_tcp_status *st, bool have_st)
+{
+    const char *cur = have_st && st->phase[0] ? st->phase
+                                              : CERTLC_PHASE_PROVISIONING;
+    for (size_t i = 0; i < sizeof phases / sizeof phases[0]; i++) {
+        const char *v[] = {t->namespace, t->name, phases[i]};
+        certlc_metric_set(o->phase, v, strcmp(cur, phases[i]) == 0);
+    }
+    if (t->datastore[0] == '\0')
+        return;
+    snprintf(s->datastore, sizeof s->datastore, "%s", t->datastore);
+    const certlc_config *cfg = o->cli->cfg;
+    const certlc_datastore *ds = certlc_datastore_find(
+        cfg->datastores, cfg->n_datastores, t->datastore);
+    const certlc_condition *ready =
+        have_st ? certlc_status_condition(st, "DatastoreReady") : NULL;
+    const certlc_condition *down =
+        have_st ? certlc_status_condition(st, "DatastoreUnreachable") : NULL;
+    if (ds != NULL && (ready != NULL || down != NULL)) {
+        const char *v[] = {ds->name, ds->driver};
+        certlc_metric_set(o->ds_up, v, down != NULL && down->status ? 0 : 1);
+    }
+    s->awaiting = ready != NULL && !ready->status &&
+                  strcmp(ready->reason, "AwaitingExternalPKI") == 0;
+    double n = 0;
+    for (size_t i = 0; i < o->n_t; i++)
+        n += strcmp(o->t[i].datastore, t->datastore) == 0 && o->t[i].awaiting;
+    const char *v[] = {t->datastore};
+    certlc_metric_set(o->awaiting, v, n);
+}
+
+void certlc_observer_pass_end(certlc_observer *o, const certlc_tenant *t,
+                              const certlc_reconcile_result *res, int rc)
+{
+    (void)rc;
+    if (o == NULL)
+        return;
+    tstate *s = tenant_state(o, t);
+    if (s == NULL)
+        return;
+    struct timespec end;
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    double secs = (double)(end.tv_sec - s->start.tv_sec) +
+                  (double)(end.tv_nsec - s->start.tv_nsec) / 1e9;
+    certlc_metric_observe(o->duration, NULL, secs);
+
+    certlc_cert_info *nc = NULL;
+    size_t n_nc = 0;
+    if (certlc_tenant_certs(o->cli->store, t, &nc, &n_nc) != 0) {
+        certlc_error(COMPONENT, "%s/%s: out of memory reading the "
+                                "certificates back",
+                     t->namespace, t->name);
+        return;
+    }
+    certlc_tcp_status st;
+    certlc_err err = {{0}};
+    bool have_st = certlc_status_load(o->cli->store, t->namespace, t->name,
+                                      &st, &err) == 0;
+    certlc_event *evs = NULL;
+    size_t n_evs = 0;
+    certlc_metrics_lock(o->reg);
+    pass_events(o, s, t, nc, n_nc, res, &st, have_st, &evs, &n_evs);
+    set_cert_metrics(o, s, t, nc, n_nc);
+    set_status_metrics(o, s, t, &st, have_st);
+    certlc_metrics_unlock(o->reg);
+
+    if (n_evs > 0 &&
+        certlc_events_record(o->cli->store, t->namespace, t->name, evs, n_evs,
+                             &err) != 0)
+        certlc_logx(CERTLC_LOG_WARN, COMPONENT, t->namespace, t->name, NULL,
+                    "cannot record %zu event(s): %s", n_evs, err.msg);
+    /* The rollout hook and the rotations say it already; a CA rotation is
+     * worth its own line. */
+    for (size_t i = 0; i < n_evs; i++)
+        if (strcmp(evs[i].reason, CERTLC_EV_CA_ROTATED) == 0 ||
+            strcmp(evs[i].reason, CERTLC_EV_ROLLED_OUT) == 0)
+            certlc_logx(strcmp(evs[i].reason, CERTLC_EV_CA_ROTATED) == 0
+                            ? CERTLC_LOG_INFO
+                            : CERTLC_LOG_DEBUG,
+                        "engine", t->namespace, t->name,
+                        evs[i].secret[0] ? evs[i].secret : NULL, "%s: %s",
+                        evs[i].reason, evs[i].message);
+    free(evs);
+    s->provisioned = s->provisioned || have_st;
+    free(s->certs);
+    s->certs = nc;
+    s->n_certs = n_nc;
+    s->n_pend = 0;
+}

@@ -1,0 +1,76 @@
+/* What the operator tells the people who run it, beside its log: the
+ * metrics registry and its HTTP server (metrics.h, httpd.h), the events of
+ * every tenant (events.h) and the service manager (sdnotify.h).
+ *
+ * The engine calls these from its own thread: observer_pass_begin before a
+ * tenant's pass, observer_event from the pass's callback, and
+ * observer_pass_end after it. At the end of a pass the observer reads the
+ * tenant's certificates back from the store (one get a Secret, so a pass
+ * costs a few more reads), sets their metrics, and records the pass's
+ * events, each with the serial and notAfter of the certificate before and
+ * after.
+ *
+ * Every function accepts a NULL observer (out of memory at start) and does
+ * nothing then. */
+#ifndef CERTLC_OBSERVE_H
+#define CERTLC_OBSERVE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cli.h"
+#include "plan.h"
+#include "reconcile.h"
+
+typedef struct certlc_observer certlc_observer;
+
+/* Builds the registry, starts the HTTP server on the configuration's
+ * metrics_listen (when not empty; a failure to listen is logged and the
+ * operator goes on without it: rotating matters more than being watched),
+ * and tells systemd the service is ready. c must outlive the observer. */
+certlc_observer *certlc_observer_start(certlc_cli *c);
+/* After SIGHUP swapped c->cfg: the new log format, tenants and datastores
+ * that left lose their series, and a changed metrics_listen moves the
+ * server. */
+void certlc_observer_reload(certlc_observer *o);
+/* The registry and the events without the server or systemd: what
+ * `run --once` records its rotations with. */
+certlc_observer *certlc_observer_new(certlc_cli *c);
+/* Tells systemd the service stops (when started by observer_start), stops
+ * the server, frees. */
+void certlc_observer_stop(certlc_observer *o);
+
+void certlc_observer_pass_begin(certlc_observer *o, const certlc_tenant *t);
+void certlc_observer_event(certlc_observer *o,
+                           const certlc_reconcile_event *ev);
+void certlc_observer_pass_end(certlc_observer *o, const certlc_tenant *t,
+                              const certlc_reconcile_result *res, int rc);
+
+/* The metrics' rotation reason for a reconcile reason: "deleted",
+ * "expiring", "invalid", "spec" or "ca". */
+const char *certlc_rotation_cause(const char *reason);
+
+/* One certificate of a tenant as the store holds it. */
+typedef struct certlc_cert_info {
+    char secret[256];
+    char key[64];     /* data key of the certificate */
+    const certlc_item *item;
+    int ca;           /* a CA (of the plan, or the DataStore CA) */
+    int tracked;      /* rotated by the engine (lifecycle label) */
+    int state;        /* CERTLC_CERT_* */
+    char serial[84];  /* uppercase hex */
+    int64_t not_after;
+    char error[256];  /* when unreadable */
+} certlc_cert_info;
+
+#define CERTLC_CERT_OK 0
+#define CERTLC_CERT_MISSING 1
+#define CERTLC_CERT_UNREADABLE 2
+
+/* Every CA and tracked certificate of tenant t, in plan order; for
+ * kubeconfigs the embedded client certificate, for the datastore
+ * certificate also its ca.crt. *out is malloc'd. 0 or -1 (out of memory). */
+int certlc_tenant_certs(certlc_store *store, const certlc_tenant *t,
+                        certlc_cert_info **out, size_t *n);
+
+#endif

@@ -1,0 +1,621 @@
+#include "plugin.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "host.h"
+#include "inifile.h"
+#include "log.h"
+
+/* The part of the descriptor this host cannot do without: up to verify. */
+#define DRIVER_MIN_SIZE                                                       \
+    (offsetof(certlc_driver, verify) + sizeof(((certlc_driver *)0)->verify))
+
+typedef struct certlc_refusal {
+    char *path;
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    struct timespec mtime;
+    char *msg;
+} certlc_refusal;
+
+static void refusal_free(certlc_refusal *r)
+{
+    free(r->path);
+    free(r->msg);
+}
+
+static bool same_file(const certlc_refusal *r, const char *path,
+                      const struct stat *st)
+{
+    return strcmp(r->path, path) == 0 && r->dev == st->st_dev &&
+           r->ino == st->st_ino && r->size == st->st_size &&
+           r->mtime.tv_sec == st->st_mtim.tv_sec &&
+           r->mtime.tv_nsec == st->st_mtim.tv_nsec;
+}
+
+static void remember_refusal(certlc_plugins *ps, const char *path,
+                             const struct stat *st, const char *msg)
+{
+    certlc_refusal *v = realloc(ps->refused,
+                                (ps->n_refused + 1) * sizeof *v);
+    if (v == NULL)
+        return;
+    ps->refused = v;
+    certlc_refusal *r = &v[ps->n_refused];
+    r->path = strdup(path);
+    r->msg = strdup(msg);
+    if (r->path == NULL || r->msg == NULL) {
+        refusal_free(r);
+        return;
+    }
+    r->dev = st->st_dev;
+    r->ino = st->st_ino;
+    r->size = st->st_size;
+    r->mtime = st->st_mtim;
+    ps->n_refused++;
+}
+
+static const char *method_missing(const certlc_driver *d)
+{
+    if (d->init == NULL) return "init";
+    if (d->fini == NULL) return "fini";
+    if (d->provision == NULL) return "provision";
+    if (d->deprovision == NULL) return "deprovision";
+    if (d->rotate == NULL) return "rotate";
+    if (d->verify == NULL) return "verify";
+    if (d->mode == CERTLC_DRV_MODE_EXTERNAL && d->accept == NULL)
+        return "accept";
+    return NULL;
+}
+
+/* The checks after dlopen; 0 when d may be used. */
+static int check_descriptor(certlc_plugins *ps, const char *path,
+                            const certlc_driver *raw, certlc_driver *d,
+                            certlc_err *err)
+{
+    if (raw == NULL)
+        return certlc_err_set(err, "%s: refused: %s() returned NULL: "
+                              "expected a driver descriptor", path,
+                              CERTLC_DRIVER_ENTRY);
+    if (raw->magic != CERTLC_DRIVER_MAGIC)
+        return certlc_err_set(err, "%s: refused: bad magic: expected "
+                              "0x%08x, found 0x%08x (not a certlc driver "
+                              "descriptor)", path, CERTLC_DRIVER_MAGIC,
+                              raw->magic);
+    if (raw->abi_major != CERTLC_DRIVER_ABI_MAJOR)
+        return certlc_err_set(err, "%s: refused: incompatible driver ABI: "
+                              "host is version %u, driver is version %u "
+                              "(rebuild it against this certlc/driver.h)",
+                              path, CERTLC_DRIVER_ABI_MAJOR, raw->abi_major);
+    if (raw->size < DRIVER_MIN_SIZE)
+        return certlc_err_set(err, "%s: refused: driver descriptor too "
+                              "short: expected at least %zu bytes, found %u",
+                              path, (size_t)DRIVER_MIN_SIZE, raw->size);
+    memset(d, 0, sizeof *d);
+    memcpy(d, raw, raw->size < sizeof *d ? raw->size : sizeof *d);
+    if (d->name == NULL || d->name[0] == '\0')
+        return certlc_err_set(err, "%s: refused: the driver has no name: "
+                              "expected a non-empty name, found %s", path,
+                              d->name == NULL ? "NULL" : "\"\"");
+    if (d->mode != CERTLC_DRV_MODE_ISSUE &&
+        d->mode != CERTLC_DRV_MODE_EXTERNAL)
+        return certlc_err_set(err, "%s: refused: driver '%s': unknown "
+                              "rotation mode: expected %d (issue) or %d "
+                              "(external), found %u", path, d->name,
+                              CERTLC_DRV_MODE_ISSUE, CERTLC_DRV_MODE_EXTERNAL,
+                              d->mode);
+    const char *missing = method_missing(d);
+    if (missing != NULL)
+        return certlc_err_set(err, "%s: refused: driver '%s': required "
+                              "method '%s' is missing: expected a function, "
+                              "found NULL", path, d->name, missing);
+    for (size_t i = 0; i < ps->n; i++)
+        if (strcmp(ps->items[i]->drv.name, d->name) == 0)
+            return certlc_err_set(err, "%s: refused: a driver named '%s' is "
+                                  "already loaded from %s: expected a "
+                                  "unique name, found a duplicate", path,
+                                  d->name, ps->items[i]->path);
+    return 0;
+}
+
+int certlc_plugins_load(certlc_plugins *ps, const char *path,
+                        certlc_plugin **out, certlc_err *err)
+{
+    *out = NULL;
+    for (size_t i = 0; i < ps->n; i++)
+        if (strcmp(ps->items[i]->path, path) == 0) {
+            *out = ps->items[i];
+            return 0;
+        }
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return certlc_err_set(err, "%s: %s: expected a driver file here",
+                              path, strerror(errno));
+    for (size_t i = 0; i < ps->n_refused; i++)
+        if (same_file(&ps->refused[i], path, &st))
+            return certlc_err_set(err, "%s", ps->refused[i].msg);
+    if (!S_ISREG(st.st_mode))
+        return certlc_err_set(err, "%s: refused: expected a regular file, "
+                              "found %s", path,
+                              S_ISDIR(st.st_mode) ? "a directory"
+                                                  : "another kind of file");
+    if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+        certlc_err_set(err, "%s: refused: writable by %s (mode %04o): "
+                       "expected no write permission for group and others "
+                       "(chmod go-w)", path,
+                       (st.st_mode & S_IWGRP) && (st.st_mode & S_IWOTH)
+                           ? "group and others"
+                       : (st.st_mode & S_IWGRP) ? "group" : "others",
+                       (unsigned)(st.st_mode & 07777));
+        remember_refusal(ps, path, &st, err->msg);
+        return -1;
+    }
+    dlerror();
+    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (h == NULL) {
+        const char *why = dlerror();
+        certlc_err_set(err, "%s: refused: dlopen failed: %s (most failures "
+                       "are missing dependencies: check with 'ldd %s')",
+                       path, why ? why : "unknown error", path);
+        remember_refusal(ps, path, &st, err->msg);
+        return -1;
+    }
+    /* dlsym returns a data pointer; POSIX guarantees the conversion. */
+    certlc_driver_entry_fn entry;
+    void *sym = dlsym(h, CERTLC_DRIVER_ENTRY);
+    memcpy(&entry, &sym, sizeof entry);
+    certlc_driver d;
+    int rc;
+    if (sym == NULL)
+        rc = certlc_err_set(err, "%s: refused: no entry symbol: expected an "
+                            "exported function %s(), found none (is it "
+                            "marked CERTLC_DRIVER_EXPORT?)", path,
+                            CERTLC_DRIVER_ENTRY);
+    else
+        rc = check_descriptor(ps, path, entry(certlc_host_table()), &d, err);
+    certlc_plugin *p = NULL;
+    certlc_plugin **v = NULL;
+    if (rc == 0) {
+        p = calloc(1, sizeof *p);
+        v = realloc(ps->items, (ps->n + 1) * sizeof *v);
+        if (v != NULL)
+            ps->items = v;
+        if (p == NULL || v == NULL || (p->path = strdup(path)) == NULL) {
+            free(p);
+            rc = certlc_err_set(err, "out of memory");
+        }
+    }
+    if (rc != 0) {
+        remember_refusal(ps, path, &st, err->msg);
+        dlclose(h);
+        return -1;
+    }
+    p->handle = h;
+    p->drv = d;
+    ps->items[ps->n++] = p;
+    *out = p;
+    return 0;
+}
+
+void certlc_plugins_clear(certlc_plugins *ps)
+{
+    for (size_t i = 0; i < ps->n; i++) {
+        dlclose(ps->items[i]->handle);
+        free(ps->items[i]->path);
+        free(ps->items[i]);
+    }
+    free(ps->items);
+    for (size_t i = 0; i < ps->n_refused; i++)
+        refusal_free(&ps->refused[i]);
+    free(ps->refused);
+    memset(ps, 0, sizeof *ps);
+}
+
+/* ---- DataStore instances ------------------------------------------------ */
+
+static certlc_plugins registry;
+static certlc_ds_instance **instances;
+static size_t n_instances;
+static bool atexit_done;
+
+/* Reads a whole file; NUL-terminated; *len excludes the NUL. */
+static char *read_file(const char *path, size_t *len, certlc_err *err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        certlc_err_set(err, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap);
+    for (;;) {
+        if (buf == NULL)
+            break;
+        if (n + 1 >= cap) {
+            char *b = malloc(cap * 2);
+            if (b != NULL)
+                memcpy(b, buf, n);
+            OPENSSL_cleanse(buf, cap);
+            free(buf);
+            buf = b;
+            cap *= 2;
+            continue;
+        }
+        ssize_t r = read(fd, buf + n, cap - n - 1);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            certlc_err_set(err, "%s: %s", path, strerror(errno));
+            OPENSSL_cleanse(buf, cap);
+            free(buf);
+            close(fd);
+            return NULL;
+        }
+        if (r == 0)
+            break;
+        n += (size_t)r;
+        if (n > (1u << 20)) {
+            certlc_err_set(err, "%s: larger than 1 MiB", path);
+            OPENSSL_cleanse(buf, cap);
+            free(buf);
+            close(fd);
+            return NULL;
+        }
+    }
+    close(fd);
+    if (buf == NULL) {
+        certlc_err_set(err, "out of memory");
+        return NULL;
+    }
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+static void secret_free(char *p, size_t len)
+{
+    if (p != NULL) {
+        OPENSSL_cleanse(p, len);
+        free(p);
+    }
+}
+
+static void instance_free(certlc_ds_instance *in)
+{
+    if (in == NULL)
+        return;
+    if (in->inst != NULL && in->plugin != NULL) {
+        in->plugin->drv.fini(in->inst);
+        in->plugin->n_instances--;
+    }
+    for (size_t i = 0; i < in->n_endpoints; i++)
+        free(in->endpoints[i]);
+    free(in->endpoints);
+    free(in->ca_cert);
+    secret_free(in->ca_key, in->ca_key_len);
+    free(in->client_cert);
+    secret_free(in->client_key, in->client_key_len);
+    secret_free(in->password, in->password_len);
+    free(in->username);
+    free(in->source);
+    free(in->options);
+    free(in->name);
+    free(in->fingerprint);
+    free(in);
+}
+
+void certlc_datastores_shutdown(void)
+{
+    for (size_t i = 0; i < n_instances; i++)
+        instance_free(instances[i]);
+    free(instances);
+    instances = NULL;
+    n_instances = 0;
+    certlc_plugins_clear(&registry);
+}
+
+/* Appends "text\n" to a growing string. */
+static int fp_add(char **fp, size_t *len, const char *text)
+{
+    size_t n = strlen(text);
+    char *v = realloc(*fp, *len + n + 2);
+    if (v == NULL)
+        return -1;
+    memcpy(v + *len, text, n);
+    v[*len + n] = '\n';
+    v[*len + n + 1] = '\0';
+    *fp = v;
+    *len += n + 1;
+    return 0;
+}
+
+static int fp_file(char **fp, size_t *len, const char *path)
+{
+    char line[4200];
+    struct stat st;
+    if (path == NULL)
+        return fp_add(fp, len, "-");
+    if (stat(path, &st) != 0)
+        snprintf(line, sizeof line, "%s missing", path);
+    else
+        snprintf(line, sizeof line, "%s %lu %lld %lld.%09ld", path,
+                 (unsigned long)st.st_ino, (long long)st.st_size,
+                 (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+    return fp_add(fp, len, line);
+}
+
+/* Everything that, when it changes, makes the instance anew. */
+static char *fingerprint(const certlc_config *cfg, const certlc_datastore *d,
+                         const char *so)
+{
+    char *fp = NULL;
+    size_t len = 0;
+    int bad = fp_add(&fp, &len, d->name) | fp_add(&fp, &len, d->driver) |
+              fp_add(&fp, &len, d->source) | fp_file(&fp, &len, so) |
+              fp_file(&fp, &len, d->ca_cert) | fp_file(&fp, &len, d->ca_key) |
+              fp_file(&fp, &len, d->client_cert) |
+              fp_file(&fp, &len, d->client_key) |
+              fp_file(&fp, &len, d->password_file) |
+              fp_add(&fp, &len, d->username ? d->username : "-");
+    char buf[64];
+    snprintf(buf, sizeof buf, "%d %lld", (int)cfg->key_algorithm,
+             (long long)cfg->leaf_validity);
+    bad |= fp_add(&fp, &len, buf);
+    for (size_t i = 0; i < d->n_endpoints; i++)
+        bad |= fp_add(&fp, &len, d->endpoints[i]);
+    for (size_t i = 0; i < d->n_options; i++) {
+        bad |= fp_add(&fp, &len, d->options[i].key);
+        bad |= fp_add(&fp, &len, d->options[i].value);
+    }
+    if (bad) {
+        free(fp);
+        return NULL;
+    }
+    return fp;
+}
+
+static int load_pem(const char *path, const char *key, const char *ds_name,
+                    char **out, size_t *len, certlc_err *err)
+{
+    if (path == NULL)
+        return 0;
+    *out = read_file(path, len, err);
+    if (*out == NULL) {
+        certlc_err_prefix(err, "datastore '%s': %s", ds_name, key);
+        return -1;
+    }
+    return 0;
+}
+
+/* Unknown keys: neither common nor declared by the driver. */
+static int check_options(const certlc_datastore *d, const certlc_driver *drv,
+                         certlc_err *err)
+{
+    for (size_t i = 0; i < d->n_options; i++) {
+        const certlc_ds_option *o = &d->options[i];
+        bool ok = false;
+        for (size_t k = 0; drv->keys != NULL && drv->keys[k] != NULL && !ok;
+             k++)
+            ok = strcmp(drv->keys[k], o->key) == 0;
+        if (ok)
+            continue;
+        const char *hint = certlc_ini_suggest(o->key, certlc_datastore_keys);
+        if (hint == NULL && drv->keys != NULL)
+            hint = certlc_ini_suggest(o->key, drv->keys);
+        char dym[128] = "";
+        if (hint != NULL)
+            snprintf(dym, sizeof dym, " (did you mean '%s'?)", hint);
+        return certlc_err_set(err, "%s:%d: [datastore %s] unknown key '%s' "
+                              "for driver '%s'%s", d->file, o->line, d->name,
+                              o->key, drv->name, dym);
+    }
+    return 0;
+}
+
+static certlc_ds_instance *instance_new(const certlc_config *cfg,
+                                        const certlc_datastore *d,
+                                        const char *so, char *fp,
+                                        certlc_err *err)
+{
+    certlc_ds_instance *in = calloc(1, sizeof *in);
+    if (in == NULL) {
+        free(fp);
+        certlc_err_set(err, "out of memory");
+        return NULL;
+    }
+    in->fingerprint = fp;
+    in->name = strdup(d->name);
+    if (in->name == NULL)
+        goto oom;
+    certlc_plugin *p;
+    if (certlc_plugins_load(&registry, so, &p, err) != 0) {
+        certlc_err_prefix(err, "datastore '%s': driver '%s'", d->name,
+                          d->driver);
+        goto fail;
+    }
+    const certlc_driver *drv = &p->drv;
+    if (check_options(d, drv, err) != 0)
+        goto fail;
+    if (drv->mode == CERTLC_DRV_MODE_ISSUE && d->ca_key == NULL) {
+        certlc_err_set(err, "%s: [datastore %s] missing key 'ca_key': driver "
+                       "'%s' rotates in mode issue and signs the tenants' "
+                       "certificates with the DataStore CA's key", d->source,
+                       d->name, drv->name);
+        goto fail;
+    }
+    if (d->ca_cert == NULL) {
+        certlc_err_set(err, "%s: [datastore %s] missing key 'ca_cert': the "
+                       "DataStore CA that the tenants' certificates chain "
+                       "to", d->source, d->name);
+        goto fail;
+    }
+    if (load_pem(d->ca_cert, "ca_cert", d->name, &in->ca_cert,
+                 &in->ca_cert_len, err) != 0 ||
+        load_pem(d->ca_key, "ca_key", d->name, &in->ca_key, &in->ca_key_len,
+                 err) != 0 ||
+        load_pem(d->client_cert, "client_cert", d->name, &in->client_cert,
+                 &in->client_cert_len, err) != 0 ||
+        load_pem(d->client_key, "client_key", d->name, &in->client_key,
+                 &in->client_key_len, err) != 0 ||
+        load_pem(d->password_file, "password_file", d->name, &in->password,
+                 &in->password_len, err) != 0)
+        goto fail;
+    if (in->password != NULL) {
+        /* The first line only. */
+        size_t n = strcspn(in->password, "\r\n");
+        OPENSSL_cleanse(in->password + n, in->password_len - n);
+        in->password_len = n;
+    }
+    in->endpoints = calloc(d->n_endpoints + 1, sizeof *in->endpoints);
+    in->options = calloc(d->n_options + 1, sizeof *in->options);
+    if (in->endpoints == NULL || in->options == NULL)
+        goto oom;
+    for (size_t i = 0; i < d->n_endpoints; i++, in->n_endpoints++)
+        if ((in->endpoints[i] = strdup(d->endpoints[i])) == NULL)
+            goto oom;
+    if ((d->username && (in->username = strdup(d->username)) == NULL) ||
+        (in->source = strdup(d->source)) == NULL)
+        goto oom;
+    /* Options point into cfg, which a reload frees: init only sees them. */
+    for (size_t i = 0; i < d->n_options; i++) {
+        in->options[i].key = d->options[i].key;
+        in->options[i].value = d->options[i].value;
+        in->options[i].len = strlen(d->options[i].value);
+    }
+    in->n_options = d->n_options;
+    certlc_drv_datastore *v = &in->view;
+    v->size = sizeof *v;
+    v->name = in->name;
+    v->source = in->source;
+    v->endpoints = (const char *const *)in->endpoints;
+    v->n_endpoints = in->n_endpoints;
+    v->ca_cert_pem = in->ca_cert;
+    v->ca_cert_len = in->ca_cert_len;
+    v->ca_key_pem = in->ca_key;
+    v->ca_key_len = in->ca_key_len;
+    v->client_cert_pem = in->client_cert;
+    v->client_cert_len = in->client_cert_len;
+    v->client_key_pem = in->client_key;
+    v->client_key_len = in->client_key_len;
+    v->username = in->username;
+    v->password = in->password;
+    v->options = in->options;
+    v->n_options = in->n_options;
+    certlc_host_configure(cfg);
+    certlc_drv_err derr = {{0}};
+    void *inst = NULL;
+    if (drv->init(v, &inst, &derr) != CERTLC_DRV_OK) {
+        certlc_host_err(err, &derr);
+        certlc_err_prefix(err, "datastore '%s': driver '%s': init failed",
+                          d->name, drv->name);
+        goto fail;
+    }
+    in->plugin = p;
+    in->inst = inst;
+    p->n_instances++;
+    /* Options are read by init only; the view must not outlive cfg. */
+    in->view.options = NULL;
+    in->view.n_options = 0;
+    return in;
+oom:
+    certlc_err_set(err, "out of memory");
+fail:
+    instance_free(in);
+    return NULL;
+}
+
+/* Unloads drivers that no instance uses any more. */
+static void unload_unused(void)
+{
+    size_t j = 0;
+    for (size_t i = 0; i < registry.n; i++) {
+        certlc_plugin *p = registry.items[i];
+        if (p->n_instances == 0) {
+            dlclose(p->handle);
+            free(p->path);
+            free(p);
+        } else {
+            registry.items[j++] = p;
+        }
+    }
+    registry.n = j;
+}
+
+certlc_ds_instance *certlc_ds_instance_get(const certlc_config *cfg,
+                                           const char *name, certlc_err *err)
+{
+    if (!atexit_done) {
+        atexit(certlc_datastores_shutdown);
+        atexit_done = true;
+    }
+    const certlc_datastore *d =
+        certlc_datastore_find(cfg->datastores, cfg->n_datastores, name);
+    if (d == NULL) {
+        certlc_err_set(err, "no datastore '%s' in %s", name,
+                       cfg->datastores_dir);
+        return NULL;
+    }
+    char so_name[300];
+    snprintf(so_name, sizeof so_name, "%s.so", d->driver);
+    char *so = certlc_path_join(cfg->plugins_dir, so_name);
+    char *fp = so ? fingerprint(cfg, d, so) : NULL;
+    if (fp == NULL) {
+        free(so);
+        certlc_err_set(err, "out of memory");
+        return NULL;
+    }
+    size_t slot = n_instances;
+    for (size_t i = 0; i < n_instances; i++) {
+        if (strcmp(instances[i]->name, name) != 0)
+            continue;
+        if (strcmp(instances[i]->fingerprint, fp) == 0) {
+            free(fp);
+            free(so);
+            certlc_host_configure(cfg);
+            return instances[i];
+        }
+        certlc_info("plugin", "datastore '%s' changed: making it anew",
+                    name);
+        instance_free(instances[i]);
+        instances[i] = NULL;
+        slot = i;
+        unload_unused();
+    }
+    certlc_ds_instance *in = instance_new(cfg, d, so, fp, err);
+    free(so);
+    if (in == NULL) {
+        if (slot < n_instances) {
+            instances[slot] = instances[--n_instances];
+        }
+        unload_unused();
+        return NULL;
+    }
+    if (slot == n_instances) {
+        certlc_ds_instance **v = realloc(instances,
+                                         (n_instances + 1) * sizeof *v);
+        if (v == NULL) {
+            instance_free(in);
+            certlc_err_set(err, "out of memory");
+            return NULL;
+        }
+        instances = v;
+        n_instances++;
+    }
+    instances[slot] = in;
+    certlc_info("plugin", "datastore '%s': driver '%s' %s (mode %s) from %s",
+                name, in->plugin->drv.name,
+                in->plugin->drv.version ? in->plugin->drv.version : "?",
+                in->plugin->drv.mode == CERTLC_DRV_MODE_ISSUE ? "issue"
+                                                              : "external",
+                in->plugin->path);
+    return in;
+}

@@ -1,0 +1,1012 @@
+/* issue 6: the etcd store.
+ *
+ *   <prefix>/secrets/<namespace>/<name>   a Secret, the file store's JSON
+ *   <prefix>/status/<namespace>/<tenant>  a tenant's status document
+ *   <prefix>/leader                       the operator replica that leads
+ *
+ * resourceVersion is the key's mod_revision, so it is not written into the
+ * value (it is not known before the write); creationTimestamp is. Create is
+ * a transaction on create_revision == 0, update one on mod_revision == the
+ * Secret's resourceVersion: a write based on a stale read fails with
+ * CERTLC_CONFLICT and never overwrites. With a fence (store_etcd.h) every
+ * write also requires the leader key to be held by the operator's lease.
+ *
+ * The watch. The engine waits in poll(2) on one descriptor, so the watch
+ * must end in one. A thread reads etcd's /v3/watch stream with a blocking
+ * curl_easy_perform, turns each event into a certlc_store_event in a queue,
+ * and writes one byte into a pipe when the queue stops being empty;
+ * watch_read drains the queue, never blocking. A thread rather than curl's
+ * multi interface because the stream must be resumed on another endpoint,
+ * after a backoff, from the last revision seen, with a relist when that
+ * revision was compacted: straight-line code in a thread, where the multi
+ * interface would have put curl's timers and sockets into every caller's
+ * poll loop (the engine's and `get tcp -w`'s) and changed the store
+ * interface. The thread only touches the queue, under its mutex.
+ */
+#include "store_etcd.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/crypto.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base64.h"
+#include "log.h"
+
+#define COMPONENT "store"
+#define LIST_PAGE 500
+#define QUEUE_MAX 100000
+
+struct estore {
+    certlc_store base;
+    certlc_etcd *cl;
+    char *prefix;     /* "/certlc" */
+    char *leader_b64; /* base64 of <prefix>/leader */
+    _Atomic int64_t fence;
+
+    /* The watch. */
+    pthread_t thr;
+    bool started;
+    atomic_bool stop;
+    int pipefd[2];
+    pthread_mutex_t qmu;
+    certlc_store_event *q;
+    size_t qn, qcap;
+    bool signalled;
+    int64_t next_rev; /* the thread's: the first revision not yet seen */
+    char *line;       /* the thread's: the stream's unfinished line */
+    size_t linen, linecap;
+    bool compacted, connected;
+};
+
+static const struct certlc_store_ops etcd_ops;
+
+bool certlc_store_is_etcd(const certlc_store *st)
+{
+    return st != NULL && st->ops == &etcd_ops;
+}
+
+certlc_etcd *certlc_store_etcd_client(certlc_store *base, const char **prefix)
+{
+    if (!certlc_store_is_etcd(base))
+        return NULL;
+    struct estore *st = (struct estore *)base;
+    if (prefix != NULL)
+        *prefix = st->prefix;
+    return st->cl;
+}
+
+void certlc_store_etcd_fence(certlc_store *base, int64_t lease)
+{
+    if (certlc_store_is_etcd(base))
+        atomic_store(&((struct estore *)base)->fence, lease);
+}
+
+/* ---- names and keys ---------------------------------------------------- */
+
+static bool lower_alnum(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+/* The file store's rule (DNS-1123 subdomain), so both stores accept the
+ * same names and no name can reach outside its key prefix. */
+static int check_name(const char *what, const char *s, certlc_err *err)
+{
+    size_t n = s != NULL ? strlen(s) : 0;
+    bool ok = n > 0 && n <= 253 && lower_alnum(s[0]) && lower_alnum(s[n - 1]);
+    for (size_t i = 1; ok && i < n; i++)
+        ok = lower_alnum(s[i]) || s[i] == '-' || (s[i] == '.' && s[i - 1] != '.');
+    if (!ok)
+        return certlc_err_set(err, "invalid %s \"%s\": must consist of lower "
+                              "case letters, digits, '-' and '.', and start and "
+                              "end with a letter or digit", what, s ? s : "");
+    return 0;
+}
+
+/* base64 of "<prefix>/<kind>/<ns>/<name>" (ns, name may be NULL for a
+ * prefix ending in '/'). */
+static char *key_b64(struct estore *st, const char *kind, const char *ns,
+                     const char *name)
+{
+    char key[1024];
+    snprintf(key, sizeof key, "%s/%s/%s%s%s", st->prefix, kind,
+             ns ? ns : "", ns ? "/" : "", name ? name : "");
+    return certlc_etcd_b64(key);
+}
+
+static char *key_plain(struct estore *st, const char *kind, const char *ns,
+                       const char *name)
+{
+    char key[1024];
+    snprintf(key, sizeof key, "%s/%s/%s%s%s", st->prefix, kind, ns ? ns : "",
+             ns ? "/" : "", name ? name : "");
+    return strdup(key);
+}
+
+/* ---- values ------------------------------------------------------------ */
+
+static void wipe_free(char *p)
+{
+    if (p != NULL) {
+        OPENSSL_cleanse(p, strlen(p));
+        free(p);
+    }
+}
+
+/* The Secret's JSON as stored (no resourceVersion), base64. */
+static char *secret_value_b64(certlc_secret *s, certlc_err *err)
+{
+    uint64_t rv = s->resource_version;
+    s->resource_version = 0;
+    size_t len = 0;
+    char *json = certlc_secret_to_json(s, &len, err);
+    s->resource_version = rv;
+    if (json == NULL)
+        return NULL;
+    size_t n;
+    char *b = certlc_base64_encode(json, len, &n);
+    certlc_secret_json_free(json, len);
+    if (b == NULL)
+        certlc_err_set(err, "out of memory");
+    return b;
+}
+
+/* Parses a kv object into a Secret. -1 with a message naming the key. */
+static int secret_from_kv(struct estore *st, const json_t *kv, const char *ns,
+                          const char *name, certlc_secret **out,
+                          certlc_err *err)
+{
+    size_t len;
+    char *val = certlc_etcd_kv_bytes(kv, "value", &len);
+    if (val == NULL)
+        return certlc_err_set(err, "etcd key %s/secrets/%s/%s: value is not "
+                              "base64", st->prefix, ns, name);
+    certlc_secret *s = certlc_secret_from_json(val, len, err);
+    OPENSSL_cleanse(val, len);
+    free(val);
+    if (s == NULL) {
+        certlc_err_prefix(err, "etcd key %s/secrets/%s/%s", st->prefix, ns, name);
+        return -1;
+    }
+    if (strcmp(s->namespace, ns) != 0 || strcmp(s->name, name) != 0) {
+        certlc_err_set(err, "etcd key %s/secrets/%s/%s: holds Secret %s/%s, not "
+                       "the one its key names", st->prefix, ns, name,
+                       s->namespace, s->name);
+        certlc_secret_free(s);
+        return -1;
+    }
+    s->resource_version = (uint64_t)certlc_etcd_int(kv, "mod_revision");
+    *out = s;
+    return 0;
+}
+
+/* ---- requests ---------------------------------------------------------- */
+
+/* The first kv of a range on one key, borrowed from *resp (decref it). */
+static int range_one(struct estore *st, const char *kb64, json_t **resp,
+                     json_t **kv, certlc_err *err)
+{
+    json_t *req = json_pack("{s:s}", "key", kb64);
+    int rc = req ? certlc_etcd_call(st->cl, "/v3/kv/range", req, resp, 0, NULL,
+                                    NULL, err)
+                 : certlc_err_set(err, "out of memory");
+    json_decref(req);
+    if (rc != 0)
+        return -1;
+    *kv = json_array_get(json_object_get(*resp, "kvs"), 0);
+    return *kv != NULL ? 0 : CERTLC_NOTFOUND;
+}
+
+/* The fence's compare (or NULL without a fence). */
+static json_t *fence_compare(struct estore *st, int64_t lease)
+{
+    char id[32];
+    snprintf(id, sizeof id, "%lld", (long long)lease);
+    return json_pack("{s:s, s:s, s:s}", "key", st->leader_b64, "target",
+                     "LEASE", "lease", id);
+}
+
+typedef struct txn_result {
+    json_t *resp;
+    bool succeeded;
+    bool ambiguous;
+    json_t *target_kv; /* failure: the key's current kv, or NULL */
+} txn_result;
+
+/* One transaction: compares cmp (consumed) plus the fence, then op
+ * (consumed) on success; on failure reads the key and the leader key.
+ * -1 also when the fence failed: this replica no longer leads. */
+static int txn(struct estore *st, const char *kb64, json_t *cmp, json_t *op,
+               txn_result *r, certlc_err *err)
+{
+    memset(r, 0, sizeof *r);
+    int64_t lease = atomic_load(&st->fence);
+    json_t *cmps = json_array(), *succ = json_array(), *fail = json_array();
+    json_t *req = json_pack("{s:o, s:o, s:o}", "compare", cmps, "success", succ,
+                            "failure", fail);
+    if (cmps == NULL || succ == NULL || fail == NULL || req == NULL ||
+        (cmp != NULL && json_array_append_new(cmps, cmp) != 0) ||
+        (lease != 0 && json_array_append_new(cmps, fence_compare(st, lease)) != 0) ||
+        json_array_append_new(succ, op) != 0 ||
+        json_array_append_new(fail, json_pack("{s:{s:s}}", "request_range",
+                                              "key", kb64)) != 0 ||
+        json_array_append_new(fail, json_pack("{s:{s:s}}", "request_range",
+                                              "key", st->leader_b64)) != 0) {
+        json_decref(req);
+        return certlc_err_set(err, "out of memory");
+    }
+    int rc = certlc_etcd_call(st->cl, "/v3/kv/txn", req, &r->resp, 0,
+                              &r->ambiguous, NULL, err);
+    json_decref(req);
+    if (rc != 0) {
+        if (r->ambiguous)
+            certlc_err_prefix(err, "the write may or may not have been "
+                              "applied (the next pass reads it back)");
+        return -1;
+    }
+    r->succeeded = json_is_true(json_object_get(r->resp, "succeeded"));
+    if (r->succeeded)
+        return 0;
+    json_t *resps = json_object_get(r->resp, "responses");
+    json_t *rr0 = json_object_get(json_array_get(resps, 0), "response_range");
+    json_t *rr1 = json_object_get(json_array_get(resps, 1), "response_range");
+    r->target_kv = json_array_get(json_object_get(rr0, "kvs"), 0);
+    if (lease != 0) {
+        json_t *lk = json_array_get(json_object_get(rr1, "kvs"), 0);
+        if (lk == NULL || certlc_etcd_int(lk, "lease") != lease) {
+            json_decref(r->resp);
+            r->resp = NULL;
+            return certlc_err_set(err, "not written: this operator no longer "
+                                  "holds the leader key %s/leader (its lease "
+                                  "%llx expired or was revoked)", st->prefix,
+                                  (unsigned long long)lease);
+        }
+    }
+    return 0;
+}
+
+/* After a failed compare that followed an ambiguous attempt: was it our
+ * own first attempt that got through? Then the value stored is ours. */
+static bool is_ours(const json_t *kv, const char *vb64)
+{
+    const char *v = json_string_value(json_object_get(kv, "value"));
+    return kv != NULL && v != NULL && strcmp(v, vb64) == 0;
+}
+
+/* ---- Secrets ----------------------------------------------------------- */
+
+static int es_get(certlc_store *base, const char *ns, const char *name,
+                  certlc_secret **out, certlc_err *err)
+{
+    struct estore *st = (struct estore *)base;
+    if (check_name("namespace", ns, err) != 0 || check_name("name", name, err) != 0)
+        return -1;
+    char *k = key_b64(st, "secrets", ns, name);
+    if (k == NULL)
+        return certlc_err_set(err, "out of memory");
+    json_t *resp = NULL, *kv;
+    int rc = range_one(st, k, &resp, &kv, err);
+    free(k);
+    if (rc == 0)
+        rc = secret_from_kv(st, kv, ns, name, out, err);
+    else if (rc == CERTLC_NOTFOUND)
+        certlc_err_set(err, "secrets \"%s\" not found in namespace \"%s\"", name,
+                       ns);
+    json_decref(resp);
+    return rc;
+}
+
+/* "<prefix>/secrets/<ns>/<name>" into ns and name; false otherwise. */
+static bool split_key(struct estore *st, const char *key, const char *kind,
+                      char *ns, size_t nss, char *name, size_t names)
+{
+    size_t pl = strlen(st->prefix), kl = strlen(kind);
+    if (strncmp(key, st->prefix, pl) != 0 || key[pl] != '/' ||
+        strncmp(key + pl + 1, kind, kl) != 0 || key[pl + 1 + kl] != '/')
+        return false;
+    const char *p = key + pl + kl + 2;
+    const char *slash = strchr(p, '/');
+    if (slash == NULL || (size_t)(slash - p) >= nss || strlen(slash + 1) >= names)
+        return false;
+    memcpy(ns, p, (size_t)(slash - p));
+    ns[slash - p] = '\0';
+    snprintf(name, names, "%s", slash + 1);
+    return check_name("namespace", ns, NULL) == 0 &&
+           check_name("name", name, NULL) == 0;
+}
+
+static int es_list(certlc_store *base, const char *ns,
+                   const certlc_selector *sel, certlc_secret_list *out,
+                   certlc_err *err)
+{
+    struct estore *st = (struct estore *)base;
+    if (ns != NULL && check_name("namespace", ns, err) != 0)
+        return -1;
+    char *from = key_plain(st, "secrets", ns, NULL);
+    char *end = from ? certlc_etcd_prefix_end_b64(from) : NULL;
+    char *start = from ? certlc_etcd_b64(from) : NULL;
+    int rc = 0;
+    int64_t rev = 0;
+    if (end == NULL || start == NULL)
+        rc = certlc_err_set(err, "out of memory");
+    /* Pages of LIST_PAGE keys, all read at the revision of the first. */
+    while (rc == 0) {
+        json_t *req = json_pack("{s:s, s:s, s:i}", "key", start, "range_end", end,
+                                "limit", LIST_PAGE);
+        if (req != NULL && rev != 0)
+            json_object_set_new(req, "revision", json_integer(rev));
+        json_t *resp = NULL;
+        rc = req ? certlc_etcd_call(st->cl, "/v3/kv/range", req, &resp, 0, NULL,
+                                    NULL, err)
+                 : certlc_err_set(err, "out of memory");
+        json_decref(req);
+        if (rc != 0)
+            break;
+        if (rev == 0)
+            rev = certlc_etcd_int(json_object_get(resp, "header"), "revision");
+        json_t *kvs = json_object_get(resp, "kvs");
+        size_t i;
+        json_t *kv;
+        char *last = NULL;
+        json_array_foreach(kvs, i, kv) {
+            free(last);
+            last = certlc_etcd_kv_bytes(kv, "key", NULL);
+            char kns[256], kname[256];
+            if (last == NULL || !split_key(st, last, "secrets", kns, sizeof kns,
+                                           kname, sizeof kname))
+                continue;
+            certlc_secret *s = NULL;
+            certlc_err e2;
+            if (secret_from_kv(st, kv, kns, kname, &s, &e2) != 0) {
+                certlc_warn(COMPONENT, "%s; skipped", e2.msg);
+                continue;
+            }
+            if (!certlc_selector_match(sel, &s->labels)) {
+                certlc_secret_free(s);
+                continue;
+            }
+            if (certlc_secret_list_push(out, s) != 0) {
+                certlc_secret_free(s);
+                rc = certlc_err_set(err, "listing: out of memory");
+                break;
+            }
+        }
+        bool more = json_is_true(json_object_get(resp, "more"));
+        json_decref(resp);
+        if (rc != 0 || !more || last == NULL) {
+            free(last);
+            break;
+        }
+        /* The next page starts just after the last key: key + "\0". */
+        size_t ln = strlen(last);
+        size_t bn;
+        free(start);
+        start = certlc_base64_encode(last, ln + 1, &bn);
+        free(last);
+        if (start == NULL)
+            rc = certlc_err_set(err, "out of memory");
+    }
+    free(from);
+    free(end);
+    free(start);
+    return rc;
+}
+
+static int es_create(certlc_store *base, certlc_secret *s, certlc_err *err)
+{
+    struct estore *st = (struct estore *)base;
+    if (s == NULL)
+        return certlc_err_set(err, "no Secret given");
+    if (check_name("namespace", s->namespace, err) != 0 ||
+        check_name("name", s->name, err) != 0)
+        return -1;
+    int64_t ts = s->creation_timestamp;
+    s->creation_timestamp = (int64_t)time(NULL);
+    char *k = key_b64(st, "secrets", s->namespace, s->name);
+    char *v = secret_value_b64(s, err);
+    if (k == NULL || v == NULL) {
+        s->creation_timestamp = ts;
+        free(k);
+        wipe_free(v);
+        return v == NULL ? -1 : certlc_err_set(err, "out of memory");
+    }
+    txn_result r;
+    int rc = txn(st, k,
+                 json_pack("{s:s, s:s, s:s}", "key", k, "target", "CREATE",
+                           "create_revision", "0"),
+                 json_pack("{s:{s:s, s:s}}", "request_put", "key", k, "value", v),
+                 &r, err);
+    if (rc == 0 && r.succeeded) {
+        s->resource_version =
+            (uint64_t)certlc_etcd_int(json_object_get(r.resp, "header"), "revision");
+    } else if (rc == 0 && r.ambiguous && is_ours(r.target_kv, v)) {
+        s->resource_version = (uint64_t)certlc_etcd_int(r.target_kv, "mod_revision");
+    } else if (rc == 0) {
+        rc = CERTLC_CONFLICT;
+        certlc_err_set(err, "secrets \"%s\" already exists in namespace \"%s\"",
+                       s->name, s->namespace);
+    }
+    if (rc != 0)
+        s->creation_timestamp = ts;
+    json_decref(r.resp);
+    free(k);
+    wipe_free(v);
+    return rc;
+}
+
+static int es_update(certlc_store *base, certlc_secret *s, certlc_err *err)
+{
+    struct estore *st = (struct estore *)base;
+    if (s == NULL)
+        return certlc_err_set(err, "no Secret given");
+    if (check_name("namespace", s->namespace, err) != 0 ||
+        check_name("name", s->name, err) != 0)
+        return -1;
+    if (s->creation_timestamp == 0) {
+        /* Keep the stored creationTimestamp: the CAS below proves that it
+         * is still the one read here. */
+        certlc_secret *cur = NULL;
+        int g = es_get(base, s->namespace, s->name, &cur, err);
+        if (g != 0)
+            return g;
+        s->creation_timestamp = cur->creation_timestamp;
+        certlc_secret_free(cur);
+    }
+    char *k = key_b64(st, "secrets", s->namespace, s->name);
+    char *v = secret_value_b64(s, err);
+    if (k == NULL || v == NULL) {
+        free(k);
+        wipe_free(v);
+        return v == NULL ? -1 : certlc_err_set(err, "out of memory");
+    }
+    char rv[32];
+    snprintf(rv, sizeof rv, "%llu", (unsigned long long)s->resource_version);
+    txn_result r;
+    int rc = txn(st, k,
+                 json_pack("{s:s, s:s, s:s}", "key", k, "target", "MOD",
+                           "mod_revision", rv),
+                 json_pack("{s:{s:s, s:s}}", "request_put", "key", k, "value", v),
+                 &r, err);
+    if (rc == 0 && r.succeeded) {
+        s->resource_version =
+            (uint64_t)certlc_etcd_int(json_object_get(r.resp, "header"), "revision");
+    } else if (rc == 0 && r.ambiguous && is_ours(r.target_kv, v)) {
+        s->resource_version = (uint64_t)certlc_etcd_int(r.target_kv, "mod_revision");
+    } else if (rc == 0 && r.target_kv == NULL) {
+        rc = CERTLC_NOTFOUND;
+        certlc_err_set(err, "secrets \"%s\" not found in namespace \"%s\"",
+                       s->name, s->namespace);
+    } else if (rc == 0) {
+        rc = CERTLC_CONFLICT;
+        certlc_err_set(err, "secrets \"%s\" in namespace \"%s\" was changed by "
+                       "someone else (resourceVersion %s, now %lld)", s->name,
+                       s->namespace, rv,
+                       (long long)certlc_etcd_int(r.target_kv, "mod_revision"));
+    }
+    json_decref(r.resp);
+    free(k);
+    wipe_free(v);
+    return rc;
+}
+
+/* Deletes one key (under the fence when there is one). */
+static int delete_key(struct estore *st, const char *k, const char *what,
+                      const char *ns, const char *name, certlc_err *err)
+{
+    txn_result r;
+    int rc = txn(st, k, NULL,
+                 json_pack("{s:{s:s}}", "request_delete_range", "key", k), &r,
+                 err);
+    if (rc != 0)
+        return -1;
+    int64_t deleted = 0;
+    if (r.succeeded) {
+        json_t *d = json_object_get(json_array_get(json_object_get(r.resp, "responses"), 0),
+                                    "response_delete_range");
+        deleted = certlc_etcd_int(d, "deleted");
+    }
+    json_decref(r.resp);
+    /* Nothing deleted after an ambiguous attempt: that attempt did it. */
+    if (deleted == 0 && !r.ambiguous)
+        return certlc_err_set(err, "%s \"%s\" not found in namespace \"%s\"",
+                              what, name, ns),
+               CERTLC_NOTFOUND;
+    return 0;
+}
+
+static int es_remove(certlc_store *base, const char *ns, const char *name,
+                     certlc_err *err)
+{
+    struct estore *st = (struct estore *)base;
+    if (check_name("namespace", ns, err) != 0 || check_name("name", name, err) != 0)
+        return -1;
+    char *k = key_b64(st, "secrets", ns, name);
+    if (k == NULL)
+        return certlc_err_set(err, "out of memory");
+    int rc = delete_key(st, k, "secrets", ns, name, err);
+    free(k);
+    return rc;
+}
+
+/* ---- tenant status ----------------------------------------------------- */
+
+static int es_status_get(certlc_store *base, const char *ns, const char *tcp,
+                         char **json, certlc_err *err)
+{
+    struct estore *st = (struct estore *)base;
+    if (check_name("namespace", ns, err) != 0 || check_name("tenant", tcp, err) != 0)
+        return -1;
+    char *k = key_b64(st, "status", ns, tcp);
+    if (k == NULL)
+        return certlc_err_set(err, "out of memory");
+    json_t *resp = NULL, *kv;
+    int rc = range_one(st, k, &resp, &kv, err);
+    free(k);
+    if (rc == 0) {
+        *json = certlc_etcd_kv_bytes(kv, "value", NULL);
+        if (*json == NULL)
+            rc = certlc_err_set(err, "etcd key %s/status/%s/%s: value is not "
+                                "base64", st->prefix, ns, tcp);
+    } else if (rc == CERTLC_NOTFOUND) {
+        certlc_err_set(err, "no status for tenant %s/%s", ns, tcp);
+    }
+    json_decref(resp);
+    return rc;
+}
+
+static int es_status_put(certlc_store *base, const char *ns, const char *tcp,
+                         const char *json, certlc_err *err)
+{
+    struct estore *st = (struct estore *)base;
+    if (check_name("namespace", ns, err) != 0 || check_name("tenant", tcp, err) != 0)
+        return -1;
+    char *k = key_b64(st, "status", ns, tcp);
+    char *v = certlc_etcd_b64(json);
+    if (k == NULL || v == NULL) {
+        free(k);
+        free(v);
+        return certlc_err_set(err, "out of memory");
+    }
+    txn_result r;
+    int rc = txn(st, k, NULL,
+                 json_pack("{s:{s:s, s:s}}", "request_put", "key", k, "value", v),
+                 &r, err);
+    json_decref(r.resp);
+    free(k);
+    free(v);
+    return rc;
+}
+
+static int es_status_remove(certlc_store *base, const char *ns, const char *tcp,
+                            certlc_err *err)
+{
+    struct estore *st = (struct estore *)base;
+    if (check_name("namespace", ns, err) != 0 || check_name("tenant", tcp, err) != 0)
+        return -1;
+    char *k = key_b64(st, "status", ns, tcp);
+    if (k == NULL)
+        return certlc_err_set(err, "out of memory");
+    int rc = delete_key(st, k, "status of tenant", ns, tcp, err);
+    free(k);
+    return rc;
+}
+
+/* ---- the watch --------------------------------------------------------- */
+
+/* Under qmu. */
+static void push_event(struct estore *st, const char *ns, const char *name,
+                       int status, int removed, int overflow)
+{
+    if (overflow || st->qn >= QUEUE_MAX) {
+        /* Everything may have changed: one overflow event says it all. */
+        st->qn = 0;
+        overflow = 1;
+    }
+    if (st->qn == st->qcap) {
+        size_t cap = st->qcap == 0 ? 64 : st->qcap * 2;
+        certlc_store_event *q = realloc(st->q, cap * sizeof *q);
+        if (q == NULL) {
+            st->qn = 0;
+            overflow = 1;
+        } else {
+            st->q = q;
+            st->qcap = cap;
+        }
+    }
+    if (st->qcap == 0)
+        return;
+    certlc_store_event *ev = &st->q[st->qn++];
+    memset(ev, 0, sizeof *ev);
+    ev->overflow = overflow;
+    if (!overflow) {
+        snprintf(ev->ns, sizeof ev->ns, "%s", ns);
+        snprintf(ev->name, sizeof ev->name, "%s", name);
+        ev->status = status;
+        ev->removed = removed;
+    }
+    if (!st->signalled) {
+        char b = 1;
+        if (write(st->pipefd[1], &b, 1) == 1)
+            st->signalled = true;
+    }
+}
+
+static void queue_overflow(struct estore *st)
+{
+    pthread_mutex_lock(&st->qmu);
+    push_event(st, "", "", 0, 0, 1);
+    pthread_mutex_unlock(&st->qmu);
+}
+
+/* One line of the stream: {"result":{...}} or {"error":{...}}. Returns
+ * false to end the stream. */
+static bool watch_line(struct estore *st, const char *text, size_t len)
+{
+    json_error_t je;
+    json_t *j = json_loadb(text, len, 0, &je);
+    if (j == NULL)
+        return true; /* not a message (keep-alive whitespace) */
+    json_t *res = json_object_get(j, "result");
+    if (res == NULL) {
+        json_t *e = json_object_get(j, "error");
+        const char *msg = json_string_value(json_object_get(e, "message"));
+        certlc_warn(COMPONENT, "etcd watch: %s", msg ? msg : "error");
+        if (msg != NULL && strstr(msg, "auth") != NULL)
+            certlc_etcd_token_invalidate(st->cl);
+        json_decref(j);
+        return false;
+    }
+    if (json_is_true(json_object_get(res, "created")))
+        st->connected = true;
+    if (certlc_etcd_int(res, "compact_revision") > 0) {
+        st->compacted = true;
+        json_decref(j);
+        return false;
+    }
+    if (json_is_true(json_object_get(res, "canceled"))) {
+        const char *why = json_string_value(json_object_get(res, "cancel_reason"));
+        certlc_warn(COMPONENT, "etcd watch canceled: %s", why ? why : "no reason given");
+        json_decref(j);
+        return false;
+    }
+    json_t *evs = json_object_get(res, "events"), *ev;
+    size_t i;
+    pthread_mutex_lock(&st->qmu);
+    json_array_foreach(evs, i, ev) {
+        json_t *kv = json_object_get(ev, "kv");
+        int64_t mod = certlc_etcd_int(kv, "mod_revision");
+        if (mod >= st->next_rev)
+            st->next_rev = mod + 1;
+        char *key = certlc_etcd_kv_bytes(kv, "key", NULL);
+        char ns[256], name[256];
+        const char *type = json_string_value(json_object_get(ev, "type"));
+        int removed = type != NULL && strcmp(type, "DELETE") == 0;
+        if (key != NULL && split_key(st, key, "secrets", ns, sizeof ns, name, sizeof name))
+            push_event(st, ns, name, 0, removed, 0);
+        else if (key != NULL && split_key(st, key, "status", ns, sizeof ns, name, sizeof name))
+            push_event(st, ns, name, 1, removed, 0);
+        free(key);
+    }
+    pthread_mutex_unlock(&st->qmu);
+    json_decref(j);
+    return true;
+}
+
+static size_t on_stream(char *ptr, size_t size, size_t nmemb, void *arg)
+{
+    struct estore *st = arg;
+    size_t add = size * nmemb;
+    if (st->linen + add + 1 > st->linecap) {
+        size_t cap = st->linecap ? st->linecap : 65536;
+        while (cap < st->linen + add + 1)
+            cap *= 2;
+        if (cap > ((size_t)1 << 30))
+            return 0;
+        char *p = realloc(st->line, cap);
+        if (p == NULL)
+            return 0;
+        st->line = p;
+        st->linecap = cap;
+    }
+    memcpy(st->line + st->linen, ptr, add);
+    st->linen += add;
+    size_t startl = 0;
+    for (size_t i = st->linen - add; i < st->linen; i++) {
+        if (st->line[i] != '\n')
+            continue;
+        if (!watch_line(st, st->line + startl, i - startl))
+            return 0;
+        startl = i + 1;
+    }
+    memmove(st->line, st->line + startl, st->linen - startl);
+    st->linen -= startl;
+    return add;
+}
+
+static int on_progress(void *arg, curl_off_t a, curl_off_t b, curl_off_t c,
+                       curl_off_t d)
+{
+    (void)a, (void)b, (void)c, (void)d;
+    struct estore *st = arg;
+    return atomic_load(&st->stop) ? 1 : 0;
+}
+
+/* The revision to start from when there is none: now + 1. */
+static int current_revision(struct estore *st, int64_t *rev, certlc_err *err)
+{
+    char *k = certlc_etcd_b64(st->prefix);
+    json_t *req = k ? json_pack("{s:s, s:b}", "key", k, "count_only", 1) : NULL;
+    json_t *resp = NULL;
+    int rc = req ? certlc_etcd_call(st->cl, "/v3/kv/range", req, &resp, 0, NULL,
+                                    NULL, err)
+                 : certlc_err_set(err, "out of memory");
+    json_decref(req);
+    free(k);
+    if (rc == 0)
+        *rev = certlc_etcd_int(json_object_get(resp, "header"), "revision");
+    json_decref(resp);
+    return rc;
+}
+
+static void nap(struct estore *st, int ms)
+{
+    for (int i = 0; i < ms / 50 && !atomic_load(&st->stop); i++) {
+        struct timespec ts = {0, 50 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+}
+
+static void *watch_main(void *arg)
+{
+    struct estore *st = arg;
+    CURL *h = certlc_etcd_stream_handle(st->cl);
+    if (h == NULL) {
+        certlc_error(COMPONENT, "etcd watch: out of memory");
+        queue_overflow(st);
+        return NULL;
+    }
+    char *from = key_plain(st, "", NULL, NULL); /* "<prefix>//" */
+    size_t pl = from ? strlen(from) : 0;
+    if (from != NULL)
+        from[pl - 1] = '\0'; /* "<prefix>/" */
+    char *kb = from ? certlc_etcd_b64(from) : NULL;
+    char *eb = from ? certlc_etcd_prefix_end_b64(from) : NULL;
+    size_t ep = 0;
+    int backoff = 200;
+    bool warned = false;
+    while (!atomic_load(&st->stop) && kb != NULL && eb != NULL) {
+        certlc_err err;
+        if (st->next_rev == 0) {
+            int64_t rev;
+            if (current_revision(st, &rev, &err) != 0) {
+                if (!warned)
+                    certlc_warn(COMPONENT, "etcd watch: %s; retrying", err.msg);
+                warned = true;
+                nap(st, backoff);
+                continue;
+            }
+            st->next_rev = rev + 1;
+        }
+        char token[512];
+        if (certlc_etcd_token(st->cl, token, sizeof token, &err) != 0) {
+            if (!warned)
+                certlc_warn(COMPONENT, "etcd watch: %s; retrying", err.msg);
+            warned = true;
+            nap(st, backoff);
+            continue;
+        }
+        json_t *req = json_pack("{s:{s:s, s:s, s:I}}", "create_request", "key", kb,
+                                "range_end", eb, "start_revision",
+                                (json_int_t)st->next_rev);
+        char *body = req ? json_dumps(req, JSON_COMPACT) : NULL;
+        json_decref(req);
+        if (body == NULL)
+            break;
+        const char *endpoint = certlc_etcd_endpoint(st->cl, ep);
+        char url[1024], auth[600];
+        snprintf(url, sizeof url, "%s/v3/watch", endpoint);
+        struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/json");
+        if (token[0] != '\0') {
+            snprintf(auth, sizeof auth, "Authorization: %s", token);
+            hdr = curl_slist_append(hdr, auth);
+        }
+        st->linen = 0;
+        st->compacted = st->connected = false;
+        char ebuf[CURL_ERROR_SIZE] = "";
+        curl_easy_setopt(h, CURLOPT_URL, url);
+        curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_stream);
+        curl_easy_setopt(h, CURLOPT_WRITEDATA, st);
+        curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+        curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+        curl_easy_setopt(h, CURLOPT_XFERINFODATA, st);
+        curl_easy_setopt(h, CURLOPT_ERRORBUFFER, ebuf);
+        CURLcode rc = curl_easy_perform(h);
+        curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
+        curl_slist_free_all(hdr);
+        certlc_etcd_jfree(body);
+        OPENSSL_cleanse(token, sizeof token);
+        if (atomic_load(&st->stop))
+            break;
+        if (st->compacted) {
+            /* The revision to resume from is gone: whatever changed since
+             * is unknown, so the reader relists everything. */
+            certlc_warn(COMPONENT, "etcd watch: revision %lld was compacted; "
+                        "relisting", (long long)st->next_rev);
+            queue_overflow(st);
+            st->next_rev = 0;
+            continue;
+        }
+        if (st->connected) {
+            backoff = 200;
+            if (warned)
+                certlc_info(COMPONENT, "etcd watch: resumed");
+            warned = false;
+        }
+        if (!warned)
+            certlc_warn(COMPONENT, "etcd watch on %s ended (%s); resuming from "
+                        "revision %lld%s", endpoint,
+                        rc != CURLE_OK ? (ebuf[0] ? ebuf : curl_easy_strerror(rc))
+                                       : "stream closed",
+                        (long long)st->next_rev,
+                        certlc_etcd_n_endpoints(st->cl) > 1 ? " on the next endpoint" : "");
+        warned = true;
+        ep++;
+        nap(st, backoff);
+        backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
+    }
+    free(from);
+    free(kb);
+    free(eb);
+    curl_easy_cleanup(h);
+    return NULL;
+}
+
+static int es_watch_fd(certlc_store *base, certlc_err *err)
+{
+    struct estore *st = (struct estore *)base;
+    if (st->started)
+        return st->pipefd[0];
+    int64_t rev;
+    if (current_revision(st, &rev, err) != 0) {
+        certlc_err_prefix(err, "cannot watch the store");
+        return -1;
+    }
+    if (pipe2(st->pipefd, O_NONBLOCK | O_CLOEXEC) != 0)
+        return certlc_err_set(err, "cannot watch the store: pipe: %s",
+                              strerror(errno));
+    st->next_rev = rev + 1;
+    atomic_store(&st->stop, false);
+    int e = pthread_create(&st->thr, NULL, watch_main, st);
+    if (e != 0) {
+        close(st->pipefd[0]);
+        close(st->pipefd[1]);
+        st->pipefd[0] = st->pipefd[1] = -1;
+        return certlc_err_set(err, "cannot watch the store: thread: %s",
+                              strerror(e));
+    }
+    st->started = true;
+    return st->pipefd[0];
+}
+
+static int es_watch_read(certlc_store *base, certlc_store_event *evs,
+                         size_t max, size_t *n, certlc_err *err)
+{
+    struct estore *st = (struct estore *)base;
+    *n = 0;
+    if (!st->started)
+        return certlc_err_set(err, "etcd store: not watched (call watch_fd "
+                              "first)");
+    pthread_mutex_lock(&st->qmu);
+    size_t k = st->qn < max ? st->qn : max;
+    if (k > 0) {
+        memcpy(evs, st->q, k * sizeof *evs);
+        memmove(st->q, st->q + k, (st->qn - k) * sizeof *st->q);
+        st->qn -= k;
+    }
+    if (st->qn == 0 && st->signalled) {
+        char buf[64];
+        while (read(st->pipefd[0], buf, sizeof buf) > 0)
+            ;
+        st->signalled = false;
+    }
+    pthread_mutex_unlock(&st->qmu);
+    *n = k;
+    return 0;
+}
+
+/* ---- open, close, ping ------------------------------------------------- */
+
+static int ping_within(struct estore *st, long ms, certlc_err *err)
+{
+    json_t *req = json_pack("{s:s, s:b}", "key", st->leader_b64, "count_only", 1);
+    json_t *resp = NULL;
+    int rc = req ? certlc_etcd_call(st->cl, "/v3/kv/range", req, &resp, ms,
+                                    NULL, NULL, err)
+                 : certlc_err_set(err, "out of memory");
+    json_decref(req);
+    json_decref(resp);
+    return rc;
+}
+
+/* For /readyz: must not block for long. */
+static int es_ping(certlc_store *base, certlc_err *err)
+{
+    return ping_within((struct estore *)base, 2000, err);
+}
+
+static void es_close(certlc_store *base)
+{
+    struct estore *st = (struct estore *)base;
+    if (st->started) {
+        atomic_store(&st->stop, true);
+        pthread_join(st->thr, NULL);
+        close(st->pipefd[0]);
+        close(st->pipefd[1]);
+    }
+    certlc_etcd_free(st->cl);
+    pthread_mutex_destroy(&st->qmu);
+    free(st->q);
+    free(st->line);
+    free(st->prefix);
+    free(st->leader_b64);
+    free(st);
+}
+
+static const struct certlc_store_ops etcd_ops = {
+    .get = es_get,
+    .list = es_list,
+    .create = es_create,
+    .update = es_update,
+    .remove = es_remove,
+    .status_get = es_status_get,
+    .status_put = es_status_put,
+    .status_remove = es_status_remove,
+    .watch_fd = es_watch_fd,
+    .watch_read = es_watch_read,
+    .close = es_close,
+    .ping = es_ping,
+};
+
+certlc_store *certlc_store_etcd_open(const struct certlc_etcd_config *cfg,
+                                     certlc_err *err)
+{
+    struct estore *st = calloc(1, sizeof *st);
+    if (st == NULL) {
+        certlc_err_set(err, "etcd store: out of memory");
+        return NULL;
+    }
+    st->base.ops = &etcd_ops;
+    st->pipefd[0] = st->pipefd[1] = -1;
+    pthread_mutex_init(&st->qmu, NULL);
+    char leader[1024];
+    snprintf(leader, sizeof leader, "%s/leader", cfg->prefix ? cfg->prefix : "/certlc");
+    st->prefix = strdup(cfg->prefix ? cfg->prefix : "/certlc");
+    st->leader_b64 = certlc_etcd_b64(leader);
+    if (st->prefix == NULL || st->leader_b64 == NULL) {
+        certlc_err_set(err, "etcd store: out of memory");
+        es_close(&st->base);
+        return NULL;
+    }
+    st->cl = certlc_etcd_new(cfg, err);
+    if (st->cl == NULL) {
+        es_close(&st->base);
+        return NULL;
+    }
+    /* Fail now, with the reason, rather than at the first Secret. */
+    if (ping_within(st, 0, err) != 0) {
+        es_close(&st->base);
+        return NULL;
+    }
+    return &st->base;
+}

@@ -1,0 +1,32 @@
+# The mysql driver against a real MariaDB (require_secure_transport, users
+# REQUIRE X509, the server's certificate always verified), and the
+# external-PKI flow.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/extpki.sh"
+. "$(dirname "$0")/mariadb.sh"
+. "$(dirname "$0")/extflow.sh"
+
+DRV=mysql
+srv_stop() { my_stop; }
+srv_restart() { my_restart; }
+mk_datastore() { my_datastore "$@"; }
+space_exists() {
+    [ "$(my_admin "SELECT (SELECT count(*) FROM information_schema.schemata WHERE schema_name = '$1') + (SELECT count(*) FROM mysql.user WHERE User = '$1' AND Host = '%')")" = 2 ]
+}
+client_as() {
+    my_as "$(cfg "$1" "$2" DB_USER)" "$(cfg "$1" "$2" DB_PASSWORD)" "$3" "$4" \
+        "$(cfg "$1" "$2" DB_SCHEMA)" -N -B \
+        -e "CREATE TABLE IF NOT EXISTS t (a int); INSERT INTO t VALUES (1); SELECT count(*) FROM t"
+}
+
+my_start || { finish; exit 1; }
+X_PKI=$MY_PKI
+ext_flow
+my_admin "SHOW GRANTS FOR 'default_alpha'@'%'" > grants 2>&1
+contains "alpha's user requires a client certificate" grants "REQUIRE X509"
+contains "alpha's grants are on its database only" grants \
+    'GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, INDEX, ALTER ON `default_alpha`.* TO `default_alpha`@`%`'
+my_as "$(cfg alpha default DB_USER)" "$(cfg alpha default DB_PASSWORD)" "$T/cur-alpha.crt" \
+    "$T/cur-alpha.key" -e "CREATE DATABASE other_db" > other-db 2>&1
+contains "alpha may not create another database" other-db "Access denied"
+finish

@@ -1,0 +1,31 @@
+# The nats driver against a real nats-server 2.9 (TLS with verify: true,
+# JetStream, a user with a password), and the external-PKI flow. The real
+# client is natscli, a libnats program of tests/tools.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/extpki.sh"
+. "$(dirname "$0")/nats.sh"
+. "$(dirname "$0")/extflow.sh"
+
+DRV=nats
+srv_stop() { nats_stop; }
+srv_restart() { nats_restart; }
+mk_datastore() { nats_datastore "$@"; }
+space_exists() {
+    nats_as "$NATS_PKI/admin.crt" "$NATS_PKI/admin.key" kv-status "$1"
+}
+client_as() {
+    cfg "$1" "$2" DB_PASSWORD > "$T/pass-$1"
+    set -- "$(cfg "$1" "$2" DB_SCHEMA)" "$(cfg "$1" "$2" DB_USER)" "$T/pass-$1" "$3" "$4"
+    if [ -n "$4" ]; then tls="-cert $4 -key $5"; else tls=""; fi
+    # shellcheck disable=SC2086
+    "$NATSCLI" -s "tls://$(cfg alpha default DB_CONNECTION_STRING)" -ca "$NATS_PKI/ca.crt" \
+        $tls -user "$2" -pass-file "$3" kv-put "$1" k v &&
+    # shellcheck disable=SC2086
+    "$NATSCLI" -s "tls://$(cfg alpha default DB_CONNECTION_STRING)" -ca "$NATS_PKI/ca.crt" \
+        $tls -user "$2" -pass-file "$3" kv-get "$1" k | grep -qx v
+}
+
+nats_start || { finish; exit 1; }
+X_PKI=$NATS_PKI
+ext_flow
+finish

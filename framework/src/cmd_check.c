@@ -127,8 +127,14 @@ int certlc_cmd_check_expiration(certlc_cli *c, int argc, char **argv)
                 const char *row[] = {name, expires, residual};
                 certlc_table_add(cas, row);
             } else {
-                snprintf(signer, sizeof signer, "%s-%s", t->name,
-                         item->signer);
+                /* The datastore certificate is signed by the DataStore's
+                 * CA, which is not one of the tenant's Secrets. */
+                if (item->signer != NULL)
+                    snprintf(signer, sizeof signer, "%s-%s", t->name,
+                             item->signer);
+                else
+                    snprintf(signer, sizeof signer, "datastore/%s",
+                             t->datastore);
                 const char *row[] = {name, expires, residual, signer};
                 certlc_table_add(certs, row);
             }

@@ -36,6 +36,7 @@ typedef struct pass {
     signer signers[MAX_SIGNERS];
     size_t n_signers;
     bool ca_was_missing;
+    char first_failure[600]; /* "<secret>: <reason>", for the status */
 } pass;
 
 static signer *find_signer(pass *p, const char *suffix)
@@ -425,6 +426,18 @@ static int check(pass *p, const certlc_secret *s, const certlc_item *item,
     return -1;
 }
 
+/* Every event of the pass goes through here (the datastore code's too):
+ * the first failure is kept for the status, then the caller hears it. */
+static void note_event(const certlc_reconcile_event *ev, void *arg)
+{
+    pass *p = arg;
+    if (ev->action == CERTLC_ACT_FAILED && p->first_failure[0] == '\0')
+        snprintf(p->first_failure, sizeof p->first_failure, "%.200s: %.390s",
+                 ev->secret, ev->reason);
+    if (p->cb != NULL)
+        p->cb(ev, p->arg);
+}
+
 static void report(pass *p, const char *name, certlc_action action,
                    const char *reason)
 {
@@ -434,10 +447,10 @@ static void report(pass *p, const char *name, certlc_action action,
     case CERTLC_ACT_REISSUED: p->res->reissued++; break;
     case CERTLC_ACT_FAILED: p->res->failed++; break;
     }
-    if (action == CERTLC_ACT_UNCHANGED || p->cb == NULL)
+    if (action == CERTLC_ACT_UNCHANGED)
         return;
     certlc_reconcile_event ev = {p->t, name, action, reason};
-    p->cb(&ev, p->arg);
+    note_event(&ev, p);
 }
 
 /* Marks the tenant as rotating its CA before anything signed by the old CA
@@ -528,9 +541,9 @@ static void save_status(pass *p)
         certlc_status_set_condition(&st, "Ready", true, "Reconciled", "",
                                     p->now);
     } else {
-        char msg[128];
-        snprintf(msg, sizeof msg, "%zu Secret(s) could not be issued; see "
-                 "the log", p->res->failed);
+        char msg[700];
+        snprintf(msg, sizeof msg, "%zu Secret(s) could not be issued; first: "
+                 "%s", p->res->failed, p->first_failure);
         snprintf(st.phase, sizeof st.phase, "%s", CERTLC_PHASE_NOT_READY);
         certlc_status_set_condition(&st, "Ready", false, "IssueFailed", msg,
                                     p->now);
@@ -587,7 +600,8 @@ int certlc_reconcile_tenant(certlc_store *store, const certlc_config *cfg,
     }
     /* ---- issue 4: the datastore's Secrets, through its driver. ---- */
     if (t->datastore[0] != '\0')
-        certlc_datastore_reconcile(store, cfg, t, p.now, cb, arg, result);
+        certlc_datastore_reconcile(store, cfg, t, p.now, note_event, &p,
+                                   result);
     /* ---- end issue 4 ---- */
     save_status(&p);
     return 0;

@@ -761,7 +761,15 @@ void certlc_observer_pass_end(certlc_observer *o, const certlc_tenant *t,
 
     certlc_cert_info *nc = NULL;
     size_t n_nc = 0;
-    if (certlc_tenant_certs(o->cli->store, t, &nc, &n_nc) != 0) {
+    /* A pass that wrote nothing left the certificates as they were read
+     * last time: reading them back would double the cost of every pass
+     * that only re-checks. */
+    bool unchanged = s->known && s->n_pend == 0 && res != NULL &&
+                     res->created + res->reissued + res->failed == 0;
+    if (unchanged) {
+        nc = s->certs;
+        n_nc = s->n_certs;
+    } else if (certlc_tenant_certs(o->cli->store, t, &nc, &n_nc) != 0) {
         certlc_error(COMPONENT, "%s/%s: out of memory reading the "
                                 "certificates back",
                      t->namespace, t->name);
@@ -797,8 +805,10 @@ void certlc_observer_pass_end(certlc_observer *o, const certlc_tenant *t,
                         evs[i].reason, evs[i].message);
     free(evs);
     s->provisioned = s->provisioned || have_st;
-    free(s->certs);
-    s->certs = nc;
-    s->n_certs = n_nc;
+    if (nc != s->certs) {
+        free(s->certs);
+        s->certs = nc;
+        s->n_certs = n_nc;
+    }
     s->n_pend = 0;
 }

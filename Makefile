@@ -89,7 +89,7 @@ integration: $(BIN)
 # The whole suite as CI runs it: the default build, then the same unit tests
 # under ASan+UBSan, a warning check under clang, and the integration tests.
 test: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all $(UNIT_TESTS)
 	@$(MAKE) --no-print-directory check-clang
 	@$(MAKE) --no-print-directory BUILD=build-san SAN=1 all $(patsubst $(BUILD)/%,build-san/%,$(UNIT_TESTS))
 	@sh tests/run-all.sh

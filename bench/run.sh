@@ -467,3 +467,80 @@ fi
 
 echo
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# ---- 5. issue 6: the file store against a one-member etcd ----
+#
+# Time to provision BENCH_ETCD_TENANTS [1000] ecdsa-p256 tenants (11
+# Secrets each) with `certlc run --once`, on the file store (on disk) and on
+# a one-member etcd (data on the same disk, loopback, plain HTTP), side by
+# side; then a running operator on each: deletion of a Secret to its
+# re-creation, BENCH_ETCD_DELETIONS [20] times, median (measured by
+# polling with `certlc get secret` every 10 ms, so it includes about one
+# certlc process start). Runs by default, or with "etcd" in BENCH_ONLY.
+if { want etcd || [ -z "${BENCH_ONLY:-}" ]; } && command -v etcd >/dev/null; then
+(
+    N_ETCD=${BENCH_ETCD_TENANTS:-1000}
+    DEL_ETCD=${BENCH_ETCD_DELETIONS:-20}
+    section "etcd store (issue 6): provisioning $N_ETCD ecdsa-p256 tenants, file store vs one-member etcd"
+    port() { while :; do p=$(shuf -i 20000-60999 -n 1); ss -Hltn "sport = :$p" | grep -q . || { echo "$p"; return; }; done; }
+    EP=$(port)
+    PP=$(port)
+    etcd --name bench --data-dir "$DISK/etcd" --listen-client-urls "http://127.0.0.1:$EP" \
+        --advertise-client-urls "http://127.0.0.1:$EP" --listen-peer-urls "http://127.0.0.1:$PP" \
+        --initial-advertise-peer-urls "http://127.0.0.1:$PP" \
+        --initial-cluster "bench=http://127.0.0.1:$PP" >"$DISK/etcd.log" 2>&1 &
+    EPID=$!
+    trap 'kill $EPID 2>/dev/null; wait $EPID 2>/dev/null' EXIT
+    i=0
+    until curl -sf "http://127.0.0.1:$EP/health" >/dev/null 2>&1; do
+        i=$((i + 1)); [ $i -lt 100 ] || { echo "  etcd did not start"; exit 0; }; sleep 0.1
+    done
+    for store in file etcd; do
+        d="$DISK/st-$store"
+        gen_conf "$d/conf" "$d/state" ecdsa-p256 "$N_ETCD"
+        echo "metrics_listen =" >>"$d/conf/certlc.ini"
+        if [ $store = etcd ]; then
+            printf 'store = etcd\n[store.etcd]\nendpoints = http://127.0.0.1:%s\n' "$EP" >>"$d/conf/certlc.ini"
+        fi
+        t0=$(date +%s%N)
+        "$CERTLC" -c "$d/conf/certlc.ini" run --once >/dev/null 2>&1 || echo "  ($store: run --once failed)"
+        t1=$(date +%s%N)
+        eval "prov_$store=$(( (t1 - t0) / 1000000 ))"
+    done
+    # shellcheck disable=SC2154
+    {
+        fmt "  file store (disk):   %7.1f s  (%.0f tenants/s)\n" "$prov_file / 1000" "$N_ETCD * 1000 / $prov_file"
+        fmt "  etcd, one member:    %7.1f s  (%.0f tenants/s)\n" "$prov_etcd / 1000" "$N_ETCD * 1000 / $prov_etcd"
+        fmt "  RATIO etcd/file: %.2f\n" "$prov_etcd / $prov_file"
+    }
+    section "etcd store (issue 6): deletion to re-creation with a running operator, $DEL_ETCD times, median"
+    for store in file etcd; do
+        d="$DISK/st-$store"
+        c="$d/conf/certlc.ini"
+        "$CERTLC" -c "$c" run >"$d/op.log" 2>&1 &
+        op=$!
+        sleep 2
+        lat=""
+        k=0
+        while [ $k -lt "$DEL_ETCD" ]; do
+            t0=$(date +%s%N)
+            "$CERTLC" -c "$c" delete secret t1-api-server-certificate >/dev/null 2>&1
+            until "$CERTLC" -c "$c" get secret t1-api-server-certificate -o name >/dev/null 2>&1; do
+                sleep 0.01
+            done
+            t1=$(date +%s%N)
+            lat="$lat $(( (t1 - t0) / 1000 ))"
+            k=$((k + 1))
+        done
+        kill $op
+        wait $op 2>/dev/null || true
+        eval "lat_$store=$(median $lat)"
+    done
+    # shellcheck disable=SC2154
+    {
+        fmt "  file store (inotify):   %6.1f ms\n" "$lat_file / 1000"
+        fmt "  etcd (watch stream):    %6.1f ms\n" "$lat_etcd / 1000"
+        fmt "  RATIO etcd/file: %.2f\n" "$lat_etcd / $lat_file"
+    }
+)
+fi

@@ -55,5 +55,9 @@ int certlc_cmd_describe(certlc_cli *c, int argc, char **argv);
 int certlc_cmd_apply(certlc_cli *c, int argc, char **argv);
 int certlc_cmd_get_events(certlc_cli *c, int argc, char **argv);
 bool certlc_get_is_events(int argc, char **argv);
+/* issue 6: cmd_leader.c (`get leader`), cmd_migrate.c */
+int certlc_cmd_get_leader(certlc_cli *c, int argc, char **argv);
+bool certlc_get_is_leader(int argc, char **argv);
+int certlc_cmd_migrate(certlc_cli *c, int argc, char **argv);
 
 #endif

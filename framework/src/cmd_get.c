@@ -257,6 +257,8 @@ int certlc_cmd_get(certlc_cli *c, int argc, char **argv)
 {
     if (certlc_get_is_events(argc, argv)) /* issue 7: cmd_events.c */
         return certlc_cmd_get_events(c, argc, argv);
+    if (certlc_get_is_leader(argc, argv)) /* issue 6: cmd_leader.c */
+        return certlc_cmd_get_leader(c, argc, argv);
     static const struct option opts[] = {
         {"namespace", required_argument, NULL, 'n'},
         {"all-namespaces", no_argument, NULL, 'A'},

@@ -471,7 +471,9 @@ out:
 
 static const char *const tenant_keys[] = {
     "namespace", "version", "address", "port", "service_cidr", "cluster_domain",
-    "cert_sans", "konnectivity", "datastore", NULL,
+    "cert_sans", "konnectivity", "datastore",
+    "datastore_schema", "datastore_user", /* issue 5 */
+    NULL,
 };
 
 static void tenant_fini(certlc_tenant *t)
@@ -485,6 +487,8 @@ static void tenant_fini(certlc_tenant *t)
     strv_free(t->cert_sans, t->n_cert_sans);
     free(t->datastore);
     free(t->source);
+    free(t->datastore_schema);
+    free(t->datastore_user);
     memset(t, 0, sizeof *t);
 }
 
@@ -569,7 +573,9 @@ static int load_tenant(certlc_tenant *t, const char *file, const certlc_ini_sect
     if (set_str(&t->name, name, err) || set_str(&t->namespace, "default", err) ||
         set_str(&t->service_cidr, "10.96.0.0/16", err) ||
         set_str(&t->cluster_domain, "cluster.local", err) ||
-        set_str(&t->datastore, "", err) || set_str(&t->source, source, err))
+        set_str(&t->datastore, "", err) || set_str(&t->source, source, err) ||
+        set_str(&t->datastore_schema, "", err) ||
+        set_str(&t->datastore_user, "", err))
         goto fail;
     t->port = 6443;
     t->konnectivity = false;
@@ -594,6 +600,24 @@ static int load_tenant(certlc_tenant *t, const char *file, const certlc_ini_sect
                 certlc_ini_key_err(&w, kv, err, "\"%s\" is not a boolean (use true or false)", v);
                 goto fail;
             }
+            continue;
+        }
+        /* issue 5: a name valid as an etcd prefix, a SQL identifier and a
+         * NATS bucket alike. */
+        if (strcmp(k, "datastore_schema") == 0 ||
+            strcmp(k, "datastore_user") == 0) {
+            size_t n = strlen(v);
+            if (n == 0 || n > 63 ||
+                strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                          "0123456789_") != n) {
+                certlc_ini_key_err(&w, kv, err, "\"%s\" is not a name of 1-63 "
+                                   "letters, digits and '_'", v);
+                goto fail;
+            }
+            if (set_str(strcmp(k, "datastore_schema") == 0 ? &t->datastore_schema
+                                                          : &t->datastore_user,
+                        v, err) != 0)
+                goto fail;
             continue;
         }
         char **field = NULL;

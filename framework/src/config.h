@@ -31,6 +31,10 @@ typedef struct certlc_tenant {
     bool konnectivity;    /* default false */
     char *datastore;      /* "" when none; else a datastore of the config */
     char *source;         /* "file:line" of the [tenant NAME] header */
+    /* issue 5: the tenant's space in its datastore (DB_SCHEMA, DB_USER);
+     * "" when not set: <namespace>_<name> with '-' turned into '_'. */
+    char *datastore_schema;
+    char *datastore_user;
 } certlc_tenant;
 
 /* issue 6: store = file | etcd, and the [store.etcd] section. */

@@ -212,10 +212,13 @@ static int copy_ok(const certlc_external_in *in, const certlc_secret *c,
     return rc;
 }
 
-/* Judges a delivery m against the DataStore CA and the previous
- * certificate (prev may be NULL). 0, or -1 with the reason. */
+/* Judges a delivery m against the DataStore CA, the previous certificate
+ * (prev may be NULL) and the tenant's current copy (its notAfter, 0 when
+ * there is none: a delivery never goes back in time). 0, or -1 with the
+ * reason. */
 static int judge(const certlc_external_in *in, const material *m,
-                 const certlc_kv *prev, certlc_err *err)
+                 const certlc_kv *prev, int64_t current_not_after,
+                 certlc_err *err)
 {
     if (m->crt == NULL)
         return certlc_err_set(err, "it has no tls.crt");
@@ -284,6 +287,13 @@ static int judge(const certlc_external_in *in, const material *m,
                            "previous certificate's (%s)", when, pwhen);
             goto out;
         }
+    }
+    if (current_not_after != 0 && na <= current_not_after) {
+        certlc_time_rfc3339(na, when, sizeof when);
+        certlc_time_rfc3339(current_not_after, pwhen, sizeof pwhen);
+        certlc_err_set(err, "its notAfter %s is not later than the current "
+                       "certificate's (%s)", when, pwhen);
+        goto out;
     }
     ERR_clear_error();
     const certlc_driver *drv = &in->ds->plugin->drv;
@@ -442,7 +452,7 @@ static void static_files(const certlc_external_in *in,
                 same_kv(certlc_kvlist_get(&c->data, "server.key"), &key);
     certlc_err err = {{0}};
     if (!same) {
-        if (judge(in, &m, NULL, &err) != 0) {
+        if (judge(in, &m, NULL, 0, &err) != 0) {
             out_set(out, CERTLC_ACT_FAILED, "datastore '%s': client_cert: %s",
                     ds->name, err.msg);
             return;
@@ -605,7 +615,7 @@ void certlc_external_reconcile(const certlc_external_in *in,
 
     /* A delivery (or the first copy for this tenant). */
     char why[CERTLC_ERR_MAX];
-    int refused = judge(in, &m, prev_crt, &err);
+    int refused = judge(in, &m, prev_crt, have_copy ? c_not_after : 0, &err);
     if (refused == 0) {
         certlc_drv_err derr = {{0}};
         int v = drv->verify(in->ds->inst, in->call, in->tt, in->ds->ca_cert,

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "datastore_external.h" /* issue 5 */
 #include "host.h"
 #include "log.h"
 #include "pki.h"
@@ -274,6 +275,13 @@ void certlc_datastore_reconcile(certlc_store *store, const certlc_config *cfg,
     certlc_plan_secret_name(t, certlc_plan_item("datastore-config"),
                             p.config_name, sizeof p.config_name);
     schema_of(t, p.schema, sizeof p.schema);
+    /* issue 5: datastore_schema and datastore_user of the tenant. */
+    char user[600];
+    snprintf(user, sizeof user, "%s", p.schema);
+    if (t->datastore_schema != NULL && t->datastore_schema[0] != '\0')
+        snprintf(p.schema, sizeof p.schema, "%s", t->datastore_schema);
+    if (t->datastore_user != NULL && t->datastore_user[0] != '\0')
+        snprintf(user, sizeof user, "%s", t->datastore_user);
 
     certlc_err err = {{0}};
     certlc_ds_instance *in = certlc_ds_instance_get(cfg, t->datastore, &err);
@@ -286,7 +294,7 @@ void certlc_datastore_reconcile(certlc_store *store, const certlc_config *cfg,
     read_password(&p, password, sizeof password);
     certlc_drv_tenant tt = {
         .size = sizeof tt, .namespace = t->namespace, .name = t->name,
-        .schema = p.schema, .user = p.schema,
+        .schema = p.schema, .user = user,
         .certificate_secret = p.cert_name, .config_secret = p.config_name,
         .password = password[0] ? password : NULL,
         .validity = cfg->leaf_validity,
@@ -314,30 +322,31 @@ void certlc_datastore_reconcile(certlc_store *store, const certlc_config *cfg,
         fail(&p, p.config_name, CERTLC_DRV_ERROR, "ConfigFailed", err.msg);
         return;
     }
-    /* 3. datastore-certificate. */
+    /* 3. datastore-certificate: delivered by an external PKI, or issued by
+     * the driver (mode issue). */
     int64_t due = INT64_MAX;
     bool missing;
-    if (check_cert(&p, in, &due, &missing, &err) == 0) {
-        report(&p, p.cert_name, CERTLC_ACT_UNCHANGED, "");
-        if (drv->mode == CERTLC_DRV_MODE_EXTERNAL && drv->accept != NULL) {
-            /* Judged by the driver too (its subject rules). */
-            certlc_secret *s = NULL;
-            if (certlc_store_get(store, t->namespace, p.cert_name, &s,
-                                 &err) == 0) {
-                const certlc_kv *c = certlc_kvlist_get(&s->data,
-                                                       "server.crt");
-                rc = drv->accept(in->inst, &call, &tt, (const char *)c->value,
-                                 c->len, &derr);
-                certlc_secret_free(s);
-                if (rc != CERTLC_DRV_OK) {
-                    certlc_host_err(&err, &derr);
-                    certlc_err_prefix(&err, "datastore '%s': accept",
-                                      in->name);
-                    fail(&p, p.cert_name, rc, "CertificateRefused", err.msg);
-                    return;
-                }
-            }
+    if (drv->mode == CERTLC_DRV_MODE_EXTERNAL) {
+        /* issue 5: delivered by an external PKI (datastore_external.h). */
+        certlc_external_in xin = {.store = store, .cfg = cfg, .t = t,
+                                  .ds = in, .call = &call, .tt = &tt,
+                                  .cert_name = p.cert_name, .now = now};
+        certlc_external_out xo;
+        certlc_external_reconcile(&xin, &xo);
+        if (xo.next_due < result->next_due)
+            result->next_due = xo.next_due;
+        if (xo.action == CERTLC_ACT_FAILED) {
+            fail(&p, p.cert_name, xo.drc ? xo.drc : CERTLC_DRV_ERROR,
+                 "AwaitingExternalPKI", xo.reason);
+            return;
         }
+        report(&p, p.cert_name, xo.action, xo.reason);
+        if (!xo.verify) {
+            set_conditions(&p, true, false, "Provisioned", "");
+            return;
+        }
+    } else if (check_cert(&p, in, &due, &missing, &err) == 0) {
+        report(&p, p.cert_name, CERTLC_ACT_UNCHANGED, "");
     } else {
         char reason[CERTLC_ERR_MAX];
         snprintf(reason, sizeof reason, "%s", err.msg);
@@ -352,14 +361,6 @@ void certlc_datastore_reconcile(certlc_store *store, const certlc_config *cfg,
             return;
         }
         if (check_cert(&p, in, &due, &missing, &err) != 0) {
-            if (drv->mode == CERTLC_DRV_MODE_EXTERNAL && missing) {
-                report(&p, p.cert_name, CERTLC_ACT_FAILED,
-                       "awaiting the external PKI");
-                set_conditions(&p, false, false, "AwaitingExternalPKI",
-                               "the datastore certificate was removed for "
-                               "the external PKI to deliver a new one");
-                return;
-            }
             certlc_err_prefix(&err, "after rotate by driver '%s'",
                               drv->name);
             fail(&p, p.cert_name, CERTLC_DRV_ERROR, "RotateFailed", err.msg);
@@ -401,6 +402,13 @@ static int prune_one(certlc_store *store, const certlc_config *cfg,
                                            CERTLC_LABEL_DATASTORE);
         char dsname[256];
         snprintf(dsname, sizeof dsname, "%s", ds ? ds : "");
+        /* issue 5: the names the tenant had, which may have been set in
+         * its (now removed) configuration. */
+        const char *dbs = certlc_kvlist_str(&dc->data, "DB_SCHEMA");
+        const char *dbu = certlc_kvlist_str(&dc->data, "DB_USER");
+        char had_schema[600], had_user[600];
+        snprintf(had_schema, sizeof had_schema, "%s", dbs ? dbs : "");
+        snprintf(had_user, sizeof had_user, "%s", dbu ? dbu : "");
         certlc_secret_free(dc);
         certlc_ds_instance *in = dsname[0]
                                      ? certlc_ds_instance_get(cfg, dsname, &err)
@@ -417,11 +425,15 @@ static int prune_one(certlc_store *store, const certlc_config *cfg,
         certlc_tenant t = {.name = (char *)g->name, .namespace = (char *)g->ns};
         char schema[600], cert_name[600];
         schema_of(&t, schema, sizeof schema);
+        if (had_schema[0] != '\0')
+            snprintf(schema, sizeof schema, "%s", had_schema);
+        if (had_user[0] == '\0')
+            snprintf(had_user, sizeof had_user, "%s", schema);
         snprintf(cert_name, sizeof cert_name, "%s-datastore-certificate",
                  g->name);
         certlc_drv_tenant tt = {
             .size = sizeof tt, .namespace = g->ns, .name = g->name,
-            .schema = schema, .user = schema, .certificate_secret = cert_name,
+            .schema = schema, .user = had_user, .certificate_secret = cert_name,
             .config_secret = cfg_name, .validity = cfg->leaf_validity};
         certlc_drv_call call = {.store = store, .cfg = cfg, .ns = g->ns,
                                 .tenant = g->name, .reason = "prune",

@@ -23,6 +23,8 @@
 #include "datastore_external.h" /* issue 5 */
 #include "deadline.h"
 #include "log.h"
+#include "leader.h" /* issue 6 */
+#include "store_etcd.h" /* issue 6 */
 #include "observe.h" /* issue 7 */
 #include "plan.h"
 #include "reconcile.h"
@@ -48,6 +50,7 @@ typedef struct engine {
     int watchfd;
     bool stop;
     certlc_observer *obs; /* issue 7: metrics, events, systemd */
+    certlc_leader *leader; /* issue 6: etcd replicas; NULL with the file store */
 } engine;
 
 static void log_event(const certlc_reconcile_event *ev, void *arg)
@@ -246,21 +249,57 @@ static int lock_operator(const char *state_dir, int *fd_out)
     return 0;
 }
 
+/* ---- issue 6: with replicas on etcd, only the leader reconciles ---- */
+static bool acting(engine *e)
+{
+    return e->leader == NULL || certlc_leader_acting(e->leader);
+}
+
+static void leader_changed(engine *e)
+{
+    if (certlc_leader_changed(e->leader)) {
+        /* What changed while following was not acted on: look at all. */
+        certlc_info("engine", "leading: reconciling every tenant");
+        mark_all(e);
+    }
+}
+
+static int start_leader(engine *e)
+{
+    char host[256] = "?", id[300];
+    gethostname(host, sizeof host - 1);
+    snprintf(id, sizeof id, "%s/%ld", host, (long)getpid());
+    certlc_err err;
+    e->leader = certlc_leader_start(e->cli->store, id, e->cli->cfg->leader_lease,
+                                    &err);
+    if (e->leader == NULL) {
+        fprintf(stderr, "certlc: %s\n", err.msg);
+        return -1;
+    }
+    certlc_info("engine", "replica %s campaigning for the leadership "
+                "(leader_lease %llds)", id, (long long)e->cli->cfg->leader_lease);
+    return 0;
+}
+/* ---- end issue 6 ---- */
+
 static int loop(engine *e)
 {
     mark_all(e);
     while (!e->stop) {
         for (size_t i = 0; i < e->cli->cfg->n_tenants && !e->stop; i++)
-            if (e->ts[i].dirty)
+            if (e->ts[i].dirty && acting(e)) /* issue 6 */
                 reconcile_one(e, i);
         int timeout = due_timeout(e);
         bool any = false;
         for (size_t i = 0; i < e->cli->cfg->n_tenants; i++)
             any |= e->ts[i].dirty;
-        if (any)
+        if (any && acting(e)) /* issue 6: a follower waits in poll */
             continue;
-        struct pollfd fds[2] = {{e->sigfd, POLLIN, 0}, {e->watchfd, POLLIN, 0}};
-        int n = poll(fds, 2, timeout);
+        struct pollfd fds[3] = {{e->sigfd, POLLIN, 0}, {e->watchfd, POLLIN, 0},
+                                /* issue 6: -1 (ignored) without a leader */
+                                {e->leader ? certlc_leader_fd(e->leader) : -1,
+                                 POLLIN, 0}};
+        int n = poll(fds, 3, timeout);
         if (n < 0 && errno != EINTR) {
             certlc_error("engine", "poll: %s", strerror(errno));
             return -1;
@@ -271,6 +310,8 @@ static int loop(engine *e)
             poll(fds, 1, COALESCE_MS);
             drain_watch(e);
         }
+        if (fds[2].revents & POLLIN) /* issue 6 */
+            leader_changed(e);
     }
     return 0;
 }
@@ -289,7 +330,10 @@ int certlc_engine_main(certlc_cli *c)
     sigaddset(&mask, SIGTERM);
     sigaddset(&mask, SIGINT);
     rc = CERTLC_EXIT_FAIL;
-    if (lock_operator(c->cfg->state_dir, &lockfd) != 0)
+    /* issue 6: etcd replicas elect a leader (below); the file store keeps
+     * one operator per state directory with the flock. */
+    if (!certlc_store_is_etcd(c->store) &&
+        lock_operator(c->cfg->state_dir, &lockfd) != 0)
         goto out;
     if (sigprocmask(SIG_BLOCK, &mask, NULL) != 0 ||
         (e.sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
@@ -301,6 +345,9 @@ int certlc_engine_main(certlc_cli *c)
         fprintf(stderr, "certlc: cannot watch the store: %s\n", err.msg);
         goto out;
     }
+    /* issue 6: after the signal mask, which its thread inherits */
+    if (certlc_store_is_etcd(c->store) && start_leader(&e) != 0)
+        goto out;
     e.ts = calloc(c->cfg->n_tenants + 1, sizeof *e.ts);
     if (e.ts == NULL)
         goto out;
@@ -311,6 +358,7 @@ int certlc_engine_main(certlc_cli *c)
     certlc_info("engine", "operator stopped");
 out:
     certlc_observer_stop(e.obs); /* issue 7: before the store closes */
+    certlc_leader_stop(e.leader); /* issue 6: hands over at once */
     if (e.sigfd >= 0)
         close(e.sigfd);
     if (lockfd >= 0)

@@ -297,9 +297,10 @@ static enum outcome post(CURL *h, const char *ep,
     if (code != NULL)
         *code = gcode;
     snprintf(why, whysize, "%s: %s", ep, msg != NULL ? msg : "unknown error");
-    json_decref(j);
-    if (msg != NULL && (strstr(msg, "invalid auth token") != NULL ||
-                        strstr(msg, "user name is empty") != NULL))
+    bool reauth = msg != NULL && (strstr(msg, "invalid auth token") != NULL ||
+                                  strstr(msg, "user name is empty") != NULL);
+    json_decref(j); /* msg pointed into it */
+    if (reauth)
         return REAUTH;
     /* Unavailable (no leader, request timed out), DeadlineExceeded. */
     if (gcode == 14 || gcode == 4 || status == 503)
@@ -394,7 +395,7 @@ int certlc_etcd_call(certlc_etcd *c, const char *path, json_t *req,
     }
     char whys[CERTLC_ERR_MAX] = "";
     size_t wl = 0;
-    bool reauthed = false, all_timeouts = true;
+    bool reauthed = false, saw_timeout = false;
     int rc = -1;
     pthread_mutex_lock(&c->mu);
     size_t start = c->cur;
@@ -413,7 +414,6 @@ int certlc_etcd_call(certlc_etcd *c, const char *path, json_t *req,
                                            wl ? "; " : "", why);
                     if (wl >= sizeof whys)
                         wl = sizeof whys - 1;
-                    all_timeouts = false;
                     continue;
                 }
                 pthread_mutex_lock(&c->mu);
@@ -443,8 +443,8 @@ int certlc_etcd_call(certlc_etcd *c, const char *path, json_t *req,
         }
         if (o == NEXT_MAYBE && ambiguous != NULL)
             *ambiguous = true;
-        if (strstr(why, "imed out") == NULL && strstr(why, "no leader") == NULL)
-            all_timeouts = false;
+        if (strstr(why, "imed out") != NULL || strstr(why, "no leader") != NULL)
+            saw_timeout = true;
         wl += (size_t)snprintf(whys + wl, sizeof whys - wl, "%s%s",
                                wl ? "; " : "", why);
         if (wl >= sizeof whys)
@@ -454,7 +454,7 @@ int certlc_etcd_call(certlc_etcd *c, const char *path, json_t *req,
     }
     if (rc != 0 && *out == NULL && whys[0] != '\0')
         certlc_err_set(err, "etcd: no endpoint could serve %s: %s%s", path, whys,
-                       all_timeouts ? " (has the cluster lost its quorum? a "
+                       saw_timeout ? " (has the cluster lost its quorum? a "
                                       "majority of its members must be up)"
                                     : "");
     give_back(c, h);

@@ -1,5 +1,6 @@
 /* certlc: the entry point. Global options, then one command. */
 #include <getopt.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,8 @@ static const char usage[] =
     "  rotate secret NAME... | -l SEL   ask for a rotation without deleting anything\n"
     "  get events [--for TCP]           rotations, CA rotations, rollouts and refusals\n"
     "  describe tcp NAME                a tenant: conditions, certificates, recent events\n"
+    "  get leader                       the operator replica that leads (etcd store)\n"
+    "  migrate --from file --to etcd    copy every Secret and status to the other store\n"
     "  apply -f FILE                    create or replace the Secret in FILE (JSON or YAML)\n"
     "\n"
     "Options:\n"
@@ -51,6 +54,9 @@ int certlc_cli_usage(const char *cmd, const char *fmt, ...)
 int main(int argc, char **argv)
 {
     certlc_wipe_alloc_install();
+    /* A peer that resets a connection (etcd, a database) must give an
+     * error on that connection, not kill the operator. */
+    signal(SIGPIPE, SIG_IGN);
     certlc_cli c = {0};
     c.config_path = getenv("CERTLC_CONFIG");
     if (c.config_path == NULL || *c.config_path == '\0')
@@ -104,6 +110,8 @@ int main(int argc, char **argv)
         return certlc_cmd_plugins(&c, subc, sub);
     if (strcmp(sub[0], "describe") == 0) /* issue 7 */
         return certlc_cmd_describe(&c, subc, sub);
+    if (strcmp(sub[0], "migrate") == 0) /* issue 6 */
+        return certlc_cmd_migrate(&c, subc, sub);
     if (strcmp(sub[0], "apply") == 0) /* issue 5 */
         return certlc_cmd_apply(&c, subc, sub);
     if (strcmp(sub[0], "help") == 0) {

@@ -59,7 +59,8 @@ rc_ok() {
 copy_is() { tenant_cert "$1" "$2" "$T/cur-$1" && cmp -s "$T/cur-$1.crt" "$3"; }
 ext_gone() { ! certlc get secret "$EXT_NAME" -n "$EXT_NS" -o json > /dev/null 2>&1; }
 
-# refuse TAG CRT KEY REASON: a delivery that must be refused with REASON.
+# refuse TAG CRT KEY REASON [KEPT]: a delivery that must be refused with
+# REASON; alpha keeps KEPT (default: c1).
 refuse() {
     : > "$T/hook.log"
     deliver "$1" "$2" "$3" > /dev/null 2>&1
@@ -70,7 +71,7 @@ refuse() {
     check "$1: the refused delivery is no longer under $EXT_NAME" ext_gone
     certlc get secrets -n "$EXT_NS" -o name > "$T/aside-$1"
     check "$1: it is kept aside as $EXT_NAME-refused-*" grep -q "secret/$EXT_NAME-refused-" "$T/aside-$1"
-    check "$1: alpha keeps its certificate" copy_is alpha default "$T/pki/c1.crt"
+    check "$1: alpha keeps its certificate" copy_is alpha default "${5:-$T/pki/c1.crt}"
     check "$1: nothing is rolled out" test ! -s "$T/hook.log"
 }
 
@@ -82,6 +83,7 @@ ext_flow() {
     pki_client "$P" c1 tenant-client 2 &&      # 2 days: due under renew_before 72h
         pki_client "$P" c2 tenant-client 30 &&
         pki_client "$P" c3 tenant-client 40 &&
+        pki_client "$P" short tenant-client 10 &&
         pki_expired "$P" old tenant-client &&
         pki_ca "$T/rogue" && pki_client "$T/rogue" rogue tenant-client ||
         { not_ok "cannot make the external PKI's certificates"; return 1; }
@@ -89,7 +91,7 @@ ext_flow() {
     install_drivers "$DRV"
     write_conf "renew_before = 72h" \
         "rollout_hook = echo \"\$CERTLC_TCP: \$CERTLC_CHANGED\" >> $T/hook.log"
-    mk_datastore main "client_cert_secret = $EXT_NS/$EXT_NAME" "external_timeout = 6s"
+    mk_datastore main "client_cert_secret = $EXT_NS/$EXT_NAME" "external_timeout = 4s"
     tenant alpha datastore=main
     tenant beta datastore=main namespace=other
 
@@ -138,7 +140,7 @@ ext_flow() {
     refuse previous "$P/c1.crt" "$P/c1.key" "it is the previous certificate"
 
     # Past external_timeout: overdue, and still waiting.
-    while [ $(( $(date +%s) - rotated_at )) -lt 7 ]; do sleep 0.5; done
+    while [ $(( $(date +%s) - rotated_at )) -lt 5 ]; do sleep 0.5; done
     certlc run --once > run3 2>&1
     contains "past external_timeout, a warning" run3 "the external PKI is overdue"
     certlc get tcp > tcp2
@@ -157,6 +159,9 @@ ext_flow() {
     check "the real client logs in with the new certificate" client_as alpha default "$T/cur-alpha.crt" "$T/cur-alpha.key"
     certlc get tcp > tcp3
     lacks "the await is over" tcp3 "ExternalPKI"
+    refuse older "$P/short.crt" "$P/short.key" \
+        "its notAfter" "$P/c2.crt"
+    contains "older: never back in time" "$T/run-older" "is not later than the current certificate's"
 
     # A delivery while the datastore is down: kept, verified once it is back.
     srv_stop

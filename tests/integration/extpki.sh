@@ -63,3 +63,16 @@ install_drivers() {
     done
 }
 fi
+
+# wait_for SECONDS COMMAND...: until the command succeeds (as etcd.sh does).
+if ! command -v wait_for > /dev/null 2>&1; then
+wait_for() {
+    n=$(($1 * 5)); shift
+    i=0
+    while [ $i -lt $n ]; do
+        "$@" > /dev/null 2>&1 && return 0
+        sleep 0.2; i=$((i + 1))
+    done
+    return 1
+}
+fi

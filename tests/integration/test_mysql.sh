@@ -29,4 +29,22 @@ contains "alpha's grants are on its database only" grants \
 my_as "$(cfg alpha default DB_USER)" "$(cfg alpha default DB_PASSWORD)" "$T/cur-alpha.crt" \
     "$T/cur-alpha.key" -e "CREATE DATABASE other_db" > other-db 2>&1
 contains "alpha may not create another database" other-db "Access denied"
+
+# datastore_schema and datastore_user name a tenant's space.
+tenant gamma datastore=main datastore_schema=shop_db datastore_user=shop_user
+certlc run --once > run-gamma 2>&1
+check "DB_SCHEMA is datastore_schema" test "$(cfg gamma default DB_SCHEMA)" = shop_db
+check "DB_USER is datastore_user" test "$(cfg gamma default DB_USER)" = shop_user
+check "the database and the user are made under those names" test \
+    "$(my_admin "SELECT (SELECT count(*) FROM information_schema.schemata WHERE schema_name = 'shop_db') + (SELECT count(*) FROM mysql.user WHERE User = 'shop_user')")" = 2
+tenant_cert gamma default "$T/cur-gamma"
+check "the real client logs in as shop_user" client_as gamma default "$T/cur-gamma.crt" "$T/cur-gamma.key"
+rm "$CONF/tenants.d/gamma.ini"
+certlc run --once --prune > prune-gamma 2>&1
+check "prune removes them under the names the tenant had" test \
+    "$(my_admin "SELECT (SELECT count(*) FROM information_schema.schemata WHERE schema_name = 'shop_db') + (SELECT count(*) FROM mysql.user WHERE User = 'shop_user')")" = 0
+tenant delta datastore=main "datastore_user=bad-name"
+certlc run --once > bad-name 2>&1
+contains "a datastore_user that is no plain name is refused" bad-name "\"bad-name\" is not a name of 1-63 letters, digits and '_'"
+rm "$CONF/tenants.d/delta.ini"
 finish

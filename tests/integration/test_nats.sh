@@ -28,4 +28,17 @@ client_as() {
 nats_start || { finish; exit 1; }
 X_PKI=$NATS_PKI
 ext_flow
+
+# The running operator, a rotation, and the await in /metrics.
+MPORT=$(free_port)
+write_conf "renew_before = 72h" "metrics_listen = 127.0.0.1:$MPORT"
+certlc rotate secret alpha-datastore-certificate > /dev/null 2>&1
+"$CERTLC_BIN" -c "$CONF/certlc.ini" run > operator.log 2>&1 &
+OP=$!
+PIDS="$PIDS $OP"
+check "the operator removes the referenced Secret on the rotate annotation" wait_for 20 ext_gone
+check "certlc_external_pki_awaiting counts the tenant" wait_for 15 sh -c \
+    "curl -sf http://127.0.0.1:$MPORT/metrics | grep -qx 'certlc_external_pki_awaiting{datastore=\"main\"} 1'"
+check "the tenant's bucket still answers with its copy" client_as alpha default "$T/cur-alpha.crt" "$T/cur-alpha.key"
+kill "$OP"; wait "$OP" 2>/dev/null
 finish

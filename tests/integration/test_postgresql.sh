@@ -21,6 +21,24 @@ client_as() {
 pg_start || { finish; exit 1; }
 X_PKI=$PG_PKI
 ext_flow
+# The running operator: a rotation asked for with the rotate annotation,
+# then a delivery, which the operator sees through its watch.
+pki_client "$T/pki" c4 tenant-client 50
+"$CERTLC_BIN" -c "$CONF/certlc.ini" run > operator.log 2>&1 &
+OP=$!
+PIDS="$PIDS $OP"
+certlc rotate secret alpha-datastore-certificate > rotate.txt 2>&1
+check "the operator removes the referenced Secret on the rotate annotation" wait_for 20 ext_gone
+check "and keeps the old one as -previous" wait_for 5 sh -c \
+    "$CERTLC_BIN -c $CONF/certlc.ini get secret $EXT_NAME-previous -n $EXT_NS -o json | jq -r '.data[\"tls.crt\"]' | base64 -d | cmp -s - $T/pki/c3.crt"
+: > hook.log
+deliver op "$T/pki/c4.crt" "$T/pki/c4.key" > /dev/null 2>&1
+check "the operator sees the delivery, verifies it and copies it" wait_for 20 copy_is alpha default "$T/pki/c4.crt"
+check "and rolls it out" wait_for 10 grep -q "alpha: .*alpha-datastore-certificate" hook.log
+kill "$OP"; wait "$OP" 2>/dev/null
+contains "the operator logged the acceptance" operator.log "is accepted and verified"
+tenant_cert alpha default "$T/cur-alpha"
+
 # Tenants are kept apart: alpha's role cannot reach another database.
 PGPASSWORD=$(cfg alpha default DB_PASSWORD) "$PG_BIN/psql" -X -A -t \
     "$(pg_conn "$(cfg alpha default DB_USER)" postgres "$T/cur-alpha.crt" "$T/cur-alpha.key")" \

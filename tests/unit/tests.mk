@@ -13,3 +13,5 @@ $(eval $(call unit_test,events,events store_file secret selector base64 timefmt 
 $(eval $(call unit_test,log,log))
 # issue 4: the driver ABI (static asserts on sizes and offsets).
 $(eval $(call unit_test,driver_abi,))
+# issue 6
+$(eval $(call unit_test,config_store,config config_store inifile datastore duration pki log err))

@@ -84,14 +84,16 @@ unit: $(UNIT_TESTS)
 	@sh tests/run-unit.sh $(UNIT_TESTS)
 
 integration: $(BIN)
-	@sh tests/run-integration.sh $(abspath $(BIN))
+	@bash tests/run-integration.sh $(abspath $(BIN))
 
 # The whole suite as CI runs it: the default build, then the same unit tests
 # under ASan+UBSan, a warning check under clang, and the integration tests.
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+
 test: deps
-	@$(MAKE) --no-print-directory all $(UNIT_TESTS)
-	@$(MAKE) --no-print-directory check-clang
-	@$(MAKE) --no-print-directory BUILD=build-san SAN=1 all $(patsubst $(BUILD)/%,build-san/%,$(UNIT_TESTS))
+	@$(MAKE) --no-print-directory -j$(JOBS) all $(UNIT_TESTS)
+	@$(MAKE) --no-print-directory -j$(JOBS) check-clang
+	@$(MAKE) --no-print-directory -j$(JOBS) BUILD=build-san SAN=1 all $(patsubst $(BUILD)/%,build-san/%,$(UNIT_TESTS))
 	@sh tests/run-all.sh
 
 check-clang:

@@ -18,24 +18,6 @@
 
 /* ---- small helpers ---------------------------------------------------- */
 
-static char *xstrdup(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d != NULL)
-        memcpy(d, s, n);
-    return d;
-}
-
-static char *xstrndup(const char *s, size_t n)
-{
-    char *d = malloc(n + 1);
-    if (d != NULL) {
-        memcpy(d, s, n);
-        d[n] = '\0';
-    }
-    return d;
-}
 
 /* Lexical cleanup of an absolute path: collapses "//", "." and "..", as
  * Go's filepath.Clean does. In place; the result is never longer. */
@@ -275,10 +257,10 @@ static char *dir_of(const char *path)
 {
     const char *slash = strrchr(path, '/');
     if (slash == NULL)
-        return xstrdup("");
+        return strdup("");
     if (slash == path)
-        return xstrdup("/");
-    return xstrndup(path, (size_t)(slash - path));
+        return strdup("/");
+    return strndup(path, (size_t)(slash - path));
 }
 
 static int resolve_dir(dir_setting *d, const char *base_real, const char *base_given,
@@ -287,9 +269,9 @@ static int resolve_dir(dir_setting *d, const char *base_real, const char *base_g
     if (d->value[0] == '\0')
         return certlc_err_set(err, "%s:%d: [%s] %s: must not be empty", w->file,
                               d->line, w->section, d->key);
-    char *abs = d->value[0] == '/' ? xstrdup(d->value) : certlc_path_join(base_real, d->value);
+    char *abs = d->value[0] == '/' ? strdup(d->value) : certlc_path_join(base_real, d->value);
     char *display = d->value[0] == '/' || base_given[0] == '\0'
-                        ? xstrdup(d->value) : certlc_path_join(base_given, d->value);
+                        ? strdup(d->value) : certlc_path_join(base_given, d->value);
     if (abs == NULL || display == NULL) {
         free(abs);
         free(display);
@@ -425,10 +407,10 @@ static int load_certlc_ini(certlc_config *cfg, const certlc_ini_doc *doc,
                               durs[0].text, durs[1].text);
     }
 
-    cfg->rollout_hook = xstrdup(rollout_hook);
+    cfg->rollout_hook = strdup(rollout_hook);
     if (cfg->rollout_hook == NULL)
         return certlc_err_set(err, "out of memory");
-    cfg->metrics_listen = xstrdup(metrics_listen); /* issue 7 */
+    cfg->metrics_listen = strdup(metrics_listen); /* issue 7 */
     if (cfg->metrics_listen == NULL)
         return certlc_err_set(err, "out of memory");
 
@@ -507,7 +489,7 @@ static int add_sans(certlc_tenant *t, const certlc_ini_where *w, const certlc_in
             e--;
         if (b == e)
             return certlc_ini_key_err(w, kv, err, "empty entry in \"%s\"", kv->value);
-        char *san = xstrndup(b, (size_t)(e - b));
+        char *san = strndup(b, (size_t)(e - b));
         if (san == NULL)
             return certlc_err_set(err, "out of memory");
         if (!is_ip(san) && !dns1123_subdomain(san, true)) {
@@ -531,7 +513,7 @@ static int add_sans(certlc_tenant *t, const certlc_ini_where *w, const certlc_in
 
 static int set_str(char **field, const char *value, certlc_err *err)
 {
-    char *d = xstrdup(value);
+    char *d = strdup(value);
     if (d == NULL)
         return certlc_err_set(err, "out of memory");
     free(*field);
@@ -758,7 +740,7 @@ int certlc_config_load(const char *path, certlc_config **out, certlc_err *err)
     if (path == NULL || *path == '\0')
         return certlc_err_set(err, "no configuration file given");
     certlc_config *cfg = calloc(1, sizeof *cfg);
-    if (cfg == NULL || (cfg->path = xstrdup(path)) == NULL) {
+    if (cfg == NULL || (cfg->path = strdup(path)) == NULL) {
         free(cfg);
         return certlc_err_set(err, "out of memory");
     }

@@ -9,24 +9,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static char *xstrdup(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d != NULL)
-        memcpy(d, s, n);
-    return d;
-}
-
-static char *xstrndup(const char *s, size_t n)
-{
-    char *d = malloc(n + 1);
-    if (d != NULL) {
-        memcpy(d, s, n);
-        d[n] = '\0';
-    }
-    return d;
-}
 
 static bool is_space(char c)
 {
@@ -128,7 +110,7 @@ static void note_section(line_reader *r, const char *line)
     r->doc->sec = sec;
     sec = &sec[r->doc->n_sec];
     memset(sec, 0, sizeof *sec);
-    sec->name = xstrndup(b, (size_t)(e - b));
+    sec->name = strndup(b, (size_t)(e - b));
     sec->line = r->lineno;
     if (sec->name == NULL) {
         reader_fail(r, r->lineno, "out of memory");
@@ -198,8 +180,8 @@ static int on_key(void *user, const char *section, const char *name,
     }
     sec->kv = kv;
     kv = &kv[sec->n_kv];
-    kv->key = xstrdup(name);
-    kv->value = xstrdup(value ? value : "");
+    kv->key = strdup(name);
+    kv->value = strdup(value ? value : "");
     kv->line = r->lineno;
     if (kv->key == NULL || kv->value == NULL) {
         free(kv->key);
@@ -395,7 +377,7 @@ int certlc_ini_list_files(const char *dir, const char *display, char ***out,
         if (!S_ISREG(st.st_mode))
             continue;
         char **v = realloc(names, (n + 1) * sizeof *v);
-        if (v == NULL || (v[n] = xstrdup(e->d_name)) == NULL) {
+        if (v == NULL || (v[n] = strdup(e->d_name)) == NULL) {
             names = v ? v : names;
             rc = certlc_err_set(err, "out of memory");
             break;

@@ -97,6 +97,18 @@ fail:
     return -1;
 }
 
+/* The certificate and key an item's Secret holds, checked to belong
+ * together; the caller owns both on success. */
+static int load_item_pair(const certlc_secret *s, const certlc_item *item,
+                          X509 **cert, EVP_PKEY **key, certlc_err *err)
+{
+    const certlc_kv *ckv = need(s, item->cert_key, err);
+    const certlc_kv *kkv = ckv ? need(s, item->key_key, err) : NULL;
+    if (kkv == NULL)
+        return -1;
+    return load_pair(ckv, kkv, cert, key, err);
+}
+
 /* The checks every issued certificate must pass: signed by the current
  * signer, as the spec says, and not yet due. */
 static int check_issued(pass *p, X509 *cert, const certlc_item *item,
@@ -127,13 +139,9 @@ static int check_issued(pass *p, X509 *cert, const certlc_item *item,
 static int check_ca(pass *p, const certlc_secret *s, const certlc_item *item,
                     const certlc_cert_spec *spec, certlc_err *err)
 {
-    const certlc_kv *ckv = need(s, item->cert_key, err);
-    const certlc_kv *kkv = ckv ? need(s, item->key_key, err) : NULL;
-    if (kkv == NULL)
-        return -1;
     X509 *cert;
     EVP_PKEY *key;
-    if (load_pair(ckv, kkv, &cert, &key, err) != 0)
+    if (load_item_pair(s, item, &cert, &key, err) != 0)
         return -1;
     /* A CA is checked for its own signature, not for time: an expiring CA
      * is reported, never rotated automatically. */
@@ -188,13 +196,9 @@ static int check_keypair(const certlc_secret *s, const certlc_item *item,
 static int check_leaf(pass *p, const certlc_secret *s, const certlc_item *item,
                       const certlc_cert_spec *spec, certlc_err *err)
 {
-    const certlc_kv *ckv = need(s, item->cert_key, err);
-    const certlc_kv *kkv = ckv ? need(s, item->key_key, err) : NULL;
-    if (kkv == NULL)
-        return -1;
     X509 *cert;
     EVP_PKEY *key;
-    if (load_pair(ckv, kkv, &cert, &key, err) != 0)
+    if (load_item_pair(s, item, &cert, &key, err) != 0)
         return -1;
     int rc = check_issued(p, cert, item, spec, err);
     X509_free(cert);

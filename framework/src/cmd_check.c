@@ -9,6 +9,7 @@
 #include "kubeconfig.h"
 #include "pki.h"
 #include "plan.h"
+#include "reconcile.h"
 #include "table.h"
 #include "timefmt.h"
 
@@ -47,8 +48,9 @@ static X509 *item_cert(const certlc_item *item, const certlc_secret *s,
  * missing, unreadable or expired. */
 static bool expiry_cells(certlc_cli *c, const certlc_tenant *t,
                          const certlc_item *item, char *expires,
-                         char *residual, size_t size)
+                         char *residual, size_t size, int64_t *not_after_out)
 {
+    *not_after_out = 0;
     char name[320];
     certlc_plan_secret_name(t, item, name, sizeof name);
     certlc_secret *s = NULL;
@@ -68,6 +70,7 @@ static bool expiry_cells(certlc_cli *c, const certlc_tenant *t,
         return false;
     }
     int64_t not_after = certlc_cert_not_after(x);
+    *not_after_out = not_after;
     X509_free(x);
     certlc_time_kubeadm(not_after, expires, size);
     certlc_duration_residual(not_after - certlc_now(), residual, size);
@@ -107,6 +110,7 @@ int certlc_cmd_check_expiration(certlc_cli *c, int argc, char **argv)
     certlc_table_add(certs, h1);
     certlc_table_add(cas, h2);
     size_t n, seen = 0;
+    char warnings[4096] = "";
     const certlc_item *items = certlc_plan_items(&n);
     for (size_t i = 0; i < c->cfg->n_tenants; i++) {
         const certlc_tenant *t = &c->cfg->tenants[i];
@@ -121,11 +125,21 @@ int certlc_cmd_check_expiration(certlc_cli *c, int argc, char **argv)
                 continue;
             char name[320], signer[320], expires[64], residual[64];
             certlc_plan_secret_name(t, item, name, sizeof name);
-            if (!expiry_cells(c, t, item, expires, residual, sizeof expires))
+            int64_t not_after;
+            if (!expiry_cells(c, t, item, expires, residual, sizeof expires,
+                              &not_after))
                 rc = CERTLC_EXIT_FAIL;
             if (ca) {
                 const char *row[] = {name, expires, residual};
                 certlc_table_add(cas, row);
+                if (not_after != 0 && not_after - certlc_now() <
+                                          certlc_ca_warn_window(c->cfg)) {
+                    size_t used = strlen(warnings);
+                    snprintf(warnings + used, sizeof warnings - used,
+                             "WARNING: %s expires %s; a CA is never rotated "
+                             "automatically: delete the Secret to rotate "
+                             "it\n", name, expires);
+                }
             } else {
                 /* The datastore certificate is signed by the DataStore's
                  * CA, which is not one of the tenant's Secrets. */
@@ -148,6 +162,8 @@ int certlc_cmd_check_expiration(certlc_cli *c, int argc, char **argv)
         certlc_table_print(certs, stdout);
         fputc('\n', stdout);
         certlc_table_print(cas, stdout);
+        if (warnings[0] != '\0')
+            fprintf(stdout, "\n%s", warnings);
     }
     certlc_table_free(certs);
     certlc_table_free(cas);

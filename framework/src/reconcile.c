@@ -37,6 +37,7 @@ typedef struct pass {
     size_t n_signers;
     bool ca_was_missing;
     char first_failure[600]; /* "<secret>: <reason>", for the status */
+    char ca_expiring[300];   /* the CAs near their end, for the status */
 } pass;
 
 static signer *find_signer(pass *p, const char *suffix)
@@ -136,6 +137,18 @@ static int check_issued(pass *p, X509 *cert, const certlc_item *item,
     return 0;
 }
 
+/* Notes a CA that is near its end, for the status (see note_ca_expiry). */
+static void note_ca(pass *p, const certlc_item *item, X509 *cert)
+{
+    int64_t left = certlc_cert_not_after(cert) - p->now;
+    if (left >= certlc_ca_warn_window(p->cfg))
+        return;
+    size_t used = strlen(p->ca_expiring);
+    snprintf(p->ca_expiring + used, sizeof p->ca_expiring - used,
+             "%s%s-%s expires in %lld day(s)", used ? "; " : "", p->t->name,
+             item->suffix, (long long)(left / 86400));
+}
+
 static int check_ca(pass *p, const certlc_secret *s, const certlc_item *item,
                     const certlc_cert_spec *spec, certlc_err *err)
 {
@@ -157,15 +170,7 @@ static int check_ca(pass *p, const certlc_secret *s, const certlc_item *item,
         EVP_PKEY_free(key);
         return -1;
     }
-    int64_t left = certlc_cert_not_after(cert) - p->now;
-    int64_t warn = p->cfg->renew_before > 30 * 86400 ? p->cfg->renew_before
-                                                     : 30 * 86400;
-    if (left < warn)
-        certlc_warn("engine",
-                    "%s/%s-%s: the CA expires in %lld days; it is never "
-                    "rotated automatically: delete the Secret to rotate it",
-                    p->t->namespace, p->t->name, item->suffix,
-                    (long long)(left / 86400));
+    note_ca(p, item, cert);
     signer_set(p, item, cert, key);
     return 0;
 }
@@ -327,6 +332,7 @@ static int issue(pass *p, const certlc_item *item, const certlc_cert_spec *spec,
         goto oom;
     }
     if (item->kind == CERTLC_ITEM_CA) {
+        note_ca(p, item, ca_cert);
         signer_set(p, item, ca_cert, key);
         ca_cert = NULL;
         key = NULL;
@@ -528,6 +534,29 @@ out:
     certlc_plan_spec_fini(&ps);
 }
 
+int64_t certlc_ca_warn_window(const certlc_config *cfg)
+{
+    return cfg->renew_before > 30 * 86400 ? cfg->renew_before : 30 * 86400;
+}
+
+/* A CA near its end is reported, never rotated: a condition in the status,
+ * and a warning in the log when the condition appears. */
+static void note_ca_expiry(pass *p, certlc_tcp_status *st)
+{
+    const char *type = "CertificateAuthorityExpiring";
+    if (p->ca_expiring[0] == '\0') {
+        certlc_status_clear_condition(st, type);
+        return;
+    }
+    char msg[400];
+    snprintf(msg, sizeof msg, "%s; a CA is never rotated automatically: "
+             "delete its Secret to rotate it", p->ca_expiring);
+    const certlc_condition *c = certlc_status_condition(st, type);
+    if (c == NULL || !c->status)
+        certlc_warn("engine", "%s/%s: %s", p->t->namespace, p->t->name, msg);
+    certlc_status_set_condition(st, type, true, "CAExpiresSoon", msg, p->now);
+}
+
 static void save_status(pass *p)
 {
     certlc_tcp_status st;
@@ -540,6 +569,7 @@ static void save_status(pass *p)
     if (st.created == 0)
         st.created = p->now;
     snprintf(st.version, sizeof st.version, "%s", p->t->version);
+    note_ca_expiry(p, &st);
     if (p->res->failed == 0) {
         snprintf(st.phase, sizeof st.phase, "%s", CERTLC_PHASE_READY);
         certlc_status_set_condition(&st, "Ready", true, "Reconciled", "",

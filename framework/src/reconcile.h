@@ -46,6 +46,10 @@ typedef struct certlc_reconcile_result {
     int rollout_failed; /* the rollout hook failed: retry later */
 } certlc_reconcile_result;
 
+/* How close to its notAfter a CA is reported as expiring: renew_before or
+ * 30 days, whichever is longer. */
+int64_t certlc_ca_warn_window(const certlc_config *cfg);
+
 /* One pass. cb (may be NULL) hears about every Secret that was not left
  * unchanged. Returns 0 when the pass ran (even if some Secrets failed: see
  * result->failed), -1 when the tenant could not be reconciled at all. */

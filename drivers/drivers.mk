@@ -25,14 +25,20 @@ ETCD_LIBS   := $(shell pkg-config --libs $(ETCD_PKGS) 2>/dev/null)
 
 DRV_HDR := framework/include/certlc/driver.h
 
+# Helpers shared by the datastore drivers: compiled into each .so that uses
+# them (a second source on its command line), never a library of its own;
+# with -fvisibility=hidden they stay internal to each driver.
+DRV_UTIL     := drivers/common/drvutil.c
+DRV_UTIL_DEP := $(DRV_UTIL) drivers/common/drvutil.h
+
 $(BUILD)/plugins.d $(BUILD)/fixtures:
 	@mkdir -p $@
 
 $(BUILD)/plugins.d/example.so: drivers/example/example.c $(DRV_HDR) | $(BUILD)/plugins.d
 	$(CC) $(DRV_CFLAGS) $(DRV_LDFLAGS) -o $@ $<
 
-$(BUILD)/plugins.d/etcd.so: drivers/etcd/etcd.c $(DRV_HDR) | $(BUILD)/plugins.d
-	$(CC) $(DRV_CFLAGS) $(ETCD_CFLAGS) $(DRV_LDFLAGS) -o $@ $< $(ETCD_LIBS)
+$(BUILD)/plugins.d/etcd.so: drivers/etcd/etcd.c $(DRV_UTIL_DEP) $(DRV_HDR) | $(BUILD)/plugins.d
+	$(CC) $(DRV_CFLAGS) $(ETCD_CFLAGS) $(DRV_LDFLAGS) -o $@ $< $(DRV_UTIL) $(ETCD_LIBS)
 
 # Fixtures: tests/fixtures/broken.c with BROKEN=N (see the file).
 FIXTURES := bad-magic:1 abi-major:2 short-struct:3 no-entry:4 no-method:5 \
@@ -70,14 +76,14 @@ MY_LIBS     := $(shell pkg-config --libs libmariadb libcrypto 2>/dev/null)
 NATS_CFLAGS := $(shell pkg-config --cflags libnats 2>/dev/null)
 NATS_LIBS   := $(shell pkg-config --libs libnats 2>/dev/null)
 
-$(BUILD)/plugins.d/postgresql.so: drivers/postgresql/postgresql.c $(DRV_HDR) | $(BUILD)/plugins.d
-	$(CC) $(DRV_CFLAGS) $(PG_CFLAGS) $(DRV_LDFLAGS) -o $@ $< $(PG_LIBS)
+$(BUILD)/plugins.d/postgresql.so: drivers/postgresql/postgresql.c $(DRV_UTIL_DEP) $(DRV_HDR) | $(BUILD)/plugins.d
+	$(CC) $(DRV_CFLAGS) $(PG_CFLAGS) $(DRV_LDFLAGS) -o $@ $< $(DRV_UTIL) $(PG_LIBS)
 
-$(BUILD)/plugins.d/mysql.so: drivers/mysql/mysql.c $(DRV_HDR) | $(BUILD)/plugins.d
-	$(CC) $(DRV_CFLAGS) $(MY_CFLAGS) $(DRV_LDFLAGS) -o $@ $< $(MY_LIBS)
+$(BUILD)/plugins.d/mysql.so: drivers/mysql/mysql.c $(DRV_UTIL_DEP) $(DRV_HDR) | $(BUILD)/plugins.d
+	$(CC) $(DRV_CFLAGS) $(MY_CFLAGS) $(DRV_LDFLAGS) -o $@ $< $(DRV_UTIL) $(MY_LIBS)
 
-$(BUILD)/plugins.d/nats.so: drivers/nats/nats.c $(DRV_HDR) | $(BUILD)/plugins.d
-	$(CC) $(DRV_CFLAGS) $(NATS_CFLAGS) $(DRV_LDFLAGS) -o $@ $< $(NATS_LIBS)
+$(BUILD)/plugins.d/nats.so: drivers/nats/nats.c $(DRV_UTIL_DEP) $(DRV_HDR) | $(BUILD)/plugins.d
+	$(CC) $(DRV_CFLAGS) $(NATS_CFLAGS) $(DRV_LDFLAGS) -o $@ $< $(DRV_UTIL) $(NATS_LIBS)
 
 $(BUILD)/tools:
 	@mkdir -p $@

@@ -19,9 +19,9 @@
  * <schema> with no password, the role granted to the user.
  */
 #include <certlc/driver.h>
+#include "../common/drvutil.h"
 #include <curl/curl.h>
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,17 +55,6 @@ typedef struct buf {
     char *data;
     size_t len;
 } buf;
-
-static int errf(certlc_drv_err *err, int rc, const char *fmt, ...)
-    CERTLC_DRIVER_PRINTF(3, 4);
-static int errf(certlc_drv_err *err, int rc, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-    va_end(ap);
-    return rc;
-}
 
 static void wipe(void *p, size_t n)
 {
@@ -231,11 +220,14 @@ static int call_any(session *s, const char *path, const char *body,
             break; /* the endpoint chosen for this call went away */
     }
     if (all_unreachable)
-        return errf(err, CERTLC_DRV_UNREACHABLE, "etcd unreachable: %s",
-                    tried);
-    return errf(err, CERTLC_DRV_ERROR, "etcd refused the connection: %s (TLS: "
-                "is client_cert signed by a CA that etcd trusts, and is "
-                "ca_cert the CA of etcd's server certificate?)", tried);
+        return certlc_drv_errf(err, CERTLC_DRV_UNREACHABLE,
+                               "etcd unreachable: %s", tried);
+    return certlc_drv_errf(
+        err, CERTLC_DRV_ERROR,
+        "etcd refused the connection: %s (TLS: "
+        "is client_cert signed by a CA that etcd trusts, and is "
+        "ca_cert the CA of etcd's server certificate?)",
+        tried);
 }
 
 /* A gateway call whose answer must be 200, or one of the `ok` error
@@ -262,8 +254,9 @@ static int gw(session *s, const char *path, const char *body,
     for (size_t i = 0; ok != NULL && ok[i] != NULL; i++)
         if (strstr(words, ok[i]) != NULL)
             return CERTLC_DRV_OK;
-    return errf(err, CERTLC_DRV_ERROR, "etcd https://%s%s: HTTP %ld: %s",
-                s->endpoint, path, status, words);
+    return certlc_drv_errf(err, CERTLC_DRV_ERROR,
+                           "etcd https://%s%s: HTTP %ld: %s", s->endpoint, path,
+                           status, words);
 }
 
 /* JSON string escaping of s into out (for the password: kept off the
@@ -309,7 +302,7 @@ static int session_admin(session *s, const instance *in, certlc_drv_err *err)
     s->key = ds->client_key_pem;
     s->key_len = ds->client_key_len;
     if ((s->curl = curl_easy_init()) == NULL)
-        return errf(err, CERTLC_DRV_ERROR, "curl_easy_init failed");
+        return certlc_drv_errf(err, CERTLC_DRV_ERROR, "curl_easy_init failed");
     if (ds->username == NULL || ds->password == NULL)
         return CERTLC_DRV_OK;
     char user[512], pass[512], body[1100];
@@ -317,8 +310,10 @@ static int session_admin(session *s, const instance *in, certlc_drv_err *err)
         !json_escape(ds->password, pass, sizeof pass)) {
         wipe(pass, sizeof pass);
         session_end(s);
-        return errf(err, CERTLC_DRV_ERROR, "datastore '%s': username or "
-                    "password too long", ds->name);
+        return certlc_drv_errf(err, CERTLC_DRV_ERROR,
+                               "datastore '%s': username or "
+                               "password too long",
+                               ds->name);
     }
     snprintf(body, sizeof body, "{\"name\":\"%s\",\"password\":\"%s\"}", user,
              pass);
@@ -334,9 +329,11 @@ static int session_admin(session *s, const instance *in, certlc_drv_err *err)
     if (tok == NULL || strlen(tok) >= sizeof s->token) {
         json_decref(a);
         session_end(s);
-        return errf(err, CERTLC_DRV_ERROR, "etcd https://%s/v3/auth/"
-                    "authenticate: no token in the answer (is auth enabled?)",
-                    s->endpoint);
+        return certlc_drv_errf(
+            err, CERTLC_DRV_ERROR,
+            "etcd https://%s/v3/auth/"
+            "authenticate: no token in the answer (is auth enabled?)",
+            s->endpoint);
     }
     snprintf(s->token, sizeof s->token, "%s", tok);
     json_decref(a);
@@ -365,7 +362,7 @@ static int post(session *s, const char *path, json_t *body,
 {
     char *text = dump(body);
     if (text == NULL)
-        return errf(err, CERTLC_DRV_ERROR, "out of memory");
+        return certlc_drv_errf(err, CERTLC_DRV_ERROR, "out of memory");
     int rc = gw(s, path, text, ok, NULL, err);
     free(text);
     return rc;
@@ -410,35 +407,30 @@ static int etcd_init(const certlc_drv_datastore *ds, void **out,
                      certlc_drv_err *err)
 {
     if (ds->client_cert_pem == NULL)
-        return errf(err, CERTLC_DRV_ERROR, "%s: [datastore %s] needs "
-                    "client_cert and client_key: the etcd driver connects "
-                    "with the admin client certificate", ds->source,
-                    ds->name);
+        return certlc_drv_errf(
+            err, CERTLC_DRV_ERROR,
+            "%s: [datastore %s] needs "
+            "client_cert and client_key: the etcd driver connects "
+            "with the admin client certificate",
+            ds->source, ds->name);
     if ((ds->username == NULL) != (ds->password == NULL))
-        return errf(err, CERTLC_DRV_ERROR, "%s: [datastore %s] username and "
-                    "password_file go together for etcd's auth", ds->source,
-                    ds->name);
+        return certlc_drv_errf(err, CERTLC_DRV_ERROR,
+                               "%s: [datastore %s] username and "
+                               "password_file go together for etcd's auth",
+                               ds->source, ds->name);
+    long timeout;
+    if (certlc_drv_timeout_option(ds, DEFAULT_TIMEOUT, &timeout, err) !=
+        CERTLC_DRV_OK)
+        return CERTLC_DRV_ERROR;
     instance *in = calloc(1, sizeof *in);
     if (in == NULL)
-        return errf(err, CERTLC_DRV_ERROR, "out of memory");
+        return certlc_drv_errf(err, CERTLC_DRV_ERROR, "out of memory");
     in->ds = ds;
-    in->timeout = DEFAULT_TIMEOUT;
-    for (size_t i = 0; i < ds->n_options; i++) {
-        if (strcmp(ds->options[i].key, "timeout") != 0)
-            continue;
-        char *end;
-        long v = strtol(ds->options[i].value, &end, 10);
-        if (*end != '\0' || v < 1 || v > 300) {
-            free(in);
-            return errf(err, CERTLC_DRV_ERROR, "%s: [datastore %s] timeout: "
-                        "\"%s\" is not a number of seconds (1-300)",
-                        ds->source, ds->name, ds->options[i].value);
-        }
-        in->timeout = v;
-    }
+    in->timeout = timeout;
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         free(in);
-        return errf(err, CERTLC_DRV_ERROR, "curl_global_init failed");
+        return certlc_drv_errf(err, CERTLC_DRV_ERROR,
+                               "curl_global_init failed");
     }
     *out = in;
     return CERTLC_DRV_OK;
@@ -463,7 +455,7 @@ static int etcd_provision(void *p, certlc_drv_call *call,
     char *key = NULL, *end = NULL;
     if (prefix_b64(t->schema, &key, &end) != 0) {
         session_end(&s);
-        return errf(err, CERTLC_DRV_ERROR, "schema name too long");
+        return certlc_drv_errf(err, CERTLC_DRV_ERROR, "schema name too long");
     }
     rc = post(&s, "/v3/auth/role/add", json_pack("{s:s}", "name", t->schema),
               exists, err);
@@ -508,7 +500,7 @@ static int etcd_deprovision(void *p, certlc_drv_call *call,
     char *key = NULL, *end = NULL;
     if (prefix_b64(t->schema, &key, &end) != 0) {
         session_end(&s);
-        return errf(err, CERTLC_DRV_ERROR, "schema name too long");
+        return certlc_drv_errf(err, CERTLC_DRV_ERROR, "schema name too long");
     }
     rc = post(&s, "/v3/kv/deleterange",
               json_pack("{s:s, s:s}", "key", key, "range_end", end), NULL,
@@ -536,9 +528,12 @@ static int etcd_rotate(void *p, certlc_drv_call *call,
     const instance *in = p;
     const certlc_drv_datastore *ds = in->ds;
     if (ds->ca_key_pem == NULL)
-        return errf(err, CERTLC_DRV_ERROR, "[datastore %s] has no ca_key: "
-                    "the etcd driver signs the tenant's certificate with "
-                    "the DataStore CA's key", ds->name);
+        return certlc_drv_errf(
+            err, CERTLC_DRV_ERROR,
+            "[datastore %s] has no ca_key: "
+            "the etcd driver signs the tenant's certificate with "
+            "the DataStore CA's key",
+            ds->name);
     /* The user the certificate stands for exists first. */
     session s;
     int rc = session_admin(&s, in, err);
@@ -587,7 +582,7 @@ static int etcd_verify(void *p, certlc_drv_call *call,
     session s = {.in = in, .ca = ca_pem, .ca_len = ca_len, .cert = cert_pem,
                  .cert_len = cert_len, .key = key_pem, .key_len = key_len};
     if ((s.curl = curl_easy_init()) == NULL)
-        return errf(err, CERTLC_DRV_ERROR, "curl_easy_init failed");
+        return certlc_drv_errf(err, CERTLC_DRV_ERROR, "curl_easy_init failed");
     char ok[CERTLC_DRV_ERR_MAX / 2] = "", bad[CERTLC_DRV_ERR_MAX / 2] = "";
     size_t n_ok = 0;
     bool all_unreachable = true;
@@ -622,17 +617,16 @@ static int etcd_verify(void *p, certlc_drv_call *call,
                   "certificate is accepted by %s", t->namespace, t->name, ok);
         return CERTLC_DRV_OK;
     }
-    return errf(err, n_ok == 0 && all_unreachable ? CERTLC_DRV_UNREACHABLE
-                                                  : CERTLC_DRV_ERROR,
-                "the tenant's certificate was not accepted by %s%s%s", bad,
-                n_ok ? " (accepted by " : "", n_ok ? ok : "");
+    return certlc_drv_errf(
+        err,
+        n_ok == 0 && all_unreachable ? CERTLC_DRV_UNREACHABLE
+                                     : CERTLC_DRV_ERROR,
+        "the tenant's certificate was not accepted by %s%s%s", bad,
+        n_ok ? " (accepted by " : "", n_ok ? ok : "");
 }
 
 static const certlc_driver driver = {
-    .magic = CERTLC_DRIVER_MAGIC,
-    .abi_major = CERTLC_DRIVER_ABI_MAJOR,
-    .abi_minor = CERTLC_DRIVER_ABI_MINOR,
-    .size = sizeof(certlc_driver),
+    CERTLC_DRV_DESCRIPTOR_HEAD,
     .name = DRIVER,
     .version = "1.0.0",
     .mode = CERTLC_DRV_MODE_ISSUE,
@@ -646,9 +640,4 @@ static const certlc_driver driver = {
     .verify = etcd_verify,
 };
 
-CERTLC_DRIVER_EXPORT const certlc_driver *certlc_driver_entry(
-    const certlc_host *h)
-{
-    host = h;
-    return &driver;
-}
+CERTLC_DRV_DEFINE_ENTRY(host, driver)

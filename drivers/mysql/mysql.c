@@ -19,20 +19,15 @@
  *    mysql_real_escape_string).
  */
 #include <certlc/driver.h>
-#include <dlfcn.h>
+#include "../common/drvutil.h"
 #include <errmsg.h>
 #include <mysql.h>
 #include <openssl/evp.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/random.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #define DRIVER "mysql"
 
@@ -46,134 +41,6 @@ typedef struct instance {
     unsigned timeout;
     char user_host[64]; /* the host part of tenant users: '%' */
 } instance;
-
-static int errf(certlc_drv_err *err, int rc, const char *fmt, ...)
-    CERTLC_DRIVER_PRINTF(3, 4);
-static int errf(certlc_drv_err *err, int rc, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-    va_end(ap);
-    return rc;
-}
-
-/* Appends sep (when buf is not empty) and s to buf, truncating. */
-static void append(char *buf, size_t size, const char *sep, const char *s)
-{
-    size_t used = strlen(buf);
-    if (used > 0)
-        for (; *sep && used + 1 < size; sep++)
-            buf[used++] = *sep;
-    for (; *s && used + 1 < size; s++)
-        buf[used++] = *s;
-    buf[used] = '\0';
-}
-
-/* ---- PEM in memory as a file name libpq can open ------------------------ */
-
-typedef struct memfile {
-    int fd;
-    char path[64];
-} memfile;
-
-static int memfile_open(memfile *m, const char *name, const char *pem,
-                        size_t len)
-{
-    m->fd = -1;
-    m->path[0] = '\0';
-    if (pem == NULL)
-        return 0;
-    m->fd = memfd_create(name, MFD_CLOEXEC);
-    if (m->fd < 0)
-        return -1;
-    /* libpq refuses a key file that group or others may read. */
-    if (fchmod(m->fd, 0600) != 0) {
-        close(m->fd);
-        m->fd = -1;
-        return -1;
-    }
-    size_t off = 0;
-    while (off < len) {
-        ssize_t w = write(m->fd, pem + off, len - off);
-        if (w <= 0) {
-            close(m->fd);
-            m->fd = -1;
-            return -1;
-        }
-        off += (size_t)w;
-    }
-    snprintf(m->path, sizeof m->path, "/proc/self/fd/%d", m->fd);
-    return 0;
-}
-
-static void memfile_close(memfile *m)
-{
-    if (m->fd >= 0) {
-        /* Overwrite the pages before they go back. */
-        struct stat st;
-        if (fstat(m->fd, &st) == 0 && st.st_size > 0) {
-            static const char zero[4096];
-            off_t left = st.st_size;
-            lseek(m->fd, 0, SEEK_SET);
-            while (left > 0) {
-                size_t n = left > (off_t)sizeof zero ? sizeof zero
-                                                      : (size_t)left;
-                if (write(m->fd, zero, n) <= 0)
-                    break;
-                left -= (off_t)n;
-            }
-        }
-        close(m->fd);
-    }
-    m->fd = -1;
-}
-
-/* ---- endpoints, passwords ----------------------------------------------- */
-
-/* "host:port" or "[v6]:port" into host and port. */
-static bool split_endpoint(const char *ep, char *h, size_t hsize, char *port,
-                           size_t psize)
-{
-    const char *colon = strrchr(ep, ':');
-    if (colon == NULL)
-        return false;
-    const char *b = ep, *e = colon;
-    if (*b == '[' && e > b && e[-1] == ']') {
-        b++;
-        e--;
-    }
-    if ((size_t)(e - b) >= hsize || strlen(colon + 1) >= psize)
-        return false;
-    memcpy(h, b, (size_t)(e - b));
-    h[e - b] = '\0';
-    snprintf(port, psize, "%s", colon + 1);
-    return true;
-}
-
-/* 32 characters from [A-Za-z0-9], from the kernel's CSPRNG. */
-static int new_password(char *out, size_t size)
-{
-    static const char set[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    unsigned char r[64];
-    if (size < 33 || getrandom(r, sizeof r, 0) != (ssize_t)sizeof r)
-        return -1;
-    size_t o = 0;
-    for (size_t i = 0; i < sizeof r && o < 32; i++)
-        if (r[i] < 248) /* 248 = 4 * 62: no modulo bias */
-            out[o++] = set[r[i] % 62];
-    while (o < 32) { /* all but impossible: draw again */
-        unsigned char c;
-        if (getrandom(&c, 1, 0) != 1)
-            return -1;
-        if (c < 248)
-            out[o++] = set[c % 62];
-    }
-    out[o] = '\0';
-    explicit_bzero(r, sizeof r);
-    return 0;
-}
 
 /* ---- connections -------------------------------------------------------- */
 
@@ -194,25 +61,29 @@ static MYSQL *connect_one(const instance *in, const char *ep, const creds *cr,
                           int *rc, certlc_drv_err *err)
 {
     char h[256], port[16];
-    if (!split_endpoint(ep, h, sizeof h, port, sizeof port)) {
-        *rc = errf(err, CERTLC_DRV_ERROR, "endpoint \"%s\" is not host:port",
-                   ep);
+    if (!certlc_drv_split_endpoint(ep, h, sizeof h, port, sizeof port)) {
+        *rc = certlc_drv_errf(err, CERTLC_DRV_ERROR,
+                              "endpoint \"%s\" is not host:port", ep);
         return NULL;
     }
     MYSQL *m = mysql_init(NULL);
     if (m == NULL) {
-        *rc = errf(err, CERTLC_DRV_ERROR, "mysql_init: out of memory");
+        *rc =
+            certlc_drv_errf(err, CERTLC_DRV_ERROR, "mysql_init: out of memory");
         return NULL;
     }
-    memfile ca, cert, key;
-    if (memfile_open(&ca, "certlc-ca", cr->ca, cr->ca_len) != 0 ||
-        memfile_open(&cert, "certlc-cert", cr->cert, cr->cert_len) != 0 ||
-        memfile_open(&key, "certlc-key", cr->key, cr->key_len) != 0) {
-        memfile_close(&ca);
-        memfile_close(&cert);
+    certlc_drv_memfile ca, cert, key;
+    if (certlc_drv_memfile_open(&ca, "certlc-ca", cr->ca, cr->ca_len) != 0 ||
+        certlc_drv_memfile_open(&cert, "certlc-cert", cr->cert,
+                                cr->cert_len) != 0 ||
+        certlc_drv_memfile_open(&key, "certlc-key", cr->key,
+                                cr->key_len) != 0) {
+        certlc_drv_memfile_close(&ca);
+        certlc_drv_memfile_close(&cert);
         mysql_close(m);
-        *rc = errf(err, CERTLC_DRV_ERROR, "cannot hand the TLS material to "
-                   "libmariadb (memfd_create failed)");
+        *rc = certlc_drv_errf(err, CERTLC_DRV_ERROR,
+                              "cannot hand the TLS material to "
+                              "libmariadb (memfd_create failed)");
         return NULL;
     }
     my_bool yes = 1;
@@ -231,15 +102,15 @@ static MYSQL *connect_one(const instance *in, const char *ep, const creds *cr,
         mysql_optionsv(m, MYSQL_OPT_SSL_KEY, key.path);
     MYSQL *ok = mysql_real_connect(m, h, cr->user, cr->password, cr->dbname,
                                    (unsigned)atoi(port), NULL, 0);
-    memfile_close(&ca);
-    memfile_close(&cert);
-    memfile_close(&key);
+    certlc_drv_memfile_close(&ca);
+    certlc_drv_memfile_close(&cert);
+    certlc_drv_memfile_close(&key);
     if (ok != NULL)
         return m;
     unsigned e = mysql_errno(m);
-    *rc = errf(err, is_unreachable(e) ? CERTLC_DRV_UNREACHABLE
-                                      : CERTLC_DRV_ERROR,
-               "mysql %s: ERROR %u: %s", ep, e, mysql_error(m));
+    *rc = certlc_drv_errf(err, is_unreachable(e) ? CERTLC_DRV_UNREACHABLE
+                                                 : CERTLC_DRV_ERROR,
+                          "mysql %s: ERROR %u: %s", ep, e, mysql_error(m));
     mysql_close(m);
     return NULL;
 }
@@ -251,17 +122,15 @@ static MYSQL *connect_admin(const instance *in, int *rc, certlc_drv_err *err)
                 .ca = ds->ca_cert_pem, .ca_len = ds->ca_cert_len,
                 .cert = ds->client_cert_pem, .cert_len = ds->client_cert_len,
                 .key = ds->client_key_pem, .key_len = ds->client_key_len};
-    char tried[CERTLC_DRV_ERR_MAX] = "";
-    bool all_unreachable = true;
+    certlc_drv_tally tried;
+    certlc_drv_tally_init(&tried);
     for (size_t i = 0; i < ds->n_endpoints; i++) {
         MYSQL *m = connect_one(in, ds->endpoints[i], &cr, rc, err);
         if (m != NULL)
             return m;
-        all_unreachable &= *rc == CERTLC_DRV_UNREACHABLE;
-        append(tried, sizeof tried, "; ", err->msg);
+        certlc_drv_tally_add(&tried, ds->endpoints[i], *rc, err->msg);
     }
-    *rc = errf(err, all_unreachable ? CERTLC_DRV_UNREACHABLE : CERTLC_DRV_ERROR,
-               "%s", tried);
+    *rc = certlc_drv_tally_fail(&tried, err);
     return NULL;
 }
 
@@ -273,8 +142,9 @@ static int run(MYSQL *m, const char *sql, unsigned long *rows,
     if (mysql_real_query(m, sql, (unsigned long)strlen(sql)) != 0) {
         char verb[48];
         snprintf(verb, sizeof verb, "%.*s", (int)strcspn(sql, " "), sql);
-        return errf(err, CERTLC_DRV_ERROR, "mysql: %s ...: ERROR %u: %s",
-                    verb, mysql_errno(m), mysql_error(m));
+        return certlc_drv_errf(err, CERTLC_DRV_ERROR,
+                               "mysql: %s ...: ERROR %u: %s", verb,
+                               mysql_errno(m), mysql_error(m));
     }
     MYSQL_RES *r = mysql_store_result(m);
     if (rows != NULL)
@@ -342,46 +212,38 @@ static int native_hash(const char *pw, char out[42])
  * (mysql_server_init, run once), which unloading would turn into leaks. */
 static void pin_library(void)
 {
-    static int pinned;
-    Dl_info info;
-    if (pinned || dladdr((void *)(uintptr_t)&mysql_init, &info) == 0 ||
-        info.dli_fname == NULL)
-        return;
-    if (dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE) != NULL)
-        pinned = 1;
+    certlc_drv_pin_library((const void *)(uintptr_t)&mysql_init);
 }
 
 static int my_init(const certlc_drv_datastore *ds, void **out,
                    certlc_drv_err *err)
 {
     if (ds->ca_cert_pem == NULL)
-        return errf(err, CERTLC_DRV_ERROR, "%s: [datastore %s] needs ca_cert: "
-                    "the mysql driver always verifies the server's "
-                    "certificate", ds->source, ds->name);
+        return certlc_drv_errf(err, CERTLC_DRV_ERROR,
+                               "%s: [datastore %s] needs ca_cert: "
+                               "the mysql driver always verifies the server's "
+                               "certificate",
+                               ds->source, ds->name);
     if (ds->username == NULL || ds->password == NULL)
-        return errf(err, CERTLC_DRV_ERROR, "%s: [datastore %s] needs username "
-                    "and password_file: the admin that creates databases "
-                    "and users", ds->source, ds->name);
+        return certlc_drv_errf(
+            err, CERTLC_DRV_ERROR,
+            "%s: [datastore %s] needs username "
+            "and password_file: the admin that creates databases "
+            "and users",
+            ds->source, ds->name);
+    long timeout;
+    if (certlc_drv_timeout_option(ds, 5, &timeout, err) != CERTLC_DRV_OK)
+        return CERTLC_DRV_ERROR;
     instance *in = calloc(1, sizeof *in);
     if (in == NULL)
-        return errf(err, CERTLC_DRV_ERROR, "out of memory");
+        return certlc_drv_errf(err, CERTLC_DRV_ERROR, "out of memory");
     in->ds = ds;
-    in->timeout = 5;
+    in->timeout = (unsigned)timeout;
     snprintf(in->user_host, sizeof in->user_host, "%%");
     for (size_t i = 0; i < ds->n_options; i++) {
         const char *k = ds->options[i].key, *v = ds->options[i].value;
         if (strcmp(k, "user_host") == 0) {
             snprintf(in->user_host, sizeof in->user_host, "%s", v);
-        } else if (strcmp(k, "timeout") == 0) {
-            char *end;
-            long t = strtol(v, &end, 10);
-            if (*end != '\0' || t < 1 || t > 300) {
-                free(in);
-                return errf(err, CERTLC_DRV_ERROR, "%s: [datastore %s] "
-                            "timeout: \"%s\" is not a number of seconds "
-                            "(1-300)", ds->source, ds->name, v);
-            }
-            in->timeout = (unsigned)t;
         }
     }
     pin_library();
@@ -403,7 +265,7 @@ static int names(MYSQL *m, const instance *in, const certlc_drv_tenant *t,
     if (!literal(m, t->user, user_lit, usize) ||
         !literal(m, in->user_host, host_lit, sizeof host_lit) ||
         !ident(t->schema, db, dsize))
-        return errf(err, CERTLC_DRV_ERROR, "tenant names too long");
+        return certlc_drv_errf(err, CERTLC_DRV_ERROR, "tenant names too long");
     snprintf(account, asize, "%s@%s", user_lit, host_lit);
     return CERTLC_DRV_OK;
 }
@@ -417,13 +279,15 @@ static int my_provision(void *p, certlc_drv_call *call,
     char password[64], hash[42];
     if (t->password != NULL && *t->password != '\0')
         snprintf(password, sizeof password, "%s", t->password);
-    else if (new_password(password, sizeof password) != 0)
-        return errf(err, CERTLC_DRV_ERROR, "cannot draw a random password");
+    else if (certlc_drv_new_password(password, sizeof password) != 0)
+        return certlc_drv_errf(err, CERTLC_DRV_ERROR,
+                               "cannot draw a random password");
     int rc = native_hash(password, hash);
     if (rc != 0) {
         explicit_bzero(password, sizeof password);
-        return errf(err, CERTLC_DRV_ERROR, "cannot hash the password (SHA-1 "
-                    "unavailable)");
+        return certlc_drv_errf(err, CERTLC_DRV_ERROR,
+                               "cannot hash the password (SHA-1 "
+                               "unavailable)");
     }
     MYSQL *m = connect_admin(in, &rc, err);
     if (m == NULL) {
@@ -437,7 +301,7 @@ static int my_provision(void *p, certlc_drv_call *call,
                sizeof user_lit, err);
     if (rc == CERTLC_DRV_OK && !literal(m, in->user_host, host_lit,
                                         sizeof host_lit))
-        rc = errf(err, CERTLC_DRV_ERROR, "user_host too long");
+        rc = certlc_drv_errf(err, CERTLC_DRV_ERROR, "user_host too long");
     if (rc == CERTLC_DRV_OK) {
         snprintf(sql, sizeof sql, "CREATE DATABASE IF NOT EXISTS %s", db);
         rc = run(m, sql, NULL, err);
@@ -490,7 +354,7 @@ static int my_deprovision(void *p, certlc_drv_call *call,
                sizeof user_lit, err);
     if (rc == CERTLC_DRV_OK && !literal(m, in->user_host, host_lit,
                                         sizeof host_lit))
-        rc = errf(err, CERTLC_DRV_ERROR, "user_host too long");
+        rc = certlc_drv_errf(err, CERTLC_DRV_ERROR, "user_host too long");
     if (rc == CERTLC_DRV_OK) {
         snprintf(sql, sizeof sql, "SELECT 1 FROM mysql.user WHERE User = %s "
                  "AND Host = %s", user_lit, host_lit);
@@ -523,47 +387,7 @@ static int my_rotate(void *p, certlc_drv_call *call,
     (void)p;
     (void)call;
     (void)err;
-    host->log(CERTLC_DRV_LOG_INFO, DRIVER, "%s/%s: the datastore certificate "
-              "is due (%s): awaiting the external PKI", t->namespace, t->name,
-              reason);
-    return CERTLC_DRV_OK;
-}
-
-static int my_accept(void *p, certlc_drv_call *call,
-                     const certlc_drv_tenant *t, const char *cert_pem,
-                     size_t cert_len, certlc_drv_err *err)
-{
-    (void)p;
-    (void)call;
-    (void)t;
-    if (cert_pem == NULL || cert_len == 0)
-        return errf(err, CERTLC_DRV_ERROR, "no certificate");
-    return CERTLC_DRV_OK;
-}
-
-static int tenant_password(certlc_drv_call *call, const certlc_drv_tenant *t,
-                           char *out, size_t size, certlc_drv_err *err)
-{
-    if (t->password != NULL && *t->password != '\0') {
-        snprintf(out, size, "%s", t->password);
-        return CERTLC_DRV_OK;
-    }
-    certlc_drv_secret *s = NULL;
-    int rc = host->secret_get(call, t->config_secret, &s, err);
-    if (rc == CERTLC_DRV_NOTFOUND)
-        return errf(err, CERTLC_DRV_ERROR, "%s: no such Secret: the tenant's "
-                    "password is unknown", t->config_secret);
-    if (rc != CERTLC_DRV_OK)
-        return CERTLC_DRV_ERROR;
-    out[0] = '\0';
-    for (size_t i = 0; i < s->n_data; i++)
-        if (strcmp(s->data[i].key, "DB_PASSWORD") == 0)
-            snprintf(out, size, "%.*s", (int)s->data[i].len,
-                     s->data[i].value);
-    host->secret_free(s);
-    if (out[0] == '\0')
-        return errf(err, CERTLC_DRV_ERROR, "%s: no DB_PASSWORD",
-                    t->config_secret);
+    certlc_drv_log_awaiting_external(host, DRIVER, t, reason);
     return CERTLC_DRV_OK;
 }
 
@@ -574,15 +398,14 @@ static int my_verify(void *p, certlc_drv_call *call,
 {
     const instance *in = p;
     char password[256];
-    if (tenant_password(call, t, password, sizeof password, err) !=
-        CERTLC_DRV_OK)
+    if (certlc_drv_tenant_password(host, call, t, password, sizeof password,
+                                   err) != CERTLC_DRV_OK)
         return CERTLC_DRV_ERROR;
     creds cr = {.user = t->user, .password = password, .dbname = t->schema,
                 .ca = ca_pem, .ca_len = ca_len, .cert = cert_pem,
                 .cert_len = cert_len, .key = key_pem, .key_len = key_len};
-    char ok[CERTLC_DRV_ERR_MAX / 2] = "", bad[CERTLC_DRV_ERR_MAX] = "";
-    size_t n_ok = 0;
-    bool all_unreachable = true;
+    certlc_drv_tally ta;
+    certlc_drv_tally_init(&ta);
     for (size_t i = 0; i < in->ds->n_endpoints; i++) {
         const char *ep = in->ds->endpoints[i];
         int rc = CERTLC_DRV_OK;
@@ -592,31 +415,19 @@ static int my_verify(void *p, certlc_drv_call *call,
             rc = run(m, "SELECT 1", NULL, &e);
             mysql_close(m);
         }
-        if (rc == CERTLC_DRV_OK) {
-            append(ok, sizeof ok, ", ", ep);
-            n_ok++;
-        } else {
-            all_unreachable &= rc == CERTLC_DRV_UNREACHABLE;
-            append(bad, sizeof bad, "; ", e.msg);
-        }
+        certlc_drv_tally_add(&ta, ep, rc, e.msg);
     }
     explicit_bzero(password, sizeof password);
-    if (n_ok == in->ds->n_endpoints) {
+    int rc = certlc_drv_tally_end(&ta, err);
+    if (rc == CERTLC_DRV_OK)
         host->log(CERTLC_DRV_LOG_DEBUG, DRIVER, "%s/%s: %s logged in to %s "
                   "with the tenant's certificate", t->namespace, t->name,
-                  t->user, ok);
-        return CERTLC_DRV_OK;
-    }
-    return errf(err, n_ok == 0 && all_unreachable ? CERTLC_DRV_UNREACHABLE
-                                                  : CERTLC_DRV_ERROR,
-                "%s", bad);
+                  t->user, ta.ok);
+    return rc;
 }
 
 static const certlc_driver driver = {
-    .magic = CERTLC_DRIVER_MAGIC,
-    .abi_major = CERTLC_DRIVER_ABI_MAJOR,
-    .abi_minor = CERTLC_DRIVER_ABI_MINOR,
-    .size = sizeof(certlc_driver),
+    CERTLC_DRV_DESCRIPTOR_HEAD,
     .name = DRIVER,
     .version = "1.0.0",
     .mode = CERTLC_DRV_MODE_EXTERNAL,
@@ -626,13 +437,8 @@ static const certlc_driver driver = {
     .provision = my_provision,
     .deprovision = my_deprovision,
     .rotate = my_rotate,
-    .accept = my_accept,
+    .accept = certlc_drv_accept_any,
     .verify = my_verify,
 };
 
-CERTLC_DRIVER_EXPORT const certlc_driver *certlc_driver_entry(
-    const certlc_host *h)
-{
-    host = h;
-    return &driver;
-}
+CERTLC_DRV_DEFINE_ENTRY(host, driver)

@@ -11,9 +11,8 @@
  * its bucket.
  */
 #include <certlc/driver.h>
-#include <dlfcn.h>
+#include "../common/drvutil.h"
 #include <nats/nats.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -33,36 +32,15 @@ typedef struct instance {
     int64_t timeout_ms;
 } instance;
 
-static int errf(certlc_drv_err *err, int rc, const char *fmt, ...)
-    CERTLC_DRIVER_PRINTF(3, 4);
-static int errf(certlc_drv_err *err, int rc, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-    va_end(ap);
-    return rc;
-}
-
-static void append(char *buf, size_t size, const char *sep, const char *s)
-{
-    size_t used = strlen(buf);
-    if (used > 0)
-        for (; *sep && used + 1 < size; sep++)
-            buf[used++] = *sep;
-    for (; *s && used + 1 < size; s++)
-        buf[used++] = *s;
-    buf[used] = '\0';
-}
-
 /* libnats's words for s: the status text and the last error's detail. */
 static int nats_err(certlc_drv_err *err, int rc, const char *what,
                     natsStatus s)
 {
     natsStatus last;
     const char *detail = nats_GetLastError(&last);
-    return errf(err, rc, "nats %s: %s%s%s", what, natsStatus_GetText(s),
-                detail && *detail ? ": " : "", detail ? detail : "");
+    return certlc_drv_errf(err, rc, "nats %s: %s%s%s", what,
+                           natsStatus_GetText(s), detail && *detail ? ": " : "",
+                           detail ? detail : "");
 }
 
 /* "host:port" → "tls://host:port" and the host alone. */
@@ -118,8 +96,8 @@ static natsConnection *connect_one(const instance *in, const char *ep,
     const certlc_drv_datastore *ds = in->ds;
     char url[600], h[256];
     if (!endpoint_url(ep, url, sizeof url, h, sizeof h)) {
-        *rc = errf(err, CERTLC_DRV_ERROR, "endpoint \"%s\" is not host:port",
-                   ep);
+        *rc = certlc_drv_errf(err, CERTLC_DRV_ERROR,
+                              "endpoint \"%s\" is not host:port", ep);
         return NULL;
     }
     char *ca = pem_dup(t->ca, t->ca_len);
@@ -168,17 +146,15 @@ static natsConnection *connect_admin(const instance *in, int *rc,
     const certlc_drv_datastore *ds = in->ds;
     tls t = {ds->ca_cert_pem, ds->client_cert_pem, ds->client_key_pem,
              ds->ca_cert_len, ds->client_cert_len, ds->client_key_len};
-    char tried[CERTLC_DRV_ERR_MAX] = "";
-    bool all_unreachable = true;
+    certlc_drv_tally tried;
+    certlc_drv_tally_init(&tried);
     for (size_t i = 0; i < ds->n_endpoints; i++) {
         natsConnection *nc = connect_one(in, ds->endpoints[i], &t, rc, err);
         if (nc != NULL)
             return nc;
-        all_unreachable &= *rc == CERTLC_DRV_UNREACHABLE;
-        append(tried, sizeof tried, "; ", err->msg);
+        certlc_drv_tally_add(&tried, ds->endpoints[i], *rc, err->msg);
     }
-    *rc = errf(err, all_unreachable ? CERTLC_DRV_UNREACHABLE : CERTLC_DRV_ERROR,
-               "%s", tried);
+    *rc = certlc_drv_tally_fail(&tried, err);
     return NULL;
 }
 
@@ -187,45 +163,37 @@ static natsConnection *connect_admin(const instance *in, int *rc,
  * (nats_Open: its timer and callback threads), which unloading would turn into leaks; and unloading it under its own threads would crash the process. */
 static void pin_library(void)
 {
-    static int pinned;
-    Dl_info info;
-    if (pinned || dladdr((void *)(uintptr_t)&natsOptions_Create, &info) == 0 ||
-        info.dli_fname == NULL)
-        return;
-    if (dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE) != NULL)
-        pinned = 1;
+    certlc_drv_pin_library((const void *)(uintptr_t)&natsOptions_Create);
 }
 
 static int nt_init(const certlc_drv_datastore *ds, void **out,
                    certlc_drv_err *err)
 {
     if (ds->ca_cert_pem == NULL)
-        return errf(err, CERTLC_DRV_ERROR, "%s: [datastore %s] needs ca_cert: "
-                    "the nats driver verifies the server's certificate",
-                    ds->source, ds->name);
+        return certlc_drv_errf(
+            err, CERTLC_DRV_ERROR,
+            "%s: [datastore %s] needs ca_cert: "
+            "the nats driver verifies the server's certificate",
+            ds->source, ds->name);
     if (ds->client_cert_pem == NULL)
-        return errf(err, CERTLC_DRV_ERROR, "%s: [datastore %s] needs "
-                    "client_cert and client_key: the admin connection's "
-                    "client certificate", ds->source, ds->name);
+        return certlc_drv_errf(
+            err, CERTLC_DRV_ERROR,
+            "%s: [datastore %s] needs "
+            "client_cert and client_key: the admin connection's "
+            "client certificate",
+            ds->source, ds->name);
+    long timeout;
+    if (certlc_drv_timeout_option(ds, 5, &timeout, err) != CERTLC_DRV_OK)
+        return CERTLC_DRV_ERROR;
     instance *in = calloc(1, sizeof *in);
     if (in == NULL)
-        return errf(err, CERTLC_DRV_ERROR, "out of memory");
+        return certlc_drv_errf(err, CERTLC_DRV_ERROR, "out of memory");
     in->ds = ds;
-    in->timeout_ms = 5000;
+    in->timeout_ms = timeout * 1000;
     for (size_t i = 0; i < ds->n_options; i++) {
         const char *k = ds->options[i].key, *v = ds->options[i].value;
         if (strcmp(k, "server_name") == 0) {
             snprintf(in->server_name, sizeof in->server_name, "%s", v);
-        } else if (strcmp(k, "timeout") == 0) {
-            char *end;
-            long t = strtol(v, &end, 10);
-            if (*end != '\0' || t < 1 || t > 300) {
-                free(in);
-                return errf(err, CERTLC_DRV_ERROR, "%s: [datastore %s] "
-                            "timeout: \"%s\" is not a number of seconds "
-                            "(1-300)", ds->source, ds->name, v);
-            }
-            in->timeout_ms = t * 1000;
         }
     }
     pin_library();
@@ -324,21 +292,7 @@ static int nt_rotate(void *p, certlc_drv_call *call,
     (void)p;
     (void)call;
     (void)err;
-    host->log(CERTLC_DRV_LOG_INFO, DRIVER, "%s/%s: the datastore certificate "
-              "is due (%s): awaiting the external PKI", t->namespace, t->name,
-              reason);
-    return CERTLC_DRV_OK;
-}
-
-static int nt_accept(void *p, certlc_drv_call *call,
-                     const certlc_drv_tenant *t, const char *cert_pem,
-                     size_t cert_len, certlc_drv_err *err)
-{
-    (void)p;
-    (void)call;
-    (void)t;
-    if (cert_pem == NULL || cert_len == 0)
-        return errf(err, CERTLC_DRV_ERROR, "no certificate");
+    certlc_drv_log_awaiting_external(host, DRIVER, t, reason);
     return CERTLC_DRV_OK;
 }
 
@@ -352,9 +306,8 @@ static int nt_verify(void *p, certlc_drv_call *call,
     (void)call;
     const instance *in = p;
     tls cr = {ca_pem, cert_pem, key_pem, ca_len, cert_len, key_len};
-    char ok[CERTLC_DRV_ERR_MAX / 2] = "", bad[CERTLC_DRV_ERR_MAX] = "";
-    size_t n_ok = 0;
-    bool all_unreachable = true;
+    certlc_drv_tally ta;
+    certlc_drv_tally_init(&ta);
     for (size_t i = 0; i < in->ds->n_endpoints; i++) {
         const char *ep = in->ds->endpoints[i];
         int rc = CERTLC_DRV_OK;
@@ -379,30 +332,18 @@ static int nt_verify(void *p, certlc_drv_call *call,
             jsCtx_Destroy(js);
             natsConnection_Destroy(nc);
         }
-        if (rc == CERTLC_DRV_OK) {
-            append(ok, sizeof ok, ", ", ep);
-            n_ok++;
-        } else {
-            all_unreachable &= rc == CERTLC_DRV_UNREACHABLE;
-            append(bad, sizeof bad, "; ", e.msg);
-        }
+        certlc_drv_tally_add(&ta, ep, rc, e.msg);
     }
-    if (n_ok == in->ds->n_endpoints) {
+    int rc = certlc_drv_tally_end(&ta, err);
+    if (rc == CERTLC_DRV_OK)
         host->log(CERTLC_DRV_LOG_DEBUG, DRIVER, "%s/%s: the tenant's "
                   "certificate reads bucket %s on %s", t->namespace, t->name,
-                  t->schema, ok);
-        return CERTLC_DRV_OK;
-    }
-    return errf(err, n_ok == 0 && all_unreachable ? CERTLC_DRV_UNREACHABLE
-                                                  : CERTLC_DRV_ERROR,
-                "%s", bad);
+                  t->schema, ta.ok);
+    return rc;
 }
 
 static const certlc_driver driver = {
-    .magic = CERTLC_DRIVER_MAGIC,
-    .abi_major = CERTLC_DRIVER_ABI_MAJOR,
-    .abi_minor = CERTLC_DRIVER_ABI_MINOR,
-    .size = sizeof(certlc_driver),
+    CERTLC_DRV_DESCRIPTOR_HEAD,
     .name = DRIVER,
     .version = "1.0.0",
     .mode = CERTLC_DRV_MODE_EXTERNAL,
@@ -412,13 +353,8 @@ static const certlc_driver driver = {
     .provision = nt_provision,
     .deprovision = nt_deprovision,
     .rotate = nt_rotate,
-    .accept = nt_accept,
+    .accept = certlc_drv_accept_any,
     .verify = nt_verify,
 };
 
-CERTLC_DRIVER_EXPORT const certlc_driver *certlc_driver_entry(
-    const certlc_host *h)
-{
-    host = h;
-    return &driver;
-}
+CERTLC_DRV_DEFINE_ENTRY(host, driver)

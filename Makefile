@@ -15,10 +15,10 @@ BUILD   ?= build
 # SAN=1 builds with AddressSanitizer and UndefinedBehaviorSanitizer.
 SAN     ?=
 
-# issue 6: libcurl for the etcd store (etcd_client.c, store_etcd.c).
+# libcurl for the etcd store (etcd_client.c, store_etcd.c).
 PKGS     := libcrypto inih jansson yaml-0.1 libmicrohttpd libcurl
 # libsystemd is optional: with it sd_notify comes from the library, without
-# it from framework/src/sdnotify.c's own few lines (issue 7).
+# it from framework/src/sdnotify.c's own few lines.
 HAVE_SYSTEMD := $(shell pkg-config --exists libsystemd 2>/dev/null && echo 1)
 ifeq ($(HAVE_SYSTEMD),1)
 PKGS     += libsystemd
@@ -111,7 +111,7 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@sh bench/run.sh $(abspath $(BUILD))
 
-# issue 7: the binary, the drivers, the configuration, the systemd unit and
+# The binary, the drivers, the configuration, the systemd unit and
 # the man pages. /etc/certlc/certlc.ini (SYSCONFDIR) is written only when
 # there is none, with this install's plugins_dir and state_dir; the example
 # configuration goes to $(DATADIR)/examples as it is in conf/.

@@ -468,7 +468,7 @@ fi
 echo
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
-# ---- 5. issue 6: the file store against a one-member etcd ----
+# ---- 5. the file store against a one-member etcd ----
 #
 # Time to provision BENCH_ETCD_TENANTS [1000] ecdsa-p256 tenants (11
 # Secrets each) with `certlc run --once`, on the file store (on disk) and on

@@ -67,7 +67,7 @@ DRIVER_FIXTURES += $(BUILD)/fixtures/group-writable.so $(BUILD)/fixtures/missing
 DRIVERS += $(BUILD)/plugins.d/example.so $(BUILD)/plugins.d/etcd.so \
            $(DRIVER_FIXTURES)
 
-# issue 5: the drivers of mode external, each on its ecosystem's client
+# The drivers of mode external, each on its ecosystem's client
 # library, and natscli (tests/tools), the libnats client the NATS tests use.
 PG_CFLAGS   := $(shell pkg-config --cflags libpq 2>/dev/null)
 PG_LIBS     := $(shell pkg-config --libs libpq 2>/dev/null)

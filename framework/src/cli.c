@@ -13,7 +13,7 @@ int certlc_cli_open(certlc_cli *c)
     }
     certlc_log_set_level(c->cfg->log_level);
     certlc_log_set_format(c->cfg->log_format);
-    /* issue 6: store = etcd */
+    /* store = etcd */
     if (c->cfg->store == CERTLC_STORE_ETCD)
         c->store = certlc_store_etcd_open(&c->cfg->etcd, &err);
     else

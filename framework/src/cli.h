@@ -46,16 +46,16 @@ int certlc_cmd_get(certlc_cli *c, int argc, char **argv);
 int certlc_cmd_delete(certlc_cli *c, int argc, char **argv);
 int certlc_cmd_check_expiration(certlc_cli *c, int argc, char **argv);
 int certlc_cmd_rotate(certlc_cli *c, int argc, char **argv);
-/* issue 4: cmd_plugins.c */
+/* cmd_plugins.c */
 int certlc_cmd_plugins(certlc_cli *c, int argc, char **argv);
-/* issue 7: cmd_describe.c; cmd_events.c (`get events`, which has options of
+/* cmd_describe.c; cmd_events.c (`get events`, which has options of
  * its own, so `get` hands it its whole argv when the resource is events) */
 int certlc_cmd_describe(certlc_cli *c, int argc, char **argv);
-/* issue 5: cmd_apply.c, `apply -f FILE`. */
+/* cmd_apply.c, `apply -f FILE`. */
 int certlc_cmd_apply(certlc_cli *c, int argc, char **argv);
 int certlc_cmd_get_events(certlc_cli *c, int argc, char **argv);
 bool certlc_get_is_events(int argc, char **argv);
-/* issue 6: cmd_leader.c (`get leader`), cmd_migrate.c */
+/* cmd_leader.c (`get leader`), cmd_migrate.c */
 int certlc_cmd_get_leader(certlc_cli *c, int argc, char **argv);
 bool certlc_get_is_leader(int argc, char **argv);
 int certlc_cmd_migrate(certlc_cli *c, int argc, char **argv);

@@ -188,7 +188,7 @@ void certlc_tcp_row(const certlc_tenant *t, const certlc_tcp_status *st,
     snprintf(cells[1], 320, "%s", t->version);
     snprintf(cells[2], 320, "%s",
              st->phase[0] ? st->phase : CERTLC_PHASE_PROVISIONING);
-    /* issue 5: an await on the external PKI shows beside the phase, as
+    /* An await on the external PKI shows beside the phase, as
      * kubectl shows "Ready,SchedulingDisabled". */
     static const char *const shown[] = {"ExternalPKIOverdue",
                                         "AwaitingExternalPKI"};
@@ -255,9 +255,9 @@ static int get_tcp(certlc_cli *c, const get_opts *o)
 
 int certlc_cmd_get(certlc_cli *c, int argc, char **argv)
 {
-    if (certlc_get_is_events(argc, argv)) /* issue 7: cmd_events.c */
+    if (certlc_get_is_events(argc, argv)) /* cmd_events.c */
         return certlc_cmd_get_events(c, argc, argv);
-    if (certlc_get_is_leader(argc, argv)) /* issue 6: cmd_leader.c */
+    if (certlc_get_is_leader(argc, argv)) /* cmd_leader.c */
         return certlc_cmd_get_leader(c, argc, argv);
     static const struct option opts[] = {
         {"namespace", required_argument, NULL, 'n'},

@@ -1,4 +1,4 @@
-/* issue 6: certlc get leader: which operator replica acts.
+/* certlc get leader: which operator replica acts.
  *
  * On etcd: the leader key's holder, its lease and the seconds left on it.
  * On the file store: the PID holding the operator lock, if any. */

@@ -1,4 +1,4 @@
-/* issue 6: certlc migrate --from file --to etcd (or back).
+/* certlc migrate --from file --to etcd (or back).
  *
  * Copies every Secret and every tenant status from one store to the other,
  * both as certlc.ini describes them (state_dir; [store.etcd]), whatever

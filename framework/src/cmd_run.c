@@ -6,7 +6,7 @@
 #include "cli.h"
 #include "datastore_reconcile.h"
 #include "engine.h"
-#include "observe.h" /* issue 7 */
+#include "observe.h"
 #include "reconcile.h"
 
 static const char usage[] =
@@ -38,7 +38,7 @@ static const char *action_word(certlc_action a)
 
 static void print_event(const certlc_reconcile_event *ev, void *arg)
 {
-    certlc_observer_event(arg, ev); /* issue 7: events of --once too */
+    certlc_observer_event(arg, ev); /* Events of --once too */
     if (ev->action == CERTLC_ACT_CREATED)
         printf("%s/%s: secret \"%s\" created\n", ev->tenant->namespace,
                ev->tenant->name, ev->secret);
@@ -52,15 +52,15 @@ static void print_event(const certlc_reconcile_event *ev, void *arg)
 static int run_once(certlc_cli *c)
 {
     int rc = CERTLC_EXIT_OK;
-    certlc_observer *obs = certlc_observer_new(c); /* issue 7 */
+    certlc_observer *obs = certlc_observer_new(c);
     for (size_t i = 0; i < c->cfg->n_tenants; i++) {
         const certlc_tenant *t = &c->cfg->tenants[i];
         certlc_reconcile_result res;
         certlc_err err = {{0}};
-        certlc_observer_pass_begin(obs, t); /* issue 7 */
+        certlc_observer_pass_begin(obs, t);
         int prc = certlc_reconcile_tenant(c->store, c->cfg, t, print_event,
                                           obs, &res, &err);
-        certlc_observer_pass_end(obs, t, &res, prc); /* issue 7 */
+        certlc_observer_pass_end(obs, t, &res, prc);
         if (prc != 0) {
             fprintf(stderr, "certlc: %s/%s: %s\n", t->namespace, t->name,
                     err.msg);
@@ -76,11 +76,11 @@ static int run_once(certlc_cli *c)
     }
     if (c->cfg->n_tenants == 0)
         printf("no tenants configured in %s\n", c->cfg->tenants_dir);
-    certlc_observer_stop(obs); /* issue 7 */
+    certlc_observer_stop(obs);
     return rc;
 }
 
-/* ---- issue 4: --prune ---- */
+/* ---- --prune ---- */
 static void print_prune(const char *ns, const char *tcp, const char *what,
                         void *arg)
 {
@@ -97,7 +97,6 @@ static int run_prune(certlc_cli *c)
         fprintf(stderr, "certlc: prune: %s\n", err.msg);
     return n != 0 ? -1 : 0;
 }
-/* ---- end issue 4 ---- */
 
 int certlc_cmd_run(certlc_cli *c, int argc, char **argv)
 {

@@ -231,8 +231,8 @@ static bool is_version(const char *s)
 static const char *const certlc_keys[] = {
     "state_dir", "plugins_dir", "tenants_dir", "datastores_dir", "key_algorithm",
     "ca_validity", "leaf_validity", "renew_before", "rollout_hook", "log_level",
-    "log_format", "metrics_listen", /* issue 7 */
-    "store", "leader_lease", /* issue 6 */
+    "log_format", "metrics_listen",
+    "store", "leader_lease",
     NULL,
 };
 
@@ -290,10 +290,10 @@ static int load_certlc_ini(certlc_config *cfg, const certlc_ini_doc *doc,
     const char *file = cfg->path;
     certlc_ini_where w = {file, "certlc"};
     const certlc_ini_section *main_sec = NULL;
-    const certlc_ini_section *etcd_sec = NULL; /* issue 6 */
+    const certlc_ini_section *etcd_sec = NULL;
     for (size_t i = 0; i < doc->n_sec; i++) {
         const certlc_ini_section *sec = &doc->sec[i];
-        if (strcmp(sec->name, "store.etcd") == 0) { /* issue 6 */
+        if (strcmp(sec->name, "store.etcd") == 0) {
             if (etcd_sec != NULL)
                 return certlc_err_set(err, "%s:%d: duplicate section [store.etcd] "
                                       "(first at line %d)", file, sec->line,
@@ -320,12 +320,12 @@ static int load_certlc_ini(certlc_config *cfg, const certlc_ini_doc *doc,
         {"ca_validity", "87600h", 0, &cfg->ca_validity},
         {"leaf_validity", "8760h", 0, &cfg->leaf_validity},
         {"renew_before", "24h", 0, &cfg->renew_before},
-        {"leader_lease", "15s", 0, &cfg->leader_lease}, /* issue 6 */
+        {"leader_lease", "15s", 0, &cfg->leader_lease},
     };
     const size_t n_dirs = sizeof dirs / sizeof dirs[0];
     const size_t n_durs = sizeof durs / sizeof durs[0];
     const char *rollout_hook = "";
-    const char *metrics_listen = CERTLC_METRICS_LISTEN_DEFAULT; /* issue 7 */
+    const char *metrics_listen = CERTLC_METRICS_LISTEN_DEFAULT;
     int rc = -1;
 
     cfg->key_algorithm = CERTLC_KEY_RSA2048;
@@ -364,11 +364,11 @@ static int load_certlc_ini(certlc_config *cfg, const certlc_ini_doc *doc,
                                    "info, warn or error)", kv->value);
             } else if (strcmp(kv->key, "rollout_hook") == 0) {
                 rollout_hook = kv->value;
-            } else if (strcmp(kv->key, "log_format") == 0) { /* issue 7 */
+            } else if (strcmp(kv->key, "log_format") == 0) {
                 if (certlc_log_format_parse(kv->value, &cfg->log_format) != 0)
                     return certlc_ini_key_err(&w, kv, err, "unknown log format \"%s\" (use "
                                    "text or json)", kv->value);
-            } else if (strcmp(kv->key, "store") == 0) { /* issue 6 */
+            } else if (strcmp(kv->key, "store") == 0) {
                 if (strcmp(kv->value, "file") == 0)
                     cfg->store = CERTLC_STORE_FILE;
                 else if (strcmp(kv->value, "etcd") == 0)
@@ -376,7 +376,7 @@ static int load_certlc_ini(certlc_config *cfg, const certlc_ini_doc *doc,
                 else
                     return certlc_ini_key_err(&w, kv, err, "unknown store \"%s\" (use "
                                    "file or etcd)", kv->value);
-            } else if (strcmp(kv->key, "metrics_listen") == 0) { /* issue 7 */
+            } else if (strcmp(kv->key, "metrics_listen") == 0) {
                 if (kv->value[0] != '\0' &&
                     certlc_listen_parse(kv->value, NULL, NULL, err) != 0) {
                     certlc_err_prefix(err, "%s:%d: [certlc] metrics_listen", file, kv->line);
@@ -410,7 +410,7 @@ static int load_certlc_ini(certlc_config *cfg, const certlc_ini_doc *doc,
     cfg->rollout_hook = strdup(rollout_hook);
     if (cfg->rollout_hook == NULL)
         return certlc_err_set(err, "out of memory");
-    cfg->metrics_listen = strdup(metrics_listen); /* issue 7 */
+    cfg->metrics_listen = strdup(metrics_listen);
     if (cfg->metrics_listen == NULL)
         return certlc_err_set(err, "out of memory");
 
@@ -428,7 +428,7 @@ static int load_certlc_ini(certlc_config *cfg, const certlc_ini_doc *doc,
         if (resolve_dir(&dirs[k], base_real, base_given, &w, err) != 0)
             goto out;
     }
-    /* issue 6: [store.etcd], paths relative to certlc.ini's folder */
+    /* [store.etcd], paths relative to certlc.ini's folder */
     if (certlc_config_store_etcd(cfg, etcd_sec, file, base_real, err) != 0)
         goto out;
     if (cfg->leader_lease < 3) {
@@ -454,7 +454,7 @@ out:
 static const char *const tenant_keys[] = {
     "namespace", "version", "address", "port", "service_cidr", "cluster_domain",
     "cert_sans", "konnectivity", "datastore",
-    "datastore_schema", "datastore_user", /* issue 5 */
+    "datastore_schema", "datastore_user",
     NULL,
 };
 
@@ -584,7 +584,7 @@ static int load_tenant(certlc_tenant *t, const char *file, const certlc_ini_sect
             }
             continue;
         }
-        /* issue 5: a name valid as an etcd prefix, a SQL identifier and a
+        /* A name valid as an etcd prefix, a SQL identifier and a
          * NATS bucket alike. */
         if (strcmp(k, "datastore_schema") == 0 ||
             strcmp(k, "datastore_user") == 0) {
@@ -777,8 +777,8 @@ void certlc_config_free(certlc_config *cfg)
     free(cfg->tenants_dir);
     free(cfg->datastores_dir);
     free(cfg->rollout_hook);
-    free(cfg->metrics_listen); /* issue 7 */
-    certlc_etcd_config_fini(&cfg->etcd); /* issue 6 */
+    free(cfg->metrics_listen);
+    certlc_etcd_config_fini(&cfg->etcd);
     for (size_t i = 0; i < cfg->n_tenants; i++)
         tenant_fini(&cfg->tenants[i]);
     free(cfg->tenants);
@@ -801,7 +801,7 @@ const certlc_tenant *certlc_config_tenant(const certlc_config *cfg, const char *
     return NULL;
 }
 
-/* ---- issue 7: metrics_listen ------------------------------------------------ */
+/* ---- metrics_listen ------------------------------------------------ */
 
 int certlc_listen_parse(const char *text, struct sockaddr_storage *out,
                         socklen_t *len, certlc_err *err)

@@ -31,13 +31,13 @@ typedef struct certlc_tenant {
     bool konnectivity;    /* default false */
     char *datastore;      /* "" when none; else a datastore of the config */
     char *source;         /* "file:line" of the [tenant NAME] header */
-    /* issue 5: the tenant's space in its datastore (DB_SCHEMA, DB_USER);
+    /* The tenant's space in its datastore (DB_SCHEMA, DB_USER);
      * "" when not set: <namespace>_<name> with '-' turned into '_'. */
     char *datastore_schema;
     char *datastore_user;
 } certlc_tenant;
 
-/* issue 6: store = file | etcd, and the [store.etcd] section. */
+/* store = file | etcd, and the [store.etcd] section. */
 typedef enum certlc_store_kind {
     CERTLC_STORE_FILE = 0,
     CERTLC_STORE_ETCD,
@@ -66,10 +66,10 @@ typedef struct certlc_config {
     int64_t renew_before;         /* default 24h */
     char *rollout_hook;           /* "" when none */
     enum certlc_log_level log_level; /* default info */
-    /* issue 7 */
+
     enum certlc_log_format log_format; /* default text */
     char *metrics_listen;         /* "ADDRESS:PORT"; "" when off */
-    /* issue 6: where Secrets live (config_store.c) */
+    /* Where Secrets live (config_store.c) */
     certlc_store_kind store;      /* default file */
     int64_t leader_lease;         /* seconds; default 15s (etcd only) */
     certlc_etcd_config etcd;      /* [store.etcd] */
@@ -100,7 +100,7 @@ bool certlc_dns1123_label(const char *s);
 int certlc_cidr_first_ip(const char *cidr, char *buf, size_t size,
                          certlc_err *err);
 
-/* issue 6 (config_store.c): parses [store.etcd] (sec may be NULL) into
+/* config_store.c: parses [store.etcd] (sec may be NULL) into
  * cfg->etcd, paths relative to base_dir; checks that store = etcd has
  * endpoints. */
 struct certlc_ini_section;
@@ -110,7 +110,7 @@ int certlc_config_store_etcd(certlc_config *cfg,
                              certlc_err *err);
 void certlc_etcd_config_fini(certlc_etcd_config *ec);
 
-/* issue 7: metrics_listen, "127.0.0.1:9464", "[::1]:9464", "0.0.0.0:9464"
+/* metrics_listen: "127.0.0.1:9464", "[::1]:9464", "0.0.0.0:9464"
  * or ":9464" (every IPv4 address), numeric only. Fills *out and *len when
  * not NULL. */
 #define CERTLC_METRICS_LISTEN_DEFAULT "127.0.0.1:9464"

@@ -1,4 +1,4 @@
-/* issue 6: the [store.etcd] section of certlc.ini.
+/* The [store.etcd] section of certlc.ini.
  *
  *   [store.etcd]
  *   endpoints = https://10.0.0.1:2379, https://10.0.0.2:2379

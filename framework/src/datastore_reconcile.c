@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "datastore_external.h" /* issue 5 */
+#include "datastore_external.h"
 #include "host.h"
 #include "log.h"
 #include "pki.h"
@@ -275,7 +275,7 @@ void certlc_datastore_reconcile(certlc_store *store, const certlc_config *cfg,
     certlc_plan_secret_name(t, certlc_plan_item("datastore-config"),
                             p.config_name, sizeof p.config_name);
     schema_of(t, p.schema, sizeof p.schema);
-    /* issue 5: datastore_schema and datastore_user of the tenant. */
+    /* datastore_schema and datastore_user of the tenant. */
     char user[600];
     snprintf(user, sizeof user, "%s", p.schema);
     if (t->datastore_schema != NULL && t->datastore_schema[0] != '\0')
@@ -327,7 +327,7 @@ void certlc_datastore_reconcile(certlc_store *store, const certlc_config *cfg,
     int64_t due = INT64_MAX;
     bool missing;
     if (drv->mode == CERTLC_DRV_MODE_EXTERNAL) {
-        /* issue 5: delivered by an external PKI (datastore_external.h). */
+        /* Delivered by an external PKI (datastore_external.h). */
         certlc_external_in xin = {.store = store, .cfg = cfg, .t = t,
                                   .ds = in, .call = &call, .tt = &tt,
                                   .cert_name = p.cert_name, .now = now};
@@ -402,7 +402,7 @@ static int prune_one(certlc_store *store, const certlc_config *cfg,
                                            CERTLC_LABEL_DATASTORE);
         char dsname[256];
         snprintf(dsname, sizeof dsname, "%s", ds ? ds : "");
-        /* issue 5: the names the tenant had, which may have been set in
+        /* The names the tenant had, which may have been set in
          * its (now removed) configuration. */
         const char *dbs = certlc_kvlist_str(&dc->data, "DB_SCHEMA");
         const char *dbu = certlc_kvlist_str(&dc->data, "DB_USER");

@@ -20,12 +20,12 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#include "datastore_external.h" /* issue 5 */
+#include "datastore_external.h"
 #include "deadline.h"
 #include "log.h"
-#include "leader.h" /* issue 6 */
-#include "store_etcd.h" /* issue 6 */
-#include "observe.h" /* issue 7 */
+#include "leader.h"
+#include "store_etcd.h"
+#include "observe.h"
 #include "plan.h"
 #include "reconcile.h"
 #include "timefmt.h"
@@ -49,13 +49,13 @@ typedef struct engine {
     int sigfd;
     int watchfd;
     bool stop;
-    certlc_observer *obs; /* issue 7: metrics, events, systemd */
-    certlc_leader *leader; /* issue 6: etcd replicas; NULL with the file store */
+    certlc_observer *obs; /* Metrics, events, systemd */
+    certlc_leader *leader; /* etcd replicas; NULL with the file store */
 } engine;
 
 static void log_event(const certlc_reconcile_event *ev, void *arg)
 {
-    certlc_observer_event(arg, ev); /* issue 7 */
+    certlc_observer_event(arg, ev);
     const char *what = ev->action == CERTLC_ACT_CREATED    ? "created"
                        : ev->action == CERTLC_ACT_REISSUED ? "reissued"
                                                            : "failed";
@@ -82,10 +82,10 @@ static void reconcile_one(engine *e, size_t i)
     certlc_reconcile_result res;
     certlc_err err = {{0}};
     s->dirty = false;
-    certlc_observer_pass_begin(e->obs, t); /* issue 7 */
+    certlc_observer_pass_begin(e->obs, t);
     int rc = certlc_reconcile_tenant(e->cli->store, e->cli->cfg, t, log_event,
                                      e->obs, &res, &err);
-    certlc_observer_pass_end(e->obs, t, &res, rc); /* issue 7 */
+    certlc_observer_pass_end(e->obs, t, &res, rc);
     int64_t next = res.next_due;
     if (rc != 0 || res.failed > 0 || res.rollout_failed) {
         if (rc != 0)
@@ -119,7 +119,7 @@ static void mark_secret(engine *e, const certlc_store_event *ev)
             strncmp(ev->name, t->name, len) == 0 && ev->name[len] == '-' &&
             certlc_plan_item(ev->name + len + 1) != NULL)
             e->ts[i].dirty = true;
-        /* issue 5: a delivery to the DataStore's client_cert_secret. */
+        /* A delivery to the DataStore's client_cert_secret. */
         if (certlc_external_watches(cfg, t, ev->ns, ev->name))
             e->ts[i].dirty = true;
     }
@@ -177,7 +177,7 @@ static int reload(engine *e)
     e->ts = ts;
     certlc_deadlines_free(&e->queue);
     mark_all(e);
-    certlc_observer_reload(e->obs); /* issue 7 */
+    certlc_observer_reload(e->obs);
     certlc_info("engine", "configuration reloaded: %zu tenant(s)",
                 cfg->n_tenants);
     return 0;
@@ -249,7 +249,7 @@ static int lock_operator(const char *state_dir, int *fd_out)
     return 0;
 }
 
-/* ---- issue 6: with replicas on etcd, only the leader reconciles ---- */
+/* ---- with replicas on etcd, only the leader reconciles ---- */
 static bool acting(engine *e)
 {
     return e->leader == NULL || certlc_leader_acting(e->leader);
@@ -280,23 +280,22 @@ static int start_leader(engine *e)
                 "(leader_lease %llds)", id, (long long)e->cli->cfg->leader_lease);
     return 0;
 }
-/* ---- end issue 6 ---- */
 
 static int loop(engine *e)
 {
     mark_all(e);
     while (!e->stop) {
         for (size_t i = 0; i < e->cli->cfg->n_tenants && !e->stop; i++)
-            if (e->ts[i].dirty && acting(e)) /* issue 6 */
+            if (e->ts[i].dirty && acting(e))
                 reconcile_one(e, i);
         int timeout = due_timeout(e);
         bool any = false;
         for (size_t i = 0; i < e->cli->cfg->n_tenants; i++)
             any |= e->ts[i].dirty;
-        if (any && acting(e)) /* issue 6: a follower waits in poll */
+        if (any && acting(e)) /* A follower waits in poll */
             continue;
         struct pollfd fds[3] = {{e->sigfd, POLLIN, 0}, {e->watchfd, POLLIN, 0},
-                                /* issue 6: -1 (ignored) without a leader */
+                                /* -1 (ignored) without a leader */
                                 {e->leader ? certlc_leader_fd(e->leader) : -1,
                                  POLLIN, 0}};
         int n = poll(fds, 3, timeout);
@@ -310,7 +309,7 @@ static int loop(engine *e)
             poll(fds, 1, COALESCE_MS);
             drain_watch(e);
         }
-        if (fds[2].revents & POLLIN) /* issue 6 */
+        if (fds[2].revents & POLLIN)
             leader_changed(e);
     }
     return 0;
@@ -330,7 +329,7 @@ int certlc_engine_main(certlc_cli *c)
     sigaddset(&mask, SIGTERM);
     sigaddset(&mask, SIGINT);
     rc = CERTLC_EXIT_FAIL;
-    /* issue 6: etcd replicas elect a leader (below); the file store keeps
+    /* etcd replicas elect a leader (below); the file store keeps
      * one operator per state directory with the flock. */
     if (!certlc_store_is_etcd(c->store) &&
         lock_operator(c->cfg->state_dir, &lockfd) != 0)
@@ -345,7 +344,7 @@ int certlc_engine_main(certlc_cli *c)
         fprintf(stderr, "certlc: cannot watch the store: %s\n", err.msg);
         goto out;
     }
-    /* issue 6: after the signal mask, which its thread inherits */
+    /* After the signal mask, which its thread inherits */
     if (certlc_store_is_etcd(c->store) && start_leader(&e) != 0)
         goto out;
     e.ts = calloc(c->cfg->n_tenants + 1, sizeof *e.ts);
@@ -353,12 +352,12 @@ int certlc_engine_main(certlc_cli *c)
         goto out;
     certlc_info("engine", "operator started (PID %ld): %zu tenant(s), state "
                 "in %s", (long)getpid(), c->cfg->n_tenants, c->cfg->state_dir);
-    e.obs = certlc_observer_start(c); /* issue 7: after the signal mask */
+    e.obs = certlc_observer_start(c); /* After the signal mask */
     rc = loop(&e) == 0 ? CERTLC_EXIT_OK : CERTLC_EXIT_FAIL;
     certlc_info("engine", "operator stopped");
 out:
-    certlc_observer_stop(e.obs); /* issue 7: before the store closes */
-    certlc_leader_stop(e.leader); /* issue 6: hands over at once */
+    certlc_observer_stop(e.obs); /* Before the store closes */
+    certlc_leader_stop(e.leader); /* Hands over at once */
     if (e.sigfd >= 0)
         close(e.sigfd);
     if (lockfd >= 0)

@@ -1,4 +1,4 @@
-/* issue 6: etcd's v3 JSON gateway over libcurl. See etcd_client.h. */
+/* Etcd's v3 JSON gateway over libcurl. See etcd_client.h. */
 #include "etcd_client.h"
 
 #include <curl/curl.h>

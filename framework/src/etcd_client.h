@@ -1,4 +1,4 @@
-/* issue 6: a small client for etcd's v3 JSON gateway (libcurl, jansson),
+/* A small client for etcd's v3 JSON gateway (libcurl, jansson),
  * shared by the etcd store, the leader election and `certlc migrate`.
  *
  * Every call is a POST of a JSON request to one endpoint; when the endpoint

@@ -1,4 +1,4 @@
-/* issue 6: leader election on etcd; see leader.h. */
+/* Leader election on etcd; see leader.h. */
 #include "leader.h"
 
 #include <fcntl.h>

@@ -1,4 +1,4 @@
-/* issue 6: leader election among operator replicas on the etcd store.
+/* Leader election among operator replicas on the etcd store.
  *
  * Every `certlc run` on an etcd store campaigns: it holds an etcd lease
  * (TTL leader_lease, kept alive every third of it) and tries a transaction

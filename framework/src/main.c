@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <certlc/driver.h> /* issue 7: --version */
+#include <certlc/driver.h> /* --version prints the driver ABI */
 
 #include "cli.h"
 #include "log.h"
@@ -78,7 +78,7 @@ int main(int argc, char **argv)
         case 'h':
             fputs(usage, stdout);
             return CERTLC_EXIT_OK;
-        case 'V': /* issue 7: and the driver ABI drivers must be built for */
+        case 'V': /* And the driver ABI drivers must be built for */
             printf("certlc %s\ndriver ABI %u.%u\n", CERTLC_VERSION,
                    (unsigned)CERTLC_DRIVER_ABI_MAJOR,
                    (unsigned)CERTLC_DRIVER_ABI_MINOR);
@@ -106,13 +106,13 @@ int main(int argc, char **argv)
         return certlc_cmd_check_expiration(&c, subc, sub);
     if (strcmp(sub[0], "rotate") == 0)
         return certlc_cmd_rotate(&c, subc, sub);
-    if (strcmp(sub[0], "plugins") == 0) /* issue 4 */
+    if (strcmp(sub[0], "plugins") == 0)
         return certlc_cmd_plugins(&c, subc, sub);
-    if (strcmp(sub[0], "describe") == 0) /* issue 7 */
+    if (strcmp(sub[0], "describe") == 0)
         return certlc_cmd_describe(&c, subc, sub);
-    if (strcmp(sub[0], "migrate") == 0) /* issue 6 */
+    if (strcmp(sub[0], "migrate") == 0)
         return certlc_cmd_migrate(&c, subc, sub);
-    if (strcmp(sub[0], "apply") == 0) /* issue 5 */
+    if (strcmp(sub[0], "apply") == 0)
         return certlc_cmd_apply(&c, subc, sub);
     if (strcmp(sub[0], "help") == 0) {
         fputs(usage, stdout);

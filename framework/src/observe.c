@@ -737,7 +737,7 @@ static void set_status_metrics(certlc_observer *o, tstate *s,
     }
     s->awaiting = ready != NULL && !ready->status &&
                   strcmp(ready->reason, "AwaitingExternalPKI") == 0;
-    /* issue 5: the await while the tenant keeps its current copy. */
+    /* The await while the tenant keeps its current copy. */
     const certlc_condition *aw =
         have_st ? certlc_status_condition(st, "AwaitingExternalPKI") : NULL;
     s->awaiting |= aw != NULL && aw->status;

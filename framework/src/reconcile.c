@@ -35,7 +35,6 @@ typedef struct pass {
     int64_t now;
     signer signers[MAX_SIGNERS];
     size_t n_signers;
-    bool ca_was_missing;
     char first_failure[600]; /* "<secret>: <reason>", for the status */
     char ca_expiring[300];   /* the CAs near their end, for the status */
 } pass;
@@ -632,11 +631,10 @@ int certlc_reconcile_tenant(certlc_store *store, const certlc_config *cfg,
         X509_free(p.signers[i].cert);
         EVP_PKEY_free(p.signers[i].key);
     }
-    /* ---- issue 4: the datastore's Secrets, through its driver. ---- */
+    /* ---- the datastore's Secrets, through its driver. ---- */
     if (t->datastore[0] != '\0')
         certlc_datastore_reconcile(store, cfg, t, p.now, note_event, &p,
                                    result);
-    /* ---- end issue 4 ---- */
     save_status(&p);
     return 0;
 }

@@ -57,7 +57,7 @@ struct certlc_store_ops {
     int (*watch_read)(certlc_store *st, certlc_store_event *evs, size_t max,
                       size_t *n, certlc_err *err);
     void (*close)(certlc_store *st);
-    /* issue 7: 0 when the store answers now (for /readyz), -1 with why
+    /* 0 when the store answers now (for /readyz), -1 with why
      * otherwise. May be called from another thread while the others run,
      * and must not block for long. NULL: always answers. */
     int (*ping)(certlc_store *st, certlc_err *err);
@@ -74,7 +74,7 @@ struct certlc_store {
  * by an flock on <dir>/.lock. */
 certlc_store *certlc_store_file_open(const char *dir, certlc_err *err);
 
-/* issue 6: the etcd store (store_etcd.c, store_etcd.h): one key per Secret
+/* The etcd store (store_etcd.c, store_etcd.h): one key per Secret
  * at <prefix>/secrets/<namespace>/<name>, tenant status at
  * <prefix>/status/<namespace>/<tenant>, the same JSON as the file store;
  * resourceVersion is the key's etcd mod_revision. */

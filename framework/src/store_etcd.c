@@ -1,4 +1,4 @@
-/* issue 6: the etcd store.
+/* The etcd store.
  *
  *   <prefix>/secrets/<namespace>/<name>   a Secret, the file store's JSON
  *   <prefix>/status/<namespace>/<tenant>  a tenant's status document

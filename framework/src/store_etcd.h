@@ -1,4 +1,4 @@
-/* issue 6: what the leader election and `certlc migrate` need from the etcd
+/* What the leader election and `certlc migrate` need from the etcd
  * store beyond the store interface. */
 #ifndef CERTLC_STORE_ETCD_H
 #define CERTLC_STORE_ETCD_H

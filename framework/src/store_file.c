@@ -1087,7 +1087,7 @@ static void fs_close(certlc_store *base)
     free(st);
 }
 
-/* ---- issue 7: readiness ------------------------------------------------- */
+/* ---- readiness ------------------------------------------------- */
 
 /* The state directory is still where it was opened, is a directory the
  * process may use, and holds its lock file. Touches nothing that another
@@ -1130,7 +1130,7 @@ static const struct certlc_store_ops file_ops = {
     .watch_fd = fs_watch_fd,
     .watch_read = fs_watch_read,
     .close = fs_close,
-    .ping = fs_ping, /* issue 7 */
+    .ping = fs_ping,
 };
 
 /* Removes the temp files of one directory (relative to the state dir). */

@@ -1,4 +1,4 @@
-/* issue 6: compare-and-swap on the etcd store, from two writers.
+/* Compare-and-swap on the etcd store, from two writers.
  *
  *   store_cas CONFIG stale     two clients read one Secret; the first
  *                              update wins, the second gets a conflict,

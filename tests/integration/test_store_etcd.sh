@@ -1,4 +1,4 @@
-# issue 6: the etcd store. The mission's example against a real 3-member
+# The etcd store. The mission's example against a real 3-member
 # etcd cluster (TLS, client certificates, etcd auth): provision, delete by
 # label, watch them come back, CA rotation through
 # CertificateAuthorityRotating (seen with get tcp -w), endpoint failover,

@@ -1,4 +1,4 @@
-# issue 6: three operator replicas on one 3-member etcd cluster (TLS,
+# Three operator replicas on one 3-member etcd cluster (TLS,
 # client certificates, no etcd auth). Exactly one leads; SIGKILL the leader
 # in the middle of a bulk rotation; another takes over within leader_lease
 # plus a few seconds; then every invariant holds: each leaf verifies against

@@ -1,4 +1,4 @@
-/* issue 6: store = file | etcd, leader_lease and [store.etcd]. */
+/* store = file | etcd, leader_lease and [store.etcd]. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

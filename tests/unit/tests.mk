@@ -7,11 +7,9 @@ $(eval $(call unit_test,store_file,store_file secret selector base64 err log))
 $(eval $(call unit_test,pki,pki err))
 $(eval $(call unit_test,kubeconfig,kubeconfig base64 err))
 $(eval $(call unit_test,config,config config_store inifile datastore duration pki log err))
-# issue 7
 $(eval $(call unit_test,metrics,metrics))
 $(eval $(call unit_test,events,events store_file secret selector base64 timefmt err log))
 $(eval $(call unit_test,log,log))
-# issue 4: the driver ABI (static asserts on sizes and offsets).
+# The driver ABI (static asserts on sizes and offsets).
 $(eval $(call unit_test,driver_abi,))
-# issue 6
 $(eval $(call unit_test,config_store,config config_store inifile datastore duration pki log err))

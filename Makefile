@@ -1,6 +1,6 @@
 # certlc: one entry point for building, testing, running and installing.
 #
-#   make            build bin/certlc (in $(BUILD))
+#   make            build $(BUILD)/certlc and the drivers ($(BUILD)/plugins.d)
 #   make run        install missing packages, build, run the operator on conf/
 #   make test       install missing packages, build (gcc, clang, ASan+UBSan),
 #                   run the unit and integration tests
@@ -47,6 +47,10 @@ LIB     := $(BUILD)/libcertlc.a
 BIN     := $(BUILD)/certlc
 
 .PHONY: all deps run test unit integration bench install clean check-clang
+
+# `make` alone builds `all`: drivers.mk, included below, defines rules
+# first, and without this its first rule would be the default goal.
+.DEFAULT_GOAL := all
 
 # Drivers (each a .so) and the test fixtures declare themselves here.
 DRIVERS :=

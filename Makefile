@@ -115,8 +115,8 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@sh bench/run.sh $(abspath $(BUILD))
 
-# The binary, the drivers, the configuration, the systemd unit and
-# the man pages. /etc/certlc/certlc.ini (SYSCONFDIR) is written only when
+# The binary, the drivers, the configuration, the systemd unit, the man
+# pages and the driver SDK (certlc/driver.h and certlc-driver.pc). /etc/certlc/certlc.ini (SYSCONFDIR) is written only when
 # there is none, with this install's plugins_dir and state_dir; the example
 # configuration goes to $(DATADIR)/examples as it is in conf/.
 BINDIR     ?= $(PREFIX)/bin
@@ -127,6 +127,12 @@ MANDIR     ?= $(PREFIX)/share/man
 UNITDIR    ?= $(LIBDIR)/systemd/system
 SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
 STATEDIR   ?= /var/lib/certlc
+INCLUDEDIR ?= $(PREFIX)/include
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+# The driver SDK's pkg-config file carries the version and the driver ABI.
+VERSION    := $(shell sed -n 's/^\#define CERTLC_VERSION "\(.*\)"/\1/p' framework/src/cli.h)
+DRIVER_ABI := $(shell sed -n 's/^\#define CERTLC_DRIVER_ABI_\(MAJOR\|MINOR\) \([0-9]*\)u/\2/p' \
+                framework/include/certlc/driver.h | paste -sd.)
 
 install: $(BIN) $(filter $(BUILD)/plugins.d/%,$(DRIVERS))
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(PLUGINDIR) \
@@ -159,6 +165,13 @@ install: $(BIN) $(filter $(BUILD)/plugins.d/%,$(DRIVERS))
 	install -m 0644 $(BUILD)/certlc.service $(DESTDIR)$(UNITDIR)/certlc.service
 	install -m 0644 docs/man/certlc.1 $(DESTDIR)$(MANDIR)/man1/certlc.1
 	install -m 0644 docs/man/certlc.ini.5 $(DESTDIR)$(MANDIR)/man5/certlc.ini.5
+	@# The driver SDK: the one header a driver includes, and its .pc.
+	install -d $(DESTDIR)$(INCLUDEDIR)/certlc $(DESTDIR)$(PKGCONFIGDIR)
+	install -m 0644 framework/include/certlc/driver.h $(DESTDIR)$(INCLUDEDIR)/certlc/driver.h
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' \
+	    -e 's|@PLUGINDIR@|$(PLUGINDIR)|g' -e 's|@ABI@|$(DRIVER_ABI)|g' \
+	    -e 's|@VERSION@|$(VERSION)|g' dist/certlc-driver.pc.in > $(BUILD)/certlc-driver.pc
+	install -m 0644 $(BUILD)/certlc-driver.pc $(DESTDIR)$(PKGCONFIGDIR)/certlc-driver.pc
 
 clean:
 	rm -rf build build-san build-clang var var-etcd

@@ -56,6 +56,20 @@ extern "C" {
 #define CERTLC_DRIVER_PRINTF(a, b)
 #endif
 
+/* The tenant namespace field of certlc_drv_secret and certlc_drv_tenant is
+ * `ns`. C++ reserves `namespace`, so C++ sees only `ns`; C code may also
+ * call it `namespace`, the name of ABI 1.0's first headers (an anonymous
+ * union of two pointers: one field, same offset and size). */
+#ifdef __cplusplus
+#define CERTLC_DRV_NAMESPACE_FIELD const char *ns
+#else
+#define CERTLC_DRV_NAMESPACE_FIELD                                            \
+    union {                                                                   \
+        const char *ns;                                                       \
+        const char *namespace;                                                \
+    }
+#endif
+
 /* True when a struct that says it is `size` bytes long holds `field`. */
 #define CERTLC_HAS_FIELD(type, size, field)                                   \
     ((size_t)(size) >= offsetof(type, field) + sizeof(((type *)0)->field))
@@ -89,7 +103,7 @@ typedef struct certlc_drv_kv {
 /* A Secret as a driver sees it: flat, no JSON. Data values may hold private
  * keys. */
 typedef struct certlc_drv_secret {
-    const char *namespace;
+    CERTLC_DRV_NAMESPACE_FIELD; /* ns */
     const char *name;
     const char *type; /* "Opaque" or "kubernetes.io/tls" */
     const certlc_drv_kv *labels;
@@ -155,7 +169,7 @@ typedef struct certlc_host {
      * there is no such Secret, CERTLC_DRV_ERROR otherwise. */
     int (*secret_get)(certlc_drv_call *call, const char *name,
                       certlc_drv_secret **out, certlc_drv_err *err);
-    /* Creates or replaces a Secret in the tenant's namespace (s->namespace
+    /* Creates or replaces a Secret in the tenant's namespace (s->ns
      * is ignored). The host adds the labels and annotations it manages
      * (kamaji.clastix.io/name, component, lifecycle, rotation time) to
      * Secrets of the tenant's plan. */
@@ -198,7 +212,7 @@ typedef struct certlc_drv_datastore {
 /* The tenant a method acts for. */
 typedef struct certlc_drv_tenant {
     uint32_t size;
-    const char *namespace;
+    CERTLC_DRV_NAMESPACE_FIELD; /* ns */
     const char *name;
     /* The tenant's space in the datastore: its schema (etcd: the key prefix
      * /<schema>/; SQL: the database) and its user, both

@@ -6,6 +6,7 @@
 #                   run the unit and integration tests
 #   make bench      benchmarks (not part of make test)
 #   make install    PREFIX=/usr/local DESTDIR= (see the install target)
+#   make deb        the Debian packages, in $(BUILD)/deb (make deb-test checks them)
 #   make clean
 
 PREFIX  ?= /usr/local
@@ -46,7 +47,8 @@ FW_OBJS := $(patsubst framework/src/%.c,$(BUILD)/obj/%.o,$(FW_SRCS))
 LIB     := $(BUILD)/libcertlc.a
 BIN     := $(BUILD)/certlc
 
-.PHONY: all deps run test unit integration bench install clean check-clang
+.PHONY: all deps run test unit integration bench install clean check-clang \
+        deb deb-test
 
 # `make` alone builds `all`: drivers.mk, included below, defines rules
 # first, and without this its first rule would be the default goal.
@@ -172,6 +174,28 @@ install: $(BIN) $(filter $(BUILD)/plugins.d/%,$(DRIVERS))
 	    -e 's|@PLUGINDIR@|$(PLUGINDIR)|g' -e 's|@ABI@|$(DRIVER_ABI)|g' \
 	    -e 's|@VERSION@|$(VERSION)|g' dist/certlc-driver.pc.in > $(BUILD)/certlc-driver.pc
 	install -m 0644 $(BUILD)/certlc-driver.pc $(DESTDIR)$(PKGCONFIGDIR)/certlc-driver.pc
+
+# Debian packages (debian/): certlc, certlc-driver-{postgresql,mysql,nats},
+# certlc-dev. dpkg-buildpackage writes next to the source tree, so it runs
+# on a copy in $(DEB_DIR), where the .deb files land; MAKEFLAGS stays out of
+# it so that this make's BUILD or SAN do not leak into the package build.
+DEB_DIR := $(BUILD)/deb
+DEB_SRC := Makefile README.md conf debian dist docs drivers examples \
+           framework scripts tests
+
+deb:
+	@sh scripts/deps.sh deb
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/certlc-$(VERSION)
+	cp -r $(DEB_SRC) $(DEB_DIR)/certlc-$(VERSION)/
+	cd $(DEB_DIR)/certlc-$(VERSION) && \
+	    env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL dpkg-buildpackage -us -uc -b
+	@ls $(DEB_DIR)/*.deb
+
+# The packages' contents, modes and conffile, lintian, and the binary and
+# drivers run from an extracted root. Slow: not part of make test (.ci/run
+# runs it after).
+deb-test: deb
+	@bash tests/package/test_deb.sh $(abspath $(DEB_DIR))
 
 clean:
 	rm -rf build build-san build-clang var var-etcd

@@ -58,6 +58,10 @@ PIN(certlc_drv_datastore, options, 120);
 _Static_assert(sizeof(certlc_drv_datastore) == 136, "datastore changed size");
 PIN(certlc_drv_tenant, size, 0);
 PIN(certlc_drv_tenant, namespace, 8);
+/* `ns`, the name C++ can use, is the same field. */
+PIN(certlc_drv_tenant, ns, 8);
+PIN(certlc_drv_secret, ns, 0);
+PIN(certlc_drv_secret, namespace, 0);
 PIN(certlc_drv_tenant, schema, 24);
 PIN(certlc_drv_tenant, certificate_secret, 40);
 PIN(certlc_drv_tenant, password, 56);

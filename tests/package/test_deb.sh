@@ -57,6 +57,9 @@ has "$D" -rw-r--r-- usr/share/doc/certlc-dev/examples/driver-skeleton/skeleton.c
 dpkg-deb -e "$C" ctrl
 check "/etc/certlc/certlc.ini is a conffile" grep -qx /etc/certlc/certlc.ini ctrl/conffiles
 contains "the postinst makes the system user certlc" ctrl/postinst "adduser --system"
+for f in ctrl/preinst ctrl/postinst ctrl/postrm; do
+    [ -e "$f" ] && check "$(basename "$f") is valid sh" sh -n "$f"
+done
 dpkg-deb -f "$C" Depends > depends
 for lib in libssl3 libcurl4 libjansson4 libinih1 libyaml; do
     contains "certlc depends on $lib (shlibs)" depends "$lib"

@@ -9,15 +9,7 @@ valgrind util-linux procps iproute2 jq coreutils \
 libmicrohttpd-dev libsystemd-dev curl prometheus systemd man-db \
 postgresql-15 postgresql-client-15 libpq-dev mariadb-server mariadb-client \
 libmariadb-dev nats-server libnats-dev \
-libcurl4-openssl-dev etcd-server etcd-client g++"
-# g++: test_sdk compiles certlc/driver.h as C++.
-
-# `deps.sh deb`: also what `make deb` and `make deb-test` need to build the
-# Debian packages and check them (not needed by make test).
-DEB_PACKAGES="build-essential debhelper dpkg-dev fakeroot lintian"
-if [ "${1:-}" = deb ]; then
-    PACKAGES="$PACKAGES $DEB_PACKAGES"
-fi
+libcurl4-openssl-dev etcd-server etcd-client"
 # issue 4: libcurl4-openssl-dev (the etcd driver), etcd-server and
 # etcd-client (the etcd integration tests, make run's local etcd).
 # issue 7: libmicrohttpd-dev (/metrics), libsystemd-dev (sd_notify; optional
@@ -26,6 +18,15 @@ fi
 # issue 5: the PostgreSQL, MariaDB and NATS servers, clients and client
 # libraries (the drivers build against libpq, libmariadb and libnats; the
 # integration tests start the servers).
+
+# g++: test_sdk compiles certlc/driver.h as C++.
+PACKAGES="$PACKAGES g++"
+# `deps.sh deb`: also what `make deb` and `make deb-test` need to build the
+# Debian packages and check them (make test does not need them).
+DEB_PACKAGES="build-essential debhelper dpkg-dev fakeroot lintian"
+if [ "${1:-}" = deb ]; then
+    PACKAGES="$PACKAGES $DEB_PACKAGES"
+fi
 
 missing=""
 for p in $PACKAGES; do

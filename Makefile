@@ -117,8 +117,8 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@sh bench/run.sh $(abspath $(BUILD))
 
-# The binary, the drivers, the configuration, the systemd unit, the man
-# pages and the driver SDK (certlc/driver.h and certlc-driver.pc). /etc/certlc/certlc.ini (SYSCONFDIR) is written only when
+# The binary, the drivers, the configuration, the systemd unit and
+# the man pages. /etc/certlc/certlc.ini (SYSCONFDIR) is written only when
 # there is none, with this install's plugins_dir and state_dir; the example
 # configuration goes to $(DATADIR)/examples as it is in conf/.
 BINDIR     ?= $(PREFIX)/bin
@@ -129,6 +129,8 @@ MANDIR     ?= $(PREFIX)/share/man
 UNITDIR    ?= $(LIBDIR)/systemd/system
 SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
 STATEDIR   ?= /var/lib/certlc
+# And the driver SDK: certlc/driver.h in INCLUDEDIR, certlc-driver.pc in
+# PKGCONFIGDIR.
 INCLUDEDIR ?= $(PREFIX)/include
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 # The driver SDK's pkg-config file carries the version and the driver ABI

@@ -24,6 +24,10 @@ typedef struct certlc_cli {
 /* Loads the configuration and opens the store, reporting any error on
  * stderr. Returns 0 or CERTLC_EXIT_FAIL. */
 int certlc_cli_open(certlc_cli *c);
+/* Hands st the encryption that cfg's encryption_config names (none when
+ * unset); -1 with a message naming the file and the fault. */
+int certlc_cli_encrypt_store(const certlc_config *cfg, certlc_store *st,
+                             certlc_err *err);
 void certlc_cli_close(certlc_cli *c);
 
 /* Prints "certlc: <msg>" on stderr; returns CERTLC_EXIT_USAGE so a usage

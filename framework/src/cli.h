@@ -63,5 +63,7 @@ bool certlc_get_is_events(int argc, char **argv);
 int certlc_cmd_get_leader(certlc_cli *c, int argc, char **argv);
 bool certlc_get_is_leader(int argc, char **argv);
 int certlc_cmd_migrate(certlc_cli *c, int argc, char **argv);
+/* cmd_rewrite.c: `rewrite-secrets` (encryption at rest). */
+int certlc_cmd_rewrite_secrets(certlc_cli *c, int argc, char **argv);
 
 #endif

@@ -409,7 +409,10 @@ static int load(struct fstore *st, int dfd, const char *rel, const char *ns,
                               errno == EINVAL ? "not a regular file"
                                               : strerror(errno));
     /* The envelope (encryption.h); its associated data is the file's path
-     * below the store directory. */
+     * below the store directory. write_atomic ends every file with a
+     * newline, which is not part of the envelope. */
+    if (len > 0 && buf[len - 1] == '\n')
+        len--;
     char aad[600];
     snprintf(aad, sizeof aad, "%s/%s.json", ns, name);
     unsigned char *plain = NULL;

@@ -128,13 +128,6 @@ contains "with the key back, everything reads again" once5.out "0 created, 0 rei
 data alpha-ca ca.crt > ca3.crt
 check "still the same CA" cmp ca1.crt ca3.crt
 
-# --- nothing of a key, plaintext or ciphertext in the logs.
-cat once*.out rw*.out op.log get.out > all.log
-lacks "no key1 in the logs" all.log "$KEY1"
-lacks "no key2 in the logs" all.log "$KEY2"
-lacks "no PEM in the logs" all.log "PRIVATE KEY"
-lacks "no envelope in the logs" all.log "k8s:enc:aesgcm:v1:key2:"
-
 # --- the configuration file: 0600, of the operator's user, no kms.
 chmod 644 "$CONF/encryption.yaml"
 certlc get secrets > mode.out 2>&1
@@ -184,5 +177,36 @@ contains "naming the Secret and key2" f3.out 'aesgcm key "key2"'
 enc_conf key2
 certlc run --once > f4.out 2>&1
 contains "with key2 back everything reads" f4.out "0 created, 0 reissued, 9 unchanged, 0 failed"
+
+# --- a datastore's Secrets: no new password, no new certificate.
+etcd_start ds auth || { finish; exit 1; }
+install_drivers etcd
+etcd_datastore main
+tenant gamma datastore=main
+certlc run --once > d1.out 2>&1
+contains "a tenant with an etcd datastore is provisioned" d1.out "default/gamma: ready"
+serial() { data gamma-datastore-certificate server.crt | openssl x509 -noout -serial; }
+sn1=$(serial)
+check "its datastore certificate is stored" test -n "$sn1"
+check "the datastore Secrets are encrypted too" sh -c "[ \"\$(head -c 23 '$T/state/default/gamma-datastore-config.json')\" = 'k8s:enc:aesgcm:v1:key2:' ]"
+sha256sum "$T"/state/default/gamma-*.json > d.sum
+enc_conf key1
+certlc run --once > d2.out 2>&1
+check "without key2 the pass fails" test $? -ne 0
+check "and no Secret of gamma was rewritten" sha256sum -c --quiet d.sum
+check "the datastore-config is reported, naming key2" grep -q 'secret "gamma-datastore-config" FAILED: .*aesgcm key "key2"' d2.out
+enc_conf key2
+certlc run --once > d3.out 2>&1
+contains "with key2 back the tenant is ready again" d3.out "default/gamma: ready"
+check "with the same datastore certificate" test "$(serial)" = "$sn1"
+check "and the same Secrets" sha256sum -c --quiet d.sum
+
+# --- nothing of a key, plaintext or ciphertext in any output or log.
+cat ./*.out op.log > all.log
+lacks "no key1 in the logs" all.log "$KEY1"
+lacks "no key2 in the logs" all.log "$KEY2"
+lacks "no key3 in the logs" all.log "$KEY3"
+lacks "no PEM in the logs" all.log "PRIVATE KEY"
+lacks "no envelope in the logs" all.log "k8s:enc:aesgcm:v1:key2:"
 
 finish

@@ -2,7 +2,9 @@
  *
  * An interface with one implementation per backend (file now, etcd later);
  * the engine, the command line and the drivers only see this. Every call
- * returns 0, CERTLC_NOTFOUND, CERTLC_CONFLICT or -1 with a message.
+ * returns 0, CERTLC_NOTFOUND, CERTLC_CONFLICT or -1 with a message; get and
+ * update also CERTLC_UNDECRYPTABLE (err.h) for a Secret that no configured
+ * encryption key decrypts, which callers must leave in place.
  */
 #ifndef CERTLC_STORE_H
 #define CERTLC_STORE_H

@@ -18,6 +18,8 @@ SAN     ?=
 
 # libcurl for the etcd store (etcd_client.c, store_etcd.c).
 PKGS     := libcrypto inih jansson yaml-0.1 libmicrohttpd libcurl
+# libsodium for the secretbox provider of encryption at rest (encryption.c).
+PKGS     += libsodium
 # libsystemd is optional: with it sd_notify comes from the library, without
 # it from framework/src/sdnotify.c's own few lines.
 HAVE_SYSTEMD := $(shell pkg-config --exists libsystemd 2>/dev/null && echo 1)

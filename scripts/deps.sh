@@ -9,7 +9,8 @@ valgrind util-linux procps iproute2 jq coreutils \
 libmicrohttpd-dev libsystemd-dev curl prometheus systemd man-db \
 postgresql-15 postgresql-client-15 libpq-dev mariadb-server mariadb-client \
 libmariadb-dev nats-server libnats-dev \
-libcurl4-openssl-dev etcd-server etcd-client"
+libcurl4-openssl-dev etcd-server etcd-client libsodium-dev"
+# libsodium-dev: the secretbox provider of encryption at rest.
 # issue 4: libcurl4-openssl-dev (the etcd driver), etcd-server and
 # etcd-client (the etcd integration tests, make run's local etcd).
 # issue 7: libmicrohttpd-dev (/metrics), libsystemd-dev (sd_notify; optional

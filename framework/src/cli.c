@@ -2,7 +2,23 @@
 
 #include <stdio.h>
 
+#include "encryption.h"
 #include "log.h"
+
+int certlc_cli_encrypt_store(const certlc_config *cfg, certlc_store *st,
+                             certlc_err *err)
+{
+    if (cfg->encryption_config == NULL)
+        return 0;
+    certlc_encryption *enc = certlc_encryption_load(cfg->encryption_config,
+                                                    err);
+    if (enc == NULL) {
+        certlc_err_prefix(err, "%s: encryption_config", cfg->path);
+        return -1;
+    }
+    certlc_store_set_encryption(st, enc);
+    return 0;
+}
 
 int certlc_cli_open(certlc_cli *c)
 {
@@ -18,6 +34,15 @@ int certlc_cli_open(certlc_cli *c)
         c->store = certlc_store_etcd_open(&c->cfg->etcd, &err);
     else
         c->store = certlc_store_file_open(c->cfg->state_dir, &err);
+    if (c->store != NULL &&
+        certlc_cli_encrypt_store(c->cfg, c->store, &err) != 0) {
+        fprintf(stderr, "certlc: %s\n", err.msg);
+        certlc_store_close(c->store);
+        c->store = NULL;
+        certlc_config_free(c->cfg);
+        c->cfg = NULL;
+        return CERTLC_EXIT_FAIL;
+    }
     if (c->store == NULL) {
         fprintf(stderr, "certlc: %s: %s\n",
                 c->cfg->store == CERTLC_STORE_ETCD ? "store" : "state_dir",

@@ -24,6 +24,10 @@ typedef struct certlc_cli {
 /* Loads the configuration and opens the store, reporting any error on
  * stderr. Returns 0 or CERTLC_EXIT_FAIL. */
 int certlc_cli_open(certlc_cli *c);
+/* Hands st the encryption that cfg's encryption_config names (none when
+ * unset); -1 with a message naming the file and the fault. */
+int certlc_cli_encrypt_store(const certlc_config *cfg, certlc_store *st,
+                             certlc_err *err);
 void certlc_cli_close(certlc_cli *c);
 
 /* Prints "certlc: <msg>" on stderr; returns CERTLC_EXIT_USAGE so a usage
@@ -59,5 +63,7 @@ bool certlc_get_is_events(int argc, char **argv);
 int certlc_cmd_get_leader(certlc_cli *c, int argc, char **argv);
 bool certlc_get_is_leader(int argc, char **argv);
 int certlc_cmd_migrate(certlc_cli *c, int argc, char **argv);
+/* cmd_rewrite.c: `rewrite-secrets` (encryption at rest). */
+int certlc_cmd_rewrite_secrets(certlc_cli *c, int argc, char **argv);
 
 #endif

@@ -273,6 +273,13 @@ static int apply(certlc_cli *c, certlc_secret *s)
     certlc_err err;
     certlc_secret *old = NULL;
     int rc = certlc_store_get(c->store, s->namespace, s->name, &old, &err);
+    if (rc == CERTLC_UNDECRYPTABLE) {
+        /* Not replaced blindly: its key may only be missing from the
+         * encryption_config; `certlc delete` first when it is lost. */
+        fprintf(stderr, "certlc: apply %s/%s: %s\n", s->namespace, s->name,
+                err.msg);
+        return CERTLC_EXIT_FAIL;
+    }
     if (rc != 0 && rc != CERTLC_NOTFOUND) {
         /* An unparsable Secret in the way: replace it. */
         if (certlc_store_remove(c->store, s->namespace, s->name, &err) < 0) {

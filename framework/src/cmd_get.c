@@ -150,12 +150,21 @@ static int get_secrets(certlc_cli *c, const get_opts *o, bool single)
         bool found = false;
         for (size_t j = 0; j < l.n; j++)
             found |= strcmp(l.items[j]->name, o->names[i]) == 0;
-        if (!found) {
+        /* Not listed: missing, or there but undecryptable (say why). */
+        certlc_secret *u = NULL;
+        certlc_err uerr;
+        if (!found && !o->all_ns &&
+            certlc_store_get(c->store, o->ns, o->names[i], &u, &uerr) ==
+                CERTLC_UNDECRYPTABLE) {
+            fprintf(stderr, "certlc: %s\n", uerr.msg);
+            rc = CERTLC_EXIT_FAIL;
+        } else if (!found) {
             fprintf(stderr,
                     "Error from server (NotFound): secrets \"%s\" not found\n",
                     o->names[i]);
             rc = CERTLC_EXIT_FAIL;
         }
+        certlc_secret_free(u);
     }
     const char *fmt = o->output ? o->output : "";
     if (strcmp(fmt, "json") == 0) {

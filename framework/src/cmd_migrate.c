@@ -36,7 +36,8 @@ typedef struct tcp_ref {
     char *status; /* the source's document, NULL when it has none */
 } tcp_ref;
 
-static certlc_store *open_kind(certlc_cli *c, const char *kind, certlc_err *err)
+static certlc_store *open_kind_plain(certlc_cli *c, const char *kind,
+                                     certlc_err *err)
 {
     if (strcmp(kind, "file") == 0)
         return certlc_store_file_open(c->cfg->state_dir, err);
@@ -45,6 +46,17 @@ static certlc_store *open_kind(certlc_cli *c, const char *kind, certlc_err *err)
         return NULL;
     }
     return certlc_store_etcd_open(&c->cfg->etcd, err);
+}
+
+/* Both stores encrypt with encryption_config (when set). */
+static certlc_store *open_kind(certlc_cli *c, const char *kind, certlc_err *err)
+{
+    certlc_store *st = open_kind_plain(c, kind, err);
+    if (st != NULL && certlc_cli_encrypt_store(c->cfg, st, err) != 0) {
+        certlc_store_close(st);
+        return NULL;
+    }
+    return st;
 }
 
 static int add_tcp(tcp_ref **v, size_t *n, const char *ns, const char *name)

@@ -233,6 +233,7 @@ static const char *const certlc_keys[] = {
     "ca_validity", "leaf_validity", "renew_before", "rollout_hook", "log_level",
     "log_format", "metrics_listen",
     "store", "leader_lease",
+    "encryption_config",
     NULL,
 };
 
@@ -326,6 +327,7 @@ static int load_certlc_ini(certlc_config *cfg, const certlc_ini_doc *doc,
     const size_t n_durs = sizeof durs / sizeof durs[0];
     const char *rollout_hook = "";
     const char *metrics_listen = CERTLC_METRICS_LISTEN_DEFAULT;
+    const certlc_ini_kv *encryption_kv = NULL;
     int rc = -1;
 
     cfg->key_algorithm = CERTLC_KEY_RSA2048;
@@ -364,6 +366,11 @@ static int load_certlc_ini(certlc_config *cfg, const certlc_ini_doc *doc,
                                    "info, warn or error)", kv->value);
             } else if (strcmp(kv->key, "rollout_hook") == 0) {
                 rollout_hook = kv->value;
+            } else if (strcmp(kv->key, "encryption_config") == 0) {
+                if (kv->value[0] == '\0')
+                    return certlc_ini_key_err(&w, kv, err, "must name an "
+                                   "EncryptionConfiguration file");
+                encryption_kv = kv;
             } else if (strcmp(kv->key, "log_format") == 0) {
                 if (certlc_log_format_parse(kv->value, &cfg->log_format) != 0)
                     return certlc_ini_key_err(&w, kv, err, "unknown log format \"%s\" (use "
@@ -427,6 +434,18 @@ static int load_certlc_ini(certlc_config *cfg, const certlc_ini_doc *doc,
     for (size_t k = 0; k < n_dirs; k++) {
         if (resolve_dir(&dirs[k], base_real, base_given, &w, err) != 0)
             goto out;
+    }
+    /* encryption_config, relative to certlc.ini's folder; read when the
+     * store opens (encryption.h). */
+    if (encryption_kv != NULL) {
+        cfg->encryption_config = encryption_kv->value[0] == '/'
+                                     ? strdup(encryption_kv->value)
+                                     : certlc_path_join(base_real,
+                                                        encryption_kv->value);
+        if (cfg->encryption_config == NULL) {
+            certlc_err_set(err, "out of memory");
+            goto out;
+        }
     }
     /* [store.etcd], paths relative to certlc.ini's folder */
     if (certlc_config_store_etcd(cfg, etcd_sec, file, base_real, err) != 0)
@@ -778,6 +797,7 @@ void certlc_config_free(certlc_config *cfg)
     free(cfg->datastores_dir);
     free(cfg->rollout_hook);
     free(cfg->metrics_listen);
+    free(cfg->encryption_config);
     certlc_etcd_config_fini(&cfg->etcd);
     for (size_t i = 0; i < cfg->n_tenants; i++)
         tenant_fini(&cfg->tenants[i]);

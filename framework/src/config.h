@@ -73,6 +73,8 @@ typedef struct certlc_config {
     certlc_store_kind store;      /* default file */
     int64_t leader_lease;         /* seconds; default 15s (etcd only) */
     certlc_etcd_config etcd;      /* [store.etcd] */
+    char *encryption_config;      /* resolved path; NULL: Secrets in
+                                     plaintext (encryption.h) */
     certlc_tenant *tenants;       /* from every *.ini in tenants_dir, sorted */
     size_t n_tenants;             /* by namespace then name */
     certlc_datastore *datastores; /* from every *.ini in datastores_dir, */

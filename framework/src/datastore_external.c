@@ -348,8 +348,9 @@ static int put_aside(certlc_store *store, const certlc_secret *src,
         if (rc == 0) {
             s->resource_version = old->resource_version;
             rc = certlc_store_update(store, s, err);
-        } else if (rc < 0 && rc != CERTLC_NOTFOUND) {
-            /* Unreadable: replaced. */
+        } else if (rc < 0 && rc != CERTLC_NOTFOUND &&
+                   rc != CERTLC_UNDECRYPTABLE) {
+            /* Unreadable: replaced (an undecryptable one never is). */
             if (certlc_store_remove(store, ns, name, err) >= 0)
                 rc = certlc_store_create(store, s, err);
         }
@@ -520,6 +521,12 @@ void certlc_external_reconcile(const certlc_external_in *in,
     sfmt(prev_name, sizeof prev_name, "%s-previous", es.name);
     certlc_secret *r = NULL, *prev = NULL;
     int rrc = certlc_store_get(in->store, es.ns, es.name, &r, &err);
+    if (rrc == CERTLC_UNDECRYPTABLE) {
+        /* Kept (not refused and removed) until its key is configured. */
+        awaiting(in, out, &es, have_copy, "Undecryptable", err.msg);
+        certlc_secret_free(c);
+        return;
+    }
     if (rrc < 0 && rrc != CERTLC_NOTFOUND) {
         /* Unparsable: a refused delivery like any other. */
         char why[CERTLC_ERR_MAX];

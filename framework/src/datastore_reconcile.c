@@ -113,6 +113,8 @@ static int check_cert(dpass *p, const certlc_ds_instance *in, int64_t *due,
         *missing = true;
         return certlc_err_set(err, "missing");
     }
+    if (rc == CERTLC_UNDECRYPTABLE)
+        return rc; /* left as it is: see certlc_datastore_reconcile */
     if (rc != 0) {
         certlc_err_prefix(err, "unreadable");
         return -1;
@@ -249,18 +251,21 @@ static int verify(dpass *p, const certlc_ds_instance *in,
     return rc;
 }
 
-static void read_password(dpass *p, char *buf, size_t size)
+/* CERTLC_UNDECRYPTABLE (err set) when datastore-config cannot be
+ * decrypted; 0 otherwise, buf "" when there is no password. */
+static int read_password(dpass *p, char *buf, size_t size, certlc_err *err)
 {
     certlc_secret *s = NULL;
-    certlc_err err;
     buf[0] = '\0';
-    if (certlc_store_get(p->store, p->t->namespace, p->config_name, &s,
-                         &err) != 0)
-        return;
+    int rc = certlc_store_get(p->store, p->t->namespace, p->config_name, &s,
+                              err);
+    if (rc != 0)
+        return rc == CERTLC_UNDECRYPTABLE ? rc : 0;
     const char *pw = certlc_kvlist_str(&s->data, "DB_PASSWORD");
     if (pw != NULL)
         snprintf(buf, size, "%s", pw);
     certlc_secret_free(s);
+    return 0;
 }
 
 void certlc_datastore_reconcile(certlc_store *store, const certlc_config *cfg,
@@ -291,7 +296,13 @@ void certlc_datastore_reconcile(certlc_store *store, const certlc_config *cfg,
     }
     const certlc_driver *drv = &in->plugin->drv;
     char password[256];
-    read_password(&p, password, sizeof password);
+    /* An undecryptable datastore-config is left as it is: provisioning
+     * without its password would give the tenant a new one. */
+    if (read_password(&p, password, sizeof password, &err) ==
+        CERTLC_UNDECRYPTABLE) {
+        fail(&p, p.config_name, CERTLC_DRV_ERROR, "Undecryptable", err.msg);
+        return;
+    }
     certlc_drv_tenant tt = {
         .size = sizeof tt, .namespace = t->namespace, .name = t->name,
         .schema = p.schema, .user = user,
@@ -345,8 +356,12 @@ void certlc_datastore_reconcile(certlc_store *store, const certlc_config *cfg,
             set_conditions(&p, true, false, "Provisioned", "");
             return;
         }
-    } else if (check_cert(&p, in, &due, &missing, &err) == 0) {
+    } else if ((rc = check_cert(&p, in, &due, &missing, &err)) == 0) {
         report(&p, p.cert_name, CERTLC_ACT_UNCHANGED, "");
+    } else if (rc == CERTLC_UNDECRYPTABLE) {
+        /* Never reissued while its key is missing. */
+        fail(&p, p.cert_name, CERTLC_DRV_ERROR, "Undecryptable", err.msg);
+        return;
     } else {
         char reason[CERTLC_ERR_MAX];
         snprintf(reason, sizeof reason, "%s", err.msg);

@@ -15,6 +15,11 @@
 /* Status codes besides 0 (ok) and -1 (error, message in certlc_err). */
 #define CERTLC_NOTFOUND 1
 #define CERTLC_CONFLICT 2
+/* A stored value that no configured encryption provider can decrypt
+ * (encryption.h). Negative, so that a caller that does not know it treats
+ * it as an error; it must never be taken for a missing or broken Secret
+ * that may be replaced. */
+#define CERTLC_UNDECRYPTABLE (-3)
 
 typedef struct certlc_err {
     char msg[CERTLC_ERR_MAX];

@@ -231,6 +231,8 @@ static int host_secret_put(certlc_drv_call *call, const certlc_drv_secret *ds,
     certlc_err err = {{0}};
     certlc_secret *old = NULL;
     int rc = certlc_store_get(call->store, call->ns, ds->name, &old, &err);
+    if (rc == CERTLC_UNDECRYPTABLE) /* kept until its key is configured */
+        return derr_from(derr, &err);
     if (rc < 0 && rc != CERTLC_NOTFOUND) {
         /* Unreadable: replaced as a whole. */
         if (certlc_store_remove(call->store, call->ns, ds->name, &err) < 0)

@@ -31,6 +31,7 @@ static const char usage[] =
     "  get leader                       the operator replica that leads (etcd store)\n"
     "  migrate --from file --to etcd    copy every Secret and status to the other store\n"
     "  apply -f FILE                    create or replace the Secret in FILE (JSON or YAML)\n"
+    "  rewrite-secrets [--dry-run]      encrypt every Secret again with encryption_config's first key\n"
     "\n"
     "Options:\n"
     "  -c, --config FILE   certlc.ini to use (default: $CERTLC_CONFIG, else conf/certlc.ini)\n"
@@ -114,6 +115,8 @@ int main(int argc, char **argv)
         return certlc_cmd_migrate(&c, subc, sub);
     if (strcmp(sub[0], "apply") == 0)
         return certlc_cmd_apply(&c, subc, sub);
+    if (strcmp(sub[0], "rewrite-secrets") == 0)
+        return certlc_cmd_rewrite_secrets(&c, subc, sub);
     if (strcmp(sub[0], "help") == 0) {
         fputs(usage, stdout);
         return CERTLC_EXIT_OK;

@@ -495,7 +495,12 @@ static void reconcile_item(pass *p, const certlc_item *item)
     bool unreadable = false;
     char reason[CERTLC_ERR_MAX];
     int rc = certlc_store_get(p->store, p->t->namespace, name, &old, &err);
-    if (rc == CERTLC_NOTFOUND) {
+    if (rc == CERTLC_UNDECRYPTABLE) {
+        /* Never replaced: a key missing from encryption_config must not
+         * rotate a CA. The tenant is not ready until the key is back. */
+        report(p, name, CERTLC_ACT_FAILED, err.msg);
+        goto out;
+    } else if (rc == CERTLC_NOTFOUND) {
         snprintf(reason, sizeof reason, "missing");
     } else if (rc < 0) {
         unreadable = true;

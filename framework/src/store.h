@@ -2,16 +2,26 @@
  *
  * An interface with one implementation per backend (file now, etcd later);
  * the engine, the command line and the drivers only see this. Every call
- * returns 0, CERTLC_NOTFOUND, CERTLC_CONFLICT or -1 with a message.
+ * returns 0, CERTLC_NOTFOUND, CERTLC_CONFLICT or -1 with a message; get and
+ * update also CERTLC_UNDECRYPTABLE (err.h) for a Secret that no configured
+ * encryption key decrypts, which callers must leave in place.
  */
 #ifndef CERTLC_STORE_H
 #define CERTLC_STORE_H
+
+#include <stdbool.h>
 
 #include "err.h"
 #include "secret.h"
 #include "selector.h"
 
 typedef struct certlc_store certlc_store;
+struct certlc_encryption;
+
+/* scan's callback: one stored Secret. current: its stored value is written
+ * the way the store writes now (encryption.h). Non-zero stops the scan. */
+typedef int (*certlc_store_scan_cb)(const char *ns, const char *name,
+                                    bool current, void *arg);
 
 /* What changed in the store, as the watch reports it. */
 typedef struct certlc_store_event {
@@ -61,11 +71,28 @@ struct certlc_store_ops {
      * otherwise. May be called from another thread while the others run,
      * and must not block for long. NULL: always answers. */
     int (*ping)(certlc_store *st, certlc_err *err);
+    /* Every stored Secret, the undecryptable and unparsable ones too, in
+     * no particular order, without decrypting any: what the rewrite of
+     * the encryption walks. NULL: not supported. */
+    int (*scan)(certlc_store *st, certlc_store_scan_cb cb, void *arg,
+                certlc_err *err);
 };
 
 struct certlc_store {
     const struct certlc_store_ops *ops;
+    /* Encryption at rest of the Secrets (encryption.h), owned by the
+     * store and freed by close; NULL: stored as plaintext. Status
+     * documents are not encrypted: they hold no key material. */
+    struct certlc_encryption *enc;
 };
+
+/* Hands the store its encryption (once, right after it is opened, before
+ * any other call). The store owns enc from then on. */
+static inline void certlc_store_set_encryption(certlc_store *st,
+                                               struct certlc_encryption *enc)
+{
+    st->enc = enc;
+}
 
 /* The file store: one JSON file per Secret at <dir>/<namespace>/<name>.json,
  * tenant status at <dir>/<namespace>/tcp/<tenant>.json. Creates dir (0700)

@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include "base64.h"
+#include "encryption.h"
 #include "log.h"
 
 #define COMPONENT "store"
@@ -142,8 +143,10 @@ static void wipe_free(char *p)
     }
 }
 
-/* The Secret's JSON as stored (no resourceVersion), base64. */
-static char *secret_value_b64(certlc_secret *s, certlc_err *err)
+/* The Secret's JSON as stored (no resourceVersion), in the envelope of
+ * encryption.h (associated data: the etcd key), base64. */
+static char *secret_value_b64(struct estore *st, certlc_secret *s,
+                              certlc_err *err)
 {
     uint64_t rv = s->resource_version;
     s->resource_version = 0;
@@ -152,9 +155,20 @@ static char *secret_value_b64(certlc_secret *s, certlc_err *err)
     s->resource_version = rv;
     if (json == NULL)
         return NULL;
-    size_t n;
-    char *b = certlc_base64_encode(json, len, &n);
+    char *key = key_plain(st, "secrets", s->namespace, s->name);
+    unsigned char *env = NULL;
+    size_t envn = 0;
+    int rc = key == NULL ? certlc_err_set(err, "out of memory")
+                         : certlc_encryption_seal(st->base.enc, key, json, len,
+                                                  &env, &envn, err);
+    free(key);
     certlc_secret_json_free(json, len);
+    if (rc != 0)
+        return NULL;
+    size_t n;
+    char *b = certlc_base64_encode(env, envn, &n);
+    OPENSSL_cleanse(env, envn);
+    free(env);
     if (b == NULL)
         certlc_err_set(err, "out of memory");
     return b;
@@ -166,11 +180,25 @@ static int secret_from_kv(struct estore *st, const json_t *kv, const char *ns,
                           certlc_err *err)
 {
     size_t len;
-    char *val = certlc_etcd_kv_bytes(kv, "value", &len);
-    if (val == NULL)
+    size_t envn;
+    char *env = certlc_etcd_kv_bytes(kv, "value", &envn);
+    if (env == NULL)
         return certlc_err_set(err, "etcd key %s/secrets/%s/%s: value is not "
                               "base64", st->prefix, ns, name);
-    certlc_secret *s = certlc_secret_from_json(val, len, err);
+    char *key = key_plain(st, "secrets", ns, name);
+    unsigned char *val = NULL;
+    int orc = key == NULL ? certlc_err_set(err, "out of memory")
+                          : certlc_encryption_open(st->base.enc, key, env, envn,
+                                                   &val, &len, err);
+    free(key);
+    OPENSSL_cleanse(env, envn);
+    free(env);
+    if (orc != 0) {
+        certlc_err_prefix(err, "etcd key %s/secrets/%s/%s", st->prefix, ns,
+                          name);
+        return orc == CERTLC_UNDECRYPTABLE ? orc : -1;
+    }
+    certlc_secret *s = certlc_secret_from_json((char *)val, len, err);
     OPENSSL_cleanse(val, len);
     free(val);
     if (s == NULL) {
@@ -412,7 +440,7 @@ static int es_create(certlc_store *base, certlc_secret *s, certlc_err *err)
     int64_t ts = s->creation_timestamp;
     s->creation_timestamp = (int64_t)time(NULL);
     char *k = key_b64(st, "secrets", s->namespace, s->name);
-    char *v = secret_value_b64(s, err);
+    char *v = secret_value_b64(st, s, err);
     if (k == NULL || v == NULL) {
         s->creation_timestamp = ts;
         free(k);
@@ -462,7 +490,7 @@ static int es_update(certlc_store *base, certlc_secret *s, certlc_err *err)
         certlc_secret_free(cur);
     }
     char *k = key_b64(st, "secrets", s->namespace, s->name);
-    char *v = secret_value_b64(s, err);
+    char *v = secret_value_b64(st, s, err);
     if (k == NULL || v == NULL) {
         free(k);
         wipe_free(v);
@@ -960,7 +988,69 @@ static void es_close(certlc_store *base)
     free(st->line);
     free(st->prefix);
     free(st->leader_b64);
+    certlc_encryption_free(st->base.enc);
     free(st);
+}
+
+/* The rewrite's scan: every Secret key, in pages, values read raw. */
+static int es_scan(certlc_store *base, certlc_store_scan_cb cb, void *arg,
+                   certlc_err *err)
+{
+    struct estore *st = (struct estore *)base;
+    char *from = key_plain(st, "secrets", NULL, NULL);
+    char *end = from ? certlc_etcd_prefix_end_b64(from) : NULL;
+    char *start = from ? certlc_etcd_b64(from) : NULL;
+    int rc = end != NULL && start != NULL ? 0
+                                          : certlc_err_set(err, "out of memory");
+    bool stop = false;
+    while (rc == 0 && !stop) {
+        json_t *req = json_pack("{s:s, s:s, s:i}", "key", start, "range_end",
+                                end, "limit", LIST_PAGE);
+        json_t *resp = NULL;
+        rc = req ? certlc_etcd_call(st->cl, "/v3/kv/range", req, &resp, 0, NULL,
+                                    NULL, err)
+                 : certlc_err_set(err, "out of memory");
+        json_decref(req);
+        if (rc != 0)
+            break;
+        size_t i;
+        json_t *kv;
+        char *last = NULL;
+        json_array_foreach(json_object_get(resp, "kvs"), i, kv) {
+            free(last);
+            last = certlc_etcd_kv_bytes(kv, "key", NULL);
+            char kns[256], kname[256];
+            if (stop || last == NULL ||
+                !split_key(st, last, "secrets", kns, sizeof kns, kname,
+                           sizeof kname))
+                continue;
+            size_t n = 0;
+            char *v = certlc_etcd_kv_bytes(kv, "value", &n);
+            bool current = v != NULL &&
+                           certlc_encryption_is_current(st->base.enc, v, n);
+            if (v != NULL) {
+                OPENSSL_cleanse(v, n);
+                free(v);
+            }
+            stop = cb(kns, kname, current, arg) != 0;
+        }
+        bool more = json_is_true(json_object_get(resp, "more"));
+        json_decref(resp);
+        if (!more || last == NULL) {
+            free(last);
+            break;
+        }
+        size_t bn;
+        free(start);
+        start = certlc_base64_encode(last, strlen(last) + 1, &bn);
+        free(last);
+        if (start == NULL)
+            rc = certlc_err_set(err, "out of memory");
+    }
+    free(from);
+    free(end);
+    free(start);
+    return rc;
 }
 
 static const struct certlc_store_ops etcd_ops = {
@@ -976,6 +1066,7 @@ static const struct certlc_store_ops etcd_ops = {
     .watch_read = es_watch_read,
     .close = es_close,
     .ping = es_ping,
+    .scan = es_scan,
 };
 
 certlc_store *certlc_store_etcd_open(const struct certlc_etcd_config *cfg,

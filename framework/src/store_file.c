@@ -36,6 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "encryption.h"
 #include "log.h"
 
 #define COMPONENT "store"
@@ -407,8 +408,24 @@ static int load(struct fstore *st, int dfd, const char *rel, const char *ns,
         return certlc_err_set(err, "%s/%s/%s.json: %s", st->dir, ns, name,
                               errno == EINVAL ? "not a regular file"
                                               : strerror(errno));
-    certlc_secret *s = certlc_secret_from_json(buf, len, err);
+    /* The envelope (encryption.h); its associated data is the file's path
+     * below the store directory. write_atomic ends every file with a
+     * newline, which is not part of the envelope. */
+    if (len > 0 && buf[len - 1] == '\n')
+        len--;
+    char aad[600];
+    snprintf(aad, sizeof aad, "%s/%s.json", ns, name);
+    unsigned char *plain = NULL;
+    size_t plen = 0;
+    rc = certlc_encryption_open(st->base.enc, aad, buf, len, &plain, &plen,
+                                err);
     buf_free(buf, cap);
+    if (rc != 0) {
+        certlc_err_prefix(err, "%s/%s/%s.json", st->dir, ns, name);
+        return rc == CERTLC_UNDECRYPTABLE ? rc : -1;
+    }
+    certlc_secret *s = certlc_secret_from_json((char *)plain, plen, err);
+    buf_free((char *)plain, plen + 1);
     if (s == NULL) {
         certlc_err_prefix(err, "%s/%s/%s.json", st->dir, ns, name);
         return -2;
@@ -425,6 +442,29 @@ static int load(struct fstore *st, int dfd, const char *rel, const char *ns,
     }
     *out = s;
     return 0;
+}
+
+/* Writes s as <where>/<file>: its JSON, in the envelope (encryption.h). */
+static int write_secret(struct fstore *st, int fd, const char *where,
+                        const char *file, const certlc_secret *s,
+                        certlc_err *err)
+{
+    size_t len;
+    char *json = certlc_secret_to_json(s, &len, err);
+    if (json == NULL)
+        return -1;
+    char aad[600];
+    snprintf(aad, sizeof aad, "%s/%s", s->namespace, file);
+    unsigned char *env = NULL;
+    size_t envn = 0;
+    int rc = certlc_encryption_seal(st->base.enc, aad, json, len, &env, &envn,
+                                    err);
+    certlc_secret_json_free(json, len);
+    if (rc != 0)
+        return -1;
+    rc = write_atomic(fd, where, file, (const char *)env, envn, err);
+    buf_free((char *)env, envn + 1);
+    return rc;
 }
 
 static int fs_get(certlc_store *base, const char *ns, const char *name,
@@ -578,12 +618,9 @@ static int fs_create(certlc_store *base, certlc_secret *s, certlc_err *err)
     if (rc != 0)
         goto out;
     s->creation_timestamp = (int64_t)time(NULL);
-    size_t len;
-    char *json = certlc_secret_to_json(s, &len, err);
     char where[PATH_MAX];
     snprintf(where, sizeof where, "%s/%s", st->dir, s->namespace);
-    rc = json == NULL ? -1 : write_atomic(fd, where, file, json, len, err);
-    certlc_secret_json_free(json, len);
+    rc = write_secret(st, fd, where, file, s, err);
     if (rc != 0) {
         s->resource_version = old_rv;
         s->creation_timestamp = old_ts;
@@ -642,12 +679,9 @@ static int fs_update(certlc_store *base, certlc_secret *s, certlc_err *err)
     if (rc != 0)
         goto out;
     s->creation_timestamp = stored->creation_timestamp;
-    size_t len;
-    char *json = certlc_secret_to_json(s, &len, err);
     char where[PATH_MAX];
     snprintf(where, sizeof where, "%s/%s", st->dir, s->namespace);
-    rc = json == NULL ? -1 : write_atomic(fd, where, file, json, len, err);
-    certlc_secret_json_free(json, len);
+    rc = write_secret(st, fd, where, file, s, err);
     if (rc != 0) {
         s->resource_version = old_rv;
         s->creation_timestamp = old_ts;
@@ -1084,6 +1118,7 @@ static void fs_close(certlc_store *base)
     free(st->q);
     free(st->abs_dir);
     free(st->dir);
+    certlc_encryption_free(st->base.enc);
     free(st);
 }
 
@@ -1118,6 +1153,77 @@ static int fs_ping(certlc_store *base, certlc_err *err)
     return 0;
 }
 
+/* ---- the rewrite's scan ------------------------------------------------ */
+
+/* One namespace directory's <name>.json files, read raw. */
+static int scan_ns(struct fstore *st, const char *ns, certlc_store_scan_cb cb,
+                   void *arg, certlc_err *err)
+{
+    int fd;
+    int rc = open_ns(st, ns, false, false, &fd, err);
+    if (rc == CERTLC_NOTFOUND)
+        return 0;
+    if (rc != 0)
+        return -1;
+    DIR *d = fdopendir(fd);
+    if (d == NULL) {
+        int e = errno;
+        close(fd);
+        return certlc_err_set(err, "%s/%s: %s", st->dir, ns, strerror(e));
+    }
+    struct dirent *de;
+    while (rc == 0 && (de = readdir(d)) != NULL) {
+        const char *f = de->d_name;
+        size_t n = strlen(f);
+        if (f[0] == '.' || n <= 5 || strcmp(f + n - 5, ".json") != 0 ||
+            (de->d_type != DT_REG && de->d_type != DT_UNKNOWN))
+            continue;
+        char name[NAME_MAX + 1];
+        memcpy(name, f, n - 5);
+        name[n - 5] = '\0';
+        if (check_name("name", name, (size_t)MAX_FILE_NAME, NULL) != 0)
+            continue;
+        char *buf;
+        size_t len, cap;
+        int r = read_file(dirfd(d), f, &buf, &len, &cap);
+        if (r == CERTLC_NOTFOUND)
+            continue;
+        bool current = r == 0 &&
+                       certlc_encryption_is_current(st->base.enc, buf, len);
+        if (r == 0)
+            buf_free(buf, cap);
+        if (cb(ns, name, current, arg) != 0)
+            rc = 1;
+    }
+    closedir(d);
+    return rc;
+}
+
+static int fs_scan(certlc_store *base, certlc_store_scan_cb cb, void *arg,
+                   certlc_err *err)
+{
+    struct fstore *st = (struct fstore *)base;
+    int fd = openat(st->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    if (d == NULL) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        return certlc_err_set(err, "%s: %s", st->dir, strerror(e));
+    }
+    struct dirent *de;
+    int rc = 0;
+    while (rc == 0 && (de = readdir(d)) != NULL) {
+        const char *f = de->d_name;
+        if (f[0] == '.' || (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN) ||
+            check_name("namespace", f, 253, NULL) != 0)
+            continue;
+        rc = scan_ns(st, f, cb, arg, err);
+    }
+    closedir(d);
+    return rc < 0 ? -1 : 0;
+}
+
 static const struct certlc_store_ops file_ops = {
     .get = fs_get,
     .list = fs_list,
@@ -1131,6 +1237,7 @@ static const struct certlc_store_ops file_ops = {
     .watch_read = fs_watch_read,
     .close = fs_close,
     .ping = fs_ping,
+    .scan = fs_scan,
 };
 
 /* Removes the temp files of one directory (relative to the state dir). */

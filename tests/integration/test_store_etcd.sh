@@ -83,7 +83,7 @@ san=""
 nm "$bindir/libcertlc.a" 2>/dev/null | grep -q __asan_ && san="-fsanitize=address,undefined"
 if cc -std=c11 -D_GNU_SOURCE $san -I"$SRC/framework/src" -I"$SRC/framework/include" \
     $(pkg-config --cflags jansson libcurl) -o "$T/store_cas" "$SRC/tests/integration/store_cas.c" \
-    "$bindir/libcertlc.a" $(pkg-config --libs libcrypto inih jansson yaml-0.1 libmicrohttpd libcurl) \
+    "$bindir/libcertlc.a" $(pkg-config --libs libcrypto inih jansson yaml-0.1 libmicrohttpd libcurl libsodium) \
     $(pkg-config --libs libsystemd 2>/dev/null) -ldl -lm -lpthread 2> cc.err; then
     "$T/store_cas" "$CONF/certlc.ini" stale > cas.out 2>&1
     cat cas.out

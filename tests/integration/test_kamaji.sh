@@ -220,5 +220,17 @@ EOF
 check "get secrets for k8s-126 is Kamaji's listing, line for line (NAME, TYPE, DATA)" diff want.txt listing.txt
 certlc get secrets -l kamaji.clastix.io/name=k8s-126,kamaji.clastix.io/project=kamaji -o name > ds.txt
 check "the datastore Secrets carry the project label too" test "$(grep -c datastore ds.txt)" -eq 2
+# The etcd driver's client certificate follows the rotate annotation too.
+data k8s-126-datastore-certificate server.crt > d1.crt
+certlc rotate secret k8s-126-datastore-certificate > /dev/null 2>&1
+certlc run --once > run12 2>&1
+data k8s-126-datastore-certificate server.crt > d2.crt
+check_fails "the empty rotate value rotates the datastore certificate" cmp -s d1.crt d2.crt
+annotation k8s-126-datastore-certificate certs.kamaji.clastix.io/rotate > drot.txt
+check "then its annotation is an RFC 3339 timestamp" \
+    grep -Eqx '[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z' drot.txt
+certlc run --once > run13 2>&1
+data k8s-126-datastore-certificate server.crt > d3.crt
+check "and the next pass leaves it" cmp -s d2.crt d3.crt
 
 finish

@@ -19,6 +19,10 @@ libcurl4-openssl-dev etcd-server etcd-client libsodium-dev"
 # issue 5: the PostgreSQL, MariaDB and NATS servers, clients and client
 # libraries (the drivers build against libpq, libmariadb and libnats; the
 # integration tests start the servers).
+# kubectl (test_kamaji reads the kubeconfigs with `kubectl config view
+# --raw`): Debian 12's kubernetes-client, unless a kubectl is installed
+# already (another package owning /usr/bin/kubectl would conflict with it).
+command -v kubectl > /dev/null 2>&1 || PACKAGES="$PACKAGES kubernetes-client"
 
 # g++: test_sdk compiles certlc/driver.h as C++.
 PACKAGES="$PACKAGES g++"

@@ -5,7 +5,6 @@
 
 #include "cli.h"
 #include "plan.h"
-#include "timefmt.h"
 
 static const char usage[] =
     "Usage: certlc rotate secret NAME... [-n NS]\n"
@@ -13,8 +12,10 @@ static const char usage[] =
     "\n"
     "Asks the operator to issue Secrets again, keeping the current ones in\n"
     "place until the new ones are written: sets the annotation\n"
-    CERTLC_ANNOTATION_ROTATE ", which the operator removes when it\n"
-    "has rotated the Secret. Rotating <tcp>-ca rotates the tenant's CA.\n"
+    CERTLC_ANNOTATION_ROTATE " to the empty value, as Kamaji\n"
+    "reads it. Once it has rotated the Secret, the operator sets the\n"
+    "annotation to the time of the rotation (RFC 3339), which asks for\n"
+    "nothing. Rotating <tcp>-ca rotates the tenant's CA.\n"
     "\n"
     "  -n, --namespace NS       the namespace (default: default)\n"
     "  -A, --all-namespaces     with -l: every namespace\n"
@@ -22,8 +23,6 @@ static const char usage[] =
 
 static int annotate(certlc_cli *c, const char *ns, const char *name)
 {
-    char when[32];
-    certlc_time_rfc3339(certlc_now(), when, sizeof when);
     certlc_err err;
     /* Compare-and-swap: a write that raced with ours is read again. */
     for (int attempt = 0; attempt < 5; attempt++) {
@@ -36,7 +35,7 @@ static int annotate(certlc_cli *c, const char *ns, const char *name)
         }
         if (rc == 0 && certlc_kvlist_set_str(&s->annotations,
                                              CERTLC_ANNOTATION_ROTATE,
-                                             when) == 0)
+                                             "") == 0)
             rc = certlc_store_update(c->store, s, &err);
         certlc_secret_free(s);
         if (rc == 0) {

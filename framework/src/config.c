@@ -234,6 +234,7 @@ static const char *const certlc_keys[] = {
     "log_format", "metrics_listen",
     "store", "leader_lease",
     "encryption_config",
+    "reissue_on_removed_san",
     NULL,
 };
 
@@ -332,6 +333,7 @@ static int load_certlc_ini(certlc_config *cfg, const certlc_ini_doc *doc,
 
     cfg->key_algorithm = CERTLC_KEY_RSA2048;
     cfg->log_level = CERTLC_LOG_INFO;
+    cfg->reissue_on_removed_san = true;
 
     if (main_sec != NULL) {
         if (certlc_ini_check_keys(&w, main_sec, certlc_keys, NULL, err) != 0)
@@ -371,6 +373,10 @@ static int load_certlc_ini(certlc_config *cfg, const certlc_ini_doc *doc,
                     return certlc_ini_key_err(&w, kv, err, "must name an "
                                    "EncryptionConfiguration file");
                 encryption_kv = kv;
+            } else if (strcmp(kv->key, "reissue_on_removed_san") == 0) {
+                if (!parse_bool(kv->value, &cfg->reissue_on_removed_san))
+                    return certlc_ini_key_err(&w, kv, err, "\"%s\" is not a boolean (use "
+                                   "true or false)", kv->value);
             } else if (strcmp(kv->key, "log_format") == 0) {
                 if (certlc_log_format_parse(kv->value, &cfg->log_format) != 0)
                     return certlc_ini_key_err(&w, kv, err, "unknown log format \"%s\" (use "
@@ -474,6 +480,7 @@ static const char *const tenant_keys[] = {
     "namespace", "version", "address", "port", "service_cidr", "cluster_domain",
     "cert_sans", "konnectivity", "datastore",
     "datastore_schema", "datastore_user",
+    "reissue_on_removed_san",
     NULL,
 };
 
@@ -580,6 +587,7 @@ static int load_tenant(certlc_tenant *t, const char *file, const certlc_ini_sect
         goto fail;
     t->port = 6443;
     t->konnectivity = false;
+    t->reissue_on_removed_san = -1;
 
     for (size_t i = 0; i < sec->n_kv; i++) {
         const certlc_ini_kv *kv = &sec->kv[i];
@@ -594,6 +602,15 @@ static int load_tenant(certlc_tenant *t, const char *file, const certlc_ini_sect
                 certlc_ini_key_err(&w, kv, err, "\"%s\" is not a port number (1-65535)", v);
                 goto fail;
             }
+            continue;
+        }
+        if (strcmp(k, "reissue_on_removed_san") == 0) {
+            bool b;
+            if (!parse_bool(v, &b)) {
+                certlc_ini_key_err(&w, kv, err, "\"%s\" is not a boolean (use true or false)", v);
+                goto fail;
+            }
+            t->reissue_on_removed_san = b;
             continue;
         }
         if (strcmp(k, "konnectivity") == 0) {

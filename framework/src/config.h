@@ -35,6 +35,10 @@ typedef struct certlc_tenant {
      * "" when not set: <namespace>_<name> with '-' turned into '_'. */
     char *datastore_schema;
     char *datastore_user;
+    /* Whether an API server certificate carrying a SAN the tenant no
+     * longer lists is issued again: 1 yes, 0 no (Kamaji's superset rule),
+     * -1 as certlc.ini's reissue_on_removed_san says. */
+    int reissue_on_removed_san;
 } certlc_tenant;
 
 /* store = file | etcd, and the [store.etcd] section. */
@@ -65,6 +69,7 @@ typedef struct certlc_config {
     int64_t leaf_validity;        /* default 8760h */
     int64_t renew_before;         /* default 24h */
     char *rollout_hook;           /* "" when none */
+    bool reissue_on_removed_san;  /* default true (tenants may override) */
     enum certlc_log_level log_level; /* default info */
 
     enum certlc_log_format log_format; /* default text */

@@ -12,6 +12,7 @@
 
 #include "duration.h"
 #include "host.h"
+#include "kamaji.h"
 #include "log.h"
 #include "pki.h"
 #include "plan.h"
@@ -381,12 +382,14 @@ static int write_copy(const certlc_external_in *in, const material *m,
     return 0;
 }
 
-/* Drops the rotate annotation from the tenant's copy once acted upon. */
+/* Once acted upon, the rotate request on the tenant's copy becomes the
+ * time of the rotation, as Kamaji writes it. */
 static void clear_rotate_annotation(const certlc_external_in *in,
                                     certlc_secret *c)
 {
     certlc_err err;
-    if (certlc_kvlist_del(&c->annotations, CERTLC_ANNOTATION_ROTATE) != 0)
+    if (!certlc_kamaji_rotation_requested(&c->annotations) ||
+        certlc_kamaji_rotation_done(&c->annotations, in->now) != 0)
         return;
     if (certlc_store_update(in->store, c, &err) != 0)
         certlc_warn(COMPONENT, "%s/%s: cannot clear the rotate annotation of "
@@ -568,10 +571,8 @@ void certlc_external_reconcile(const certlc_external_in *in,
     if (is_copy) {
         /* Steady: rotate when due. */
         int64_t due = c_not_after - in->cfg->renew_before;
-        const char *rot = certlc_kvlist_str(&c->annotations,
-                                            CERTLC_ANNOTATION_ROTATE);
         char why[200] = "";
-        if (rot != NULL) {
+        if (certlc_kamaji_rotation_requested(&c->annotations)) {
             sfmt(why, sizeof why, "rotation requested (%s)",
                      CERTLC_ANNOTATION_ROTATE);
         } else if (in->now >= due) {
@@ -606,8 +607,7 @@ void certlc_external_reconcile(const certlc_external_in *in,
             CERTLC_DRV_OK)
             certlc_warn(COMPONENT, "%s/%s: driver '%s' rotate: %s",
                         in->t->namespace, in->t->name, drv->name, derr.msg);
-        if (rot != NULL)
-            clear_rotate_annotation(in, c);
+        clear_rotate_annotation(in, c);
         certlc_info(COMPONENT, "%s/%s: datastore '%s': %s: removed %s/%s for "
                     "the external PKI to deliver a new one; the old one is "
                     "kept as %s/%s", in->t->namespace, in->t->name,

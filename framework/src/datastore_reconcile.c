@@ -8,6 +8,7 @@
 
 #include "datastore_external.h"
 #include "host.h"
+#include "kamaji.h"
 #include "log.h"
 #include "pki.h"
 #include "plan.h"
@@ -127,6 +128,12 @@ static int check_cert(dpass *p, const certlc_ds_instance *in, int64_t *due,
     rc = -1;
     if (akv == NULL)
         goto out;
+    /* Kamaji's request (an empty value); its "rotated at" time is none. */
+    if (certlc_kamaji_rotation_requested(&s->annotations)) {
+        certlc_err_set(err, "rotation requested (annotation %s)",
+                       CERTLC_ANNOTATION_ROTATE);
+        goto out;
+    }
     if ((cert = certlc_cert_from_pem(ckv->value, ckv->len, err)) == NULL) {
         certlc_err_prefix(err, "server.crt");
         goto out;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kamaji.h"
 #include "log.h"
 #include "pki.h"
 #include "plan.h"
@@ -277,7 +278,9 @@ static int host_secret_put(certlc_drv_call *call, const certlc_drv_secret *ds,
                                      CERTLC_ANNOTATION_ROTATED, when);
         bad |= certlc_kvlist_set_str(&s->annotations, CERTLC_ANNOTATION_REASON,
                                      call->reason ? call->reason : "driver");
+        bad |= certlc_kamaji_rotation_done(&s->annotations, call->now);
     }
+    bad |= certlc_kamaji_metadata(s);
     if (bad != 0) {
         certlc_secret_free(s);
         certlc_secret_free(old);

@@ -1031,7 +1031,10 @@ static int compare_sans(X509 *cert, const certlc_cert_spec *spec,
             rc = certlc_err_set(err, "SANs differ: certificate lacks IP:%.*s",
                                 QUOTE_MAX, spec->ips[i]);
 
-    for (int i = 0; rc == 0 && i < sk_GENERAL_NAME_num(gens); i++) {
+    /* With extra_sans_ok, names beyond the spec's are left valid. */
+    for (int i = 0; rc == 0 && !spec->extra_sans_ok &&
+                    i < sk_GENERAL_NAME_num(gens);
+         i++) {
         const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
         if (g->type == GEN_DNS) {
             const ASN1_STRING *s = g->d.dNSName;

@@ -39,6 +39,10 @@ typedef struct certlc_cert_spec {
     bool server_auth; /* extendedKeyUsage serverAuth */
     bool client_auth; /* extendedKeyUsage clientAuth */
     int64_t validity; /* seconds from now */
+    /* For certlc_cert_matches_spec only: a certificate carrying SANs
+     * beyond the spec's still matches (Kamaji's superset rule, chosen with
+     * reissue_on_removed_san = false). Missing SANs never match. */
+    bool extra_sans_ok;
 } certlc_cert_spec;
 
 /* Issues a certificate for `key` (its public half) as the spec says, signed
@@ -97,7 +101,7 @@ char *certlc_cert_serial_hex(X509 *cert);
 
 /* 0 when the certificate's subject CN and O values, and its SAN set (DNS
  * and IP, order ignored, IPs compared as addresses), are exactly those of
- * the spec; -1 with the first difference in words otherwise. */
+ * the spec (a superset of them with spec->extra_sans_ok); -1 with the first difference in words otherwise. */
 int certlc_cert_matches_spec(X509 *cert, const certlc_cert_spec *spec,
                              certlc_err *err);
 

@@ -24,7 +24,7 @@ static const certlc_item items[] = {
      .type = CERTLC_TYPE_OPAQUE, .lifecycle = X509_LABEL,
      .cert_key = "apiserver-kubelet-client.crt",
      .key_key = "apiserver-kubelet-client.key", .signer = "ca",
-     .cn = "kube-apiserver-kubelet-client", .org = "kubeadm:cluster-admins",
+     .cn = "kube-apiserver-kubelet-client", .org = CERTLC_GROUP_CLUSTER_ADMINS,
      .client_auth = true},
     {.suffix = "front-proxy-client-certificate", .kind = CERTLC_ITEM_LEAF,
      .type = CERTLC_TYPE_OPAQUE, .lifecycle = X509_LABEL,
@@ -37,7 +37,7 @@ static const certlc_item items[] = {
      .client_auth = true, .konnectivity_only = true},
     {.suffix = "admin-kubeconfig", .kind = CERTLC_ITEM_KUBECONFIG,
      .type = CERTLC_TYPE_OPAQUE, .lifecycle = KC_LABEL, .cert_key = "admin.conf",
-     .signer = "ca", .cn = "kubernetes-admin", .org = "kubeadm:cluster-admins",
+     .signer = "ca", .cn = "kubernetes-admin", .org = CERTLC_GROUP_CLUSTER_ADMINS,
      .client_auth = true, .server = CERTLC_SERVER_ENDPOINT},
     {.suffix = "controller-manager-kubeconfig", .kind = CERTLC_ITEM_KUBECONFIG,
      .type = CERTLC_TYPE_OPAQUE, .lifecycle = KC_LABEL,
@@ -170,6 +170,69 @@ static int api_server_sans(certlc_plan_spec *ps, const certlc_tenant *t,
     return 0;
 }
 
+bool certlc_plan_v129(const certlc_tenant *t)
+{
+    /* config.c has checked the form vMAJOR.MINOR.PATCH. */
+    unsigned long major = 0, minor = 0;
+    const char *v = t->version != NULL ? t->version : "";
+    char *end = NULL;
+    if (*v == 'v')
+        v++;
+    major = strtoul(v, &end, 10);
+    if (end != NULL && *end == '.')
+        minor = strtoul(end + 1, NULL, 10);
+    return major > 1 || (major == 1 && minor >= 29);
+}
+
+/* The group an item's certificate carries for the tenant's version: the
+ * items kubeadm moved to kubeadm:cluster-admins in v1.29 are in
+ * system:masters before. */
+static const char *item_org(const certlc_item *item, const certlc_tenant *t)
+{
+    if (item->org != NULL &&
+        strcmp(item->org, CERTLC_GROUP_CLUSTER_ADMINS) == 0 &&
+        !certlc_plan_v129(t))
+        return CERTLC_GROUP_MASTERS;
+    return item->org;
+}
+
+size_t certlc_plan_kubeconfigs(const certlc_item *item, const certlc_tenant *t,
+                               certlc_plan_kubeconfig out[CERTLC_PLAN_MAX_KUBECONFIGS])
+{
+    out[0] = (certlc_plan_kubeconfig){item->cert_key, item->cn,
+                                      item_org(item, t)};
+    if (strcmp(item->suffix, "admin-kubeconfig") != 0 || !certlc_plan_v129(t))
+        return 1;
+    /* kubeadm's super-admin.conf (kubeconfig.go), in the same Secret as
+     * admin.conf, as Kamaji keeps it. */
+    out[1] = (certlc_plan_kubeconfig){"super-admin.conf",
+                                      "kubernetes-super-admin",
+                                      CERTLC_GROUP_MASTERS};
+    return 2;
+}
+
+const char *certlc_plan_rbac_manifest(const certlc_item *item,
+                                      const certlc_tenant *t)
+{
+    /* What kubeadm's EnsureAdminClusterRoleBinding creates. */
+    static const char manifest[] =
+        "apiVersion: rbac.authorization.k8s.io/v1\n"
+        "kind: ClusterRoleBinding\n"
+        "metadata:\n"
+        "  name: kubeadm:cluster-admins\n"
+        "roleRef:\n"
+        "  apiGroup: rbac.authorization.k8s.io\n"
+        "  kind: ClusterRole\n"
+        "  name: cluster-admin\n"
+        "subjects:\n"
+        "- apiGroup: rbac.authorization.k8s.io\n"
+        "  kind: Group\n"
+        "  name: kubeadm:cluster-admins\n";
+    if (strcmp(item->suffix, "admin-kubeconfig") != 0 || !certlc_plan_v129(t))
+        return NULL;
+    return manifest;
+}
+
 int certlc_plan_spec_init(certlc_plan_spec *ps, const certlc_item *item,
                           const certlc_tenant *t, const certlc_config *cfg,
                           certlc_err *err)
@@ -177,7 +240,7 @@ int certlc_plan_spec_init(certlc_plan_spec *ps, const certlc_item *item,
     memset(ps, 0, sizeof *ps);
     ps->spec.cn = item->cn;
     if (item->org != NULL) {
-        ps->orgs[0] = item->org;
+        ps->orgs[0] = item_org(item, t);
         ps->spec.orgs = ps->orgs;
         ps->spec.n_orgs = 1;
     }
@@ -185,6 +248,9 @@ int certlc_plan_spec_init(certlc_plan_spec *ps, const certlc_item *item,
     ps->spec.server_auth = item->server_auth;
     ps->spec.client_auth = item->client_auth;
     ps->spec.validity = ps->spec.is_ca ? cfg->ca_validity : cfg->leaf_validity;
+    ps->spec.extra_sans_ok = t->reissue_on_removed_san >= 0
+                                 ? !t->reissue_on_removed_san
+                                 : !cfg->reissue_on_removed_san;
     if (item->server_auth && api_server_sans(ps, t, err) != 0) {
         certlc_plan_spec_fini(ps);
         return -1;

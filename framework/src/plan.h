@@ -17,12 +17,24 @@
 #define CERTLC_LABEL_COMPONENT "kamaji.clastix.io/component"
 #define CERTLC_LABEL_LIFECYCLE "kamaji.clastix.io/certificate_lifecycle_controller"
 #define CERTLC_LABEL_MANAGED_BY "app.kubernetes.io/managed-by"
+/* Kamaji's own label on everything it makes (kamaji.h writes it). */
+#define CERTLC_LABEL_PROJECT "kamaji.clastix.io/project"
+#define CERTLC_LABEL_PROJECT_VALUE "kamaji"
+/* Kamaji's checksum of a Secret's data (kamaji.h computes it). */
+#define CERTLC_ANNOTATION_CHECKSUM "kamaji.clastix.io/checksum"
 /* Annotations certlc writes on what it issues. */
 #define CERTLC_ANNOTATION_ROTATED "certlc.io/last-rotation"
 #define CERTLC_ANNOTATION_REASON "certlc.io/rotation-reason"
-/* Set by a person (certlc rotate secret NAME) to ask for a rotation without
- * deleting anything; the same key as the system certlc follows. */
+/* Kamaji's rotation annotation: an empty value asks for a rotation
+ * (certlc rotate secret NAME writes it); once rotated, the value becomes
+ * the RFC 3339 time of the rotation, which asks for nothing. */
 #define CERTLC_ANNOTATION_ROTATE "certs.kamaji.clastix.io/rotate"
+
+/* The groups kubeadm puts its administrators in: system:masters bypasses
+ * RBAC; kubeadm:cluster-admins (v1.29 and later) is bound to
+ * cluster-admin by a ClusterRoleBinding of the same name. */
+#define CERTLC_GROUP_MASTERS "system:masters"
+#define CERTLC_GROUP_CLUSTER_ADMINS "kubeadm:cluster-admins"
 
 typedef enum certlc_item_kind {
     CERTLC_ITEM_CA,         /* self-signed CA certificate and key */
@@ -86,6 +98,32 @@ int certlc_plan_spec_init(certlc_plan_spec *ps, const certlc_item *item,
                           const certlc_tenant *t, const certlc_config *cfg,
                           certlc_err *err);
 void certlc_plan_spec_fini(certlc_plan_spec *ps);
+
+/* True when the tenant's version is v1.29 or later: from then on kubeadm
+ * issues admin.conf and apiserver-kubelet-client in kubeadm:cluster-admins
+ * and adds super-admin.conf in system:masters. */
+bool certlc_plan_v129(const certlc_tenant *t);
+
+/* One kubeconfig held by a kubeconfig item's Secret. */
+typedef struct certlc_plan_kubeconfig {
+    const char *key; /* data key */
+    const char *cn;  /* client certificate CN and kubeconfig user */
+    const char *org; /* client certificate O; NULL when none */
+} certlc_plan_kubeconfig;
+
+#define CERTLC_PLAN_MAX_KUBECONFIGS 2
+/* The kubeconfigs of a kubeconfig item for the tenant, the item's own
+ * first; the admin Secret of a v1.29+ tenant also holds super-admin.conf
+ * as Kamaji stores it. Returns how many (1 or 2). */
+size_t certlc_plan_kubeconfigs(const certlc_item *item, const certlc_tenant *t,
+                               certlc_plan_kubeconfig out[CERTLC_PLAN_MAX_KUBECONFIGS]);
+
+/* A fixed text entry of a Secret besides its certificates: the admin
+ * Secret of a v1.29+ tenant carries the ClusterRoleBinding manifest that
+ * gives kubeadm:cluster-admins its rights. NULL when the item has none. */
+#define CERTLC_RBAC_KEY "cluster-admins-rbac.yaml"
+const char *certlc_plan_rbac_manifest(const certlc_item *item,
+                                      const certlc_tenant *t);
 
 /* The server URL a kubeconfig item must point at, into buf. */
 void certlc_plan_server_url(const certlc_item *item, const certlc_tenant *t,

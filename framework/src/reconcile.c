@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "datastore_reconcile.h"
+#include "kamaji.h"
 #include "kubeconfig.h"
 #include "log.h"
 #include "pki.h"
@@ -210,16 +211,26 @@ static int check_leaf(pass *p, const certlc_secret *s, const certlc_item *item,
     return rc;
 }
 
-static int check_kubeconfig(pass *p, const certlc_secret *s,
-                            const certlc_item *item,
-                            const certlc_cert_spec *spec, certlc_err *err)
+/* One kubeconfig of the Secret: its user is kc_want->cn, its client
+ * certificate as the spec says with kc_want's CN and O. */
+static int check_one_kubeconfig(pass *p, const certlc_secret *s,
+                                const certlc_item *item,
+                                const certlc_plan_kubeconfig *kc_want,
+                                const certlc_cert_spec *item_spec,
+                                certlc_err *err)
 {
-    const certlc_kv *kv = need(s, item->cert_key, err);
+    const certlc_kv *kv = need(s, kc_want->key, err);
     if (kv == NULL)
         return -1;
+    certlc_cert_spec one = *item_spec;
+    const char *orgs[1] = {kc_want->org};
+    one.cn = kc_want->cn;
+    one.orgs = orgs;
+    one.n_orgs = kc_want->org != NULL ? 1 : 0;
+    const certlc_cert_spec *spec = &one;
     certlc_kubeconfig *kc = certlc_kubeconfig_parse(kv->value, kv->len, err);
     if (kc == NULL) {
-        certlc_err_prefix(err, "%s", item->cert_key);
+        certlc_err_prefix(err, "%s", kc_want->key);
         return -1;
     }
     int rc = -1;
@@ -231,8 +242,9 @@ static int check_kubeconfig(pass *p, const certlc_secret *s,
     if (strcmp(kc->cluster, p->t->name) != 0) {
         certlc_err_set(err, "cluster is '%s', expected '%s'", kc->cluster,
                        p->t->name);
-    } else if (strcmp(kc->user, item->cn) != 0) {
-        certlc_err_set(err, "user is '%s', expected '%s'", kc->user, item->cn);
+    } else if (strcmp(kc->user, kc_want->cn) != 0) {
+        certlc_err_set(err, "user is '%s', expected '%s'", kc->user,
+                       kc_want->cn);
     } else if (strcmp(kc->server, url) != 0) {
         certlc_err_set(err, "server is '%s', expected '%s'", kc->server, url);
     } else if ((ca = certlc_cert_from_pem(kc->ca_pem, kc->ca_len, err)) ==
@@ -251,11 +263,41 @@ static int check_kubeconfig(pass *p, const certlc_secret *s,
     X509_free(cert);
     EVP_PKEY_free(key);
     certlc_kubeconfig_free(kc);
+    if (rc != 0 && strcmp(kc_want->key, item->cert_key) != 0)
+        certlc_err_prefix(err, "%s", kc_want->key);
     return rc;
 }
 
+/* Every kubeconfig the tenant's version wants in the Secret (admin.conf,
+ * and super-admin.conf from v1.29), the RBAC manifest that goes with
+ * them, and nothing else: a version change across v1.29 reissues. */
+static int check_kubeconfig(pass *p, const certlc_secret *s,
+                            const certlc_item *item,
+                            const certlc_cert_spec *spec, certlc_err *err)
+{
+    certlc_plan_kubeconfig want[CERTLC_PLAN_MAX_KUBECONFIGS];
+    size_t n = certlc_plan_kubeconfigs(item, p->t, want);
+    for (size_t i = 0; i < n; i++)
+        if (check_one_kubeconfig(p, s, item, &want[i], spec, err) != 0)
+            return -1;
+    const char *rbac = certlc_plan_rbac_manifest(item, p->t);
+    const certlc_kv *rkv = certlc_kvlist_get(&s->data, CERTLC_RBAC_KEY);
+    if (rbac != NULL &&
+        (rkv == NULL || rkv->len != strlen(rbac) ||
+         memcmp(rkv->value, rbac, rkv->len) != 0))
+        return certlc_err_set(err, "data key '%s' is missing or not the "
+                                   "kubeadm:cluster-admins binding",
+                              CERTLC_RBAC_KEY);
+    if (s->data.n != n + (rbac != NULL))
+        return certlc_err_set(err, "holds %zu data keys, expected %zu for "
+                                   "version %s",
+                              s->data.n, n + (rbac != NULL), p->t->version);
+    return 0;
+}
+
 /* The kubeconfig of an item, embedding the signer's certificate as CA. */
-static char *kubeconfig_yaml(pass *p, const certlc_item *item, X509 *ca,
+static char *kubeconfig_yaml(pass *p, const certlc_item *item,
+                             const char *user, X509 *ca,
                              const char *cert_pem, size_t cert_len,
                              const char *key_pem, size_t key_len,
                              size_t *yaml_len, certlc_err *err)
@@ -267,7 +309,7 @@ static char *kubeconfig_yaml(pass *p, const certlc_item *item, X509 *ca,
     char url[512];
     certlc_plan_server_url(item, p->t, url, sizeof url);
     certlc_kubeconfig kc = {
-        .cluster = p->t->name, .user = (char *)item->cn, .server = url,
+        .cluster = p->t->name, .user = (char *)user, .server = url,
         .ca_pem = (unsigned char *)ca_pem, .ca_len = ca_len,
         .cert_pem = (unsigned char *)cert_pem, .cert_len = cert_len,
         .key_pem = (unsigned char *)key_pem, .key_len = key_len};
@@ -276,10 +318,44 @@ static char *kubeconfig_yaml(pass *p, const certlc_item *item, X509 *ca,
     return yaml;
 }
 
+static int issue_one(pass *p, const certlc_item *item,
+                     const certlc_cert_spec *spec, const char *data_key,
+                     certlc_kvlist *data, certlc_err *err);
+
 /* Fills data (and, for CAs, the pass's signer) with new material: a new
- * key and, but for key pairs, a certificate as the spec says. */
+ * key and, but for key pairs, a certificate as the spec says. A
+ * kubeconfig Secret gets each kubeconfig its tenant's version wants. */
 static int issue(pass *p, const certlc_item *item, const certlc_cert_spec *spec,
                  certlc_kvlist *data, certlc_err *err)
+{
+    if (item->kind != CERTLC_ITEM_KUBECONFIG) {
+        if (issue_one(p, item, spec, item->cert_key, data, err) != 0)
+            return -1;
+        if (certlc_kamaji_ca_tls_keys(data, item) != 0)
+            return certlc_err_set(err, "out of memory");
+        return 0;
+    }
+    certlc_plan_kubeconfig want[CERTLC_PLAN_MAX_KUBECONFIGS];
+    size_t n = certlc_plan_kubeconfigs(item, p->t, want);
+    for (size_t i = 0; i < n; i++) {
+        certlc_cert_spec one = *spec;
+        const char *orgs[1] = {want[i].org};
+        one.cn = want[i].cn;
+        one.orgs = orgs;
+        one.n_orgs = want[i].org != NULL ? 1 : 0;
+        if (issue_one(p, item, &one, want[i].key, data, err) != 0)
+            return -1;
+    }
+    const char *rbac = certlc_plan_rbac_manifest(item, p->t);
+    if (rbac != NULL && certlc_kvlist_set_str(data, CERTLC_RBAC_KEY, rbac) != 0)
+        return certlc_err_set(err, "out of memory");
+    return 0;
+}
+
+/* One key and certificate (or kubeconfig, under data_key). */
+static int issue_one(pass *p, const certlc_item *item,
+                     const certlc_cert_spec *spec, const char *data_key,
+                     certlc_kvlist *data, certlc_err *err)
 {
     int rc = -1;
     X509 *ca_cert = NULL;
@@ -319,11 +395,11 @@ static int issue(pass *p, const certlc_item *item, const certlc_cert_spec *spec,
         goto out;
 
     if (item->kind == CERTLC_ITEM_KUBECONFIG) {
-        yaml = kubeconfig_yaml(p, item, sg->cert, cert_pem, cert_len, key_pem,
-                               key_len, &yaml_len, err);
+        yaml = kubeconfig_yaml(p, item, spec->cn, sg->cert, cert_pem,
+                               cert_len, key_pem, key_len, &yaml_len, err);
         if (yaml == NULL)
             goto out;
-        if (certlc_kvlist_set(data, item->cert_key, yaml, yaml_len) != 0)
+        if (certlc_kvlist_set(data, data_key, yaml, yaml_len) != 0)
             goto oom;
     } else if (certlc_kvlist_set(data, item->cert_key, cert_pem, cert_len) !=
                    0 ||
@@ -385,9 +461,11 @@ static int store_secret(pass *p, const certlc_item *item, certlc_secret *old,
     char when[32];
     certlc_time_rfc3339(p->now, when, sizeof when);
     int rc = -1;
-    /* The request is fulfilled by this very write. */
-    certlc_kvlist_del(&s->annotations, CERTLC_ANNOTATION_ROTATE);
+    /* The request is fulfilled by this very write: an empty rotate
+     * annotation becomes the time of the rotation, as Kamaji writes it. */
     if (s->type == NULL || set_labels(s, p->t, item) != 0 ||
+        certlc_kamaji_rotation_done(&s->annotations, p->now) != 0 ||
+        certlc_kamaji_metadata(s) != 0 ||
         certlc_kvlist_set_str(&s->annotations, CERTLC_ANNOTATION_ROTATED,
                               when) != 0 ||
         certlc_kvlist_set_str(&s->annotations, CERTLC_ANNOTATION_REASON,
@@ -419,7 +497,7 @@ static int check(pass *p, const certlc_secret *s, const certlc_item *item,
     if (strcmp(s->type, item->type) != 0)
         return certlc_err_set(err, "type is '%s', expected '%s'", s->type,
                               item->type);
-    if (certlc_kvlist_get(&s->annotations, CERTLC_ANNOTATION_ROTATE) != NULL)
+    if (certlc_kamaji_rotation_requested(&s->annotations))
         return certlc_err_set(err, "rotation requested (annotation %s)",
                               CERTLC_ANNOTATION_ROTATE);
     switch (item->kind) {
@@ -480,6 +558,32 @@ static void enter_ca_rotation(pass *p)
     p->res->ca_rotated = 1;
 }
 
+/* A valid Secret an older certlc wrote lacks what Kamaji writes (the CA's
+ * tls.crt and tls.key, the project label, the checksum): added in place,
+ * nothing issued. A failure is only logged; the next pass tries again. */
+static void complete(pass *p, const certlc_secret *old,
+                     const certlc_item *item, const char *name)
+{
+    bool changed = false;
+    char what[200];
+    certlc_err err = {{0}};
+    certlc_secret *s = certlc_secret_dup(old);
+    int rc = s != NULL ? certlc_kamaji_complete(s, item, &changed, what,
+                                                sizeof what)
+                       : -1;
+    if (rc == 0 && changed)
+        rc = certlc_store_update(p->store, s, &err);
+    else if (rc != 0)
+        certlc_err_set(&err, "out of memory");
+    if (rc == 0 && changed)
+        certlc_info("engine", "%s/%s: secret \"%s\" completed: %s",
+                    p->t->namespace, p->t->name, name, what);
+    else if (rc != 0)
+        certlc_warn("engine", "%s/%s: secret \"%s\" could not be completed: "
+                    "%s", p->t->namespace, p->t->name, name, err.msg);
+    certlc_secret_free(s);
+}
+
 static void reconcile_item(pass *p, const certlc_item *item)
 {
     char name[320];
@@ -506,6 +610,7 @@ static void reconcile_item(pass *p, const certlc_item *item)
         unreadable = true;
         snprintf(reason, sizeof reason, "unreadable: %.900s", err.msg);
     } else if (check(p, old, item, &ps.spec, &err) == 0) {
+        complete(p, old, item, name);
         report(p, name, CERTLC_ACT_UNCHANGED, "");
         goto out;
     } else {

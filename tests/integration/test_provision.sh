@@ -68,7 +68,7 @@ contains "apiserver subject CN" apiserver.txt "Subject: CN = kube-apiserver"
 contains "basicConstraints is critical CA:FALSE" apiserver.txt "CA:FALSE"
 contains "signed with SHA-256" apiserver.txt "ecdsa-with-SHA256"
 openssl x509 -in admin.crt -noout -subject > admin.subj
-contains "admin client is kubernetes-admin in kubeadm:cluster-admins" admin.subj "O = kubeadm:cluster-admins, CN = kubernetes-admin"
+contains "admin client of a v1.26 tenant is kubernetes-admin in system:masters" admin.subj "O = system:masters, CN = kubernetes-admin"
 openssl x509 -in ca.crt -noout -text > ca.txt
 contains "CA has CA:TRUE" ca.txt "CA:TRUE"
 contains "CA may sign certificates" ca.txt "Certificate Sign, CRL Sign"

@@ -127,6 +127,7 @@ static void test_defaults(void **state)
     assert_int_equal(cfg->renew_before, INT64_C(24) * 3600);
     assert_string_equal(cfg->rollout_hook, "");
     assert_int_equal(cfg->log_level, CERTLC_LOG_INFO);
+    assert_true(cfg->reissue_on_removed_san);
     assert_int_equal(cfg->n_tenants, 0);
     assert_null(certlc_config_tenant(cfg, "default", "x"));
     certlc_config_free(cfg);
@@ -154,7 +155,8 @@ static void test_full(void **state)
            "leaf_validity = 90d\n"
            "renew_before = 1d12h\r\n"
            "rollout_hook = /usr/local/bin/roll --tenant ; ignored\n"
-           "log_level = debug\n");
+           "log_level = debug\n"
+           "reissue_on_removed_san = false\n");
     mkdirf(fx, "conf/ds.d");
     writef(fx, "conf/ds.d/default.ini",
            "[datastore default]\n"
@@ -168,6 +170,7 @@ static void test_full(void **state)
            "[tenant alpha]\n"
            "namespace = prod\n"
            "version = v1.28.0-rc.1\n"
+           "reissue_on_removed_san = true\n"
            "address = fd00::10\n"
            "port = 443\n"
            "service_cidr = fd00:10:96::/112\n");
@@ -205,6 +208,7 @@ static void test_full(void **state)
     assert_int_equal(cfg->renew_before, INT64_C(36) * 3600);
     assert_string_equal(cfg->rollout_hook, "/usr/local/bin/roll --tenant");
     assert_int_equal(cfg->log_level, CERTLC_LOG_DEBUG);
+    assert_false(cfg->reissue_on_removed_san);
 
     /* Sorted by namespace, then name. */
     assert_int_equal(cfg->n_tenants, 4);
@@ -242,6 +246,7 @@ static void test_full(void **state)
     assert_int_equal(t->n_cert_sans, 0);
     assert_false(t->konnectivity);
     assert_string_equal(t->datastore, "");
+    assert_int_equal(t->reissue_on_removed_san, -1); /* as certlc.ini says */
     snprintf(src, sizeof src, "%s/conf/tenants.d/a.ini:13", fx->root);
     assert_string_equal(t->source, src);
 
@@ -250,6 +255,7 @@ static void test_full(void **state)
     assert_string_equal(t->address, "fd00::10");
     assert_int_equal(t->port, 443);
     assert_string_equal(t->version, "v1.28.0-rc.1");
+    assert_int_equal(t->reissue_on_removed_san, 1);
     assert_null(certlc_config_tenant(cfg, "default", "alpha"));
     certlc_config_free(cfg);
 }
@@ -367,6 +373,11 @@ static void test_tenant_errors(void **state)
                  "5: [tenant x] duplicate key 'port' (first set at line 4)", "");
     tenant_error(fx, "[tenant x]\nversion = 1.26\naddress = a\n",
                  "2: [tenant x] version: \"1.26\"", "like v1.26.0");
+    /* vMAJOR.MINOR.PATCH: the identities depend on MINOR (v1.29). */
+    tenant_error(fx, "[tenant x]\nversion = v1.29\naddress = a\n",
+                 "2: [tenant x] version: \"v1.29\"", "like v1.26.0");
+    tenant_error(fx, "[tenant x]\nversion = v1.x.0\naddress = a\n",
+                 "2: [tenant x] version: \"v1.x.0\"", "like v1.26.0");
     tenant_error(fx, "[tenant x]\nversion = v1.26.0\naddress = not an address\n",
                  "3: [tenant x] address: \"not an address\" is neither an IP address nor "
                  "a DNS name", "");
@@ -386,6 +397,8 @@ static void test_tenant_errors(void **state)
                  "DNS name", "");
     tenant_error(fx, "[tenant x]\n" T_OK "konnectivity = maybe\n",
                  "4: [tenant x] konnectivity: \"maybe\" is not a boolean", "");
+    tenant_error(fx, "[tenant x]\n" T_OK "reissue_on_removed_san = sometimes\n",
+                 "4: [tenant x] reissue_on_removed_san: \"sometimes\" is not a boolean", "");
     tenant_error(fx, "[tenant x]\n" T_OK "[tenant x\n", "4: syntax error", "");
     tenant_error(fx, "[tenant x]\n" T_OK "no equals sign here\n", "4: syntax error", "");
     /* inih would read an indented line as the previous value's continuation:
@@ -444,6 +457,8 @@ static void test_certlc_errors(void **state)
                  "rsa-2048, rsa-3072, rsa-4096, ecdsa-p256 or ecdsa-p384");
     main_ini_error(fx, "[certlc]\nlog_level = loud\n",
                  "2: [certlc] log_level: unknown log level \"loud\"", "debug, info");
+    main_ini_error(fx, "[certlc]\nreissue_on_removed_san = 2\n",
+                 "2: [certlc] reissue_on_removed_san: \"2\" is not a boolean", "");
     main_ini_error(fx, "[certlc]\nstate_dir =\n", "2: [certlc] state_dir: must not be empty",
                  "");
     main_ini_error(fx, "[certlc]\nrenew_before = 8760h\n",

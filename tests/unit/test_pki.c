@@ -716,6 +716,16 @@ static void test_matches_spec(void **state)
     assert_int_equal(certlc_cert_matches_spec(x, &s, &err), -1);
     assert_string_equal(err.msg, "SANs differ: certificate has an unexpected "
                                  "DNS:tcp.ns.svc.cluster.local");
+    /* Kamaji's superset rule: one SAN less is fine, one more is not. */
+    s.extra_sans_ok = true;
+    assert_int_equal(certlc_cert_matches_spec(x, &s, &err), 0);
+    s.n_ips = 1;
+    assert_int_equal(certlc_cert_matches_spec(x, &s, &err), 0);
+    s.n_dns = 4;
+    assert_int_equal(certlc_cert_matches_spec(x, &s, &err), -1);
+    assert_string_equal(err.msg, "SANs differ: certificate lacks DNS:foo");
+    s = ls;
+    s.n_dns = 2;
     const char *ips3[] = {"127.0.0.1", "10.96.0.2", "fd00::1"};
     s = ls;
     s.ips = ips3;

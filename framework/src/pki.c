@@ -996,7 +996,9 @@ static bool ip_in_sans(const struct ip_bytes *ip, const GENERAL_NAMES *gens)
     return false;
 }
 
-static int compare_sans(X509 *cert, const certlc_cert_spec *spec,
+/* Every SAN of the spec must be in the certificate; with exact, nothing
+ * else may be. */
+static int compare_sans(X509 *cert, const certlc_cert_spec *spec, bool exact,
                         certlc_err *err)
 {
     int crit = 0;
@@ -1031,7 +1033,7 @@ static int compare_sans(X509 *cert, const certlc_cert_spec *spec,
             rc = certlc_err_set(err, "SANs differ: certificate lacks IP:%.*s",
                                 QUOTE_MAX, spec->ips[i]);
 
-    for (int i = 0; rc == 0 && i < sk_GENERAL_NAME_num(gens); i++) {
+    for (int i = 0; exact && rc == 0 && i < sk_GENERAL_NAME_num(gens); i++) {
         const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
         if (g->type == GEN_DNS) {
             const ASN1_STRING *s = g->d.dNSName;
@@ -1117,8 +1119,31 @@ int certlc_cert_matches_spec(X509 *cert, const certlc_cert_spec *spec,
     if (X509_get_extension_flags(cert) & EXFLAG_INVALID)
         return certlc_err_ssl(err, "certificate has invalid extensions");
     if (compare_subject(cert, spec, err) < 0 ||
-        compare_sans(cert, spec, err) < 0 || compare_usage(cert, spec, err) < 0)
+        compare_sans(cert, spec, true, err) < 0 ||
+        compare_usage(cert, spec, err) < 0)
         return -1;
+    return 0;
+}
+
+int certlc_cert_covers_spec(X509 *cert, const certlc_cert_spec *spec,
+                            certlc_err *err)
+{
+    if (cert == NULL || spec == NULL)
+        return certlc_err_set(err, "no certificate or spec to compare");
+    if (X509_get_extension_flags(cert) & EXFLAG_INVALID)
+        return certlc_err_ssl(err, "certificate has invalid extensions");
+    if (certlc_cert_is_ca(cert))
+        return certlc_err_set(err, "certificate is a CA, expected a leaf");
+    if (compare_sans(cert, spec, false, err) < 0)
+        return -1;
+    /* No extendedKeyUsage at all means any purpose (RFC 5280 4.2.1.12). */
+    if ((X509_get_extension_flags(cert) & EXFLAG_XKUSAGE) == 0)
+        return 0;
+    uint32_t xku = X509_get_extended_key_usage(cert);
+    if (spec->server_auth && (xku & XKU_SSL_SERVER) == 0)
+        return certlc_err_set(err, "extendedKeyUsage lacks serverAuth");
+    if (spec->client_auth && (xku & XKU_SSL_CLIENT) == 0)
+        return certlc_err_set(err, "extendedKeyUsage lacks clientAuth");
     return 0;
 }
 

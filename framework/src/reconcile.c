@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ca_bundle.h"
 #include "datastore_reconcile.h"
 #include "kubeconfig.h"
 #include "log.h"
@@ -21,8 +22,7 @@
 /* A CA of the plan as loaded (or just issued) in this pass. */
 typedef struct signer {
     const certlc_item *item;
-    X509 *cert;
-    EVP_PKEY *key;
+    certlc_ca ca;
 } signer;
 
 typedef struct pass {
@@ -37,6 +37,8 @@ typedef struct pass {
     size_t n_signers;
     char first_failure[600]; /* "<secret>: <reason>", for the status */
     char ca_expiring[300];   /* the CAs near their end, for the status */
+    char awaiting_ca[400];   /* provided CAs not (validly) delivered yet */
+    char adopted[600];       /* CAs certlc did not make, signing anyway */
 } pass;
 
 static signer *find_signer(pass *p, const char *suffix)
@@ -47,19 +49,18 @@ static signer *find_signer(pass *p, const char *suffix)
     return NULL;
 }
 
-static void signer_set(pass *p, const certlc_item *item, X509 *cert,
-                       EVP_PKEY *key)
+/* The pass signs with ca from now on; it takes ca's contents. */
+static void signer_set(pass *p, const certlc_item *item, certlc_ca *ca)
 {
     signer *s = find_signer(p, item->suffix);
     if (s == NULL) {
         s = &p->signers[p->n_signers++];
         s->item = item;
     } else {
-        X509_free(s->cert);
-        EVP_PKEY_free(s->key);
+        certlc_ca_fini(&s->ca);
     }
-    s->cert = cert;
-    s->key = key;
+    s->ca = *ca;
+    memset(ca, 0, sizeof *ca);
 }
 
 static const certlc_kv *need(const certlc_secret *s, const char *key,
@@ -115,10 +116,10 @@ static int check_issued(pass *p, X509 *cert, const certlc_item *item,
                         const certlc_cert_spec *spec, certlc_err *err)
 {
     signer *s = find_signer(p, item->signer);
-    if (s == NULL || s->cert == NULL)
+    if (s == NULL || s->ca.cert == NULL)
         return certlc_err_set(err, "its CA %s-%s is not available",
                               p->t->name, item->signer);
-    if (certlc_cert_verify(cert, s->cert, p->now, err) != 0) {
+    if (certlc_cert_verify(cert, s->ca.cert, p->now, err) != 0) {
         certlc_err_prefix(err, "not valid under the current %s-%s",
                           p->t->name, item->signer);
         return -1;
@@ -148,29 +149,44 @@ static void note_ca(pass *p, const certlc_item *item, X509 *cert)
              item->suffix, (long long)(left / 86400));
 }
 
-static int check_ca(pass *p, const certlc_secret *s, const certlc_item *item,
-                    const certlc_cert_spec *spec, certlc_err *err)
+/* A CA is kept whatever its form (subject, key type, validity,
+ * extensions, root or intermediate) as long as it can sign: a difference of
+ * form is never a reason to replace a CA and lose its key. */
+/* A CA that certlc did not issue (no rotation annotation of certlc's) is
+ * adopted: noted for the status, which says so once. */
+static void note_adopted(pass *p, const certlc_secret *s,
+                         const certlc_item *item, const certlc_ca *ca)
 {
-    X509 *cert;
-    EVP_PKEY *key;
-    if (load_item_pair(s, item, &cert, &key, err) != 0)
+    if (certlc_kvlist_get(&s->annotations, CERTLC_ANNOTATION_ROTATED) != NULL)
+        return;
+    char subj[200] = "", iss[200] = "";
+    X509_NAME_oneline(X509_get_subject_name(ca->cert), subj, sizeof subj);
+    X509_NAME_oneline(X509_get_issuer_name(ca->cert), iss, sizeof iss);
+    size_t used = strlen(p->adopted);
+    snprintf(p->adopted + used, sizeof p->adopted - used,
+             "%s%s-%s: subject %s, issuer %s%s", used ? "; " : "", p->t->name,
+             item->suffix, subj, iss,
+             certlc_ca_is_root(ca) ? "" : " (an intermediate)");
+}
+
+static int check_ca(pass *p, const certlc_secret *s, const certlc_item *item,
+                    certlc_err *err)
+{
+    const certlc_kv *ckv = need(s, item->cert_key, err);
+    const certlc_kv *kkv = ckv ? need(s, item->key_key, err) : NULL;
+    if (kkv == NULL)
         return -1;
-    /* A CA is checked for its own signature, not for time: an expiring CA
-     * is reported, never rotated automatically. */
-    int bad = 0;
-    if (!certlc_cert_is_ca(cert) ||
-        X509_verify(cert, X509_get0_pubkey(cert)) != 1)
-        bad = certlc_err_ssl(err, "%s is not a self-signed CA certificate",
-                             item->cert_key);
-    else if (certlc_cert_matches_spec(cert, spec, err) != 0)
-        bad = -1;
-    if (bad != 0) {
-        X509_free(cert);
-        EVP_PKEY_free(key);
+    certlc_ca ca;
+    if (certlc_ca_load(&ca, ckv->value, ckv->len, kkv->value, kkv->len,
+                       err) != 0)
+        return -1;
+    if (certlc_ca_usable(&ca, err) != 0) {
+        certlc_ca_fini(&ca);
         return -1;
     }
-    note_ca(p, item, cert);
-    signer_set(p, item, cert, key);
+    note_ca(p, item, ca.cert);
+    note_adopted(p, s, item, &ca);
+    signer_set(p, item, &ca);
     return 0;
 }
 
@@ -197,6 +213,26 @@ static int check_keypair(const certlc_secret *s, const certlc_item *item,
     return rc;
 }
 
+/* What follows the leaf in its certificate entry: the chain of its CA
+ * for a serving certificate (an intermediate's chain; nothing under a root
+ * CA), nothing for a client certificate. */
+static int check_chain(pass *p, const certlc_kv *ckv, const certlc_item *item,
+                       certlc_err *err)
+{
+    static const char end[] = "-----END CERTIFICATE-----\n";
+    const char *v = (const char *)ckv->value;
+    const char *e = memmem(v, ckv->len, end, sizeof end - 1);
+    size_t rest = e ? ckv->len - (size_t)(e + sizeof end - 1 - v) : 0;
+    signer *sg = find_signer(p, item->signer);
+    size_t want = item->server_auth && sg != NULL ? sg->ca.chain_len : 0;
+    if (rest != want ||
+        (want != 0 && memcmp(e + sizeof end - 1, sg->ca.chain_pem, want) != 0))
+        return certlc_err_set(err, "%s does not carry the chain of %s-%s "
+                              "after the certificate", item->cert_key,
+                              p->t->name, item->signer);
+    return 0;
+}
+
 static int check_leaf(pass *p, const certlc_secret *s, const certlc_item *item,
                       const certlc_cert_spec *spec, certlc_err *err)
 {
@@ -205,6 +241,9 @@ static int check_leaf(pass *p, const certlc_secret *s, const certlc_item *item,
     if (load_item_pair(s, item, &cert, &key, err) != 0)
         return -1;
     int rc = check_issued(p, cert, item, spec, err);
+    if (rc == 0)
+        rc = check_chain(p, certlc_kvlist_get(&s->data, item->cert_key), item,
+                         err);
     X509_free(cert);
     EVP_PKEY_free(key);
     return rc;
@@ -223,7 +262,7 @@ static int check_kubeconfig(pass *p, const certlc_secret *s,
         return -1;
     }
     int rc = -1;
-    X509 *ca = NULL, *cert = NULL;
+    X509 *cert = NULL;
     EVP_PKEY *key = NULL;
     char url[512];
     certlc_plan_server_url(item, p->t, url, sizeof url);
@@ -235,45 +274,56 @@ static int check_kubeconfig(pass *p, const certlc_secret *s,
         certlc_err_set(err, "user is '%s', expected '%s'", kc->user, item->cn);
     } else if (strcmp(kc->server, url) != 0) {
         certlc_err_set(err, "server is '%s', expected '%s'", kc->server, url);
-    } else if ((ca = certlc_cert_from_pem(kc->ca_pem, kc->ca_len, err)) ==
-               NULL) {
-        certlc_err_prefix(err, "certificate-authority-data");
-    } else if (sg == NULL || sg->cert == NULL || X509_cmp(ca, sg->cert) != 0) {
+    } else if (sg == NULL || sg->ca.cert == NULL ||
+               kc->ca_len != sg->ca.bundle_len ||
+               memcmp(kc->ca_pem, sg->ca.bundle_pem, kc->ca_len) != 0) {
+        /* The whole bundle: with an intermediate CA, a client needs its
+         * root to verify the API server. */
         certlc_err_set(err, "certificate-authority-data is not the current "
-                            "CA");
+                            "CA's ca.crt");
     } else {
         certlc_kv ckv = {"client-certificate-data", kc->cert_pem, kc->cert_len};
         certlc_kv kkv = {"client-key-data", kc->key_pem, kc->key_len};
         if (load_pair(&ckv, &kkv, &cert, &key, err) == 0)
             rc = check_issued(p, cert, item, spec, err);
     }
-    X509_free(ca);
     X509_free(cert);
     EVP_PKEY_free(key);
     certlc_kubeconfig_free(kc);
     return rc;
 }
 
-/* The kubeconfig of an item, embedding the signer's certificate as CA. */
-static char *kubeconfig_yaml(pass *p, const certlc_item *item, X509 *ca,
-                             const char *cert_pem, size_t cert_len,
-                             const char *key_pem, size_t key_len,
-                             size_t *yaml_len, certlc_err *err)
+/* The kubeconfig of an item, embedding the signer's ca.crt as CA. */
+static char *kubeconfig_yaml(pass *p, const certlc_item *item,
+                             const certlc_ca *ca, const char *cert_pem,
+                             size_t cert_len, const char *key_pem,
+                             size_t key_len, size_t *yaml_len, certlc_err *err)
 {
-    size_t ca_len = 0;
-    char *ca_pem = certlc_pem_cert(ca, &ca_len, err);
-    if (ca_pem == NULL)
-        return NULL;
     char url[512];
     certlc_plan_server_url(item, p->t, url, sizeof url);
     certlc_kubeconfig kc = {
         .cluster = p->t->name, .user = (char *)item->cn, .server = url,
-        .ca_pem = (unsigned char *)ca_pem, .ca_len = ca_len,
+        .ca_pem = (unsigned char *)ca->bundle_pem, .ca_len = ca->bundle_len,
         .cert_pem = (unsigned char *)cert_pem, .cert_len = cert_len,
         .key_pem = (unsigned char *)key_pem, .key_len = key_len};
-    char *yaml = certlc_kubeconfig_write(&kc, yaml_len, err);
-    free(ca_pem);
-    return yaml;
+    return certlc_kubeconfig_write(&kc, yaml_len, err);
+}
+
+/* A serving certificate carries its CA's chain after it (see check_chain). */
+static char *append_chain(const certlc_item *item, const signer *sg,
+                          char *cert_pem, size_t *cert_len, certlc_err *err)
+{
+    if (cert_pem == NULL || !item->server_auth || sg->ca.chain_len == 0)
+        return cert_pem;
+    char *c = realloc(cert_pem, *cert_len + sg->ca.chain_len + 1);
+    if (c == NULL) {
+        free(cert_pem);
+        certlc_err_set(err, "out of memory");
+        return NULL;
+    }
+    memcpy(c + *cert_len, sg->ca.chain_pem, sg->ca.chain_len + 1);
+    *cert_len += sg->ca.chain_len;
+    return c;
 }
 
 /* Fills data (and, for CAs, the pass's signer) with new material: a new
@@ -288,7 +338,7 @@ static int issue(pass *p, const certlc_item *item, const certlc_cert_spec *spec,
     signer *sg = NULL;
     if (item->signer != NULL) {
         sg = find_signer(p, item->signer);
-        if (sg == NULL || sg->cert == NULL)
+        if (sg == NULL || sg->ca.cert == NULL)
             return certlc_err_set(err, "its CA %s-%s is not available",
                                   p->t->name, item->signer);
     }
@@ -310,8 +360,9 @@ static int issue(pass *p, const certlc_item *item, const certlc_cert_spec *spec,
     case CERTLC_ITEM_KUBECONFIG:
         /* Only the PEM is stored: the faster path that never builds a
          * reusable X509 object. */
-        cert_pem = certlc_cert_issue_pem(spec, key, sg->cert, sg->key,
+        cert_pem = certlc_cert_issue_pem(spec, key, sg->ca.cert, sg->ca.key,
                                          &cert_len, err);
+        cert_pem = append_chain(item, sg, cert_pem, &cert_len, err);
         break;
     }
     if (cert_pem == NULL ||
@@ -319,7 +370,7 @@ static int issue(pass *p, const certlc_item *item, const certlc_cert_spec *spec,
         goto out;
 
     if (item->kind == CERTLC_ITEM_KUBECONFIG) {
-        yaml = kubeconfig_yaml(p, item, sg->cert, cert_pem, cert_len, key_pem,
+        yaml = kubeconfig_yaml(p, item, &sg->ca, cert_pem, cert_len, key_pem,
                                key_len, &yaml_len, err);
         if (yaml == NULL)
             goto out;
@@ -332,9 +383,13 @@ static int issue(pass *p, const certlc_item *item, const certlc_cert_spec *spec,
     }
     if (item->kind == CERTLC_ITEM_CA) {
         note_ca(p, item, ca_cert);
-        signer_set(p, item, ca_cert, key);
+        certlc_ca ca;
+        int crc = certlc_ca_from_root(&ca, ca_cert, key, err);
         ca_cert = NULL;
         key = NULL;
+        if (crc != 0)
+            goto out;
+        signer_set(p, item, &ca);
     }
     rc = 0;
     goto out;
@@ -424,7 +479,7 @@ static int check(pass *p, const certlc_secret *s, const certlc_item *item,
                               CERTLC_ANNOTATION_ROTATE);
     switch (item->kind) {
     case CERTLC_ITEM_CA:
-        return check_ca(p, s, item, spec, err);
+        return check_ca(p, s, item, err);
     case CERTLC_ITEM_KEYPAIR:
         return check_keypair(s, item, err);
     case CERTLC_ITEM_LEAF:
@@ -627,10 +682,8 @@ int certlc_reconcile_tenant(certlc_store *store, const certlc_config *cfg,
     for (size_t i = 0; i < n; i++)
         if (certlc_plan_enabled(&items[i], t) && !items[i].datastore_only)
             reconcile_item(&p, &items[i]);
-    for (size_t i = 0; i < p.n_signers; i++) {
-        X509_free(p.signers[i].cert);
-        EVP_PKEY_free(p.signers[i].key);
-    }
+    for (size_t i = 0; i < p.n_signers; i++)
+        certlc_ca_fini(&p.signers[i].ca);
     /* ---- the datastore's Secrets, through its driver. ---- */
     if (t->datastore[0] != '\0')
         certlc_datastore_reconcile(store, cfg, t, p.now, note_event, &p,

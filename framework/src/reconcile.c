@@ -9,6 +9,7 @@
 
 #include "ca_bundle.h"
 #include "datastore_reconcile.h"
+#include "delivery.h"
 #include "kubeconfig.h"
 #include "log.h"
 #include "pki.h"
@@ -38,7 +39,7 @@ typedef struct pass {
     char first_failure[600]; /* "<secret>: <reason>", for the status */
     char ca_expiring[300];   /* the CAs near their end, for the status */
     char awaiting_ca[400];   /* provided CAs not (validly) delivered yet */
-    char adopted[600];       /* CAs certlc did not make, signing anyway */
+    char adopted[500];       /* CAs certlc did not make, signing anyway */
 } pass;
 
 static signer *find_signer(pass *p, const char *suffix)
@@ -535,6 +536,181 @@ static void enter_ca_rotation(pass *p)
     p->res->ca_rotated = 1;
 }
 
+
+/* ---- CAs that are kept, and provided ones --------------------------------- */
+
+static bool ca_provided(const pass *p, const certlc_item *item)
+{
+    if (item->kind != CERTLC_ITEM_CA)
+        return false;
+    return strcmp(item->suffix, "ca") == 0 ? p->t->ca_provided
+                                           : p->t->front_proxy_ca_provided;
+}
+
+static bool rotation_requested(const certlc_secret *s)
+{
+    return certlc_kvlist_get(&s->annotations, CERTLC_ANNOTATION_ROTATE) != NULL;
+}
+
+/* A CA that is there but cannot sign is never replaced by a pass: only its
+ * deletion, a rotation request or its expiry replace a CA, so that no key
+ * is lost to a mistake that can be mended. Nothing it signs is issued. */
+static void keep_ca(pass *p, const certlc_item *item, const char *name,
+                    const char *why)
+{
+    char msg[CERTLC_ERR_MAX];
+    snprintf(msg, sizeof msg, "%.600s; the CA is left as it is: mend it, or "
+             "delete it (certlc rotate secret %.200s) to have a new one", why,
+             name);
+    (void)item;
+    report(p, name, CERTLC_ACT_FAILED, msg);
+}
+
+/* ca_source = provided: nothing is signed until a usable CA is there. */
+static void await_ca(pass *p, const char *name, const char *why)
+{
+    size_t used = strlen(p->awaiting_ca);
+    snprintf(p->awaiting_ca + used, sizeof p->awaiting_ca - used,
+             "%s%s: %s", used ? "; " : "", name, why);
+    char msg[600];
+    snprintf(msg, sizeof msg, "awaiting the CA (ca_source = provided): %s",
+             why);
+    report(p, name, CERTLC_ACT_FAILED, msg);
+}
+
+/* A provided CA that cannot sign is a refused delivery: kept aside with
+ * the reason, removed from its name, and awaited again. */
+static void refuse_ca(pass *p, const certlc_secret *s, const certlc_item *item,
+                      const char *name, const char *why)
+{
+    char aside[300] = "", msg[CERTLC_ERR_MAX];
+    certlc_err err;
+    if (certlc_delivery_refuse(p->store, s, p->t->namespace, name,
+                               certlc_kvlist_get(&s->data, item->cert_key),
+                               why, aside, sizeof aside, &err) != 0)
+        certlc_warn("engine", "%s/%s: cannot set the refused CA aside: %s",
+                    p->t->namespace, p->t->name, err.msg);
+    snprintf(msg, sizeof msg, "refused: %.600s (kept as %.300s)", why, aside);
+    await_ca(p, name, msg);
+}
+
+/* ---- certificates an external issuer provides ------------------------------ */
+
+/* The certificate and key of a provided Secret: under the item's keys, or
+ * tls.crt and tls.key as cert-manager writes them. */
+static void provided_pair(const certlc_secret *s, const certlc_item *item,
+                          const certlc_kv **crt, const certlc_kv **key)
+{
+    *crt = certlc_kvlist_get(&s->data, item->cert_key);
+    *key = certlc_kvlist_get(&s->data, item->key_key);
+    if (*crt == NULL && *key == NULL) {
+        *crt = certlc_kvlist_get(&s->data, "tls.crt");
+        *key = certlc_kvlist_get(&s->data, "tls.key");
+    }
+}
+
+/* provided_certificates: the Secret is judged as a delivery (it chains to
+ * the tenant's CA, covers the SANs and usages the component needs, is
+ * valid and newer than the one rotated out); a refused one is kept aside;
+ * a due one is set aside as NAME-previous and removed, for the issuer to
+ * renew. certlc never issues it. */
+static void provided_due(pass *p, const certlc_item *item,
+                         const certlc_secret *s, const certlc_kv *crt,
+                         const char *name, const char *prev_name);
+
+static void reconcile_provided(pass *p, const certlc_item *item,
+                               const certlc_cert_spec *spec, const char *name)
+{
+    certlc_err err = {{0}};
+    char msg[CERTLC_ERR_MAX], prev_name[340];
+    snprintf(prev_name, sizeof prev_name, "%.320s-previous", name);
+    certlc_secret *s = NULL, *prev = NULL;
+    int rc = certlc_store_get(p->store, p->t->namespace, name, &s, &err);
+    if (rc == CERTLC_NOTFOUND) {
+        report(p, name, CERTLC_ACT_FAILED, "awaiting its delivery by the "
+               "external issuer (provided_certificates)");
+        return;
+    }
+    if (rc < 0) {
+        snprintf(msg, sizeof msg, "unreadable: %.900s", err.msg);
+        report(p, name, CERTLC_ACT_FAILED, msg);
+        return;
+    }
+    if (certlc_store_get(p->store, p->t->namespace, prev_name, &prev,
+                         &err) != 0)
+        prev = NULL;
+    signer *sg = find_signer(p, item->signer);
+    char desc[400];
+    snprintf(desc, sizeof desc, "%.300s-%.60s", p->t->name, item->signer);
+    const certlc_kv *crt, *key;
+    provided_pair(s, item, &crt, &key);
+    certlc_delivery_rules rules = {
+        .issuer = sg ? sg->ca.cert : NULL, .issuer_desc = desc, .spec = spec,
+        .previous = prev ? certlc_kvlist_get(&prev->data, item->cert_key)
+                         : NULL,
+        .now = p->now};
+    if (sg == NULL || sg->ca.cert == NULL) {
+        snprintf(msg, sizeof msg, "its CA %s is not available", desc);
+        report(p, name, CERTLC_ACT_FAILED, msg);
+    } else if (certlc_delivery_judge(&rules, crt, key, &err) != 0) {
+        char aside[300] = "", why[CERTLC_ERR_MAX];
+        snprintf(why, sizeof why, "%s", err.msg);
+        if (certlc_delivery_refuse(p->store, s, p->t->namespace, name, crt,
+                                   why, aside, sizeof aside, &err) != 0)
+            certlc_warn("engine", "%s/%s: cannot set %s aside: %s",
+                        p->t->namespace, p->t->name, name, err.msg);
+        snprintf(msg, sizeof msg, "refused: %.600s (kept as %.300s); awaiting "
+                 "a new delivery", why, aside);
+        report(p, name, CERTLC_ACT_FAILED, msg);
+    } else {
+        provided_due(p, item, s, crt, name, prev_name);
+    }
+    certlc_secret_free(s);
+    certlc_secret_free(prev);
+}
+
+/* A good provided certificate: unchanged until due (or asked to rotate);
+ * then it is kept aside as NAME-previous and removed from its name. */
+static void provided_due(pass *p, const certlc_item *item,
+                         const certlc_secret *s, const certlc_kv *crt,
+                         const char *name, const char *prev_name)
+{
+    certlc_err err = {{0}};
+    X509 *x = certlc_cert_from_pem(crt->value, crt->len, &err);
+    int64_t na = x ? certlc_cert_not_after(x) : 0;
+    X509_free(x);
+    int64_t due = na - p->cfg->renew_before;
+    char why[200] = "", msg[CERTLC_ERR_MAX];
+    if (rotation_requested(s)) {
+        snprintf(why, sizeof why, "rotation requested (%s)",
+                 CERTLC_ANNOTATION_ROTATE);
+    } else if (p->now >= due) {
+        char when[32];
+        certlc_time_rfc3339(na, when, sizeof when);
+        snprintf(why, sizeof why, "due for renewal: expires %s", when);
+    }
+    if (why[0] == '\0') {
+        report(p, name, CERTLC_ACT_UNCHANGED, "");
+        if (item->lifecycle != NULL && due < p->res->next_due)
+            p->res->next_due = due;
+        return;
+    }
+    if (certlc_delivery_put_aside(p->store, s, p->t->namespace, prev_name,
+                                  CERTLC_ANNOTATION_PREVIOUS_OF, name,
+                                  &err) != 0 ||
+        certlc_store_remove(p->store, p->t->namespace, name, &err) < 0) {
+        snprintf(msg, sizeof msg, "%s, but it cannot be set aside: %.700s",
+                 why, err.msg);
+        report(p, name, CERTLC_ACT_FAILED, msg);
+        return;
+    }
+    snprintf(msg, sizeof msg, "%s: removed for the external issuer to "
+             "renew; the old one is kept as %s", why, prev_name);
+    certlc_info("engine", "%s/%s: %s: %s", p->t->namespace, p->t->name, name,
+                msg);
+    report(p, name, CERTLC_ACT_FAILED, msg);
+}
+
 static void reconcile_item(pass *p, const certlc_item *item)
 {
     char name[320];
@@ -546,20 +722,45 @@ static void reconcile_item(pass *p, const certlc_item *item)
         return;
     }
 
+    if (certlc_tenant_provides(p->t, item->suffix)) {
+        reconcile_provided(p, item, &ps.spec, name);
+        certlc_plan_spec_fini(&ps);
+        return;
+    }
     certlc_secret *old = NULL;
     bool unreadable = false;
     char reason[CERTLC_ERR_MAX];
     int rc = certlc_store_get(p->store, p->t->namespace, name, &old, &err);
     if (rc == CERTLC_NOTFOUND) {
         snprintf(reason, sizeof reason, "missing");
+        if (ca_provided(p, item)) {
+            await_ca(p, name, "nothing delivered yet");
+            goto out;
+        }
     } else if (rc < 0) {
         unreadable = true;
         snprintf(reason, sizeof reason, "unreadable: %.900s", err.msg);
+        if (item->kind == CERTLC_ITEM_CA) {
+            keep_ca(p, item, name, reason);
+            goto out;
+        }
     } else if (check(p, old, item, &ps.spec, &err) == 0) {
         report(p, name, CERTLC_ACT_UNCHANGED, "");
         goto out;
     } else {
         snprintf(reason, sizeof reason, "%s", err.msg);
+        if (item->kind == CERTLC_ITEM_CA && !rotation_requested(old)) {
+            if (ca_provided(p, item))
+                refuse_ca(p, old, item, name, reason);
+            else
+                keep_ca(p, item, name, reason);
+            goto out;
+        }
+        if (ca_provided(p, item)) {
+            await_ca(p, name, "certlc never rotates a provided CA: deliver "
+                     "a new one");
+            goto out;
+        }
     }
 
     /* Any new main CA of a provisioned tenant is a CA rotation: deleted,
@@ -611,6 +812,29 @@ static void note_ca_expiry(pass *p, certlc_tcp_status *st)
     certlc_status_set_condition(st, type, true, "CAExpiresSoon", msg, p->now);
 }
 
+/* CAs that certlc did not make are said once (a condition, and a log line
+ * when it appears); provided CAs not delivered make the phase AwaitingCA. */
+static void note_ca_source(pass *p, certlc_tcp_status *st)
+{
+    if (p->adopted[0] == '\0') {
+        certlc_status_clear_condition(st, "CAAdopted");
+    } else {
+        const certlc_condition *c = certlc_status_condition(st, "CAAdopted");
+        if (c == NULL || strcmp(c->message, p->adopted) != 0)
+            certlc_info("engine", "%s/%s: signing with a CA certlc did not "
+                        "make: %s", p->t->namespace, p->t->name, p->adopted);
+        certlc_status_set_condition(st, "CAAdopted", true, "CAAdopted",
+                                    p->adopted, p->now);
+    }
+    if (p->awaiting_ca[0] == '\0') {
+        certlc_status_clear_condition(st, "AwaitingCA");
+        return;
+    }
+    snprintf(st->phase, sizeof st->phase, "%s", CERTLC_PHASE_AWAITING_CA);
+    certlc_status_set_condition(st, "AwaitingCA", true, "CANotDelivered",
+                                p->awaiting_ca, p->now);
+}
+
 static void save_status(pass *p)
 {
     certlc_tcp_status st;
@@ -636,6 +860,7 @@ static void save_status(pass *p)
         certlc_status_set_condition(&st, "Ready", false, "IssueFailed", msg,
                                     p->now);
     }
+    note_ca_source(p, &st);
     if (p->res->failed == 0) {
         certlc_err rerr = {{0}};
         switch (certlc_rollout_tenant(p->store, p->cfg, p->t, &st, p->now,

@@ -17,8 +17,8 @@ static bool self_signed(X509 *c)
     return X509_check_issued(c, c) == X509_V_OK;
 }
 
-/* Every certificate of a PEM buffer, in order; at least one. */
-static STACK_OF(X509) *read_all(const void *pem, size_t len, certlc_err *err)
+STACK_OF(X509) *certlc_certs_from_pem(const void *pem, size_t len,
+                                      certlc_err *err)
 {
     if (len > INT32_MAX) {
         certlc_err_set(err, "ca.crt is too large");
@@ -103,7 +103,7 @@ int certlc_ca_load(certlc_ca *ca, const void *crt, size_t crt_len,
                    const void *key, size_t key_len, certlc_err *err)
 {
     memset(ca, 0, sizeof *ca);
-    STACK_OF(X509) *all = read_all(crt, crt_len, err);
+    STACK_OF(X509) *all = certlc_certs_from_pem(crt, crt_len, err);
     if (all == NULL)
         return -1;
     ca->cert = sk_X509_shift(all);

@@ -30,6 +30,10 @@ typedef struct certlc_ca {
     size_t chain_len;
 } certlc_ca;
 
+/* Every certificate of a PEM bundle, in order (at least one). */
+STACK_OF(X509) *certlc_certs_from_pem(const void *pem, size_t len,
+                                      certlc_err *err);
+
 /* Parses ca.crt (every certificate of it) and ca.key, and checks that the
  * key is the first certificate's. On failure *ca is left empty. */
 int certlc_ca_load(certlc_ca *ca, const void *crt, size_t crt_len,

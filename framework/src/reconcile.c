@@ -560,7 +560,7 @@ static void keep_ca(pass *p, const certlc_item *item, const char *name,
 {
     char msg[CERTLC_ERR_MAX];
     snprintf(msg, sizeof msg, "%.600s; the CA is left as it is: mend it, or "
-             "delete it (certlc rotate secret %.200s) to have a new one", why,
+             "delete it (certlc delete secret %.200s) to have a new one", why,
              name);
     (void)item;
     report(p, name, CERTLC_ACT_FAILED, msg);

@@ -99,6 +99,10 @@ certlc get secrets -A -o json > after.json
 check "a second pass changes nothing" cmp before.json after.json
 certlc get tcp > tcp.txt
 contains "alpha is Ready" tcp.txt " Ready "
+certlc check-expiration > exp.txt
+root_end=$(openssl x509 -in "$P/root.crt" -noout -enddate | sed 's/notAfter=//')
+contains "check-expiration shows the root above the intermediate" exp.txt "issued by /O=Corp/CN=corp-root"
+check "with the root's own notAfter" sh -c "grep 'issued by /O=Corp/CN=corp-root' exp.txt | grep -q \"\$(date -u -d '$root_end' '+%b %d, %Y')\""
 
 # --- 2. CAs of other forms: CN not 'kubernetes', ECDSA under rsa-2048, 30 years.
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$P/ec.key" \

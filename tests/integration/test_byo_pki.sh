@@ -136,9 +136,11 @@ contains "the reason names what is wrong" run4 "not a CA certificate"
 check_fails "nothing is signed by it" have_secret gamma-api-server-certificate
 certlc get tcp gamma > tcp-gamma.txt
 contains "gamma is NotReady" tcp-gamma.txt "NotReady"
-certlc delete secret gamma-ca > /dev/null
+check "rotate ca asks for the rotation of the unusable CA" certlc rotate ca gamma
 certlc run --once > run5 2>&1
-contains "deleting it has a new CA made" run5 'secret "gamma-ca" created'
+contains "rotate ca has a new CA made" run5 'secret "gamma-ca" reissued: rotation requested'
+data gamma-ca ca.crt > "$P/gamma-new.crt"
+check "the new CA is a CA certlc made" sh -c "openssl x509 -in '$P/gamma-new.crt' -noout -subject | grep -q 'CN = kubernetes'"
 
 # --- 4. ca_source = provided.
 rm -f "$CONF/tenants.d/"*.ini
@@ -158,6 +160,9 @@ ca_secret delta-ca default "$P/int-bundle.crt" "$P/int.key" "$P/delta-good.json"
 certlc apply -f "$P/delta-good.json" > /dev/null
 certlc run --once > run8 2>&1
 contains "a good delivery provisions delta" run8 "default/delta: ready"
+certlc rotate ca delta > rot.txt 2>&1
+check_fails "rotate ca refuses a provided CA" certlc rotate ca delta
+contains "and says to deliver a new one instead" rot.txt "certlc never rotates it; deliver a new one"
 data delta-api-server-certificate apiserver.crt > "$P/delta-api.crt"
 check "delta's leaves chain to the corporate root" openssl verify -CAfile "$P/root.crt" -untrusted "$P/int.crt" "$P/delta-api.crt"
 

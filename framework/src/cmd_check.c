@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ca_bundle.h"
 #include "cli.h"
 #include "duration.h"
 #include "kubeconfig.h"
@@ -18,7 +19,8 @@ static const char usage[] =
     "\n"
     "Prints every tracked certificate (label\n"
     "kamaji.clastix.io/certificate_lifecycle_controller) with its Secret,\n"
-    "expiry, residual time and signing CA, then the CAs. Exits 1 when a\n"
+    "expiry, residual time and signing CA, then the CAs (an intermediate\n"
+    "CA with each issuer above it). Exits 1 when a\n"
     "certificate is missing, unreadable or expired.\n"
     "\n"
     "  -n, --namespace NS     the namespace (default: default)\n"
@@ -77,6 +79,34 @@ static bool expiry_cells(certlc_cli *c, const certlc_tenant *t,
     return not_after > certlc_now();
 }
 
+/* A CA that is an intermediate: a row for each issuer above it in ca.crt,
+ * since the chain stops working when any of them expires. */
+static void chain_rows(certlc_cli *c, const certlc_tenant *t,
+                       const certlc_item *item, const char *name,
+                       certlc_table *cas)
+{
+    certlc_secret *s = NULL;
+    certlc_err err;
+    if (certlc_store_get(c->store, t->namespace, name, &s, &err) != 0)
+        return;
+    const certlc_kv *kv = certlc_kvlist_get(&s->data, item->cert_key);
+    STACK_OF(X509) *all = kv ? certlc_certs_from_pem(kv->value, kv->len, &err)
+                             : NULL;
+    for (int i = 1; all != NULL && i < sk_X509_num(all); i++) {
+        X509 *x = sk_X509_value(all, i);
+        char subj[200] = "", row0[400], expires[64], residual[64];
+        X509_NAME_oneline(X509_get_subject_name(x), subj, sizeof subj);
+        snprintf(row0, sizeof row0, "  issued by %s", subj);
+        certlc_time_kubeadm(certlc_cert_not_after(x), expires, sizeof expires);
+        certlc_duration_residual(certlc_cert_not_after(x) - certlc_now(),
+                                 residual, sizeof residual);
+        const char *row[] = {row0, expires, residual};
+        certlc_table_add(cas, row);
+    }
+    sk_X509_pop_free(all, X509_free);
+    certlc_secret_free(s);
+}
+
 int certlc_cmd_check_expiration(certlc_cli *c, int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -132,6 +162,7 @@ int certlc_cmd_check_expiration(certlc_cli *c, int argc, char **argv)
             if (ca) {
                 const char *row[] = {name, expires, residual};
                 certlc_table_add(cas, row);
+                chain_rows(c, t, item, name, cas);
                 if (not_after != 0 && not_after - certlc_now() <
                                           certlc_ca_warn_window(c->cfg)) {
                     size_t used = strlen(warnings);

@@ -481,8 +481,77 @@ static const char *const tenant_keys[] = {
     "cert_sans", "konnectivity", "datastore",
     "datastore_schema", "datastore_user",
     "reissue_on_removed_san",
+    "ca_source", "front_proxy_ca_source", "provided_certificates",
     NULL,
 };
+
+/* The leaf Secrets an external issuer may provide: those that hold a
+ * certificate and its key, not the kubeconfigs (which embed a key that
+ * certlc must make) nor the datastore's (its driver's business). */
+static const char *const providable_certs[] = {
+    "api-server-certificate", "api-server-kubelet-client-certificate",
+    "front-proxy-client-certificate", "konnectivity-certificate", NULL,
+};
+
+bool certlc_tenant_provides(const certlc_tenant *t, const char *suffix)
+{
+    for (size_t i = 0; i < t->n_provided_certs; i++)
+        if (strcmp(t->provided_certs[i], suffix) == 0)
+            return true;
+    return false;
+}
+
+/* ca_source = generate | provided */
+static int parse_ca_source(const certlc_ini_where *w, const certlc_ini_kv *kv,
+                           bool *provided, certlc_err *err)
+{
+    if (strcmp(kv->value, "generate") == 0)
+        *provided = false;
+    else if (strcmp(kv->value, "provided") == 0)
+        *provided = true;
+    else
+        return certlc_ini_key_err(w, kv, err, "\"%s\" is neither generate nor "
+                                  "provided", kv->value);
+    return 0;
+}
+
+/* provided_certificates = SUFFIX, ... (commas or blanks between). */
+static int add_provided(certlc_tenant *t, const certlc_ini_where *w,
+                        const certlc_ini_kv *kv, certlc_err *err)
+{
+    const char *p = kv->value;
+    while (*p != '\0') {
+        size_t skip = strspn(p, " \t,");
+        p += skip;
+        size_t n = strcspn(p, " \t,");
+        if (n == 0)
+            break;
+        size_t k = 0;
+        while (providable_certs[k] != NULL &&
+               (strlen(providable_certs[k]) != n ||
+                strncmp(providable_certs[k], p, n) != 0))
+            k++;
+        if (providable_certs[k] == NULL)
+            return certlc_ini_key_err(w, kv, err, "\"%.*s\" is not a "
+                                      "certificate that can be provided (one "
+                                      "of api-server-certificate, "
+                                      "api-server-kubelet-client-certificate, "
+                                      "front-proxy-client-certificate, "
+                                      "konnectivity-certificate)", (int)n, p);
+        if (!certlc_tenant_provides(t, providable_certs[k])) {
+            char **v = realloc(t->provided_certs,
+                               (t->n_provided_certs + 1) * sizeof *v);
+            if (v == NULL)
+                return certlc_err_set(err, "out of memory");
+            t->provided_certs = v;
+            if ((v[t->n_provided_certs] = strdup(providable_certs[k])) == NULL)
+                return certlc_err_set(err, "out of memory");
+            t->n_provided_certs++;
+        }
+        p += n;
+    }
+    return 0;
+}
 
 static void tenant_fini(certlc_tenant *t)
 {
@@ -497,6 +566,7 @@ static void tenant_fini(certlc_tenant *t)
     free(t->source);
     free(t->datastore_schema);
     free(t->datastore_user);
+    strv_free(t->provided_certs, t->n_provided_certs);
     memset(t, 0, sizeof *t);
 }
 
@@ -611,6 +681,19 @@ static int load_tenant(certlc_tenant *t, const char *file, const certlc_ini_sect
                 goto fail;
             }
             t->reissue_on_removed_san = b;
+            continue;
+        }
+        if (strcmp(k, "ca_source") == 0 ||
+            strcmp(k, "front_proxy_ca_source") == 0) {
+            if (parse_ca_source(&w, kv, k[0] == 'c' ? &t->ca_provided
+                                                    : &t->front_proxy_ca_provided,
+                                err) != 0)
+                goto fail;
+            continue;
+        }
+        if (strcmp(k, "provided_certificates") == 0) {
+            if (add_provided(t, &w, kv, err) != 0)
+                goto fail;
             continue;
         }
         if (strcmp(k, "konnectivity") == 0) {

@@ -39,7 +39,18 @@ typedef struct certlc_tenant {
      * longer lists is issued again: 1 yes, 0 no (Kamaji's superset rule),
      * -1 as certlc.ini's reissue_on_removed_san says. */
     int reissue_on_removed_san;
+    /* Bring your own PKI (docs/bring-your-own-pki.md): a provided CA is
+     * never created or replaced by certlc; provided certificates (suffixes
+     * of leaf Secrets, e.g. api-server-certificate) are never issued,
+     * only judged when an external issuer delivers them. */
+    bool ca_provided;             /* ca_source = provided */
+    bool front_proxy_ca_provided; /* front_proxy_ca_source = provided */
+    char **provided_certs;        /* provided_certificates */
+    size_t n_provided_certs;
 } certlc_tenant;
+
+/* True when the Secret <tcp>-<suffix> comes from an external issuer. */
+bool certlc_tenant_provides(const certlc_tenant *t, const char *suffix);
 
 /* store = file | etcd, and the [store.etcd] section. */
 typedef enum certlc_store_kind {

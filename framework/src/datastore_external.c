@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "delivery.h"
 #include "duration.h"
 #include "host.h"
 #include "kamaji.h"
@@ -116,19 +117,6 @@ static bool same_kv(const certlc_kv *a, const certlc_kv *b)
            CRYPTO_memcmp(a->value, b->value, a->len) == 0;
 }
 
-/* The first 8 hex digits of SHA-256 over the certificate's PEM. */
-static void short_digest(const certlc_kv *crt, char out[9])
-{
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned n = 0;
-    sfmt(out, 9, "00000000");
-    if (crt == NULL || !EVP_Digest(crt->value, crt->len, md, &n, EVP_sha256(),
-                                   NULL))
-        return;
-    for (unsigned i = 0; i < 4 && i < n; i++)
-        sfmt(out + 2 * i, 3, "%02x", md[i]);
-}
-
 /* ---- status ------------------------------------------------------------- */
 
 /* Sets (awaiting true) or clears the two conditions; overdue only when
@@ -215,8 +203,7 @@ static int copy_ok(const certlc_external_in *in, const certlc_secret *c,
 
 /* Judges a delivery m against the DataStore CA, the previous certificate
  * (prev may be NULL) and the tenant's current copy (its notAfter, 0 when
- * there is none: a delivery never goes back in time). 0, or -1 with the
- * reason. */
+ * there is none), then asks the driver. 0, or -1 with the reason. */
 static int judge(const certlc_external_in *in, const material *m,
                  const certlc_kv *prev, int64_t current_not_after,
                  certlc_err *err)
@@ -225,78 +212,22 @@ static int judge(const certlc_external_in *in, const material *m,
         return certlc_err_set(err, "it has no tls.crt");
     if (m->key == NULL)
         return certlc_err_set(err, "it has no tls.key");
-    X509 *x = NULL, *dsca = NULL, *px = NULL;
-    EVP_PKEY *k = NULL;
-    int rc = -1;
-    char when[32], pwhen[32];
-    if ((x = certlc_cert_from_pem(m->crt->value, m->crt->len, err)) == NULL) {
-        certlc_err_prefix(err, "tls.crt does not parse");
-        goto out;
-    }
-    if ((k = certlc_private_key_from_pem(m->key->value, m->key->len, err)) ==
-        NULL) {
-        certlc_err_prefix(err, "tls.key does not parse");
-        goto out;
-    }
-    if (certlc_key_matches_cert(k, x, err) != 0) {
-        certlc_err_set(err, "tls.key does not match the certificate in "
-                       "tls.crt");
-        goto out;
-    }
-    dsca = certlc_cert_from_pem(in->ds->ca_cert, in->ds->ca_cert_len, err);
+    X509 *dsca = certlc_cert_from_pem(in->ds->ca_cert, in->ds->ca_cert_len,
+                                      err);
     if (dsca == NULL) {
         certlc_err_prefix(err, "datastore '%s': ca_cert", in->ds->name);
-        goto out;
+        return -1;
     }
-    EVP_PKEY *capub = X509_get0_pubkey(dsca);
-    if (X509_check_issued(dsca, x) != X509_V_OK || capub == NULL ||
-        X509_verify(x, capub) != 1) {
-        char issuer[256] = "";
-        X509_NAME_oneline(X509_get_issuer_name(x), issuer, sizeof issuer);
-        ERR_clear_error();
-        certlc_err_set(err, "it does not chain to the CA of datastore '%s' "
-                       "(issuer %s)", in->ds->name, issuer);
-        goto out;
-    }
-    int64_t nb = certlc_cert_not_before(x), na = certlc_cert_not_after(x);
-    if (na <= in->now) {
-        certlc_time_rfc3339(na, when, sizeof when);
-        certlc_err_set(err, "it expired at %s", when);
-        goto out;
-    }
-    if (nb > in->now) {
-        certlc_time_rfc3339(nb, when, sizeof when);
-        certlc_err_set(err, "it is not valid before %s", when);
-        goto out;
-    }
-    if (certlc_cert_verify(x, dsca, in->now, err) != 0)
-        goto out;
-    if (prev != NULL &&
-        (px = certlc_cert_from_pem(prev->value, prev->len, err)) != NULL) {
-        if (X509_cmp(x, px) == 0) {
-            char *serial = certlc_cert_serial_hex(x);
-            certlc_err_set(err, "it is the previous certificate (serial %s), "
-                           "the one being rotated out", serial ? serial : "?");
-            free(serial);
-            goto out;
-        }
-        int64_t pna = certlc_cert_not_after(px);
-        if (na <= pna) {
-            certlc_time_rfc3339(na, when, sizeof when);
-            certlc_time_rfc3339(pna, pwhen, sizeof pwhen);
-            certlc_err_set(err, "its notAfter %s is not later than the "
-                           "previous certificate's (%s)", when, pwhen);
-            goto out;
-        }
-    }
-    if (current_not_after != 0 && na <= current_not_after) {
-        certlc_time_rfc3339(na, when, sizeof when);
-        certlc_time_rfc3339(current_not_after, pwhen, sizeof pwhen);
-        certlc_err_set(err, "its notAfter %s is not later than the current "
-                       "certificate's (%s)", when, pwhen);
-        goto out;
-    }
-    ERR_clear_error();
+    char desc[300];
+    sfmt(desc, sizeof desc, "the CA of datastore '%s'", in->ds->name);
+    certlc_delivery_rules rules = {.issuer = dsca, .issuer_desc = desc,
+                                   .previous = prev,
+                                   .current_not_after = current_not_after,
+                                   .now = in->now};
+    int rc = certlc_delivery_judge(&rules, m->crt, m->key, err);
+    X509_free(dsca);
+    if (rc != 0)
+        return -1;
     const certlc_driver *drv = &in->ds->plugin->drv;
     if (drv->accept != NULL) {
         certlc_drv_err derr = {{0}};
@@ -305,61 +236,13 @@ static int judge(const certlc_external_in *in, const material *m,
             CERTLC_DRV_OK) {
             certlc_host_err(err, &derr);
             certlc_err_prefix(err, "driver '%s' refused it", drv->name);
-            goto out;
+            return -1;
         }
     }
-    rc = 0;
-out:
-    X509_free(x);
-    X509_free(px);
-    X509_free(dsca);
-    EVP_PKEY_free(k);
-    return rc;
+    return 0;
 }
 
 /* ---- store actions ------------------------------------------------------ */
-
-/* Writes a copy of src (data, type) as ns/name with one annotation,
- * replacing what is there. */
-static int put_aside(certlc_store *store, const certlc_secret *src,
-                     const char *ns, const char *name, const char *akey,
-                     const char *aval, certlc_err *err)
-{
-    certlc_secret *s = certlc_secret_new(ns, name, src->type);
-    if (s == NULL)
-        return certlc_err_set(err, "out of memory");
-    int bad = 0;
-    for (size_t i = 0; i < src->data.n; i++)
-        bad |= certlc_kvlist_set(&s->data, src->data.items[i].key,
-                                 src->data.items[i].value,
-                                 src->data.items[i].len);
-    for (size_t i = 0; i < src->labels.n; i++)
-        bad |= certlc_kvlist_set(&s->labels, src->labels.items[i].key,
-                                 src->labels.items[i].value,
-                                 src->labels.items[i].len);
-    bad |= certlc_kvlist_set_str(&s->annotations, akey, aval);
-    if (bad) {
-        certlc_secret_free(s);
-        return certlc_err_set(err, "out of memory");
-    }
-    int rc = certlc_store_create(store, s, err);
-    if (rc == CERTLC_CONFLICT) {
-        certlc_secret *old = NULL;
-        rc = certlc_store_get(store, ns, name, &old, err);
-        if (rc == 0) {
-            s->resource_version = old->resource_version;
-            rc = certlc_store_update(store, s, err);
-        } else if (rc < 0 && rc != CERTLC_NOTFOUND &&
-                   rc != CERTLC_UNDECRYPTABLE) {
-            /* Unreadable: replaced (an undecryptable one never is). */
-            if (certlc_store_remove(store, ns, name, err) >= 0)
-                rc = certlc_store_create(store, s, err);
-        }
-        certlc_secret_free(old);
-    }
-    certlc_secret_free(s);
-    return rc == 0 ? 0 : -1;
-}
 
 /* Writes the tenant's copy through the host (labels, rotation annotation). */
 static int write_copy(const certlc_external_in *in, const material *m,
@@ -590,7 +473,7 @@ void certlc_external_reconcile(const certlc_external_in *in,
         }
         char since[32];
         certlc_time_rfc3339(in->now, since, sizeof since);
-        if (put_aside(in->store, r, es.ns, prev_name,
+        if (certlc_delivery_put_aside(in->store, r, es.ns, prev_name,
                       CERTLC_ANNOTATION_PREVIOUS_OF, es.name, &err) != 0) {
             out_set(out, CERTLC_ACT_FAILED, "cannot keep %s/%s aside as %s: "
                     "%s", es.ns, es.name, prev_name, err.msg);
@@ -652,18 +535,15 @@ void certlc_external_reconcile(const certlc_external_in *in,
         sfmt(why, sizeof why, "%s", err.msg);
     }
     if (refused != 0) {
-        char digest[9], aside[300];
-        short_digest(m.crt, digest);
-        sfmt(aside, sizeof aside, "%s-refused-%s", es.name, digest);
+        char aside[300];
+        if (certlc_delivery_refuse(in->store, r, es.ns, es.name, m.crt, why,
+                                   aside, sizeof aside, &err) != 0)
+            certlc_warn(COMPONENT, "datastore '%s': cannot set the refused "
+                        "delivery aside: %s", in->ds->name, err.msg);
         certlc_warn(COMPONENT, "%s/%s: datastore '%s': the certificate "
                     "delivered to %s/%s is refused: %s (kept as %s/%s)",
                     in->t->namespace, in->t->name, in->ds->name, es.ns,
                     es.name, why, es.ns, aside);
-        if (put_aside(in->store, r, es.ns, aside, CERTLC_ANNOTATION_REFUSED,
-                      why, &err) != 0 ||
-            certlc_store_remove(in->store, es.ns, es.name, &err) < 0)
-            certlc_warn(COMPONENT, "datastore '%s': cannot set the refused "
-                        "delivery aside: %s", in->ds->name, err.msg);
         char msg[CERTLC_ERR_MAX];
         sfmt(msg, sizeof msg, "refused %s/%s: %s", es.ns, es.name, why);
         awaiting(in, out, &es, have_copy, "DeliveryRefused", msg);

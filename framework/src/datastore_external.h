@@ -38,12 +38,11 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "delivery.h"
 #include "plugin.h"
 #include "reconcile.h"
 #include "store.h"
 
-#define CERTLC_ANNOTATION_REFUSED "certlc.io/refused-reason"
-#define CERTLC_ANNOTATION_PREVIOUS_OF "certlc.io/previous-of"
 #define CERTLC_DEFAULT_EXTERNAL_TIMEOUT 3600
 
 typedef struct certlc_external_in {

@@ -26,6 +26,7 @@ static const char usage[] =
     "  delete secret NAME... | -l SEL   delete Secrets (the operator issues them again)\n"
     "  check-expiration [TCP]           expiry of every tracked certificate, then the CAs\n"
     "  rotate secret NAME... | -l SEL   ask for a rotation without deleting anything\n"
+    "  rotate ca TCP [--ca front-proxy] rotate a tenant's CA (everything it signed too)\n"
     "  get events [--for TCP]           rotations, CA rotations, rollouts and refusals\n"
     "  describe tcp NAME                a tenant: conditions, certificates, recent events\n"
     "  get leader                       the operator replica that leads (etcd store)\n"

@@ -1120,8 +1120,33 @@ int certlc_cert_matches_spec(X509 *cert, const certlc_cert_spec *spec,
     if (X509_get_extension_flags(cert) & EXFLAG_INVALID)
         return certlc_err_ssl(err, "certificate has invalid extensions");
     if (compare_subject(cert, spec, err) < 0 ||
-        compare_sans(cert, spec, err) < 0 || compare_usage(cert, spec, err) < 0)
+        compare_sans(cert, spec, err) < 0 ||
+        compare_usage(cert, spec, err) < 0)
         return -1;
+    return 0;
+}
+
+int certlc_cert_covers_spec(X509 *cert, const certlc_cert_spec *spec,
+                            certlc_err *err)
+{
+    if (cert == NULL || spec == NULL)
+        return certlc_err_set(err, "no certificate or spec to compare");
+    if (X509_get_extension_flags(cert) & EXFLAG_INVALID)
+        return certlc_err_ssl(err, "certificate has invalid extensions");
+    if (certlc_cert_is_ca(cert))
+        return certlc_err_set(err, "certificate is a CA, expected a leaf");
+    certlc_cert_spec superset = *spec;
+    superset.extra_sans_ok = true;
+    if (compare_sans(cert, &superset, err) < 0)
+        return -1;
+    /* No extendedKeyUsage at all means any purpose (RFC 5280 4.2.1.12). */
+    if ((X509_get_extension_flags(cert) & EXFLAG_XKUSAGE) == 0)
+        return 0;
+    uint32_t xku = X509_get_extended_key_usage(cert);
+    if (spec->server_auth && (xku & XKU_SSL_SERVER) == 0)
+        return certlc_err_set(err, "extendedKeyUsage lacks serverAuth");
+    if (spec->client_auth && (xku & XKU_SSL_CLIENT) == 0)
+        return certlc_err_set(err, "extendedKeyUsage lacks clientAuth");
     return 0;
 }
 

@@ -105,6 +105,12 @@ char *certlc_cert_serial_hex(X509 *cert);
 int certlc_cert_matches_spec(X509 *cert, const certlc_cert_spec *spec,
                              certlc_err *err);
 
+/* What a certificate from an external issuer must have: not a CA, every SAN
+ * of the spec (it may have more), and the spec's extendedKeyUsages (or none,
+ * which allows any). Its subject is the issuer's business. */
+int certlc_cert_covers_spec(X509 *cert, const certlc_cert_spec *spec,
+                            certlc_err *err);
+
 /* The SANs as "DNS:name" / "IP:addr" strings, malloc'd array of malloc'd
  * strings; *n set. NULL with *n = 0 when there are none. */
 char **certlc_cert_sans(X509 *cert, size_t *n);

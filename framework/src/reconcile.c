@@ -7,8 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ca_bundle.h"
 #include "datastore_reconcile.h"
 #include "kamaji.h"
+#include "delivery.h"
 #include "kubeconfig.h"
 #include "log.h"
 #include "pki.h"
@@ -22,8 +24,7 @@
 /* A CA of the plan as loaded (or just issued) in this pass. */
 typedef struct signer {
     const certlc_item *item;
-    X509 *cert;
-    EVP_PKEY *key;
+    certlc_ca ca;
 } signer;
 
 typedef struct pass {
@@ -38,6 +39,8 @@ typedef struct pass {
     size_t n_signers;
     char first_failure[600]; /* "<secret>: <reason>", for the status */
     char ca_expiring[300];   /* the CAs near their end, for the status */
+    char awaiting_ca[400];   /* provided CAs not (validly) delivered yet */
+    char adopted[500];       /* CAs certlc did not make, signing anyway */
 } pass;
 
 static signer *find_signer(pass *p, const char *suffix)
@@ -48,19 +51,18 @@ static signer *find_signer(pass *p, const char *suffix)
     return NULL;
 }
 
-static void signer_set(pass *p, const certlc_item *item, X509 *cert,
-                       EVP_PKEY *key)
+/* The pass signs with ca from now on; it takes ca's contents. */
+static void signer_set(pass *p, const certlc_item *item, certlc_ca *ca)
 {
     signer *s = find_signer(p, item->suffix);
     if (s == NULL) {
         s = &p->signers[p->n_signers++];
         s->item = item;
     } else {
-        X509_free(s->cert);
-        EVP_PKEY_free(s->key);
+        certlc_ca_fini(&s->ca);
     }
-    s->cert = cert;
-    s->key = key;
+    s->ca = *ca;
+    memset(ca, 0, sizeof *ca);
 }
 
 static const certlc_kv *need(const certlc_secret *s, const char *key,
@@ -116,10 +118,10 @@ static int check_issued(pass *p, X509 *cert, const certlc_item *item,
                         const certlc_cert_spec *spec, certlc_err *err)
 {
     signer *s = find_signer(p, item->signer);
-    if (s == NULL || s->cert == NULL)
+    if (s == NULL || s->ca.cert == NULL)
         return certlc_err_set(err, "its CA %s-%s is not available",
                               p->t->name, item->signer);
-    if (certlc_cert_verify(cert, s->cert, p->now, err) != 0) {
+    if (certlc_cert_verify(cert, s->ca.cert, p->now, err) != 0) {
         certlc_err_prefix(err, "not valid under the current %s-%s",
                           p->t->name, item->signer);
         return -1;
@@ -149,29 +151,44 @@ static void note_ca(pass *p, const certlc_item *item, X509 *cert)
              item->suffix, (long long)(left / 86400));
 }
 
-static int check_ca(pass *p, const certlc_secret *s, const certlc_item *item,
-                    const certlc_cert_spec *spec, certlc_err *err)
+/* A CA is kept whatever its form (subject, key type, validity,
+ * extensions, root or intermediate) as long as it can sign: a difference of
+ * form is never a reason to replace a CA and lose its key. */
+/* A CA that certlc did not issue (no rotation annotation of certlc's) is
+ * adopted: noted for the status, which says so once. */
+static void note_adopted(pass *p, const certlc_secret *s,
+                         const certlc_item *item, const certlc_ca *ca)
 {
-    X509 *cert;
-    EVP_PKEY *key;
-    if (load_item_pair(s, item, &cert, &key, err) != 0)
+    if (certlc_kvlist_get(&s->annotations, CERTLC_ANNOTATION_ROTATED) != NULL)
+        return;
+    char subj[200] = "", iss[200] = "";
+    X509_NAME_oneline(X509_get_subject_name(ca->cert), subj, sizeof subj);
+    X509_NAME_oneline(X509_get_issuer_name(ca->cert), iss, sizeof iss);
+    size_t used = strlen(p->adopted);
+    snprintf(p->adopted + used, sizeof p->adopted - used,
+             "%s%s-%s: subject %s, issuer %s%s", used ? "; " : "", p->t->name,
+             item->suffix, subj, iss,
+             certlc_ca_is_root(ca) ? "" : " (an intermediate)");
+}
+
+static int check_ca(pass *p, const certlc_secret *s, const certlc_item *item,
+                    certlc_err *err)
+{
+    const certlc_kv *ckv = need(s, item->cert_key, err);
+    const certlc_kv *kkv = ckv ? need(s, item->key_key, err) : NULL;
+    if (kkv == NULL)
         return -1;
-    /* A CA is checked for its own signature, not for time: an expiring CA
-     * is reported, never rotated automatically. */
-    int bad = 0;
-    if (!certlc_cert_is_ca(cert) ||
-        X509_verify(cert, X509_get0_pubkey(cert)) != 1)
-        bad = certlc_err_ssl(err, "%s is not a self-signed CA certificate",
-                             item->cert_key);
-    else if (certlc_cert_matches_spec(cert, spec, err) != 0)
-        bad = -1;
-    if (bad != 0) {
-        X509_free(cert);
-        EVP_PKEY_free(key);
+    certlc_ca ca;
+    if (certlc_ca_load(&ca, ckv->value, ckv->len, kkv->value, kkv->len,
+                       err) != 0)
+        return -1;
+    if (certlc_ca_usable(&ca, err) != 0) {
+        certlc_ca_fini(&ca);
         return -1;
     }
-    note_ca(p, item, cert);
-    signer_set(p, item, cert, key);
+    note_ca(p, item, ca.cert);
+    note_adopted(p, s, item, &ca);
+    signer_set(p, item, &ca);
     return 0;
 }
 
@@ -198,6 +215,26 @@ static int check_keypair(const certlc_secret *s, const certlc_item *item,
     return rc;
 }
 
+/* What follows the leaf in its certificate entry: the chain of its CA
+ * for a serving certificate (an intermediate's chain; nothing under a root
+ * CA), nothing for a client certificate. */
+static int check_chain(pass *p, const certlc_kv *ckv, const certlc_item *item,
+                       certlc_err *err)
+{
+    static const char end[] = "-----END CERTIFICATE-----\n";
+    const char *v = (const char *)ckv->value;
+    const char *e = memmem(v, ckv->len, end, sizeof end - 1);
+    size_t rest = e ? ckv->len - (size_t)(e + sizeof end - 1 - v) : 0;
+    signer *sg = find_signer(p, item->signer);
+    size_t want = item->server_auth && sg != NULL ? sg->ca.chain_len : 0;
+    if (rest != want ||
+        (want != 0 && memcmp(e + sizeof end - 1, sg->ca.chain_pem, want) != 0))
+        return certlc_err_set(err, "%s does not carry the chain of %s-%s "
+                              "after the certificate", item->cert_key,
+                              p->t->name, item->signer);
+    return 0;
+}
+
 static int check_leaf(pass *p, const certlc_secret *s, const certlc_item *item,
                       const certlc_cert_spec *spec, certlc_err *err)
 {
@@ -206,6 +243,9 @@ static int check_leaf(pass *p, const certlc_secret *s, const certlc_item *item,
     if (load_item_pair(s, item, &cert, &key, err) != 0)
         return -1;
     int rc = check_issued(p, cert, item, spec, err);
+    if (rc == 0)
+        rc = check_chain(p, certlc_kvlist_get(&s->data, item->cert_key), item,
+                         err);
     X509_free(cert);
     EVP_PKEY_free(key);
     return rc;
@@ -234,7 +274,7 @@ static int check_one_kubeconfig(pass *p, const certlc_secret *s,
         return -1;
     }
     int rc = -1;
-    X509 *ca = NULL, *cert = NULL;
+    X509 *cert = NULL;
     EVP_PKEY *key = NULL;
     char url[512];
     certlc_plan_server_url(item, p->t, url, sizeof url);
@@ -247,19 +287,19 @@ static int check_one_kubeconfig(pass *p, const certlc_secret *s,
                        kc_want->cn);
     } else if (strcmp(kc->server, url) != 0) {
         certlc_err_set(err, "server is '%s', expected '%s'", kc->server, url);
-    } else if ((ca = certlc_cert_from_pem(kc->ca_pem, kc->ca_len, err)) ==
-               NULL) {
-        certlc_err_prefix(err, "certificate-authority-data");
-    } else if (sg == NULL || sg->cert == NULL || X509_cmp(ca, sg->cert) != 0) {
+    } else if (sg == NULL || sg->ca.cert == NULL ||
+               kc->ca_len != sg->ca.bundle_len ||
+               memcmp(kc->ca_pem, sg->ca.bundle_pem, kc->ca_len) != 0) {
+        /* The whole bundle: with an intermediate CA, a client needs its
+         * root to verify the API server. */
         certlc_err_set(err, "certificate-authority-data is not the current "
-                            "CA");
+                            "CA's ca.crt");
     } else {
         certlc_kv ckv = {"client-certificate-data", kc->cert_pem, kc->cert_len};
         certlc_kv kkv = {"client-key-data", kc->key_pem, kc->key_len};
         if (load_pair(&ckv, &kkv, &cert, &key, err) == 0)
             rc = check_issued(p, cert, item, spec, err);
     }
-    X509_free(ca);
     X509_free(cert);
     EVP_PKEY_free(key);
     certlc_kubeconfig_free(kc);
@@ -295,27 +335,39 @@ static int check_kubeconfig(pass *p, const certlc_secret *s,
     return 0;
 }
 
-/* The kubeconfig of an item, embedding the signer's certificate as CA. */
+/* The kubeconfig of an item for user, embedding the signer's ca.crt as
+ * CA (the whole bundle: with an intermediate, a client needs the root). */
 static char *kubeconfig_yaml(pass *p, const certlc_item *item,
-                             const char *user, X509 *ca,
+                             const char *user, const certlc_ca *ca,
                              const char *cert_pem, size_t cert_len,
                              const char *key_pem, size_t key_len,
                              size_t *yaml_len, certlc_err *err)
 {
-    size_t ca_len = 0;
-    char *ca_pem = certlc_pem_cert(ca, &ca_len, err);
-    if (ca_pem == NULL)
-        return NULL;
     char url[512];
     certlc_plan_server_url(item, p->t, url, sizeof url);
     certlc_kubeconfig kc = {
         .cluster = p->t->name, .user = (char *)user, .server = url,
-        .ca_pem = (unsigned char *)ca_pem, .ca_len = ca_len,
+        .ca_pem = (unsigned char *)ca->bundle_pem, .ca_len = ca->bundle_len,
         .cert_pem = (unsigned char *)cert_pem, .cert_len = cert_len,
         .key_pem = (unsigned char *)key_pem, .key_len = key_len};
-    char *yaml = certlc_kubeconfig_write(&kc, yaml_len, err);
-    free(ca_pem);
-    return yaml;
+    return certlc_kubeconfig_write(&kc, yaml_len, err);
+}
+
+/* A serving certificate carries its CA's chain after it (see check_chain). */
+static char *append_chain(const certlc_item *item, const signer *sg,
+                          char *cert_pem, size_t *cert_len, certlc_err *err)
+{
+    if (cert_pem == NULL || !item->server_auth || sg->ca.chain_len == 0)
+        return cert_pem;
+    char *c = realloc(cert_pem, *cert_len + sg->ca.chain_len + 1);
+    if (c == NULL) {
+        free(cert_pem);
+        certlc_err_set(err, "out of memory");
+        return NULL;
+    }
+    memcpy(c + *cert_len, sg->ca.chain_pem, sg->ca.chain_len + 1);
+    *cert_len += sg->ca.chain_len;
+    return c;
 }
 
 static int issue_one(pass *p, const certlc_item *item,
@@ -364,7 +416,7 @@ static int issue_one(pass *p, const certlc_item *item,
     signer *sg = NULL;
     if (item->signer != NULL) {
         sg = find_signer(p, item->signer);
-        if (sg == NULL || sg->cert == NULL)
+        if (sg == NULL || sg->ca.cert == NULL)
             return certlc_err_set(err, "its CA %s-%s is not available",
                                   p->t->name, item->signer);
     }
@@ -386,8 +438,9 @@ static int issue_one(pass *p, const certlc_item *item,
     case CERTLC_ITEM_KUBECONFIG:
         /* Only the PEM is stored: the faster path that never builds a
          * reusable X509 object. */
-        cert_pem = certlc_cert_issue_pem(spec, key, sg->cert, sg->key,
+        cert_pem = certlc_cert_issue_pem(spec, key, sg->ca.cert, sg->ca.key,
                                          &cert_len, err);
+        cert_pem = append_chain(item, sg, cert_pem, &cert_len, err);
         break;
     }
     if (cert_pem == NULL ||
@@ -395,7 +448,7 @@ static int issue_one(pass *p, const certlc_item *item,
         goto out;
 
     if (item->kind == CERTLC_ITEM_KUBECONFIG) {
-        yaml = kubeconfig_yaml(p, item, spec->cn, sg->cert, cert_pem,
+        yaml = kubeconfig_yaml(p, item, spec->cn, &sg->ca, cert_pem,
                                cert_len, key_pem, key_len, &yaml_len, err);
         if (yaml == NULL)
             goto out;
@@ -408,9 +461,13 @@ static int issue_one(pass *p, const certlc_item *item,
     }
     if (item->kind == CERTLC_ITEM_CA) {
         note_ca(p, item, ca_cert);
-        signer_set(p, item, ca_cert, key);
+        certlc_ca ca;
+        int crc = certlc_ca_from_root(&ca, ca_cert, key, err);
         ca_cert = NULL;
         key = NULL;
+        if (crc != 0)
+            goto out;
+        signer_set(p, item, &ca);
     }
     rc = 0;
     goto out;
@@ -502,7 +559,7 @@ static int check(pass *p, const certlc_secret *s, const certlc_item *item,
                               CERTLC_ANNOTATION_ROTATE);
     switch (item->kind) {
     case CERTLC_ITEM_CA:
-        return check_ca(p, s, item, spec, err);
+        return check_ca(p, s, item, err);
     case CERTLC_ITEM_KEYPAIR:
         return check_keypair(s, item, err);
     case CERTLC_ITEM_LEAF:
@@ -584,6 +641,175 @@ static void complete(pass *p, const certlc_secret *old,
     certlc_secret_free(s);
 }
 
+/* ---- CAs that are kept, and provided ones --------------------------------- */
+
+static bool ca_provided(const pass *p, const certlc_item *item)
+{
+    if (item->kind != CERTLC_ITEM_CA)
+        return false;
+    return strcmp(item->suffix, "ca") == 0 ? p->t->ca_provided
+                                           : p->t->front_proxy_ca_provided;
+}
+
+/* A CA that is there but cannot sign is never replaced by a pass: only its
+ * deletion, a rotation request or its expiry replace a CA, so that no key
+ * is lost to a mistake that can be mended. Nothing it signs is issued. */
+static void keep_ca(pass *p, const certlc_item *item, const char *name,
+                    const char *why)
+{
+    char msg[CERTLC_ERR_MAX];
+    snprintf(msg, sizeof msg, "%.600s; the CA is left as it is: mend it, or "
+             "delete it (certlc delete secret %.200s) to have a new one", why,
+             name);
+    (void)item;
+    report(p, name, CERTLC_ACT_FAILED, msg);
+}
+
+/* ca_source = provided: nothing is signed until a usable CA is there. */
+static void await_ca(pass *p, const char *name, const char *why)
+{
+    size_t used = strlen(p->awaiting_ca);
+    snprintf(p->awaiting_ca + used, sizeof p->awaiting_ca - used,
+             "%s%s: %s", used ? "; " : "", name, why);
+    char msg[600];
+    snprintf(msg, sizeof msg, "awaiting the CA (ca_source = provided): %s",
+             why);
+    report(p, name, CERTLC_ACT_FAILED, msg);
+}
+
+/* A provided CA that cannot sign is a refused delivery: kept aside with
+ * the reason, removed from its name, and awaited again. */
+static void refuse_ca(pass *p, const certlc_secret *s, const certlc_item *item,
+                      const char *name, const char *why)
+{
+    char aside[300] = "", msg[CERTLC_ERR_MAX];
+    certlc_err err;
+    if (certlc_delivery_refuse(p->store, s, p->t->namespace, name,
+                               certlc_kvlist_get(&s->data, item->cert_key),
+                               why, aside, sizeof aside, &err) != 0)
+        certlc_warn("engine", "%s/%s: cannot set the refused CA aside: %s",
+                    p->t->namespace, p->t->name, err.msg);
+    snprintf(msg, sizeof msg, "refused: %.600s (kept as %.300s)", why, aside);
+    await_ca(p, name, msg);
+}
+
+/* ---- certificates an external issuer provides ------------------------------ */
+
+/* The certificate and key of a provided Secret: under the item's keys, or
+ * tls.crt and tls.key as cert-manager writes them. */
+static void provided_pair(const certlc_secret *s, const certlc_item *item,
+                          const certlc_kv **crt, const certlc_kv **key)
+{
+    *crt = certlc_kvlist_get(&s->data, item->cert_key);
+    *key = certlc_kvlist_get(&s->data, item->key_key);
+    if (*crt == NULL && *key == NULL) {
+        *crt = certlc_kvlist_get(&s->data, "tls.crt");
+        *key = certlc_kvlist_get(&s->data, "tls.key");
+    }
+}
+
+/* provided_certificates: the Secret is judged as a delivery (it chains to
+ * the tenant's CA, covers the SANs and usages the component needs, is
+ * valid and newer than the one rotated out); a refused one is kept aside;
+ * a due one is set aside as NAME-previous and removed, for the issuer to
+ * renew. certlc never issues it. */
+static void provided_due(pass *p, const certlc_item *item,
+                         const certlc_secret *s, const certlc_kv *crt,
+                         const char *name, const char *prev_name);
+
+static void reconcile_provided(pass *p, const certlc_item *item,
+                               const certlc_cert_spec *spec, const char *name)
+{
+    certlc_err err = {{0}};
+    char msg[CERTLC_ERR_MAX], prev_name[340];
+    snprintf(prev_name, sizeof prev_name, "%.320s-previous", name);
+    certlc_secret *s = NULL, *prev = NULL;
+    int rc = certlc_store_get(p->store, p->t->namespace, name, &s, &err);
+    if (rc == CERTLC_NOTFOUND) {
+        report(p, name, CERTLC_ACT_FAILED, "awaiting its delivery by the "
+               "external issuer (provided_certificates)");
+        return;
+    }
+    if (rc < 0) {
+        snprintf(msg, sizeof msg, "unreadable: %.900s", err.msg);
+        report(p, name, CERTLC_ACT_FAILED, msg);
+        return;
+    }
+    if (certlc_store_get(p->store, p->t->namespace, prev_name, &prev,
+                         &err) != 0)
+        prev = NULL;
+    signer *sg = find_signer(p, item->signer);
+    char desc[400];
+    snprintf(desc, sizeof desc, "%.300s-%.60s", p->t->name, item->signer);
+    const certlc_kv *crt, *key;
+    provided_pair(s, item, &crt, &key);
+    certlc_delivery_rules rules = {
+        .issuer = sg ? sg->ca.cert : NULL, .issuer_desc = desc, .spec = spec,
+        .previous = prev ? certlc_kvlist_get(&prev->data, item->cert_key)
+                         : NULL,
+        .now = p->now};
+    if (sg == NULL || sg->ca.cert == NULL) {
+        snprintf(msg, sizeof msg, "its CA %s is not available", desc);
+        report(p, name, CERTLC_ACT_FAILED, msg);
+    } else if (certlc_delivery_judge(&rules, crt, key, &err) != 0) {
+        char aside[300] = "", why[CERTLC_ERR_MAX];
+        snprintf(why, sizeof why, "%s", err.msg);
+        if (certlc_delivery_refuse(p->store, s, p->t->namespace, name, crt,
+                                   why, aside, sizeof aside, &err) != 0)
+            certlc_warn("engine", "%s/%s: cannot set %s aside: %s",
+                        p->t->namespace, p->t->name, name, err.msg);
+        snprintf(msg, sizeof msg, "refused: %.600s (kept as %.300s); awaiting "
+                 "a new delivery", why, aside);
+        report(p, name, CERTLC_ACT_FAILED, msg);
+    } else {
+        provided_due(p, item, s, crt, name, prev_name);
+    }
+    certlc_secret_free(s);
+    certlc_secret_free(prev);
+}
+
+/* A good provided certificate: unchanged until due (or asked to rotate);
+ * then it is kept aside as NAME-previous and removed from its name. */
+static void provided_due(pass *p, const certlc_item *item,
+                         const certlc_secret *s, const certlc_kv *crt,
+                         const char *name, const char *prev_name)
+{
+    certlc_err err = {{0}};
+    X509 *x = certlc_cert_from_pem(crt->value, crt->len, &err);
+    int64_t na = x ? certlc_cert_not_after(x) : 0;
+    X509_free(x);
+    int64_t due = na - p->cfg->renew_before;
+    char why[200] = "", msg[CERTLC_ERR_MAX];
+    if (certlc_kamaji_rotation_requested(&s->annotations)) {
+        snprintf(why, sizeof why, "rotation requested (%s)",
+                 CERTLC_ANNOTATION_ROTATE);
+    } else if (p->now >= due) {
+        char when[32];
+        certlc_time_rfc3339(na, when, sizeof when);
+        snprintf(why, sizeof why, "due for renewal: expires %s", when);
+    }
+    if (why[0] == '\0') {
+        report(p, name, CERTLC_ACT_UNCHANGED, "");
+        if (item->lifecycle != NULL && due < p->res->next_due)
+            p->res->next_due = due;
+        return;
+    }
+    if (certlc_delivery_put_aside(p->store, s, p->t->namespace, prev_name,
+                                  CERTLC_ANNOTATION_PREVIOUS_OF, name,
+                                  &err) != 0 ||
+        certlc_store_remove(p->store, p->t->namespace, name, &err) < 0) {
+        snprintf(msg, sizeof msg, "%s, but it cannot be set aside: %.700s",
+                 why, err.msg);
+        report(p, name, CERTLC_ACT_FAILED, msg);
+        return;
+    }
+    snprintf(msg, sizeof msg, "%s: removed for the external issuer to "
+             "renew; the old one is kept as %s", why, prev_name);
+    certlc_info("engine", "%s/%s: %s: %s", p->t->namespace, p->t->name, name,
+                msg);
+    report(p, name, CERTLC_ACT_FAILED, msg);
+}
+
 static void reconcile_item(pass *p, const certlc_item *item)
 {
     char name[320];
@@ -595,6 +821,11 @@ static void reconcile_item(pass *p, const certlc_item *item)
         return;
     }
 
+    if (certlc_tenant_provides(p->t, item->suffix)) {
+        reconcile_provided(p, item, &ps.spec, name);
+        certlc_plan_spec_fini(&ps);
+        return;
+    }
     certlc_secret *old = NULL;
     bool unreadable = false;
     char reason[CERTLC_ERR_MAX];
@@ -606,15 +837,35 @@ static void reconcile_item(pass *p, const certlc_item *item)
         goto out;
     } else if (rc == CERTLC_NOTFOUND) {
         snprintf(reason, sizeof reason, "missing");
+        if (ca_provided(p, item)) {
+            await_ca(p, name, "nothing delivered yet");
+            goto out;
+        }
     } else if (rc < 0) {
         unreadable = true;
         snprintf(reason, sizeof reason, "unreadable: %.900s", err.msg);
+        if (item->kind == CERTLC_ITEM_CA) {
+            keep_ca(p, item, name, reason);
+            goto out;
+        }
     } else if (check(p, old, item, &ps.spec, &err) == 0) {
         complete(p, old, item, name);
         report(p, name, CERTLC_ACT_UNCHANGED, "");
         goto out;
     } else {
         snprintf(reason, sizeof reason, "%s", err.msg);
+        if (item->kind == CERTLC_ITEM_CA && !certlc_kamaji_rotation_requested(&old->annotations)) {
+            if (ca_provided(p, item))
+                refuse_ca(p, old, item, name, reason);
+            else
+                keep_ca(p, item, name, reason);
+            goto out;
+        }
+        if (ca_provided(p, item)) {
+            await_ca(p, name, "certlc never rotates a provided CA: deliver "
+                     "a new one");
+            goto out;
+        }
     }
 
     /* Any new main CA of a provisioned tenant is a CA rotation: deleted,
@@ -666,6 +917,29 @@ static void note_ca_expiry(pass *p, certlc_tcp_status *st)
     certlc_status_set_condition(st, type, true, "CAExpiresSoon", msg, p->now);
 }
 
+/* CAs that certlc did not make are said once (a condition, and a log line
+ * when it appears); provided CAs not delivered make the phase AwaitingCA. */
+static void note_ca_source(pass *p, certlc_tcp_status *st)
+{
+    if (p->adopted[0] == '\0') {
+        certlc_status_clear_condition(st, "CAAdopted");
+    } else {
+        const certlc_condition *c = certlc_status_condition(st, "CAAdopted");
+        if (c == NULL || strcmp(c->message, p->adopted) != 0)
+            certlc_info("engine", "%s/%s: signing with a CA certlc did not "
+                        "make: %s", p->t->namespace, p->t->name, p->adopted);
+        certlc_status_set_condition(st, "CAAdopted", true, "CAAdopted",
+                                    p->adopted, p->now);
+    }
+    if (p->awaiting_ca[0] == '\0') {
+        certlc_status_clear_condition(st, "AwaitingCA");
+        return;
+    }
+    snprintf(st->phase, sizeof st->phase, "%s", CERTLC_PHASE_AWAITING_CA);
+    certlc_status_set_condition(st, "AwaitingCA", true, "CANotDelivered",
+                                p->awaiting_ca, p->now);
+}
+
 static void save_status(pass *p)
 {
     certlc_tcp_status st;
@@ -691,6 +965,7 @@ static void save_status(pass *p)
         certlc_status_set_condition(&st, "Ready", false, "IssueFailed", msg,
                                     p->now);
     }
+    note_ca_source(p, &st);
     if (p->res->failed == 0) {
         certlc_err rerr = {{0}};
         switch (certlc_rollout_tenant(p->store, p->cfg, p->t, &st, p->now,
@@ -737,10 +1012,8 @@ int certlc_reconcile_tenant(certlc_store *store, const certlc_config *cfg,
     for (size_t i = 0; i < n; i++)
         if (certlc_plan_enabled(&items[i], t) && !items[i].datastore_only)
             reconcile_item(&p, &items[i]);
-    for (size_t i = 0; i < p.n_signers; i++) {
-        X509_free(p.signers[i].cert);
-        EVP_PKEY_free(p.signers[i].key);
-    }
+    for (size_t i = 0; i < p.n_signers; i++)
+        certlc_ca_fini(&p.signers[i].ca);
     /* ---- the datastore's Secrets, through its driver. ---- */
     if (t->datastore[0] != '\0')
         certlc_datastore_reconcile(store, cfg, t, p.now, note_event, &p,

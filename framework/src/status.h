@@ -13,8 +13,10 @@
 #define CERTLC_PHASE_READY "Ready"
 #define CERTLC_PHASE_CA_ROTATING "CertificateAuthorityRotating"
 #define CERTLC_PHASE_NOT_READY "NotReady"
+/* ca_source = provided and no usable CA delivered yet. */
+#define CERTLC_PHASE_AWAITING_CA "AwaitingCA"
 
-#define CERTLC_STATUS_MAX_CONDITIONS 8
+#define CERTLC_STATUS_MAX_CONDITIONS 16
 
 typedef struct certlc_condition {
     char type[48];    /* e.g. Ready, CertificateAuthorityExpiring */

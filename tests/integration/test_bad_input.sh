@@ -61,9 +61,15 @@ f="$T/state/default/alpha-front-proxy-ca-certificate.json"
 echo '{"apiVersion": "v1", "kind": "Secr' > "$f"
 certlc get secrets > out 2>&1
 contains "get secrets warns about the broken file by path" out "alpha-front-proxy-ca-certificate.json"
+cp "$f" broken-ca.json
 certlc run --once > out 2>&1
-contains "a Secret file with broken JSON is reissued and reported" out 'secret "alpha-front-proxy-ca-certificate" reissued: unreadable'
-contains "what the broken CA signed is reissued too" out 'secret "alpha-front-proxy-client-certificate" reissued'
+contains "a CA Secret file with broken JSON is reported" out 'secret "alpha-front-proxy-ca-certificate" FAILED: unreadable'
+check "and left as it is: a CA is never replaced but by deletion" cmp "$f" broken-ca.json
+contains "what the broken CA signs waits for it" out 'secret "alpha-front-proxy-client-certificate" FAILED: its CA'
+check "delete removes the unreadable CA Secret" certlc delete secret alpha-front-proxy-ca-certificate
+certlc run --once > out 2>&1
+contains "once deleted, the CA is issued again" out 'secret "alpha-front-proxy-ca-certificate" created'
+contains "and what it signed is reissued too" out 'secret "alpha-front-proxy-client-certificate" reissued'
 
 # Broken PEM inside a well-formed Secret.
 certlc get secret alpha-api-server-kubelet-client-certificate -o json |

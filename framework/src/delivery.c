@@ -1,0 +1,193 @@
+#include "delivery.h"
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/x509v3.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "timefmt.h"
+
+/* Signed by the issuer, named in the message by its issuer field. */
+static int check_issuer(const certlc_delivery_rules *r, X509 *x,
+                        certlc_err *err)
+{
+    EVP_PKEY *capub = X509_get0_pubkey(r->issuer);
+    if (X509_check_issued(r->issuer, x) == X509_V_OK && capub != NULL &&
+        X509_verify(x, capub) == 1)
+        return 0;
+    char issuer[256] = "";
+    X509_NAME_oneline(X509_get_issuer_name(x), issuer, sizeof issuer);
+    ERR_clear_error();
+    return certlc_err_set(err, "it does not chain to %s (issuer %s)",
+                          r->issuer_desc, issuer);
+}
+
+static int check_time(const certlc_delivery_rules *r, X509 *x,
+                      certlc_err *err)
+{
+    char when[32];
+    int64_t nb = certlc_cert_not_before(x), na = certlc_cert_not_after(x);
+    if (na <= r->now) {
+        certlc_time_rfc3339(na, when, sizeof when);
+        return certlc_err_set(err, "it expired at %s", when);
+    }
+    if (nb > r->now) {
+        certlc_time_rfc3339(nb, when, sizeof when);
+        return certlc_err_set(err, "it is not valid before %s", when);
+    }
+    return 0;
+}
+
+/* A delivery never goes back in time. */
+static int check_current(const certlc_delivery_rules *r, X509 *x,
+                         certlc_err *err)
+{
+    int64_t na = certlc_cert_not_after(x);
+    if (r->current_not_after == 0 || na > r->current_not_after)
+        return 0;
+    char when[32], cwhen[32];
+    certlc_time_rfc3339(na, when, sizeof when);
+    certlc_time_rfc3339(r->current_not_after, cwhen, sizeof cwhen);
+    return certlc_err_set(err, "its notAfter %s is not later than the "
+                          "current certificate's (%s)", when, cwhen);
+}
+
+/* Not the certificate rotated out, and newer than it. */
+static int check_previous(const certlc_delivery_rules *r, X509 *x,
+                          certlc_err *err)
+{
+    certlc_err perr;
+    X509 *px = r->previous ? certlc_cert_from_pem(r->previous->value,
+                                                  r->previous->len, &perr)
+                           : NULL;
+    if (px == NULL)
+        return 0;
+    int rc = 0;
+    if (X509_cmp(x, px) == 0) {
+        char *serial = certlc_cert_serial_hex(x);
+        rc = certlc_err_set(err, "it is the previous certificate (serial %s), "
+                            "the one being rotated out", serial ? serial : "?");
+        free(serial);
+    } else if (certlc_cert_not_after(x) <= certlc_cert_not_after(px)) {
+        char when[32], pwhen[32];
+        certlc_time_rfc3339(certlc_cert_not_after(x), when, sizeof when);
+        certlc_time_rfc3339(certlc_cert_not_after(px), pwhen, sizeof pwhen);
+        rc = certlc_err_set(err, "its notAfter %s is not later than the "
+                            "previous certificate's (%s)", when, pwhen);
+    }
+    X509_free(px);
+    return rc;
+}
+
+int certlc_delivery_judge(const certlc_delivery_rules *r,
+                          const certlc_kv *crt, const certlc_kv *key,
+                          certlc_err *err)
+{
+    if (crt == NULL || key == NULL)
+        return certlc_err_set(err, "it has no %s", crt == NULL
+                                                       ? "certificate"
+                                                       : "private key");
+    X509 *x = NULL;
+    EVP_PKEY *k = NULL;
+    int rc = -1;
+    if ((x = certlc_cert_from_pem(crt->value, crt->len, err)) == NULL) {
+        certlc_err_prefix(err, "%s does not parse", crt->key);
+        goto out;
+    }
+    if ((k = certlc_private_key_from_pem(key->value, key->len, err)) ==
+        NULL) {
+        certlc_err_prefix(err, "%s does not parse", key->key);
+        goto out;
+    }
+    if (certlc_key_matches_cert(k, x, err) != 0) {
+        certlc_err_set(err, "%s does not match the certificate in %s",
+                       key->key, crt->key);
+        goto out;
+    }
+    if ((r->issuer != NULL && check_issuer(r, x, err) != 0) ||
+        check_time(r, x, err) != 0 ||
+        (r->issuer != NULL && certlc_cert_verify(x, r->issuer, r->now,
+                                                 err) != 0) ||
+        check_previous(r, x, err) != 0 || check_current(r, x, err) != 0)
+        goto out;
+    if (r->spec != NULL && certlc_cert_covers_spec(x, r->spec, err) != 0) {
+        certlc_err_prefix(err, "it does not fit the component");
+        goto out;
+    }
+    ERR_clear_error();
+    rc = 0;
+out:
+    X509_free(x);
+    EVP_PKEY_free(k);
+    return rc;
+}
+
+int certlc_delivery_put_aside(certlc_store *store, const certlc_secret *src,
+                              const char *ns, const char *name,
+                              const char *akey, const char *aval,
+                              certlc_err *err)
+{
+    certlc_secret *s = certlc_secret_new(ns, name, src->type);
+    if (s == NULL)
+        return certlc_err_set(err, "out of memory");
+    int bad = 0;
+    for (size_t i = 0; i < src->data.n; i++)
+        bad |= certlc_kvlist_set(&s->data, src->data.items[i].key,
+                                 src->data.items[i].value,
+                                 src->data.items[i].len);
+    for (size_t i = 0; i < src->labels.n; i++)
+        bad |= certlc_kvlist_set(&s->labels, src->labels.items[i].key,
+                                 src->labels.items[i].value,
+                                 src->labels.items[i].len);
+    bad |= certlc_kvlist_set_str(&s->annotations, akey, aval);
+    if (bad) {
+        certlc_secret_free(s);
+        return certlc_err_set(err, "out of memory");
+    }
+    int rc = certlc_store_create(store, s, err);
+    if (rc == CERTLC_CONFLICT) {
+        certlc_secret *old = NULL;
+        rc = certlc_store_get(store, ns, name, &old, err);
+        if (rc == 0) {
+            s->resource_version = old->resource_version;
+            rc = certlc_store_update(store, s, err);
+        } else if (rc < 0 && rc != CERTLC_NOTFOUND &&
+                   rc != CERTLC_UNDECRYPTABLE) {
+            /* Unreadable: replaced (an undecryptable one never is). */
+            if (certlc_store_remove(store, ns, name, err) >= 0)
+                rc = certlc_store_create(store, s, err);
+        }
+        certlc_secret_free(old);
+    }
+    certlc_secret_free(s);
+    return rc == 0 ? 0 : -1;
+}
+
+/* The first 8 hex digits of SHA-256 over the certificate's PEM. */
+static void short_digest(const certlc_kv *crt, char out[9])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned n = 0;
+    snprintf(out, 9, "00000000");
+    if (crt == NULL || !EVP_Digest(crt->value, crt->len, md, &n, EVP_sha256(),
+                                   NULL))
+        return;
+    for (unsigned i = 0; i < 4 && i < n; i++)
+        snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+int certlc_delivery_refuse(certlc_store *store, const certlc_secret *r,
+                           const char *ns, const char *name,
+                           const certlc_kv *crt, const char *why, char *aside,
+                           size_t aside_size, certlc_err *err)
+{
+    char digest[9];
+    short_digest(crt, digest);
+    snprintf(aside, aside_size, "%.220s-refused-%s", name, digest);
+    if (certlc_delivery_put_aside(store, r, ns, aside,
+                                  CERTLC_ANNOTATION_REFUSED, why, err) != 0 ||
+        certlc_store_remove(store, ns, name, err) < 0)
+        return -1;
+    return 0;
+}

@@ -1,0 +1,212 @@
+# Bring your own PKI: a CA made elsewhere (a root, an intermediate with its
+# chain, one of another form) is adopted, never replaced; ca_source =
+# provided waits for its CA; provided_certificates are judged, never issued.
+# The site's PKI is played with the openssl command line; the proof is
+# openssl verify and a real s_server/s_client handshake.
+. "$(dirname "$0")/lib.sh"
+
+mkdir -p "$T/pki"
+P=$T/pki
+
+# --- a corporate root and an intermediate, made with openssl.
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$P/root.key" -out "$P/root.crt" \
+    -subj "/O=Corp/CN=corp-root" -days 3650 \
+    -addext "basicConstraints=critical,CA:TRUE" \
+    -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+openssl req -new -newkey rsa:2048 -nodes -keyout "$P/int.key" -out "$P/int.csr" \
+    -subj "/O=Corp/CN=corp-k8s-intermediate" 2>/dev/null
+printf 'basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n' > "$P/int.ext"
+openssl x509 -req -in "$P/int.csr" -CA "$P/root.crt" -CAkey "$P/root.key" \
+    -CAcreateserial -days 1825 -extfile "$P/int.ext" -out "$P/int.crt" 2>/dev/null
+cat "$P/int.crt" "$P/root.crt" > "$P/int-bundle.crt"
+
+# ca_secret NAME NS CRT KEY FILE: a Kamaji-shaped CA Secret as JSON.
+ca_secret() {
+    jq -n --arg n "$1" --arg ns "$2" --arg c "$(base64 -w0 < "$3")" --arg k "$(base64 -w0 < "$4")" \
+        '{apiVersion:"v1",kind:"Secret",metadata:{name:$n,namespace:$ns},type:"Opaque",
+          data:{"ca.crt":$c,"ca.key":$k,"tls.crt":$c,"tls.key":$k}}' > "$5"
+    chmod 600 "$5"
+}
+# leaf_secret NAME CRT KEY FILE: what cert-manager writes (tls.crt, tls.key).
+leaf_secret() {
+    jq -n --arg n "$1" --arg c "$(base64 -w0 < "$2")" --arg k "$(base64 -w0 < "$3")" \
+        '{apiVersion:"v1",kind:"Secret",metadata:{name:$n,namespace:"default"},
+          type:"kubernetes.io/tls",data:{"tls.crt":$c,"tls.key":$k}}' > "$4"
+    chmod 600 "$4"
+}
+sdata() { certlc get secret "$1" -o json | jq -S .data; }
+have_secret() { certlc get secret "$1" -o json > /dev/null 2>&1; }
+# names_like PATTERN: some Secret's name matches PATTERN (grep -E).
+names_like() { certlc get secrets -o name | grep -Eq "$1"; }
+# signed_for TCP: the Secrets of TCP that its main CA signs (not the CAs,
+# the service-account key pair, nor what the front-proxy CA signs).
+signed_for() {
+    certlc get secrets -l "kamaji.clastix.io/name=$1" -o name |
+        grep -v -e '-ca$' -e sa-certificate -e front-proxy-
+}
+
+write_conf
+tenant alpha konnectivity=true
+
+# --- 1. an intermediate with its chain, applied before the first pass.
+ca_secret alpha-ca default "$P/int-bundle.crt" "$P/int.key" "$P/alpha-ca.json"
+check "apply -f takes the intermediate CA Secret" certlc apply -f "$P/alpha-ca.json"
+sdata alpha-ca > "$P/ca-applied.json"
+certlc run --once > "$T/run1" 2>&1
+check "run --once provisions alpha on the provided intermediate" grep -q "default/alpha: ready" "$T/run1"
+lacks "the CA is not replaced" "$T/run1" 'secret "alpha-ca" reissued'
+sdata alpha-ca > "$P/ca-after.json"
+check "the CA Secret's data is byte for byte the one applied" cmp "$P/ca-applied.json" "$P/ca-after.json"
+contains "the adoption is said, with subject and issuer" "$T/run1" "CN=corp-k8s-intermediate, issuer /O=Corp/CN=corp-root (an intermediate)"
+
+cd "$P" || exit 1
+data alpha-api-server-certificate apiserver.crt > apiserver.crt
+data alpha-api-server-certificate apiserver.key > apiserver.key
+data alpha-api-server-kubelet-client-certificate apiserver-kubelet-client.crt > kubelet.crt
+data alpha-konnectivity-certificate tls.crt > konn.crt
+data alpha-admin-kubeconfig admin.conf > admin.conf
+kubeconfig_field admin.conf client-certificate-data > admin.crt
+kubeconfig_field admin.conf client-key-data > admin.key
+kubeconfig_field admin.conf certificate-authority-data > admin-ca.crt
+chmod 600 apiserver.key admin.key
+for c in apiserver.crt kubelet.crt konn.crt admin.crt; do
+    check "openssl verify -CAfile root -untrusted intermediate: $c" \
+        openssl verify -CAfile root.crt -untrusted int.crt "$c"
+done
+check "the API server certificate carries the intermediate after it" \
+    sh -c "[ \$(grep -c 'BEGIN CERTIFICATE' apiserver.crt) -eq 2 ] && sed -n '/BEGIN/,\$p' apiserver.crt | tail -n +2 | sed -n '/BEGIN CERTIFICATE/,\$p' | cmp - int.crt"
+check "a client certificate carries no chain" test "$(grep -c 'BEGIN CERTIFICATE' kubelet.crt)" -eq 1
+check "the kubeconfig trusts the CA bundle (intermediate and root)" cmp admin-ca.crt int-bundle.crt
+
+# A real handshake: s_server presents the API server certificate and its
+# chain and asks for a client certificate under the root; s_client trusts
+# only the root and presents the admin kubeconfig's certificate.
+port=$(free_port)
+openssl s_server -accept "127.0.0.1:$port" -cert apiserver.crt -key apiserver.key \
+    -CAfile int-bundle.crt -Verify 2 -verify_return_error -www -quiet > s_server.log 2>&1 &
+PIDS="$PIDS $!"
+wait_port "$port" || not_ok "s_server did not start"
+printf 'GET / HTTP/1.0\r\n\r\n' | timeout 10 openssl s_client -connect "127.0.0.1:$port" \
+    -cert admin.crt -key admin.key -CAfile root.crt -verify_return_error \
+    -verify_hostname alpha.default.svc -ign_eof > hs.txt 2>&1
+contains "s_client trusting only the root verifies the API server" hs.txt "Verify return code: 0 (ok)"
+contains "s_server accepts the admin certificate under the intermediate" hs.txt "HTTP/1.0 200 ok"
+
+cd "$T" || exit 1
+certlc get secrets -A -o json > before.json
+certlc run --once > run2 2>&1
+certlc get secrets -A -o json > after.json
+check "a second pass changes nothing" cmp before.json after.json
+certlc get tcp > tcp.txt
+contains "alpha is Ready" tcp.txt " Ready "
+certlc check-expiration > exp.txt
+root_end=$(openssl x509 -in "$P/root.crt" -noout -enddate | sed 's/notAfter=//')
+contains "check-expiration shows the root above the intermediate" exp.txt "issued by /O=Corp/CN=corp-root"
+check "with the root's own notAfter" sh -c "grep 'issued by /O=Corp/CN=corp-root' exp.txt | grep -q \"\$(date -u -d '$root_end' '+%b %d, %Y')\""
+
+# --- 2. CAs of other forms: CN not 'kubernetes', ECDSA under rsa-2048, 30 years.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$P/ec.key" \
+    -out "$P/ec.crt" -subj "/CN=site-ca" -days 10950 \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign" 2>/dev/null
+write_conf "key_algorithm = rsa-2048"
+sed -i '/^key_algorithm = ecdsa-p256$/d' "$CONF/certlc.ini"
+rm -f "$CONF/tenants.d/alpha.ini"
+tenant beta
+ca_secret beta-ca default "$P/ec.crt" "$P/ec.key" "$P/beta-ca.json"
+certlc apply -f "$P/beta-ca.json" > /dev/null
+sdata beta-ca > "$P/beta-applied.json"
+certlc run --once > run3 2>&1
+sdata beta-ca > "$P/beta-after.json"
+check "an ECDSA CA named site-ca, valid 30 years, is adopted unchanged" cmp "$P/beta-applied.json" "$P/beta-after.json"
+data beta-api-server-certificate apiserver.crt > "$P/beta-api.crt"
+check "beta's API server certificate verifies under site-ca" openssl verify -CAfile "$P/ec.crt" "$P/beta-api.crt"
+check "beta's own keys follow key_algorithm (rsa-2048)" sh -c "openssl x509 -in '$P/beta-api.crt' -noout -text | grep -q 'Public-Key: (2048 bit)'"
+
+# --- 3. A CA that cannot sign is left in place: the tenant is not ready.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$P/leaf.key" \
+    -out "$P/leaf.crt" -subj "/CN=not-a-ca" -days 30 -addext "basicConstraints=critical,CA:FALSE" 2>/dev/null
+tenant gamma
+ca_secret gamma-ca default "$P/leaf.crt" "$P/leaf.key" "$P/gamma-ca.json"
+certlc apply -f "$P/gamma-ca.json" > /dev/null
+sdata gamma-ca > "$P/gamma-applied.json"
+certlc run --once > run4 2>&1
+sdata gamma-ca > "$P/gamma-after.json"
+check "a non-CA certificate as CA is left untouched" cmp "$P/gamma-applied.json" "$P/gamma-after.json"
+contains "the reason names what is wrong" run4 "not a CA certificate"
+check_fails "nothing is signed by it" have_secret gamma-api-server-certificate
+certlc get tcp gamma > tcp-gamma.txt
+contains "gamma is NotReady" tcp-gamma.txt "NotReady"
+check "rotate ca asks for the rotation of the unusable CA" certlc rotate ca gamma
+certlc run --once > run5 2>&1
+contains "rotate ca has a new CA made" run5 'secret "gamma-ca" reissued: rotation requested'
+data gamma-ca ca.crt > "$P/gamma-new.crt"
+check "the new CA is a CA certlc made" sh -c "openssl x509 -in '$P/gamma-new.crt' -noout -subject | grep -q 'CN = kubernetes'"
+
+# --- 4. ca_source = provided.
+rm -f "$CONF/tenants.d/"*.ini
+tenant delta ca_source=provided
+certlc run --once > run6 2>&1
+certlc get tcp delta > tcp-delta.txt
+contains "with no CA delivered, delta is AwaitingCA" tcp-delta.txt "AwaitingCA"
+check_fails "no Secret is signed while the CA is awaited" signed_for delta
+check_fails "no CA is made for it" have_secret delta-ca
+ca_secret delta-ca default "$P/leaf.crt" "$P/leaf.key" "$P/delta-bad.json"
+certlc apply -f "$P/delta-bad.json" > /dev/null
+certlc run --once > run7 2>&1
+contains "a delivered non-CA is refused with the reason" run7 "refused: ca.crt is not a CA certificate"
+check "the refused delivery is kept aside" names_like '^secret/delta-ca-refused-[0-9a-f]{8}$'
+check_fails "and removed from delta-ca" have_secret delta-ca
+ca_secret delta-ca default "$P/int-bundle.crt" "$P/int.key" "$P/delta-good.json"
+certlc apply -f "$P/delta-good.json" > /dev/null
+certlc run --once > run8 2>&1
+contains "a good delivery provisions delta" run8 "default/delta: ready"
+certlc rotate ca delta > rot.txt 2>&1
+check_fails "rotate ca refuses a provided CA" certlc rotate ca delta
+contains "and says to deliver a new one instead" rot.txt "certlc never rotates it; deliver a new one"
+data delta-api-server-certificate apiserver.crt > "$P/delta-api.crt"
+check "delta's leaves chain to the corporate root" openssl verify -CAfile "$P/root.crt" -untrusted "$P/int.crt" "$P/delta-api.crt"
+
+# --- 5. provided_certificates = api-server-certificate.
+rm -f "$CONF/tenants.d/"*.ini
+tenant eps ca_source=provided provided_certificates=api-server-certificate address=192.0.2.50
+ca_secret eps-ca default "$P/int-bundle.crt" "$P/int.key" "$P/eps-ca.json"
+certlc apply -f "$P/eps-ca.json" > /dev/null
+certlc run --once > run9 2>&1
+check_fails "the provided API server certificate is never issued by certlc" \
+    have_secret eps-api-server-certificate
+check "the rest of eps is issued" have_secret eps-admin-kubeconfig
+contains "the tenant says it awaits the delivery" run9 "awaiting its delivery by the external issuer"
+# issue_leaf NAME DAYS SANS: an API server certificate from the intermediate.
+issue_leaf() {
+    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$P/$1.key" \
+        -out "$P/$1.csr" -subj "/CN=api" 2>/dev/null
+    printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=%s\n' "$3" > "$P/$1.ext"
+    openssl x509 -req -in "$P/$1.csr" -CA "$P/int.crt" -CAkey "$P/int.key" -CAcreateserial \
+        -days "$2" -extfile "$P/$1.ext" -out "$P/$1.crt" 2>/dev/null
+}
+ALL_SANS="DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local,DNS:eps,DNS:eps.default.svc,DNS:eps.default.svc.cluster.local,DNS:localhost,IP:127.0.0.1,IP:10.96.0.1"
+issue_leaf nosan 365 "$ALL_SANS"
+leaf_secret eps-api-server-certificate "$P/nosan.crt" "$P/nosan.key" "$P/eps-nosan.json"
+certlc apply -f "$P/eps-nosan.json" > /dev/null
+certlc run --once > run10 2>&1
+contains "a delivery without the endpoint's SAN is refused, the SAN named" run10 "lacks IP:192.0.2.50"
+check "the refused one is kept aside" names_like '^secret/eps-api-server-certificate-refused-[0-9a-f]{8}$'
+issue_leaf short 1 "$ALL_SANS,IP:192.0.2.50"
+issue_leaf good 365 "$ALL_SANS,IP:192.0.2.50"
+leaf_secret eps-api-server-certificate "$P/good.crt" "$P/good.key" "$P/eps-good.json"
+certlc apply -f "$P/eps-good.json" > /dev/null
+certlc run --once > run11 2>&1
+contains "a good delivery is accepted" run11 "default/eps: ready"
+data eps-api-server-certificate tls.crt > "$P/eps-got.crt"
+check "and left as delivered" cmp "$P/eps-got.crt" "$P/good.crt"
+leaf_secret eps-api-server-certificate "$P/short.crt" "$P/short.key" "$P/eps-short.json"
+certlc apply -f "$P/eps-short.json" > /dev/null
+certlc run --once > run12 2>&1
+contains "a delivery that is already due is set aside for renewal" run12 "removed for the external issuer to renew"
+data eps-api-server-certificate-previous tls.crt > "$P/eps-prev.crt"
+check "the due one is kept as -previous" cmp "$P/eps-prev.crt" "$P/short.crt"
+check_fails "and removed from its name" have_secret eps-api-server-certificate
+certlc get tcp eps > tcp-eps.txt
+contains "the tenant waits (NotReady)" tcp-eps.txt "NotReady"
+
+finish

@@ -307,6 +307,10 @@ static void instance_free(certlc_ds_instance *in)
     secret_free(in->password, in->password_len);
     free(in->username);
     free(in->source);
+    for (size_t i = 0; in->options != NULL && i < in->n_options; i++) {
+        free((char *)in->options[i].key);
+        free((char *)in->options[i].value);
+    }
     free(in->options);
     free(in->name);
     free(in->fingerprint);
@@ -485,13 +489,18 @@ static certlc_ds_instance *instance_new(const certlc_config *cfg,
     if ((d->username && (in->username = strdup(d->username)) == NULL) ||
         (in->source = strdup(d->source)) == NULL)
         goto oom;
-    /* Options point into cfg, which a reload frees: init only sees them. */
+    /* Copies: the instance outlives the configuration it was made from
+     * (a reload frees that one) and ds_option() reads them later. */
+    in->n_options = d->n_options; /* calloc'd: instance_free copes */
     for (size_t i = 0; i < d->n_options; i++) {
-        in->options[i].key = d->options[i].key;
-        in->options[i].value = d->options[i].value;
-        in->options[i].len = strlen(d->options[i].value);
+        char *k = strdup(d->options[i].key);
+        char *val = strdup(d->options[i].value);
+        in->options[i].key = k;
+        in->options[i].value = val;
+        if (k == NULL || val == NULL)
+            goto oom;
+        in->options[i].len = strlen(val);
     }
-    in->n_options = d->n_options;
     certlc_drv_datastore *v = &in->view;
     v->size = sizeof *v;
     v->name = in->name;
@@ -522,9 +531,6 @@ static certlc_ds_instance *instance_new(const certlc_config *cfg,
     in->plugin = p;
     in->inst = inst;
     p->n_instances++;
-    /* Options are read by init only; the view must not outlive cfg. */
-    in->view.options = NULL;
-    in->view.n_options = 0;
     return in;
 oom:
     certlc_err_set(err, "out of memory");
@@ -550,6 +556,109 @@ static void unload_unused(void)
     registry.n = j;
 }
 
+/* plugins_dir/<driver>.so of d and the fingerprint of d. */
+static int driver_file(const certlc_config *cfg, const certlc_datastore *d,
+                       char **so, char **fp, certlc_err *err)
+{
+    char so_name[300];
+    snprintf(so_name, sizeof so_name, "%s.so", d->driver);
+    *so = certlc_path_join(cfg->plugins_dir, so_name);
+    *fp = *so ? fingerprint(cfg, d, *so) : NULL;
+    if (*fp == NULL) {
+        free(*so);
+        *so = NULL;
+        return certlc_err_set(err, "out of memory");
+    }
+    return 0;
+}
+
+static void log_made(const certlc_ds_instance *in)
+{
+    certlc_info("plugin", "datastore '%s': driver '%s' %s (mode %s) from %s",
+                in->name, in->plugin->drv.name,
+                in->plugin->drv.version ? in->plugin->drv.version : "?",
+                in->plugin->drv.mode == CERTLC_DRV_MODE_ISSUE ? "issue"
+                                                              : "external",
+                in->plugin->path);
+}
+
+static certlc_ds_instance *running(const char *name, const char *fp)
+{
+    for (size_t i = 0; i < n_instances; i++)
+        if (strcmp(instances[i]->name, name) == 0 &&
+            strcmp(instances[i]->fingerprint, fp) == 0)
+            return instances[i];
+    return NULL;
+}
+
+static bool running_ptr(const certlc_ds_instance *in)
+{
+    for (size_t i = 0; i < n_instances; i++)
+        if (instances[i] == in)
+            return true;
+    return false;
+}
+
+/* Every instance of the next set that is not a running one. */
+static void free_fresh(certlc_ds_instance **next, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (next[i] != NULL && !running_ptr(next[i]))
+            instance_free(next[i]);
+    free(next);
+}
+
+int certlc_ds_instances_reload(const certlc_config *cfg, certlc_err *err)
+{
+    if (!atexit_done) {
+        atexit(certlc_datastores_shutdown);
+        atexit_done = true;
+    }
+    size_t n = cfg->n_datastores;
+    certlc_ds_instance **next = calloc(n + 1, sizeof *next);
+    if (next == NULL)
+        return certlc_err_set(err, "out of memory");
+    /* Made beside the running instances, which stay untouched until every
+     * one of the next set is made. */
+    for (size_t i = 0; i < n; i++) {
+        const certlc_datastore *d = &cfg->datastores[i];
+        char *so, *fp;
+        if (driver_file(cfg, d, &so, &fp, err) != 0) {
+            free_fresh(next, i);
+            unload_unused();
+            return -1;
+        }
+        next[i] = running(d->name, fp);
+        if (next[i] != NULL) {
+            free(fp);
+        } else {
+            next[i] = instance_new(cfg, d, so, fp, err);
+            if (next[i] != NULL)
+                log_made(next[i]);
+        }
+        free(so);
+        if (next[i] == NULL) {
+            free_fresh(next, i);
+            unload_unused();
+            return -1;
+        }
+    }
+    /* The swap: running instances that are not in the next set go. */
+    for (size_t i = 0; i < n_instances; i++) {
+        bool kept = false;
+        for (size_t k = 0; k < n && !kept; k++)
+            kept = next[k] == instances[i];
+        if (!kept)
+            instance_free(instances[i]);
+    }
+    free(instances);
+    instances = next;
+    n_instances = n;
+    unload_unused();
+    certlc_host_configure(cfg);
+    return 0;
+}
+
 certlc_ds_instance *certlc_ds_instance_get(const certlc_config *cfg,
                                            const char *name, certlc_err *err)
 {
@@ -564,15 +673,9 @@ certlc_ds_instance *certlc_ds_instance_get(const certlc_config *cfg,
                        cfg->datastores_dir);
         return NULL;
     }
-    char so_name[300];
-    snprintf(so_name, sizeof so_name, "%s.so", d->driver);
-    char *so = certlc_path_join(cfg->plugins_dir, so_name);
-    char *fp = so ? fingerprint(cfg, d, so) : NULL;
-    if (fp == NULL) {
-        free(so);
-        certlc_err_set(err, "out of memory");
+    char *so, *fp;
+    if (driver_file(cfg, d, &so, &fp, err) != 0)
         return NULL;
-    }
     size_t slot = n_instances;
     for (size_t i = 0; i < n_instances; i++) {
         if (strcmp(instances[i]->name, name) != 0)
@@ -611,11 +714,6 @@ certlc_ds_instance *certlc_ds_instance_get(const certlc_config *cfg,
         n_instances++;
     }
     instances[slot] = in;
-    certlc_info("plugin", "datastore '%s': driver '%s' %s (mode %s) from %s",
-                name, in->plugin->drv.name,
-                in->plugin->drv.version ? in->plugin->drv.version : "?",
-                in->plugin->drv.mode == CERTLC_DRV_MODE_ISSUE ? "issue"
-                                                              : "external",
-                in->plugin->path);
+    log_made(in);
     return in;
 }

@@ -74,5 +74,12 @@ certlc_ds_instance *certlc_ds_instance_get(const certlc_config *cfg,
                                            const char *name, certlc_err *err);
 void certlc_datastores_shutdown(void);
 
+/* On a reload: makes the instance of every datastore of cfg beside the
+ * running ones (reusing those whose section, files and driver did not
+ * change) and swaps the new set in only when every one was made; the
+ * running instances that are not part of it are then released. On failure
+ * -1 naming the datastore, and the running set is untouched. */
+int certlc_ds_instances_reload(const certlc_config *cfg, certlc_err *err);
+
 
 #endif

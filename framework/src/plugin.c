@@ -13,6 +13,7 @@
 #include "host.h"
 #include "inifile.h"
 #include "log.h"
+#include "pki.h"
 
 /* The part of the descriptor this host cannot do without: up to verify. */
 #define DRIVER_MIN_SIZE                                                       \
@@ -62,6 +63,105 @@ static void remember_refusal(certlc_plugins *ps, const char *path,
     r->size = st->st_size;
     r->mtime = st->st_mtim;
     ps->n_refused++;
+}
+
+static const char *writers(mode_t m)
+{
+    return (m & S_IWGRP) && (m & S_IWOTH) ? "group and others"
+           : (m & S_IWGRP)                ? "group"
+                                          : "others";
+}
+
+/* One component of the path to a driver: owned by root or by the user the
+ * operator runs as, and not writable by anyone else, as sshd's StrictModes
+ * wants of authorized_keys. A root-owned directory with the sticky bit
+ * (/tmp) is safe too: no one can replace there what they do not own. */
+static int strict_one(const char *path, const char *what, const char *comp,
+                      const struct stat *st, certlc_err *err)
+{
+    uid_t me = geteuid();
+    if (st->st_uid != 0 && st->st_uid != me)
+        return certlc_err_set(err, "%s: refused: %s %s is owned by uid %lu: "
+                              "expected root or the operator's user (uid "
+                              "%lu) (chown root %s)", path, what, comp,
+                              (unsigned long)st->st_uid, (unsigned long)me,
+                              comp);
+    mode_t m = st->st_mode;
+    if (!(m & (S_IWGRP | S_IWOTH)))
+        return 0;
+    if (S_ISDIR(m) && (m & S_ISVTX) && st->st_uid == 0)
+        return 0;
+    if (strcmp(what, "the file") == 0)
+        return certlc_err_set(err, "%s: refused: writable by %s (mode "
+                              "%04o): expected no write permission for "
+                              "group and others (chmod go-w)", path,
+                              writers(m), (unsigned)(m & 07777));
+    return certlc_err_set(err, "%s: refused: %s %s is writable by %s (mode "
+                          "%04o): expected no write permission for group "
+                          "and others (chmod go-w %s), or a root-owned "
+                          "directory with the sticky bit", path, what, comp,
+                          writers(m), (unsigned)(m & 07777), comp);
+}
+
+/* `dir` (a real path, modified) and every directory above it. */
+static int strict_dirs(const char *path, char *dir, certlc_err *err)
+{
+    for (;;) {
+        struct stat ds;
+        if (stat(dir, &ds) != 0)
+            return certlc_err_set(err, "%s: refused: directory %s: %s", path,
+                                  dir, strerror(errno));
+        if (strict_one(path, "directory", dir, &ds, err) != 0)
+            return -1;
+        char *slash = strrchr(dir, '/');
+        if (slash == NULL || (slash == dir && dir[1] == '\0'))
+            return 0;
+        if (slash == dir)
+            slash[1] = '\0';
+        else
+            *slash = '\0';
+    }
+}
+
+/* StrictModes for drivers: the file, then every directory up to '/' of
+ * the path as named (where a symlink could be swapped) and of the real
+ * path. Anyone who can write one of them can plant code that the operator
+ * (often root) would run. */
+static int strict_modes(const char *path, const struct stat *st,
+                        certlc_err *err)
+{
+    if (strict_one(path, "the file", path, st, err) != 0)
+        return -1;
+    char *named = strdup(path);
+    if (named == NULL)
+        return certlc_err_set(err, "out of memory");
+    char *slash = strrchr(named, '/');
+    if (slash == NULL)
+        strcpy(named, ".");
+    else if (slash == named)
+        slash[1] = '\0';
+    else
+        *slash = '\0';
+    char *dir = realpath(named, NULL);
+    char *real = realpath(path, NULL);
+    free(named);
+    int rc;
+    if (dir == NULL || real == NULL)
+        rc = certlc_err_set(err, "%s: %s: expected a driver file here", path,
+                            strerror(errno));
+    else
+        rc = strict_dirs(path, dir, err);
+    if (rc == 0) {
+        slash = strrchr(real, '/');
+        if (slash == real)
+            slash[1] = '\0';
+        else
+            *slash = '\0';
+        rc = strict_dirs(path, real, err);
+    }
+    free(dir);
+    free(real);
+    return rc;
 }
 
 static const char *method_missing(const certlc_driver *d)
@@ -148,14 +248,7 @@ int certlc_plugins_load(certlc_plugins *ps, const char *path,
                               "found %s", path,
                               S_ISDIR(st.st_mode) ? "a directory"
                                                   : "another kind of file");
-    if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-        certlc_err_set(err, "%s: refused: writable by %s (mode %04o): "
-                       "expected no write permission for group and others "
-                       "(chmod go-w)", path,
-                       (st.st_mode & S_IWGRP) && (st.st_mode & S_IWOTH)
-                           ? "group and others"
-                       : (st.st_mode & S_IWGRP) ? "group" : "others",
-                       (unsigned)(st.st_mode & 07777));
+    if (strict_modes(path, &st, err) != 0) {
         remember_refusal(ps, path, &st, err->msg);
         return -1;
     }
@@ -400,6 +493,54 @@ static int load_pem(const char *path, const char *key, const char *ds_name,
     return 0;
 }
 
+/* A private key file others can read is not refused (it may be shared
+ * with the DataStore's own tooling on purpose), but it is said. */
+static void warn_readable(const char *path, const char *key,
+                          const char *ds_name)
+{
+    struct stat st;
+    if (path == NULL || stat(path, &st) != 0 ||
+        !(st.st_mode & (S_IRGRP | S_IROTH)))
+        return;
+    certlc_warn("plugin", "datastore '%s': %s %s is readable by %s (mode "
+                "%04o): a private key should be 0600 (chmod go-rwx %s)",
+                ds_name, key, path,
+                (st.st_mode & S_IRGRP) && (st.st_mode & S_IROTH)
+                    ? "group and others"
+                : (st.st_mode & S_IRGRP) ? "group" : "others",
+                (unsigned)(st.st_mode & 07777), path);
+}
+
+/* The DataStore CA's key must be the key of ca_cert: said at load rather
+ * than at the first issuance, which would sign with a CA no one trusts. */
+static int check_ds_keys(const certlc_datastore *d,
+                         const certlc_ds_instance *in, certlc_err *err)
+{
+    warn_readable(d->ca_key, "ca_key", d->name);
+    warn_readable(d->client_key, "client_key", d->name);
+    if (in->ca_key == NULL)
+        return 0;
+    certlc_err e;
+    X509 *crt = certlc_cert_from_pem(in->ca_cert, in->ca_cert_len, &e);
+    if (crt == NULL)
+        return certlc_err_set(err, "%s: [datastore %s] ca_cert %s: %s",
+                              d->source, d->name, d->ca_cert, e.msg);
+    EVP_PKEY *key = certlc_private_key_from_pem(in->ca_key, in->ca_key_len,
+                                                &e);
+    int rc = 0;
+    if (key == NULL)
+        rc = certlc_err_set(err, "%s: [datastore %s] ca_key %s: %s",
+                            d->source, d->name, d->ca_key, e.msg);
+    else if (certlc_key_matches_cert(key, crt, &e) != 0)
+        rc = certlc_err_set(err, "%s: [datastore %s] ca_key %s does not "
+                            "match ca_cert %s: expected the private key of "
+                            "the DataStore CA", d->source, d->name,
+                            d->ca_key, d->ca_cert);
+    EVP_PKEY_free(key);
+    X509_free(crt);
+    return rc;
+}
+
 /* Unknown keys: neither common nor declared by the driver. */
 static int check_options(const certlc_datastore *d, const certlc_driver *drv,
                          certlc_err *err)
@@ -472,6 +613,8 @@ static certlc_ds_instance *instance_new(const certlc_config *cfg,
                  &in->client_key_len, err) != 0 ||
         load_pem(d->password_file, "password_file", d->name, &in->password,
                  &in->password_len, err) != 0)
+        goto fail;
+    if (check_ds_keys(d, in, err) != 0)
         goto fail;
     if (in->password != NULL) {
         /* The first line only. */

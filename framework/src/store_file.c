@@ -1164,6 +1164,62 @@ static void sweep_dir(struct fstore *st, const char *rel)
     closedir(d);
 }
 
+/* The tree is made 0700 (directories) and 0600 (files): Secrets hold
+ * private keys. A mode found wider or narrower at start (a restore from a
+ * backup, a hand-made directory, an umask) is set back, and said. */
+static void repair_mode(struct fstore *st, int dfd, const char *rel,
+                        const char *name, const struct stat *sb)
+{
+    mode_t want = S_ISDIR(sb->st_mode) ? 0700 : 0600;
+    if ((sb->st_mode & 07777) == want)
+        return;
+    if (fchmodat(dfd, name, want, 0) != 0)
+        certlc_warn("store", "%s/%s%s%s: mode %04o, expected %04o: cannot "
+                    "repair it: %s", st->dir, rel, rel[0] ? "/" : "", name,
+                    (unsigned)(sb->st_mode & 07777), (unsigned)want,
+                    strerror(errno));
+    else
+        certlc_warn("store", "%s/%s%s%s: mode %04o repaired to %04o", st->dir,
+                    rel, rel[0] ? "/" : "", name,
+                    (unsigned)(sb->st_mode & 07777), (unsigned)want);
+}
+
+/* `rel` ("" for the state directory), at most two levels down: namespaces
+ * and their tcp directories. Symbolic links are not followed. */
+static void repair_tree(struct fstore *st, int dfd, const char *rel,
+                        int depth)
+{
+    int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    if (d == NULL) {
+        if (fd >= 0)
+            close(fd);
+        return;
+    }
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        const char *f = e->d_name;
+        struct stat sb;
+        if (strcmp(f, ".") == 0 || strcmp(f, "..") == 0 ||
+            fstatat(dirfd(d), f, &sb, AT_SYMLINK_NOFOLLOW) != 0)
+            continue;
+        if (!S_ISDIR(sb.st_mode) && !S_ISREG(sb.st_mode))
+            continue;
+        repair_mode(st, dirfd(d), rel, f, &sb);
+        if (!S_ISDIR(sb.st_mode) || depth >= 2)
+            continue;
+        int sub = openat(dirfd(d), f,
+                         O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        if (sub < 0)
+            continue;
+        char subrel[PATH_MAX];
+        snprintf(subrel, sizeof subrel, "%s%s%s", rel, rel[0] ? "/" : "", f);
+        repair_tree(st, sub, subrel, depth + 1);
+        close(sub);
+    }
+    closedir(d);
+}
+
 /* Every write happens under the lock, so a temp file seen while holding it
  * belongs to a writer that died mid-write (SIGKILL, power loss): its target
  * was never replaced, and the temp file is garbage. */
@@ -1191,7 +1247,8 @@ certlc_store *certlc_store_file_open(const char *dir, certlc_err *err)
     st->dirfd = st->lockfd = st->inofd = -1;
     pthread_mutex_init(&st->mu, NULL);
 
-    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+    bool created = mkdir(dir, 0700) == 0;
+    if (!created && errno != EEXIST) {
         certlc_err_set(err, "cannot create the state directory %s: %s", dir,
                        strerror(errno));
         goto fail;
@@ -1209,6 +1266,9 @@ certlc_store *certlc_store_file_open(const char *dir, certlc_err *err)
                        dir, strerror(errno));
         goto fail;
     }
+    if ((sb.st_mode & 07777) != 0700 && !created)
+        certlc_warn("store", "%s: mode %04o repaired to 0700", dir,
+                    (unsigned)(sb.st_mode & 07777));
     /* Creating the lock file proves the directory is writable now, rather
      * than at the first rotation. */
     if (open_lock_file(st) != 0) {
@@ -1218,6 +1278,7 @@ certlc_store *certlc_store_file_open(const char *dir, certlc_err *err)
         goto fail;
     }
     sweep_temp_files(st);
+    repair_tree(st, st->dirfd, "", 0);
     return &st->base;
 fail:
     fs_close(&st->base);

@@ -224,6 +224,29 @@ static int open_dir_at(int parent, const char *name, bool create)
     return fd;
 }
 
+/* A namespace directory (or its tcp directory) that is a symbolic link
+ * would let whoever made the link decide where keys are written, and
+ * listings would show another namespace's Secrets: it is refused by every
+ * reader and writer with this one message. */
+#define CERTLC_NS_LINK_FMT                                                    \
+    "%s/%s: refused: the namespace directory is a symbolic link: expected "  \
+    "a directory (remove the link)"
+
+static bool ns_is_link(struct fstore *st, const char *ns, bool tcp)
+{
+    struct stat sb;
+    if (fstatat(st->dirfd, ns, &sb, AT_SYMLINK_NOFOLLOW) != 0)
+        return false;
+    if (S_ISLNK(sb.st_mode))
+        return true;
+    if (!tcp)
+        return false;
+    char rel[300];
+    snprintf(rel, sizeof rel, "%s/tcp", ns);
+    return fstatat(st->dirfd, rel, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+           S_ISLNK(sb.st_mode);
+}
+
 /* The directory of a namespace, or of its tenant status files (tcp true).
  * Returns the fd, CERTLC_NOTFOUND (only without create), or -1. */
 static int open_ns(struct fstore *st, const char *ns, bool tcp, bool create,
@@ -241,6 +264,14 @@ static int open_ns(struct fstore *st, const char *ns, bool tcp, bool create,
         *out = fd;
         return 0;
     }
+    int e = errno;
+    if (e == ENOTDIR || e == ELOOP) {
+        char rel[300];
+        snprintf(rel, sizeof rel, "%s%s", ns, tcp ? "/tcp" : "");
+        if (ns_is_link(st, ns, tcp))
+            return certlc_err_set(err, CERTLC_NS_LINK_FMT, st->dir, rel);
+    }
+    errno = e;
     if (!create && (errno == ENOENT || errno == ENOTDIR))
         return CERTLC_NOTFOUND;
     return certlc_err_set(err, "%s/%s%s: %s", st->dir, ns, tcp ? "/tcp" : "",
@@ -534,6 +565,11 @@ static int fs_list(certlc_store *base, const char *ns,
     int rc = 0;
     while (rc == 0 && (de = readdir(d)) != NULL) {
         const char *f = de->d_name;
+        if (de->d_type == DT_LNK && f[0] != '.' &&
+            check_name("namespace", f, 253, NULL) == 0) {
+            certlc_warn(COMPONENT, CERTLC_NS_LINK_FMT "; skipped", st->dir, f);
+            continue;
+        }
         if (f[0] == '.' || (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN))
             continue;
         if (check_name("namespace", f, 253, NULL) != 0)
@@ -1136,7 +1172,8 @@ static const struct certlc_store_ops file_ops = {
 /* Removes the temp files of one directory (relative to the state dir). */
 static void sweep_dir(struct fstore *st, const char *rel)
 {
-    int dfd = openat(st->dirfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int dfd = openat(st->dirfd, rel,
+                     O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
     if (dfd < 0)
         return;
     DIR *d = fdopendir(dfd);

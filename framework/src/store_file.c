@@ -37,11 +37,12 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "names.h"
 
 #define COMPONENT "store"
 
-/* Longest name whose "<name>.json.tmp.<pid>" still fits in NAME_MAX. */
-#define MAX_FILE_NAME (NAME_MAX - (int)sizeof(".json.tmp.") + 1 - 10)
+/* Longest name: "<name>.json" in one directory entry (names.h). */
+#define MAX_FILE_NAME CERTLC_OBJECT_NAME_MAX
 /* Refuse to read files larger than this: a Secret is at most 1 MiB. */
 #define MAX_FILE_SIZE ((size_t)64 << 20)
 
@@ -71,40 +72,14 @@ struct fstore {
 
 /* ---- names ------------------------------------------------------------- */
 
-static bool is_lower_alnum(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-}
-
-/* DNS-1123 subdomain: [a-z0-9.-], starting and ending with a letter or
- * digit, no empty label (so never "." or ".."), no '/'. Checked before any
- * path is built from the name. */
+/* The one check of names (names.c), before any path is built from them:
+ * no '/', never "." or "..". `max` is gone: both stores accept the same
+ * names, up to CERTLC_OBJECT_NAME_MAX. */
 static int check_name(const char *what, const char *s, size_t max,
                       certlc_err *err)
 {
-    if (s == NULL || *s == '\0')
-        return certlc_err_set(err, "%s: missing", what);
-    size_t n = strlen(s);
-    if (n > max)
-        return certlc_err_set(err,
-                              "invalid %s \"%.40s...\": longer than %zu "
-                              "characters",
-                              what, s, max);
-    bool ok = is_lower_alnum(s[0]) && is_lower_alnum(s[n - 1]);
-    for (size_t i = 0; ok && i < n; i++) {
-        char c = s[i];
-        if (c == '.' && s[i - 1] == '.')
-            ok = false;
-        else if (!is_lower_alnum(c) && c != '-' && c != '.')
-            ok = false;
-    }
-    if (!ok)
-        return certlc_err_set(err,
-                              "invalid %s \"%s\": must consist of lower case "
-                              "letters, digits, '-' and '.', and start and "
-                              "end with a letter or digit",
-                              what, s);
-    return 0;
+    (void)max;
+    return certlc_check_object_name(what, s, err);
 }
 
 static int check_ns_name(const char *ns, const char *name, const char *what,
@@ -300,7 +275,15 @@ static int write_atomic(int dfd, const char *where, const char *file,
                         const char *buf, size_t len, certlc_err *err)
 {
     char tmp[NAME_MAX + 1];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", file, (long)getpid());
+    /* "<file>.tmp.<pid>", the file's stem shortened when a long name would
+     * not fit NAME_MAX; ".json.tmp." stays the mark sweep_dir looks for.
+     * Writers hold the lock, so one temp file at a time per process. */
+    size_t flen = strlen(file);
+    if (flen > 200 && flen > 5 && strcmp(file + flen - 5, ".json") == 0)
+        snprintf(tmp, sizeof tmp, "%.195s.json.tmp.%ld", file,
+                 (long)getpid());
+    else
+        snprintf(tmp, sizeof tmp, "%s.tmp.%ld", file, (long)getpid());
     int flags = O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW;
     int fd = openat(dfd, tmp, flags, 0600);
     if (fd < 0 && errno == EEXIST) {

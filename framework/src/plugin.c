@@ -19,6 +19,11 @@
 #define DRIVER_MIN_SIZE                                                       \
     (offsetof(certlc_driver, verify) + sizeof(((certlc_driver *)0)->verify))
 
+/* Far beyond what the descriptor will ever grow to: a larger size is a
+ * corrupt or hostile descriptor, not a newer driver. */
+#define DRIVER_MAX_SIZE 65536u
+#define DRIVER_NAME_MAX 64
+
 typedef struct certlc_refusal {
     char *path;
     dev_t dev;
@@ -196,6 +201,11 @@ static int check_descriptor(certlc_plugins *ps, const char *path,
                               "host is version %u, driver is version %u "
                               "(rebuild it against this certlc/driver.h)",
                               path, CERTLC_DRIVER_ABI_MAJOR, raw->abi_major);
+    if (raw->size > DRIVER_MAX_SIZE)
+        return certlc_err_set(err, "%s: refused: driver descriptor size %u "
+                              "is beyond any sane bound: expected at most %u "
+                              "bytes (a corrupt descriptor?)", path,
+                              raw->size, (unsigned)DRIVER_MAX_SIZE);
     if (raw->size < DRIVER_MIN_SIZE)
         return certlc_err_set(err, "%s: refused: driver descriptor too "
                               "short: expected at least %zu bytes, found %u",
@@ -206,6 +216,21 @@ static int check_descriptor(certlc_plugins *ps, const char *path,
         return certlc_err_set(err, "%s: refused: the driver has no name: "
                               "expected a non-empty name, found %s", path,
                               d->name == NULL ? "NULL" : "\"\"");
+    /* The name reaches logs, metrics labels and messages: printable, and
+     * short (strnlen: never read far into what may not end). */
+    size_t nlen = strnlen(d->name, DRIVER_NAME_MAX + 1);
+    if (nlen > DRIVER_NAME_MAX)
+        return certlc_err_set(err, "%s: refused: the driver name is longer "
+                              "than %d bytes: expected a short name",
+                              path, DRIVER_NAME_MAX);
+    for (size_t i = 0; i < nlen; i++) {
+        unsigned char c = (unsigned char)d->name[i];
+        if (c < 0x20 || c == 0x7f)
+            return certlc_err_set(err, "%s: refused: the driver name holds "
+                                  "the control character 0x%02x at byte %zu: "
+                                  "expected printable characters", path, c,
+                                  i);
+    }
     if (d->mode != CERTLC_DRV_MODE_ISSUE &&
         d->mode != CERTLC_DRV_MODE_EXTERNAL)
         return certlc_err_set(err, "%s: refused: driver '%s': unknown "

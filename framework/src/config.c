@@ -67,18 +67,10 @@ static bool is_space(char c)
 
 bool certlc_dns1123_label(const char *s)
 {
-    if (s == NULL)
-        return false;
-    size_t n = strlen(s);
-    if (n == 0 || n > 63)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-        if (!alnum && !(c == '-' && i > 0 && i < n - 1))
-            return false;
-    }
-    return true;
+    /* One label: the shared check (names.c) with no dots. */
+    return s != NULL && strchr(s, '.') == NULL &&
+           certlc_dns1123_subdomain(s, CERTLC_DNS_LABEL_MAX,
+                                    CERTLC_DNS_LABEL_MAX);
 }
 
 /* A DNS name (names.c), lowercase, at most 253 characters, labels of

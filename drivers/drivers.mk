@@ -42,7 +42,7 @@ $(BUILD)/plugins.d/etcd.so: drivers/etcd/etcd.c $(DRV_UTIL_DEP) $(DRV_HDR) | $(B
 
 # Fixtures: tests/fixtures/broken.c with BROKEN=N (see the file).
 FIXTURES := bad-magic:1 abi-major:2 short-struct:3 no-entry:4 no-method:5 \
-            init-fails:6 dup-name:7
+            init-fails:6 dup-name:7 ctrl-name:8 long-name:9 huge-size:10
 define fixture
 $(BUILD)/fixtures/$(1).so: tests/fixtures/broken.c drivers/example/example.c $(DRV_HDR) | $(BUILD)/fixtures
 	$$(CC) $$(DRV_CFLAGS) -DBROKEN=$(2) $$(DRV_LDFLAGS) -o $$@ $$<

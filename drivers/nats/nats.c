@@ -43,6 +43,25 @@ static int nats_err(certlc_drv_err *err, int rc, const char *what,
                            detail ? detail : "");
 }
 
+/* A JetStream call's failure. A server without JetStream has no one
+ * listening on $JS.API.>, which libnats reports as "No responders available
+ * for request": say what it means and what to do. */
+static int js_err(certlc_drv_err *err, const char *what, natsStatus s,
+                  natsConnection *nc)
+{
+    if (s != NATS_NO_RESPONDERS)
+        return nats_err(err, CERTLC_DRV_ERROR, what, s);
+    char url[256] = "";
+    if (natsConnection_GetConnectedUrl(nc, url, sizeof url) != NATS_OK ||
+        url[0] == '\0')
+        snprintf(url, sizeof url, "the server");
+    return certlc_drv_errf(err, CERTLC_DRV_ERROR, "nats %s: JetStream must "
+                           "be enabled on the NATS server at %s: it does not "
+                           "answer JetStream requests (%s); start it with -js "
+                           "or a jetstream {} block in its configuration",
+                           what, url, natsStatus_GetText(s));
+}
+
 /* "host:port" → "tls://host:port" and the host alone. */
 static bool endpoint_url(const char *ep, char *url, size_t usize, char *h,
                          size_t hsize)
@@ -237,7 +256,7 @@ static int nt_provision(void *p, certlc_drv_call *call,
     if (s != NATS_OK) {
         char what[400];
         snprintf(what, sizeof what, "bucket %s", t->schema);
-        rc = nats_err(err, CERTLC_DRV_ERROR, what, s);
+        rc = js_err(err, what, s, nc);
         goto out;
     }
     rc = CERTLC_DRV_OK;
@@ -274,7 +293,7 @@ static int nt_deprovision(void *p, certlc_drv_call *call,
     if (s != NATS_OK) {
         char what[400];
         snprintf(what, sizeof what, "delete bucket %s", t->schema);
-        rc = nats_err(err, CERTLC_DRV_ERROR, what, s);
+        rc = js_err(err, what, s, nc);
     } else {
         rc = CERTLC_DRV_OK;
         host->log(CERTLC_DRV_LOG_INFO, DRIVER, "%s/%s: deleted the key-value "
@@ -325,7 +344,7 @@ static int nt_verify(void *p, certlc_drv_call *call,
             if (s != NATS_OK) {
                 char what[700];
                 snprintf(what, sizeof what, "%s: bucket %s", ep, t->schema);
-                rc = nats_err(&e, CERTLC_DRV_ERROR, what, s);
+                rc = js_err(&e, what, s, nc);
             }
             kvStatus_Destroy(st);
             kvStore_Destroy(kv);

@@ -15,8 +15,9 @@ static const char usage[] =
     "Usage: certlc plugins\n"
     "\n"
     "Loads every *.so in plugins_dir with the checks the operator applies\n"
-    "(regular file not writable by group or others, dlopen, entry symbol,\n"
-    "magic, ABI, descriptor size, required methods, unique name) and lists\n"
+    "(regular file; it and every directory up to / owned by root or this\n"
+    "user and not writable by group or others; dlopen, entry symbol, magic,\n"
+    "ABI, descriptor size, name, required methods, unique name) and lists\n"
     "NAME VERSION ABI MODE STATUS FILE. No driver code runs but the entry\n"
     "function. Exits 1 when any file is refused, and then prints why.\n";
 

@@ -15,6 +15,8 @@
 #include "datastore.h"
 #include "duration.h"
 #include "inifile.h"
+#include "names.h"
+#include "timefmt.h"
 
 /* ---- small helpers ---------------------------------------------------- */
 
@@ -65,44 +67,38 @@ static bool is_space(char c)
 
 bool certlc_dns1123_label(const char *s)
 {
-    if (s == NULL)
-        return false;
-    size_t n = strlen(s);
-    if (n == 0 || n > 63)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-        if (!alnum && !(c == '-' && i > 0 && i < n - 1))
-            return false;
-    }
-    return true;
+    /* One label: the shared check (names.c) with no dots. */
+    return s != NULL && strchr(s, '.') == NULL &&
+           certlc_dns1123_subdomain(s, CERTLC_DNS_LABEL_MAX,
+                                    CERTLC_DNS_LABEL_MAX);
 }
 
-/* RFC 1123 subdomain as Kubernetes checks it: dot-separated labels, at most
- * 253 characters. With `wildcard`, a leading "*." is allowed too. */
+/* A DNS name (names.c), lowercase, at most 253 characters, labels of
+ * at most 63. With `wildcard`, a leading "*." is allowed too. A name whose
+ * last label is all digits ("999.1.1.1") is no host name (RFC 1123 2.1, RFC
+ * 3696 2): it is a mistyped IPv4 address. */
 static bool dns1123_subdomain(const char *s, bool wildcard)
 {
     if (wildcard && s[0] == '*' && s[1] == '.')
         s += 2;
-    size_t n = strlen(s);
-    if (n == 0 || n > 253)
+    if (!certlc_dns1123_subdomain(s, CERTLC_DNS_NAME_MAX,
+                                  CERTLC_DNS_LABEL_MAX))
         return false;
-    char label[64];
-    const char *p = s;
-    for (;;) {
-        const char *dot = strchr(p, '.');
-        size_t ln = dot ? (size_t)(dot - p) : strlen(p);
-        if (ln == 0 || ln > 63)
-            return false;
-        memcpy(label, p, ln);
-        label[ln] = '\0';
-        if (!certlc_dns1123_label(label))
-            return false;
-        if (dot == NULL)
-            return true;
-        p = dot + 1;
-    }
+    const char *last = strrchr(s, '.');
+    last = last ? last + 1 : s;
+    return strspn(last, "0123456789") != strlen(last);
+}
+
+/* DNS is case-insensitive: names are taken in any case and kept in
+ * lowercase, the form Kubernetes and certificates use. NULL when out of
+ * memory. */
+static char *dns_lower(const char *s)
+{
+    char *l = strdup(s);
+    for (char *p = l; p != NULL && *p != '\0'; p++)
+        if (*p >= 'A' && *p <= 'Z')
+            *p = (char)(*p - 'A' + 'a');
+    return l;
 }
 
 static bool is_ip(const char *s)
@@ -406,6 +402,17 @@ static int load_certlc_ini(certlc_config *cfg, const certlc_ini_doc *doc,
             return -1;
         }
     }
+    /* A certificate issued now must end by 9999-12-31T23:59:59Z, the last
+     * time X.509 can hold: say so here rather than at the first issuance. */
+    for (size_t k = 0; k < 2; k++) {
+        const int64_t last = INT64_C(253402300799);
+        int64_t now = certlc_now();
+        if (*durs[k].out > last - now)
+            return certlc_err_set(err, "%s:%d: [certlc] %s (%s) is too long: a "
+                                  "certificate issued now would end after "
+                                  "9999-12-31, the last date X.509 can hold",
+                                  file, durs[k].line, durs[k].key, durs[k].text);
+    }
     /* durs[]: 0 ca_validity, 1 leaf_validity, 2 renew_before. */
     if (cfg->renew_before >= cfg->leaf_validity) {
         int line = durs[2].line > durs[1].line ? durs[2].line : durs[1].line;
@@ -585,7 +592,10 @@ static int add_sans(certlc_tenant *t, const certlc_ini_where *w, const certlc_in
             e--;
         if (b == e)
             return certlc_ini_key_err(w, kv, err, "empty entry in \"%s\"", kv->value);
-        char *san = strndup(b, (size_t)(e - b));
+        char *given = strndup(b, (size_t)(e - b));
+        char *san = given && !is_ip(given) ? dns_lower(given) : given;
+        if (san != given)
+            free(given);
         if (san == NULL)
             return certlc_err_set(err, "out of memory");
         if (!is_ip(san) && !dns1123_subdomain(san, true)) {
@@ -645,6 +655,7 @@ static int load_tenant(certlc_tenant *t, const char *file, const certlc_ini_sect
     certlc_ini_where w = {file, sec->name};
     if (certlc_ini_check_keys(&w, sec, tenant_keys, "cert_sans", err) != 0)
         return -1;
+    char *lowered = NULL; /* a DNS name's value in lowercase */
 
     char source[PATH_MAX + 32];
     snprintf(source, sizeof source, "%s:%d", file, sec->line);
@@ -736,9 +747,17 @@ static int load_tenant(certlc_tenant *t, const char *file, const certlc_ini_sect
             }
             field = &t->version;
         } else if (strcmp(k, "address") == 0) {
+            if (!is_ip(v)) {
+                lowered = dns_lower(v);
+                if (lowered == NULL) {
+                    certlc_err_set(err, "out of memory");
+                    goto fail;
+                }
+                v = lowered;
+            }
             if (!is_ip(v) && !dns1123_subdomain(v, false)) {
                 certlc_ini_key_err(&w, kv, err, "\"%s\" is neither an IP address nor a DNS name",
-                        v);
+                        kv->value);
                 goto fail;
             }
             field = &t->address;
@@ -750,8 +769,14 @@ static int load_tenant(certlc_tenant *t, const char *file, const certlc_ini_sect
             }
             field = &t->service_cidr;
         } else if (strcmp(k, "cluster_domain") == 0) {
+            lowered = dns_lower(v);
+            if (lowered == NULL) {
+                certlc_err_set(err, "out of memory");
+                goto fail;
+            }
+            v = lowered;
             if (!dns1123_subdomain(v, false)) {
-                certlc_ini_key_err(&w, kv, err, "\"%s\" is not a DNS name", v);
+                certlc_ini_key_err(&w, kv, err, "\"%s\" is not a DNS name", kv->value);
                 goto fail;
             }
             field = &t->cluster_domain;
@@ -764,7 +789,10 @@ static int load_tenant(certlc_tenant *t, const char *file, const certlc_ini_sect
             }
             field = &t->datastore;
         }
-        if (field != NULL && set_str(field, v, err) != 0)
+        int set = field != NULL ? set_str(field, v, err) : 0;
+        free(lowered);
+        lowered = NULL;
+        if (set != 0)
             goto fail;
     }
     if (t->version == NULL) {
@@ -779,6 +807,7 @@ static int load_tenant(certlc_tenant *t, const char *file, const certlc_ini_sect
     }
     return 0;
 fail:
+    free(lowered);
     tenant_fini(t);
     return -1;
 }

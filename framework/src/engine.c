@@ -27,6 +27,7 @@
 #include "store_etcd.h"
 #include "observe.h"
 #include "plan.h"
+#include "plugin.h"
 #include "reconcile.h"
 #include "timefmt.h"
 
@@ -152,6 +153,80 @@ static void drain_watch(engine *e)
     } while (n == 64);
 }
 
+static bool same_strv(char **a, size_t na, char **b, size_t nb)
+{
+    if (na != nb)
+        return false;
+    for (size_t i = 0; i < na; i++)
+        if (strcmp(a[i], b[i]) != 0)
+            return false;
+    return true;
+}
+
+static bool same_str(const char *a, const char *b)
+{
+    return (a == NULL && b == NULL) ||
+           (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+static bool same_etcd(const certlc_etcd_config *a, const certlc_etcd_config *b)
+{
+    return same_strv(a->endpoints, a->n_endpoints, b->endpoints,
+                     b->n_endpoints) &&
+           same_str(a->prefix, b->prefix) && same_str(a->ca_cert, b->ca_cert) &&
+           same_str(a->client_cert, b->client_cert) &&
+           same_str(a->client_key, b->client_key) &&
+           same_str(a->username, b->username) &&
+           same_str(a->password_file, b->password_file);
+}
+
+#define SWAP(T, x, y) do { T t_ = (x); (x) = (y); (y) = t_; } while (0)
+
+/* The keys that need a restart: state_dir, plugins_dir, store and
+ * [store.etcd] (the store and the driver registry are opened once), and
+ * leader_lease (the election runs with it). Swapping them between the
+ * loaded and the running configuration gives every consumer of the next
+ * one (store, rollout hook, driver loader) the running values; swapping
+ * again undoes it. metrics_listen is not one: the observer moves the
+ * metrics server live. */
+static void swap_restart_keys(certlc_config *a, certlc_config *b)
+{
+    SWAP(char *, a->state_dir, b->state_dir);
+    SWAP(char *, a->plugins_dir, b->plugins_dir);
+    SWAP(certlc_store_kind, a->store, b->store);
+    SWAP(certlc_etcd_config, a->etcd, b->etcd);
+    SWAP(int64_t, a->leader_lease, b->leader_lease);
+}
+
+/* After the swap: `run` holds the running values, `asked` what the file
+ * now says. */
+static void warn_restart_keys(const certlc_config *run,
+                              const certlc_config *asked)
+{
+    const char *file = run->path;
+    if (strcmp(asked->state_dir, run->state_dir) != 0)
+        certlc_warn("engine", "%s: [certlc] state_dir changed to %s: not "
+                    "applied until a restart, still using %s", file,
+                    asked->state_dir, run->state_dir);
+    if (strcmp(asked->plugins_dir, run->plugins_dir) != 0)
+        certlc_warn("engine", "%s: [certlc] plugins_dir changed to %s: not "
+                    "applied until a restart, still using %s", file,
+                    asked->plugins_dir, run->plugins_dir);
+    if (asked->store != run->store)
+        certlc_warn("engine", "%s: [certlc] store changed to %s: not "
+                    "applied until a restart, still using the %s store",
+                    file, asked->store == CERTLC_STORE_ETCD ? "etcd" : "file",
+                    run->store == CERTLC_STORE_ETCD ? "etcd" : "file");
+    if (run->store == CERTLC_STORE_ETCD && !same_etcd(&asked->etcd, &run->etcd))
+        certlc_warn("engine", "%s: [store.etcd] changed: not applied until a "
+                    "restart, still using the running settings", file);
+    if (run->store == CERTLC_STORE_ETCD &&
+        asked->leader_lease != run->leader_lease)
+        certlc_warn("engine", "%s: [certlc] leader_lease changed: not "
+                    "applied until a restart, still %llds", file,
+                    (long long)run->leader_lease);
+}
+
 static int reload(engine *e)
 {
     certlc_config *cfg;
@@ -161,15 +236,25 @@ static int reload(engine *e)
                      "configuration: %s", err.msg);
         return 0;
     }
-    if (strcmp(cfg->state_dir, e->cli->cfg->state_dir) != 0)
-        certlc_warn("engine", "state_dir changed to %s: a restart is needed "
-                    "to use it", cfg->state_dir);
     tenant_state *ts = calloc(cfg->n_tenants + 1, sizeof *ts);
     if (ts == NULL) {
         certlc_config_free(cfg);
         certlc_error("engine", "reload: out of memory");
         return 0;
     }
+    swap_restart_keys(cfg, e->cli->cfg);
+    /* The DataStore instances of the new configuration, made beside the
+     * running ones: a driver or file that does not load refuses the whole
+     * reload instead of leaving half of it applied. */
+    if (certlc_ds_instances_reload(cfg, &err) != 0) {
+        swap_restart_keys(cfg, e->cli->cfg);
+        free(ts);
+        certlc_config_free(cfg);
+        certlc_error("engine", "reload refused, keeping the running "
+                     "configuration: %s", err.msg);
+        return 0;
+    }
+    warn_restart_keys(cfg, e->cli->cfg);
     certlc_config_free(e->cli->cfg);
     e->cli->cfg = cfg;
     certlc_log_set_level(cfg->log_level);

@@ -96,6 +96,23 @@ static void note_section(line_reader *r, const char *line)
         p++;
     if (*p != ']')
         return;
+    /* inih drops whatever follows the first ']': "[tenant a]b]" would be
+     * tenant "a" and "[tenant alpha] junk" tenant "alpha", silently. Only
+     * an inline comment may follow. */
+    const char *rest = p + 1;
+    while (is_space(*rest))
+        rest++;
+    if (*rest != '\0' && *rest != '\n' && !(*rest == ';' && rest > p + 1)) {
+        char msg[300];
+        snprintf(msg, sizeof msg, "section header \"%.*s\" is followed by "
+                 "\"%.*s\": expected nothing after its ']' (names hold no "
+                 "']'; a comment starts with ' ;')", (int)(p - line + 1) > 128
+                     ? 128 : (int)(p - line + 1), line,
+                 (int)(strcspn(rest, "\n") > 64 ? 64 : strcspn(rest, "\n")),
+                 rest);
+        reader_fail(r, r->lineno, msg);
+        return;
+    }
     const char *b = line + 1;
     while (b < p && is_space(*b))
         b++;

@@ -13,10 +13,16 @@
 #include "host.h"
 #include "inifile.h"
 #include "log.h"
+#include "pki.h"
 
 /* The part of the descriptor this host cannot do without: up to verify. */
 #define DRIVER_MIN_SIZE                                                       \
     (offsetof(certlc_driver, verify) + sizeof(((certlc_driver *)0)->verify))
+
+/* Far beyond what the descriptor will ever grow to: a larger size is a
+ * corrupt or hostile descriptor, not a newer driver. */
+#define DRIVER_MAX_SIZE 65536u
+#define DRIVER_NAME_MAX 64
 
 typedef struct certlc_refusal {
     char *path;
@@ -64,6 +70,105 @@ static void remember_refusal(certlc_plugins *ps, const char *path,
     ps->n_refused++;
 }
 
+static const char *writers(mode_t m)
+{
+    return (m & S_IWGRP) && (m & S_IWOTH) ? "group and others"
+           : (m & S_IWGRP)                ? "group"
+                                          : "others";
+}
+
+/* One component of the path to a driver: owned by root or by the user the
+ * operator runs as, and not writable by anyone else, as sshd's StrictModes
+ * wants of authorized_keys. A root-owned directory with the sticky bit
+ * (/tmp) is safe too: no one can replace there what they do not own. */
+static int strict_one(const char *path, const char *what, const char *comp,
+                      const struct stat *st, certlc_err *err)
+{
+    uid_t me = geteuid();
+    if (st->st_uid != 0 && st->st_uid != me)
+        return certlc_err_set(err, "%s: refused: %s %s is owned by uid %lu: "
+                              "expected root or the operator's user (uid "
+                              "%lu) (chown root %s)", path, what, comp,
+                              (unsigned long)st->st_uid, (unsigned long)me,
+                              comp);
+    mode_t m = st->st_mode;
+    if (!(m & (S_IWGRP | S_IWOTH)))
+        return 0;
+    if (S_ISDIR(m) && (m & S_ISVTX) && st->st_uid == 0)
+        return 0;
+    if (strcmp(what, "the file") == 0)
+        return certlc_err_set(err, "%s: refused: writable by %s (mode "
+                              "%04o): expected no write permission for "
+                              "group and others (chmod go-w)", path,
+                              writers(m), (unsigned)(m & 07777));
+    return certlc_err_set(err, "%s: refused: %s %s is writable by %s (mode "
+                          "%04o): expected no write permission for group "
+                          "and others (chmod go-w %s), or a root-owned "
+                          "directory with the sticky bit", path, what, comp,
+                          writers(m), (unsigned)(m & 07777), comp);
+}
+
+/* `dir` (a real path, modified) and every directory above it. */
+static int strict_dirs(const char *path, char *dir, certlc_err *err)
+{
+    for (;;) {
+        struct stat ds;
+        if (stat(dir, &ds) != 0)
+            return certlc_err_set(err, "%s: refused: directory %s: %s", path,
+                                  dir, strerror(errno));
+        if (strict_one(path, "directory", dir, &ds, err) != 0)
+            return -1;
+        char *slash = strrchr(dir, '/');
+        if (slash == NULL || (slash == dir && dir[1] == '\0'))
+            return 0;
+        if (slash == dir)
+            slash[1] = '\0';
+        else
+            *slash = '\0';
+    }
+}
+
+/* StrictModes for drivers: the file, then every directory up to '/' of
+ * the path as named (where a symlink could be swapped) and of the real
+ * path. Anyone who can write one of them can plant code that the operator
+ * (often root) would run. */
+static int strict_modes(const char *path, const struct stat *st,
+                        certlc_err *err)
+{
+    if (strict_one(path, "the file", path, st, err) != 0)
+        return -1;
+    char *named = strdup(path);
+    if (named == NULL)
+        return certlc_err_set(err, "out of memory");
+    char *slash = strrchr(named, '/');
+    if (slash == NULL)
+        strcpy(named, ".");
+    else if (slash == named)
+        slash[1] = '\0';
+    else
+        *slash = '\0';
+    char *dir = realpath(named, NULL);
+    char *real = realpath(path, NULL);
+    free(named);
+    int rc;
+    if (dir == NULL || real == NULL)
+        rc = certlc_err_set(err, "%s: %s: expected a driver file here", path,
+                            strerror(errno));
+    else
+        rc = strict_dirs(path, dir, err);
+    if (rc == 0) {
+        slash = strrchr(real, '/');
+        if (slash == real)
+            slash[1] = '\0';
+        else
+            *slash = '\0';
+        rc = strict_dirs(path, real, err);
+    }
+    free(dir);
+    free(real);
+    return rc;
+}
+
 static const char *method_missing(const certlc_driver *d)
 {
     if (d->init == NULL) return "init";
@@ -96,6 +201,11 @@ static int check_descriptor(certlc_plugins *ps, const char *path,
                               "host is version %u, driver is version %u "
                               "(rebuild it against this certlc/driver.h)",
                               path, CERTLC_DRIVER_ABI_MAJOR, raw->abi_major);
+    if (raw->size > DRIVER_MAX_SIZE)
+        return certlc_err_set(err, "%s: refused: driver descriptor size %u "
+                              "is beyond any sane bound: expected at most %u "
+                              "bytes (a corrupt descriptor?)", path,
+                              raw->size, (unsigned)DRIVER_MAX_SIZE);
     if (raw->size < DRIVER_MIN_SIZE)
         return certlc_err_set(err, "%s: refused: driver descriptor too "
                               "short: expected at least %zu bytes, found %u",
@@ -106,6 +216,21 @@ static int check_descriptor(certlc_plugins *ps, const char *path,
         return certlc_err_set(err, "%s: refused: the driver has no name: "
                               "expected a non-empty name, found %s", path,
                               d->name == NULL ? "NULL" : "\"\"");
+    /* The name reaches logs, metrics labels and messages: printable, and
+     * short (strnlen: never read far into what may not end). */
+    size_t nlen = strnlen(d->name, DRIVER_NAME_MAX + 1);
+    if (nlen > DRIVER_NAME_MAX)
+        return certlc_err_set(err, "%s: refused: the driver name is longer "
+                              "than %d bytes: expected a short name",
+                              path, DRIVER_NAME_MAX);
+    for (size_t i = 0; i < nlen; i++) {
+        unsigned char c = (unsigned char)d->name[i];
+        if (c < 0x20 || c == 0x7f)
+            return certlc_err_set(err, "%s: refused: the driver name holds "
+                                  "the control character 0x%02x at byte %zu: "
+                                  "expected printable characters", path, c,
+                                  i);
+    }
     if (d->mode != CERTLC_DRV_MODE_ISSUE &&
         d->mode != CERTLC_DRV_MODE_EXTERNAL)
         return certlc_err_set(err, "%s: refused: driver '%s': unknown "
@@ -148,14 +273,7 @@ int certlc_plugins_load(certlc_plugins *ps, const char *path,
                               "found %s", path,
                               S_ISDIR(st.st_mode) ? "a directory"
                                                   : "another kind of file");
-    if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-        certlc_err_set(err, "%s: refused: writable by %s (mode %04o): "
-                       "expected no write permission for group and others "
-                       "(chmod go-w)", path,
-                       (st.st_mode & S_IWGRP) && (st.st_mode & S_IWOTH)
-                           ? "group and others"
-                       : (st.st_mode & S_IWGRP) ? "group" : "others",
-                       (unsigned)(st.st_mode & 07777));
+    if (strict_modes(path, &st, err) != 0) {
         remember_refusal(ps, path, &st, err->msg);
         return -1;
     }
@@ -307,6 +425,10 @@ static void instance_free(certlc_ds_instance *in)
     secret_free(in->password, in->password_len);
     free(in->username);
     free(in->source);
+    for (size_t i = 0; in->options != NULL && i < in->n_options; i++) {
+        free((char *)in->options[i].key);
+        free((char *)in->options[i].value);
+    }
     free(in->options);
     free(in->name);
     free(in->fingerprint);
@@ -396,6 +518,54 @@ static int load_pem(const char *path, const char *key, const char *ds_name,
     return 0;
 }
 
+/* A private key file others can read is not refused (it may be shared
+ * with the DataStore's own tooling on purpose), but it is said. */
+static void warn_readable(const char *path, const char *key,
+                          const char *ds_name)
+{
+    struct stat st;
+    if (path == NULL || stat(path, &st) != 0 ||
+        !(st.st_mode & (S_IRGRP | S_IROTH)))
+        return;
+    certlc_warn("plugin", "datastore '%s': %s %s is readable by %s (mode "
+                "%04o): a private key should be 0600 (chmod go-rwx %s)",
+                ds_name, key, path,
+                (st.st_mode & S_IRGRP) && (st.st_mode & S_IROTH)
+                    ? "group and others"
+                : (st.st_mode & S_IRGRP) ? "group" : "others",
+                (unsigned)(st.st_mode & 07777), path);
+}
+
+/* The DataStore CA's key must be the key of ca_cert: said at load rather
+ * than at the first issuance, which would sign with a CA no one trusts. */
+static int check_ds_keys(const certlc_datastore *d,
+                         const certlc_ds_instance *in, certlc_err *err)
+{
+    warn_readable(d->ca_key, "ca_key", d->name);
+    warn_readable(d->client_key, "client_key", d->name);
+    if (in->ca_key == NULL)
+        return 0;
+    certlc_err e;
+    X509 *crt = certlc_cert_from_pem(in->ca_cert, in->ca_cert_len, &e);
+    if (crt == NULL)
+        return certlc_err_set(err, "%s: [datastore %s] ca_cert %s: %s",
+                              d->source, d->name, d->ca_cert, e.msg);
+    EVP_PKEY *key = certlc_private_key_from_pem(in->ca_key, in->ca_key_len,
+                                                &e);
+    int rc = 0;
+    if (key == NULL)
+        rc = certlc_err_set(err, "%s: [datastore %s] ca_key %s: %s",
+                            d->source, d->name, d->ca_key, e.msg);
+    else if (certlc_key_matches_cert(key, crt, &e) != 0)
+        rc = certlc_err_set(err, "%s: [datastore %s] ca_key %s does not "
+                            "match ca_cert %s: expected the private key of "
+                            "the DataStore CA", d->source, d->name,
+                            d->ca_key, d->ca_cert);
+    EVP_PKEY_free(key);
+    X509_free(crt);
+    return rc;
+}
+
 /* Unknown keys: neither common nor declared by the driver. */
 static int check_options(const certlc_datastore *d, const certlc_driver *drv,
                          certlc_err *err)
@@ -469,6 +639,8 @@ static certlc_ds_instance *instance_new(const certlc_config *cfg,
         load_pem(d->password_file, "password_file", d->name, &in->password,
                  &in->password_len, err) != 0)
         goto fail;
+    if (check_ds_keys(d, in, err) != 0)
+        goto fail;
     if (in->password != NULL) {
         /* The first line only. */
         size_t n = strcspn(in->password, "\r\n");
@@ -485,13 +657,18 @@ static certlc_ds_instance *instance_new(const certlc_config *cfg,
     if ((d->username && (in->username = strdup(d->username)) == NULL) ||
         (in->source = strdup(d->source)) == NULL)
         goto oom;
-    /* Options point into cfg, which a reload frees: init only sees them. */
+    /* Copies: the instance outlives the configuration it was made from
+     * (a reload frees that one) and ds_option() reads them later. */
+    in->n_options = d->n_options; /* calloc'd: instance_free copes */
     for (size_t i = 0; i < d->n_options; i++) {
-        in->options[i].key = d->options[i].key;
-        in->options[i].value = d->options[i].value;
-        in->options[i].len = strlen(d->options[i].value);
+        char *k = strdup(d->options[i].key);
+        char *val = strdup(d->options[i].value);
+        in->options[i].key = k;
+        in->options[i].value = val;
+        if (k == NULL || val == NULL)
+            goto oom;
+        in->options[i].len = strlen(val);
     }
-    in->n_options = d->n_options;
     certlc_drv_datastore *v = &in->view;
     v->size = sizeof *v;
     v->name = in->name;
@@ -522,9 +699,6 @@ static certlc_ds_instance *instance_new(const certlc_config *cfg,
     in->plugin = p;
     in->inst = inst;
     p->n_instances++;
-    /* Options are read by init only; the view must not outlive cfg. */
-    in->view.options = NULL;
-    in->view.n_options = 0;
     return in;
 oom:
     certlc_err_set(err, "out of memory");
@@ -550,6 +724,109 @@ static void unload_unused(void)
     registry.n = j;
 }
 
+/* plugins_dir/<driver>.so of d and the fingerprint of d. */
+static int driver_file(const certlc_config *cfg, const certlc_datastore *d,
+                       char **so, char **fp, certlc_err *err)
+{
+    char so_name[300];
+    snprintf(so_name, sizeof so_name, "%s.so", d->driver);
+    *so = certlc_path_join(cfg->plugins_dir, so_name);
+    *fp = *so ? fingerprint(cfg, d, *so) : NULL;
+    if (*fp == NULL) {
+        free(*so);
+        *so = NULL;
+        return certlc_err_set(err, "out of memory");
+    }
+    return 0;
+}
+
+static void log_made(const certlc_ds_instance *in)
+{
+    certlc_info("plugin", "datastore '%s': driver '%s' %s (mode %s) from %s",
+                in->name, in->plugin->drv.name,
+                in->plugin->drv.version ? in->plugin->drv.version : "?",
+                in->plugin->drv.mode == CERTLC_DRV_MODE_ISSUE ? "issue"
+                                                              : "external",
+                in->plugin->path);
+}
+
+static certlc_ds_instance *running(const char *name, const char *fp)
+{
+    for (size_t i = 0; i < n_instances; i++)
+        if (strcmp(instances[i]->name, name) == 0 &&
+            strcmp(instances[i]->fingerprint, fp) == 0)
+            return instances[i];
+    return NULL;
+}
+
+static bool running_ptr(const certlc_ds_instance *in)
+{
+    for (size_t i = 0; i < n_instances; i++)
+        if (instances[i] == in)
+            return true;
+    return false;
+}
+
+/* Every instance of the next set that is not a running one. */
+static void free_fresh(certlc_ds_instance **next, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (next[i] != NULL && !running_ptr(next[i]))
+            instance_free(next[i]);
+    free(next);
+}
+
+int certlc_ds_instances_reload(const certlc_config *cfg, certlc_err *err)
+{
+    if (!atexit_done) {
+        atexit(certlc_datastores_shutdown);
+        atexit_done = true;
+    }
+    size_t n = cfg->n_datastores;
+    certlc_ds_instance **next = calloc(n + 1, sizeof *next);
+    if (next == NULL)
+        return certlc_err_set(err, "out of memory");
+    /* Made beside the running instances, which stay untouched until every
+     * one of the next set is made. */
+    for (size_t i = 0; i < n; i++) {
+        const certlc_datastore *d = &cfg->datastores[i];
+        char *so, *fp;
+        if (driver_file(cfg, d, &so, &fp, err) != 0) {
+            free_fresh(next, i);
+            unload_unused();
+            return -1;
+        }
+        next[i] = running(d->name, fp);
+        if (next[i] != NULL) {
+            free(fp);
+        } else {
+            next[i] = instance_new(cfg, d, so, fp, err);
+            if (next[i] != NULL)
+                log_made(next[i]);
+        }
+        free(so);
+        if (next[i] == NULL) {
+            free_fresh(next, i);
+            unload_unused();
+            return -1;
+        }
+    }
+    /* The swap: running instances that are not in the next set go. */
+    for (size_t i = 0; i < n_instances; i++) {
+        bool kept = false;
+        for (size_t k = 0; k < n && !kept; k++)
+            kept = next[k] == instances[i];
+        if (!kept)
+            instance_free(instances[i]);
+    }
+    free(instances);
+    instances = next;
+    n_instances = n;
+    unload_unused();
+    certlc_host_configure(cfg);
+    return 0;
+}
+
 certlc_ds_instance *certlc_ds_instance_get(const certlc_config *cfg,
                                            const char *name, certlc_err *err)
 {
@@ -564,15 +841,9 @@ certlc_ds_instance *certlc_ds_instance_get(const certlc_config *cfg,
                        cfg->datastores_dir);
         return NULL;
     }
-    char so_name[300];
-    snprintf(so_name, sizeof so_name, "%s.so", d->driver);
-    char *so = certlc_path_join(cfg->plugins_dir, so_name);
-    char *fp = so ? fingerprint(cfg, d, so) : NULL;
-    if (fp == NULL) {
-        free(so);
-        certlc_err_set(err, "out of memory");
+    char *so, *fp;
+    if (driver_file(cfg, d, &so, &fp, err) != 0)
         return NULL;
-    }
     size_t slot = n_instances;
     for (size_t i = 0; i < n_instances; i++) {
         if (strcmp(instances[i]->name, name) != 0)
@@ -611,11 +882,6 @@ certlc_ds_instance *certlc_ds_instance_get(const certlc_config *cfg,
         n_instances++;
     }
     instances[slot] = in;
-    certlc_info("plugin", "datastore '%s': driver '%s' %s (mode %s) from %s",
-                name, in->plugin->drv.name,
-                in->plugin->drv.version ? in->plugin->drv.version : "?",
-                in->plugin->drv.mode == CERTLC_DRV_MODE_ISSUE ? "issue"
-                                                              : "external",
-                in->plugin->path);
+    log_made(in);
     return in;
 }

@@ -3,11 +3,13 @@
  * the loaded drivers.
  *
  * Checks, before any driver code but its entry function runs: the path is
- * a regular file not writable by group or others; dlopen(RTLD_NOW |
- * RTLD_LOCAL) succeeds (else a hint at ldd); the entry symbol exists; the
- * descriptor's magic, ABI major and struct size are what the host needs;
- * the required methods are set; no driver of the same name is loaded
- * already. Each refusal names the file, what was expected and what was
+ * a regular file, and it and every directory up to '/' are owned by root or
+ * the operator's user and not writable by group or others (StrictModes; a
+ * root-owned sticky directory is fine); dlopen(RTLD_NOW | RTLD_LOCAL)
+ * succeeds (else a hint at ldd); the entry symbol exists; the descriptor's
+ * magic, ABI major and struct size (at most 64 KiB) are what the host
+ * needs; the name is printable and at most 64 bytes; the required methods
+ * are set; no driver of the same name is loaded already. Each refusal names the file, what was expected and what was
  * found, and the library is unloaded.
  */
 #ifndef CERTLC_PLUGIN_H
@@ -73,6 +75,13 @@ typedef struct certlc_ds_instance {
 certlc_ds_instance *certlc_ds_instance_get(const certlc_config *cfg,
                                            const char *name, certlc_err *err);
 void certlc_datastores_shutdown(void);
+
+/* On a reload: makes the instance of every datastore of cfg beside the
+ * running ones (reusing those whose section, files and driver did not
+ * change) and swaps the new set in only when every one was made; the
+ * running instances that are not part of it are then released. On failure
+ * -1 naming the datastore, and the running set is untouched. */
+int certlc_ds_instances_reload(const certlc_config *cfg, certlc_err *err);
 
 
 #endif

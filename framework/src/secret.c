@@ -248,6 +248,8 @@ static int digits(const char *p, int n)
     return v;
 }
 
+static int format_rfc3339(int64_t ts, char *buf, size_t size);
+
 /* RFC 3339: YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM). Fractions are
  * dropped (Kubernetes stores whole seconds). */
 static int parse_rfc3339(const char *t, int64_t *out)
@@ -286,18 +288,34 @@ static int parse_rfc3339(const char *t, int64_t *out)
     } else {
         return -1;
     }
-    *out = days_from_civil(y, mo, d) * 86400 + (int64_t)h * 3600 + mi * 60 +
-           s - off;
+    int64_t v = days_from_civil(y, mo, d) * 86400 + (int64_t)h * 3600 +
+                mi * 60 + s - off;
+    /* An offset can move the time out of 0000-9999 ("0000-01-01T00:00:00
+     * +01:00"): refused here, since it could not be written back. */
+    char back[32];
+    if (format_rfc3339(v, back, sizeof back) != 0)
+        return -1;
+    *out = v;
     return 0;
 }
 
+/* Always four digits of year, as RFC 3339 and Kubernetes write them:
+ * strftime's %Y gives "999" for the year 999, which parse_rfc3339 (rightly)
+ * refuses, so such a Secret would not read back. Years outside 0000-9999
+ * cannot be written at all. */
 static int format_rfc3339(int64_t ts, char *buf, size_t size)
 {
     time_t t = (time_t)ts;
     struct tm tm;
     if ((int64_t)t != ts || gmtime_r(&t, &tm) == NULL)
         return -1;
-    return strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0 ? -1 : 0;
+    long year = (long)tm.tm_year + 1900;
+    if (year < 0 || year > 9999)
+        return -1;
+    int n = snprintf(buf, size, "%04ld-%02d-%02dT%02d:%02d:%02dZ", year,
+                     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+                     tm.tm_sec);
+    return n < 0 || (size_t)n >= size ? -1 : 0;
 }
 
 /* ---- JSON out ---------------------------------------------------------- */

@@ -41,6 +41,7 @@
 #include "base64.h"
 #include "encryption.h"
 #include "log.h"
+#include "names.h"
 
 #define COMPONENT "store"
 #define LIST_PAGE 500
@@ -93,24 +94,11 @@ void certlc_store_etcd_fence(certlc_store *base, int64_t lease)
 
 /* ---- names and keys ---------------------------------------------------- */
 
-static bool lower_alnum(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-}
-
-/* The file store's rule (DNS-1123 subdomain), so both stores accept the
- * same names and no name can reach outside its key prefix. */
+/* The file store's rule (names.c), so both stores accept the same names
+ * and no name can reach outside its key prefix. */
 static int check_name(const char *what, const char *s, certlc_err *err)
 {
-    size_t n = s != NULL ? strlen(s) : 0;
-    bool ok = n > 0 && n <= 253 && lower_alnum(s[0]) && lower_alnum(s[n - 1]);
-    for (size_t i = 1; ok && i < n; i++)
-        ok = lower_alnum(s[i]) || s[i] == '-' || (s[i] == '.' && s[i - 1] != '.');
-    if (!ok)
-        return certlc_err_set(err, "invalid %s \"%s\": must consist of lower "
-                              "case letters, digits, '-' and '.', and start and "
-                              "end with a letter or digit", what, s ? s : "");
-    return 0;
+    return certlc_check_object_name(what, s, err);
 }
 
 /* base64 of "<prefix>/<kind>/<ns>/<name>" (ns, name may be NULL for a

@@ -38,11 +38,12 @@
 
 #include "encryption.h"
 #include "log.h"
+#include "names.h"
 
 #define COMPONENT "store"
 
-/* Longest name whose "<name>.json.tmp.<pid>" still fits in NAME_MAX. */
-#define MAX_FILE_NAME (NAME_MAX - (int)sizeof(".json.tmp.") + 1 - 10)
+/* Longest name: "<name>.json" in one directory entry (names.h). */
+#define MAX_FILE_NAME CERTLC_OBJECT_NAME_MAX
 /* Refuse to read files larger than this: a Secret is at most 1 MiB. */
 #define MAX_FILE_SIZE ((size_t)64 << 20)
 
@@ -72,40 +73,14 @@ struct fstore {
 
 /* ---- names ------------------------------------------------------------- */
 
-static bool is_lower_alnum(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-}
-
-/* DNS-1123 subdomain: [a-z0-9.-], starting and ending with a letter or
- * digit, no empty label (so never "." or ".."), no '/'. Checked before any
- * path is built from the name. */
+/* The one check of names (names.c), before any path is built from them:
+ * no '/', never "." or "..". `max` is gone: both stores accept the same
+ * names, up to CERTLC_OBJECT_NAME_MAX. */
 static int check_name(const char *what, const char *s, size_t max,
                       certlc_err *err)
 {
-    if (s == NULL || *s == '\0')
-        return certlc_err_set(err, "%s: missing", what);
-    size_t n = strlen(s);
-    if (n > max)
-        return certlc_err_set(err,
-                              "invalid %s \"%.40s...\": longer than %zu "
-                              "characters",
-                              what, s, max);
-    bool ok = is_lower_alnum(s[0]) && is_lower_alnum(s[n - 1]);
-    for (size_t i = 0; ok && i < n; i++) {
-        char c = s[i];
-        if (c == '.' && s[i - 1] == '.')
-            ok = false;
-        else if (!is_lower_alnum(c) && c != '-' && c != '.')
-            ok = false;
-    }
-    if (!ok)
-        return certlc_err_set(err,
-                              "invalid %s \"%s\": must consist of lower case "
-                              "letters, digits, '-' and '.', and start and "
-                              "end with a letter or digit",
-                              what, s);
-    return 0;
+    (void)max;
+    return certlc_check_object_name(what, s, err);
 }
 
 static int check_ns_name(const char *ns, const char *name, const char *what,
@@ -225,6 +200,29 @@ static int open_dir_at(int parent, const char *name, bool create)
     return fd;
 }
 
+/* A namespace directory (or its tcp directory) that is a symbolic link
+ * would let whoever made the link decide where keys are written, and
+ * listings would show another namespace's Secrets: it is refused by every
+ * reader and writer with this one message. */
+#define CERTLC_NS_LINK_FMT                                                    \
+    "%s/%s: refused: the namespace directory is a symbolic link: expected "  \
+    "a directory (remove the link)"
+
+static bool ns_is_link(struct fstore *st, const char *ns, bool tcp)
+{
+    struct stat sb;
+    if (fstatat(st->dirfd, ns, &sb, AT_SYMLINK_NOFOLLOW) != 0)
+        return false;
+    if (S_ISLNK(sb.st_mode))
+        return true;
+    if (!tcp)
+        return false;
+    char rel[300];
+    snprintf(rel, sizeof rel, "%s/tcp", ns);
+    return fstatat(st->dirfd, rel, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+           S_ISLNK(sb.st_mode);
+}
+
 /* The directory of a namespace, or of its tenant status files (tcp true).
  * Returns the fd, CERTLC_NOTFOUND (only without create), or -1. */
 static int open_ns(struct fstore *st, const char *ns, bool tcp, bool create,
@@ -242,6 +240,14 @@ static int open_ns(struct fstore *st, const char *ns, bool tcp, bool create,
         *out = fd;
         return 0;
     }
+    int e = errno;
+    if (e == ENOTDIR || e == ELOOP) {
+        char rel[300];
+        snprintf(rel, sizeof rel, "%s%s", ns, tcp ? "/tcp" : "");
+        if (ns_is_link(st, ns, tcp))
+            return certlc_err_set(err, CERTLC_NS_LINK_FMT, st->dir, rel);
+    }
+    errno = e;
     if (!create && (errno == ENOENT || errno == ENOTDIR))
         return CERTLC_NOTFOUND;
     return certlc_err_set(err, "%s/%s%s: %s", st->dir, ns, tcp ? "/tcp" : "",
@@ -270,7 +276,15 @@ static int write_atomic(int dfd, const char *where, const char *file,
                         const char *buf, size_t len, certlc_err *err)
 {
     char tmp[NAME_MAX + 1];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", file, (long)getpid());
+    /* "<file>.tmp.<pid>", the file's stem shortened when a long name would
+     * not fit NAME_MAX; ".json.tmp." stays the mark sweep_dir looks for.
+     * Writers hold the lock, so one temp file at a time per process. */
+    size_t flen = strlen(file);
+    if (flen > 200 && flen > 5 && strcmp(file + flen - 5, ".json") == 0)
+        snprintf(tmp, sizeof tmp, "%.195s.json.tmp.%ld", file,
+                 (long)getpid());
+    else
+        snprintf(tmp, sizeof tmp, "%s.tmp.%ld", file, (long)getpid());
     int flags = O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW;
     int fd = openat(dfd, tmp, flags, 0600);
     if (fd < 0 && errno == EEXIST) {
@@ -574,6 +588,11 @@ static int fs_list(certlc_store *base, const char *ns,
     int rc = 0;
     while (rc == 0 && (de = readdir(d)) != NULL) {
         const char *f = de->d_name;
+        if (de->d_type == DT_LNK && f[0] != '.' &&
+            check_name("namespace", f, 253, NULL) == 0) {
+            certlc_warn(COMPONENT, CERTLC_NS_LINK_FMT "; skipped", st->dir, f);
+            continue;
+        }
         if (f[0] == '.' || (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN))
             continue;
         if (check_name("namespace", f, 253, NULL) != 0)
@@ -1243,7 +1262,8 @@ static const struct certlc_store_ops file_ops = {
 /* Removes the temp files of one directory (relative to the state dir). */
 static void sweep_dir(struct fstore *st, const char *rel)
 {
-    int dfd = openat(st->dirfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int dfd = openat(st->dirfd, rel,
+                     O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
     if (dfd < 0)
         return;
     DIR *d = fdopendir(dfd);
@@ -1267,6 +1287,62 @@ static void sweep_dir(struct fstore *st, const char *rel)
             snprintf(sub, sizeof sub, "%s/tcp", e->d_name);
             sweep_dir(st, sub);
         }
+    }
+    closedir(d);
+}
+
+/* The tree is made 0700 (directories) and 0600 (files): Secrets hold
+ * private keys. A mode found wider or narrower at start (a restore from a
+ * backup, a hand-made directory, an umask) is set back, and said. */
+static void repair_mode(struct fstore *st, int dfd, const char *rel,
+                        const char *name, const struct stat *sb)
+{
+    mode_t want = S_ISDIR(sb->st_mode) ? 0700 : 0600;
+    if ((sb->st_mode & 07777) == want)
+        return;
+    if (fchmodat(dfd, name, want, 0) != 0)
+        certlc_warn("store", "%s/%s%s%s: mode %04o, expected %04o: cannot "
+                    "repair it: %s", st->dir, rel, rel[0] ? "/" : "", name,
+                    (unsigned)(sb->st_mode & 07777), (unsigned)want,
+                    strerror(errno));
+    else
+        certlc_warn("store", "%s/%s%s%s: mode %04o repaired to %04o", st->dir,
+                    rel, rel[0] ? "/" : "", name,
+                    (unsigned)(sb->st_mode & 07777), (unsigned)want);
+}
+
+/* `rel` ("" for the state directory), at most two levels down: namespaces
+ * and their tcp directories. Symbolic links are not followed. */
+static void repair_tree(struct fstore *st, int dfd, const char *rel,
+                        int depth)
+{
+    int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    if (d == NULL) {
+        if (fd >= 0)
+            close(fd);
+        return;
+    }
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        const char *f = e->d_name;
+        struct stat sb;
+        if (strcmp(f, ".") == 0 || strcmp(f, "..") == 0 ||
+            fstatat(dirfd(d), f, &sb, AT_SYMLINK_NOFOLLOW) != 0)
+            continue;
+        if (!S_ISDIR(sb.st_mode) && !S_ISREG(sb.st_mode))
+            continue;
+        repair_mode(st, dirfd(d), rel, f, &sb);
+        if (!S_ISDIR(sb.st_mode) || depth >= 2)
+            continue;
+        int sub = openat(dirfd(d), f,
+                         O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        if (sub < 0)
+            continue;
+        char subrel[PATH_MAX];
+        snprintf(subrel, sizeof subrel, "%s%s%s", rel, rel[0] ? "/" : "", f);
+        repair_tree(st, sub, subrel, depth + 1);
+        close(sub);
     }
     closedir(d);
 }
@@ -1298,7 +1374,8 @@ certlc_store *certlc_store_file_open(const char *dir, certlc_err *err)
     st->dirfd = st->lockfd = st->inofd = -1;
     pthread_mutex_init(&st->mu, NULL);
 
-    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+    bool created = mkdir(dir, 0700) == 0;
+    if (!created && errno != EEXIST) {
         certlc_err_set(err, "cannot create the state directory %s: %s", dir,
                        strerror(errno));
         goto fail;
@@ -1316,6 +1393,9 @@ certlc_store *certlc_store_file_open(const char *dir, certlc_err *err)
                        dir, strerror(errno));
         goto fail;
     }
+    if ((sb.st_mode & 07777) != 0700 && !created)
+        certlc_warn("store", "%s: mode %04o repaired to 0700", dir,
+                    (unsigned)(sb.st_mode & 07777));
     /* Creating the lock file proves the directory is writable now, rather
      * than at the first rotation. */
     if (open_lock_file(st) != 0) {
@@ -1325,6 +1405,7 @@ certlc_store *certlc_store_file_open(const char *dir, certlc_err *err)
         goto fail;
     }
     sweep_temp_files(st);
+    repair_tree(st, st->dirfd, "", 0);
     return &st->base;
 fail:
     fs_close(&st->base);

@@ -29,7 +29,8 @@ ds() {
 
 ds good example "greeting = hi"
 tenant a-fine datastore=good
-for f in bad-magic abi-major short-struct no-entry no-method init-fails dup-name missing-dep; do
+for f in bad-magic abi-major short-struct no-entry no-method init-fails dup-name missing-dep \
+         ctrl-name long-name huge-size; do
     cp "$bindir/fixtures/$f.so" "$T/plugins.d/$f.so"
     chmod 0755 "$T/plugins.d/$f.so"
     ds "$f" "$f"
@@ -75,6 +76,9 @@ expect no-method "$P/no-method.so: refused: driver 'broken-fixture': required me
 expect init-fails "driver 'broken-fixture': init failed: init-fails: this fixture's init always fails"
 expect dup-name "$P/dup-name.so: refused: a driver named 'example' is already loaded from $P/example.so"
 expect missing-dep "$P/missing-dep.so: refused: dlopen failed:" "libcertlc-gone.so: cannot open shared object file" "check with 'ldd $P/missing-dep.so'"
+expect ctrl-name "$P/ctrl-name.so: refused: the driver name holds the control character 0x1b at byte 4: expected printable characters"
+expect long-name "$P/long-name.so: refused: the driver name is longer than 64 bytes"
+expect huge-size "$P/huge-size.so: refused: driver descriptor size 2147483647 is beyond any sane bound: expected at most 65536 bytes"
 expect group-writable "$P/group-writable.so: refused: writable by group (mode 0664): expected no write permission for group and others"
 expect dir "$P/dir.so: refused: expected a regular file, found a directory"
 expect unknown-key "unknown-key.ini:6: [datastore unknown-key] unknown key 'colour' for driver 'example'"

@@ -41,4 +41,24 @@ check "certlc_external_pki_awaiting counts the tenant" wait_for 15 sh -c \
     "curl -sf http://127.0.0.1:$MPORT/metrics | grep -qx 'certlc_external_pki_awaiting{datastore=\"main\"} 1'"
 check "the tenant's bucket still answers with its copy" client_as alpha default "$T/cur-alpha.crt" "$T/cur-alpha.key"
 kill "$OP"; wait "$OP" 2>/dev/null
+
+# A NATS server with JetStream off: provisioning says that JetStream must
+# be enabled there, not only "No responders available for request".
+NOJS_PORT=$(free_port)
+sed -e "s/^listen: .*/listen: 127.0.0.1:$NOJS_PORT/" -e '/^jetstream {/,/^}/d' \
+    "$NATS_DIR/nats.conf" > "$NATS_DIR/nojs.conf"
+nats-server -c "$NATS_DIR/nojs.conf" > "$NATS_DIR/nojs.log" 2>&1 &
+NOJS_PID=$!
+PIDS="$PIDS $NOJS_PID"
+check "a nats-server without JetStream starts" wait_port "$NOJS_PORT" 10
+lacks "it has no JetStream" "$NATS_DIR/nojs.conf" "jetstream"
+nats_datastore nojs
+sed -i "s/^endpoints = .*/endpoints = 127.0.0.1:$NOJS_PORT/" "$CONF/datastores.d/nojs.ini"
+tenant gamma datastore=nojs
+certlc run --once > nojs.out 2>&1
+contains "provisioning says JetStream must be enabled on that server" nojs.out \
+    "JetStream must be enabled on the NATS server at tls://127.0.0.1:$NOJS_PORT"
+certlc describe tcp gamma > nojs.describe 2>&1
+contains "and so does the tenant's status" nojs.describe "JetStream must be enabled"
+kill "$NOJS_PID"; wait "$NOJS_PID" 2>/dev/null
 finish

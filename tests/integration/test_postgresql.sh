@@ -27,6 +27,13 @@ pki_client "$T/pki" c4 tenant-client 50
 "$CERTLC_BIN" -c "$CONF/certlc.ini" run > operator.log 2>&1 &
 OP=$!
 PIDS="$PIDS $OP"
+# A reload first: the DataStore instance of the external driver must not
+# keep pointing into the configuration the reload frees (under ASan, the
+# operator would stop on a heap use-after-free at the next delivery).
+check "the operator starts" wait_for 20 grep -q "operator started" operator.log
+echo "; reloaded" >> "$CONF/certlc.ini"
+kill -HUP "$OP"
+check "SIGHUP reloads the configuration" wait_for 10 grep -q "configuration reloaded" operator.log
 certlc rotate secret alpha-datastore-certificate > rotate.txt 2>&1
 check "the operator removes the referenced Secret on the rotate annotation" wait_for 20 ext_gone
 check "and keeps the old one as -previous" wait_for 5 sh -c \
@@ -37,6 +44,7 @@ check "the operator sees the delivery, verifies it and copies it" wait_for 20 co
 check "and rolls it out" wait_for 10 grep -q "alpha: .*alpha-datastore-certificate" hook.log
 kill "$OP"; wait "$OP" 2>/dev/null
 contains "the operator logged the acceptance" operator.log "is accepted and verified"
+lacks "no sanitizer report from the operator" operator.log "ERROR: AddressSanitizer"
 tenant_cert alpha default "$T/cur-alpha"
 
 # Tenants are kept apart: alpha's role cannot reach another database.

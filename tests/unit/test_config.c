@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "names.h"
 
 /* Each test gets a fresh folder: <tmp>/conf/certlc.ini, <tmp>/conf/tenants.d. */
 typedef struct fixture {
@@ -388,8 +389,8 @@ static void test_tenant_errors(void **state)
                  "4: [tenant x] service_cidr:", "not an IPv4 or IPv6 CIDR");
     tenant_error(fx, "[tenant x]\n" T_OK "service_cidr = 10.96.0.1/32\n",
                  "4: [tenant x] service_cidr:", "no address after its network address");
-    tenant_error(fx, "[tenant x]\n" T_OK "cluster_domain = Cluster.Local\n",
-                 "4: [tenant x] cluster_domain: \"Cluster.Local\" is not a DNS name", "");
+    tenant_error(fx, "[tenant x]\n" T_OK "cluster_domain = cluster..local\n",
+                 "4: [tenant x] cluster_domain: \"cluster..local\" is not a DNS name", "");
     tenant_error(fx, "[tenant x]\n" T_OK "cert_sans = a.example.com,,b\n",
                  "4: [tenant x] cert_sans: empty entry", "");
     tenant_error(fx, "[tenant x]\n" T_OK "cert_sans = a.example.com, under_score\n",
@@ -425,6 +426,61 @@ static void test_tenant_errors(void **state)
     assert_int_equal(cfg->n_tenants, 2);
     assert_string_equal(cfg->tenants[0].namespace, "default");
     assert_string_equal(cfg->tenants[1].namespace, "other");
+    certlc_config_free(cfg);
+}
+
+/* Hostile or careless names: what inih would drop silently, what only
+ * looks like a DNS name, and names in another case. */
+static void test_hostile_names(void **state)
+{
+    fixture *fx = *state;
+    tenant_error(fx, "[tenant a]b]\n" T_OK,
+                 "1: section header \"[tenant a]\" is followed by \"b]\"",
+                 "expected nothing after its ']'");
+    tenant_error(fx, "[tenant alpha] junk\n" T_OK,
+                 "1: section header \"[tenant alpha]\" is followed by \"junk\"", "");
+    tenant_error(fx, "[tenant x]\nversion = v1.26.0\naddress = 999.1.1.1\n",
+                 "3: [tenant x] address: \"999.1.1.1\" is neither an IP address nor a "
+                 "DNS name", "");
+    tenant_error(fx, "[tenant x]\n" T_OK "cert_sans = 10.0.0.256\n",
+                 "4: [tenant x] cert_sans: \"10.0.0.256\" is neither", "");
+    tenant_error(fx, "[tenant x]\n" T_OK "cert_sans = a-.example.com\n",
+                 "4: [tenant x] cert_sans: \"a-.example.com\" is neither", "");
+    /* A comment after the header is fine; DNS names in any case are kept in
+     * lowercase; a name ending in letters after digits is a name. */
+    writef(fx, "conf/tenants.d/a.ini",
+           "[tenant alpha] ; the first\nversion = v1.26.0\naddress = LOCALHOST\n"
+           "cert_sans = API.Example.COM, 10.0.0.9, 1.2.3.example\n"
+           "cluster_domain = Cluster.Local\n");
+    certlc_config *cfg = load_ok(fx->ini);
+    assert_int_equal(cfg->n_tenants, 1);
+    assert_string_equal(cfg->tenants[0].name, "alpha");
+    assert_string_equal(cfg->tenants[0].address, "localhost");
+    assert_int_equal(cfg->tenants[0].n_cert_sans, 3);
+    assert_string_equal(cfg->tenants[0].cert_sans[0], "api.example.com");
+    assert_string_equal(cfg->tenants[0].cert_sans[1], "10.0.0.9");
+    assert_string_equal(cfg->tenants[0].cert_sans[2], "1.2.3.example");
+    assert_string_equal(cfg->tenants[0].cluster_domain, "cluster.local");
+    certlc_config_free(cfg);
+}
+
+static void main_ini_error(const fixture *fx, const char *text, const char *line_prefix,
+                           const char *reason);
+
+/* Validities whose end X.509 cannot hold are refused at load. */
+static void test_validity_limits(void **state)
+{
+    fixture *fx = *state;
+    main_ini_error(fx, "[certlc]\nca_validity = 9223372036854775807s\n",
+                   "2: [certlc] ca_validity (9223372036854775807s) is too long",
+                   "after 9999-12-31, the last date X.509 can hold");
+    main_ini_error(fx, "[certlc]\nca_validity = 3000000d\nleaf_validity = 2999999d\n"
+                   "renew_before = 1d\n",
+                   "2: [certlc] ca_validity (3000000d) is too long", "");
+    main_ini_error(fx, "[certlc]\nca_validity = 1000d\nleaf_validity = 106751991167300d\n",
+                   "3: [certlc] leaf_validity", "is too long");
+    writef(fx, "conf/certlc.ini", "[certlc]\nca_validity = 2000000h\n");
+    certlc_config *cfg = load_ok(fx->ini);
     certlc_config_free(cfg);
 }
 
@@ -505,6 +561,34 @@ static void test_dns1123_label(void **state)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_false(certlc_dns1123_label(bad[i]));
     assert_false(certlc_dns1123_label(NULL));
+}
+
+/* The one check of names: both stores and the configuration use it. */
+static void test_names(void **state)
+{
+    (void)state;
+    char n250[251], n251[252];
+    memset(n250, 'a', 250);
+    n250[250] = '\0';
+    memset(n251, 'a', 251);
+    n251[251] = '\0';
+    certlc_err err;
+    assert_int_equal(certlc_check_object_name("name", n250, &err), 0);
+    assert_int_equal(certlc_check_object_name("name", n251, &err), -1);
+    assert_non_null(strstr(err.msg, "longer than 250 characters"));
+    const char *good[] = {"a", "a.b", "a-b.c-d", "0.1", "kube-system"};
+    const char *bad[] = {"", "A", "a..b", ".a", "a.", "-a", "a-", "a-.b", "a.-b",
+                         "a_b", "a/b", ".."};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+        assert_int_equal(certlc_check_object_name("name", good[i], NULL), 0);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(certlc_check_object_name("name", bad[i], NULL), -1);
+    /* DNS names also limit each label to 63. */
+    char label64[80];
+    memset(label64, 'a', 64);
+    memcpy(label64 + 64, ".com", 5);
+    assert_true(certlc_dns1123_subdomain(label64, 253, 0));
+    assert_false(certlc_dns1123_subdomain(label64, 253, 63));
 }
 
 static void test_cidr_first_ip(void **state)
@@ -602,6 +686,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_relative_paths, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tenant_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_certlc_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hostile_names, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_validity_limits, setup, teardown),
+        cmocka_unit_test(test_names),
         cmocka_unit_test(test_dns1123_label),
         cmocka_unit_test(test_cidr_first_ip),
         cmocka_unit_test(test_example_conf),

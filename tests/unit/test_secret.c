@@ -3,6 +3,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -218,6 +219,45 @@ static void test_defaults_and_string_data(void **state)
     certlc_secret_free(s);
 }
 
+/* creationTimestamp round-trips for every year RFC 3339 can write, and a
+ * time that cannot be written back is refused on read. */
+static void test_timestamp_years(void **state)
+{
+    (void)state;
+    const char *years[] = {"0001-01-01T00:00:00Z", "0999-12-31T23:59:59Z",
+                           "0099-03-04T05:06:07Z", "1000-01-01T00:00:00Z",
+                           "2026-12-03T09:00:00Z", "9999-12-31T23:59:59Z"};
+    for (size_t i = 0; i < sizeof years / sizeof years[0]; i++) {
+        char json[256];
+        snprintf(json, sizeof json,
+                 "{\"metadata\":{\"name\":\"x\",\"creationTimestamp\":\"%s\"}}",
+                 years[i]);
+        certlc_err err = {{0}};
+        certlc_secret *s = parse(json, &err);
+        if (s == NULL)
+            fail_msg("%s: %s", years[i], err.msg);
+        size_t len;
+        char *out = certlc_secret_to_json(s, &len, &err);
+        assert_non_null(out);
+        char want[64];
+        snprintf(want, sizeof want, "\"creationTimestamp\":\"%s\"", years[i]);
+        if (strstr(out, want) == NULL)
+            fail_msg("%s did not round-trip: %s", years[i], out);
+        certlc_secret *back = parse(out, &err);
+        assert_non_null(back);
+        certlc_secret_free(back);
+        free(out);
+        certlc_secret_free(s);
+    }
+    /* Three digits of year, or an offset that leaves 0000-9999. */
+    expect_error("{\"metadata\":{\"name\":\"x\",\"creationTimestamp\":\"999-12-31T23:59:59Z\"}}",
+                 "metadata.creationTimestamp: not an RFC 3339 time");
+    expect_error("{\"metadata\":{\"name\":\"x\",\"creationTimestamp\":\"0000-01-01T00:00:00+01:00\"}}",
+                 "metadata.creationTimestamp: not an RFC 3339 time");
+    expect_error("{\"metadata\":{\"name\":\"x\",\"creationTimestamp\":\"9999-12-31T23:59:59-01:00\"}}",
+                 "metadata.creationTimestamp: not an RFC 3339 time");
+}
+
 static void test_errors_name_the_field(void **state)
 {
     (void)state;
@@ -308,6 +348,7 @@ int main(void)
         cmocka_unit_test(test_dup),
         cmocka_unit_test(test_defaults_and_string_data),
         cmocka_unit_test(test_errors_name_the_field),
+        cmocka_unit_test(test_timestamp_years),
         cmocka_unit_test(test_to_json_errors),
         cmocka_unit_test(test_list_sort),
     };

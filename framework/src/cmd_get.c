@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "duration.h"
+#include "output.h"
 #include "plan.h"
 #include "selector.h"
 #include "status.h"
@@ -15,23 +16,23 @@
 #include "tcpwatch.h"
 #include "timefmt.h"
 
-static const char usage[] =
-    "Usage: certlc get secrets [NAME...] [-n NS | -A] [-l SELECTOR] [-o wide|json|name]\n"
-    "       certlc get secret NAME [-n NS] -o json\n"
-    "       certlc get tcp [NAME...] [-n NS | -A] [-w]\n"
-    "       certlc get events [--for TCP] [-n NS | -A] [-o wide|json]\n"
+static const char usage_head[] =
+    "Usage: certlc get secrets [NAME...] [-n NS | -A] [-l SELECTOR] [-o FORMAT]\n"
+    "       certlc get secret NAME [-n NS] [-o FORMAT]\n"
+    "       certlc get tcp [NAME...] [-n NS | -A] [-o FORMAT] [-w]\n"
+    "       certlc get events [--for TCP] [-n NS | -A] [-o FORMAT]\n"
+    "       certlc get leader [-o FORMAT]\n"
     "\n"
     "  -n, --namespace NS       the namespace (default: default)\n"
     "  -A, --all-namespaces     every namespace\n"
     "  -l, --selector SELECTOR  label selector: k=v, k!=v, k in (a,b), k notin (a,b), k, !k\n"
-    "  -o, --output FORMAT      wide, json or name\n"
     "  -w, --watch              (tcp) print a new line whenever a status changes\n";
 
 typedef struct get_opts {
     const char *ns;
     bool all_ns;
     const char *selector;
-    const char *output;
+    certlc_output out;
     bool watch;
     char **names;
     int n_names;
@@ -79,45 +80,83 @@ static json_t *secret_json(const certlc_secret *s)
     return j;
 }
 
-static int print_secrets_json(const certlc_secret_list *l, bool single)
+/* The table of Secrets, with the extra columns of -L and --show-labels. */
+static int print_secrets_table(const certlc_secret_list *l, json_t *items,
+                               const get_opts *o)
 {
-    json_t *out;
-    if (single) {
-        out = secret_json(l->items[0]);
-    } else {
-        json_t *items = json_array();
-        for (size_t i = 0; i < l->n; i++)
-            json_array_append_new(items, secret_json(l->items[i]));
-        out = json_pack("{s:s, s:o, s:s, s:{s:s}}", "apiVersion", "v1",
-                        "items", items, "kind", "List", "metadata",
-                        "resourceVersion", "");
-    }
-    if (out == NULL)
-        return CERTLC_EXIT_FAIL;
-    json_dumpf(out, stdout, JSON_INDENT(4) | JSON_SORT_KEYS);
-    fputc('\n', stdout);
-    json_decref(out);
-    return CERTLC_EXIT_OK;
-}
-
-static int print_secrets_table(const certlc_secret_list *l, const get_opts *o)
-{
-    size_t cols = o->all_ns ? 5 : 4;
+    size_t fixed = o->all_ns ? 5 : 4;
+    size_t cols = fixed + certlc_output_extra_columns(&o->out);
     certlc_table *t = certlc_table_new(cols);
-    if (t == NULL)
+    char **extra = calloc(cols, sizeof *extra);
+    if (t == NULL || extra == NULL) {
+        certlc_table_free(t);
+        free(extra);
         return CERTLC_EXIT_FAIL;
+    }
     const char *head[] = {"NAMESPACE", "NAME", "TYPE", "DATA", "AGE"};
-    certlc_table_add(t, o->all_ns ? head : head + 1);
+    const char **row = calloc(cols, sizeof *row);
+    if (row == NULL) {
+        certlc_table_free(t);
+        free(extra);
+        return CERTLC_EXIT_FAIL;
+    }
+    size_t n = certlc_output_extra_heads(&o->out, extra, 0);
+    memcpy(row, o->all_ns ? head : head + 1, fixed * sizeof *row);
+    memcpy(row + fixed, extra, n * sizeof *row);
+    if (!o->out.no_headers)
+        certlc_table_add(t, row);
+    for (size_t i = 0; i < n; i++)
+        free(extra[i]);
     for (size_t i = 0; i < l->n; i++) {
         const certlc_secret *s = l->items[i];
         char data[24], age[32];
         snprintf(data, sizeof data, "%zu", s->data.n);
         age_of(s->creation_timestamp, age, sizeof age);
-        const char *row[] = {s->namespace, s->name, s->type, data, age};
-        certlc_table_add(t, o->all_ns ? row : row + 1);
+        const char *cells[] = {s->namespace, s->name, s->type, data, age};
+        memcpy(row, o->all_ns ? cells : cells + 1, fixed * sizeof *row);
+        n = certlc_output_extra_cells(&o->out, json_array_get(items, i),
+                                      extra, 0);
+        memcpy(row + fixed, extra, n * sizeof *row);
+        certlc_table_add(t, row);
+        for (size_t k = 0; k < n; k++)
+            free(extra[k]);
     }
     certlc_table_print(t, stdout);
     certlc_table_free(t);
+    free(extra);
+    free(row);
+    return CERTLC_EXIT_OK;
+}
+
+/* Prints the objects of ITEMS in the format asked for; SINGLE prints the
+ * one object itself rather than a List, as kubectl does for `get KIND
+ * NAME`. Returns an exit code. */
+static int print_objects(const get_opts *o, json_t *items, bool single,
+                         const char *kind)
+{
+    certlc_err err;
+    int rc = 0;
+    switch (o->out.kind) {
+    case CERTLC_OUT_NAME:
+        certlc_output_names(items, kind, stdout);
+        break;
+    case CERTLC_OUT_CUSTOM:
+        rc = certlc_output_custom(&o->out, items, stdout, &err);
+        break;
+    default: {
+        json_t *obj = single ? json_incref(json_array_get(items, 0))
+                             : certlc_output_list(json_incref(items));
+        rc = obj ? certlc_output_object(&o->out, obj, stdout, &err) : -1;
+        if (obj == NULL)
+            certlc_err_set(&err, "out of memory");
+        json_decref(obj);
+    }
+    }
+    fflush(stdout);
+    if (rc != 0) {
+        fprintf(stderr, "error: %s\n", err.msg);
+        return CERTLC_EXIT_FAIL;
+    }
     return CERTLC_EXIT_OK;
 }
 
@@ -157,21 +196,31 @@ static int get_secrets(certlc_cli *c, const get_opts *o, bool single)
             rc = CERTLC_EXIT_FAIL;
         }
     }
-    const char *fmt = o->output ? o->output : "";
-    if (strcmp(fmt, "json") == 0) {
-        if (l.n > 0 || !single)
-            print_secrets_json(&l, single && l.n == 1);
-    } else if (strcmp(fmt, "name") == 0) {
-        for (size_t i = 0; i < l.n; i++)
-            printf("secret/%s\n", l.items[i]->name);
-    } else if (l.n > 0) {
-        print_secrets_table(&l, o);
-    } else if (o->n_names == 0) {
+    json_t *items = json_array();
+    for (size_t i = 0; items != NULL && i < l.n; i++)
+        json_array_append_new(items, secret_json(l.items[i]));
+    if (items == NULL ||
+        certlc_output_sort(&o->out, items, (void **)l.items, &err) != 0) {
+        fprintf(stderr, "certlc: %s\n", items ? err.msg : "out of memory");
+        json_decref(items);
+        rc = CERTLC_EXIT_FAIL;
+        goto out;
+    }
+    certlc_out_kind k = o->out.kind;
+    bool table = k == CERTLC_OUT_TABLE || k == CERTLC_OUT_WIDE;
+    if (!table && (l.n > 0 || !single)) {
+        int prc = print_objects(o, items, single && l.n == 1, "secret");
+        if (prc != 0)
+            rc = prc;
+    } else if (table && l.n > 0) {
+        print_secrets_table(&l, items, o);
+    } else if (table && o->n_names == 0) {
         if (o->all_ns)
             fprintf(stderr, "No resources found\n");
         else
             fprintf(stderr, "No resources found in %s namespace.\n", o->ns);
     }
+    json_decref(items);
 out:
     certlc_secret_list_free(&all);
     certlc_secret_list_free(&l);
@@ -210,18 +259,78 @@ void certlc_tcp_row(const certlc_tenant *t, const certlc_tcp_status *st,
     snprintf(cells[7], 320, "%s", t->namespace);
 }
 
+/* One tenant as Kamaji's TenantControlPlane (kamaji.clastix.io/v1alpha1),
+ * with the fields certlc has: spec.kubernetes.version,
+ * spec.networkProfile, spec.dataStore; status.kubernetesResources.version
+ * (the phase), status.controlPlaneEndpoint, the Secrets' names in
+ * status.kubeconfig and status.certificates, and the conditions. */
+static json_t *tcp_json(const certlc_tenant *t, const certlc_tcp_status *st)
+{
+    char cells[8][320], created[32] = "";
+    certlc_tcp_row(t, st, cells);
+    if (st->created != 0)
+        certlc_time_rfc3339(st->created, created, sizeof created);
+    json_t *conds = json_array();
+    for (size_t i = 0; conds != NULL && i < st->n_conditions; i++) {
+        const certlc_condition *c = &st->conditions[i];
+        char when[32] = "";
+        if (c->last_transition != 0)
+            certlc_time_rfc3339(c->last_transition, when, sizeof when);
+        json_array_append_new(
+            conds, json_pack("{s:s, s:s, s:s, s:s, s:s}", "type", c->type,
+                             "status", c->status ? "True" : "False",
+                             "reason", c->reason, "message", c->message,
+                             "lastTransitionTime", when));
+    }
+    char secret[8][320];
+    static const char *const suffix[] = {
+        "admin-kubeconfig", "ca", "api-server-certificate",
+        "api-server-kubelet-client-certificate", "front-proxy-ca-certificate",
+        "front-proxy-client-certificate", "sa-certificate",
+        "datastore-certificate"};
+    for (size_t i = 0; i < 8; i++)
+        snprintf(secret[i], sizeof secret[i], "%s-%s", t->name, suffix[i]);
+    json_t *meta = json_pack("{s:s, s:s, s:{s:s}}", "name", t->name,
+                             "namespace", t->namespace, "labels",
+                             "kamaji.clastix.io/name", t->name);
+    if (meta != NULL && created[0] != '\0')
+        json_object_set_new(meta, "creationTimestamp", json_string(created));
+    return json_pack(
+        "{s:s, s:s, s:o,"
+        " s:{s:{s:s}, s:{s:s, s:i}, s:s},"
+        " s:{s:s, s:{s:{s:s, s:s}}, s:{s:{s:s}},"
+        "    s:{s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}},"
+        "    s:o}}",
+        "apiVersion", "kamaji.clastix.io/v1alpha1", "kind",
+        "TenantControlPlane", "metadata", meta,
+        "spec", "kubernetes", "version", t->version, "networkProfile",
+        "address", t->address, "port", t->port, "dataStore", t->datastore,
+        "status", "controlPlaneEndpoint", cells[3], "kubernetesResources",
+        "version", "version", t->version, "status", cells[2], "kubeconfig",
+        "admin", "secretName", secret[0], "certificates", "ca", "secretName",
+        secret[1], "apiServer", "secretName", secret[2],
+        "apiServerKubeletClient", "secretName", secret[3], "frontProxyCA",
+        "secretName", secret[4], "frontProxyClient", "secretName", secret[5],
+        "sa", "secretName", secret[6], "conditions", conds);
+}
+
 static int get_tcp(certlc_cli *c, const get_opts *o)
 {
-    if (o->output != NULL && strcmp(o->output, "wide") != 0)
-        return certlc_cli_usage("get", "get tcp supports -o wide only");
     int rc = certlc_cli_open(c);
     if (rc != 0)
         return rc;
+    bool table = o->out.kind == CERTLC_OUT_TABLE ||
+                 o->out.kind == CERTLC_OUT_WIDE;
+    if (o->watch && !table) {
+        certlc_cli_close(c);
+        return certlc_cli_usage("get", "get tcp -w prints the table only");
+    }
     certlc_table *t = certlc_table_new(o->all_ns ? 8 : 7);
     const char *head[] = {"NAMESPACE", "NAME", "VERSION", "STATUS",
                           "CONTROL-PLANE ENDPOINT", "KUBECONFIG", "DATASTORE",
                           "AGE"};
     certlc_table_add(t, o->all_ns ? head : head + 1);
+    json_t *items = json_array();
     size_t shown = 0;
     for (size_t i = 0; i < c->cfg->n_tenants; i++) {
         const certlc_tenant *tn = &c->cfg->tenants[i];
@@ -239,12 +348,19 @@ static int get_tcp(certlc_cli *c, const get_opts *o)
         const char *row[] = {cells[7], cells[0], cells[1], cells[2],
                              cells[3], cells[4], cells[5], cells[6]};
         certlc_table_add(t, o->all_ns ? row : row + 1);
+        json_array_append_new(items, tcp_json(tn, &st));
         shown++;
     }
-    if (shown > 0 || o->watch)
+    if (!table) {
+        if (shown > 0 || o->n_names != 1)
+            rc = print_objects(o, items, o->n_names == 1 && shown == 1,
+                               "tenantcontrolplane.kamaji.clastix.io");
+    } else if (shown > 0 || o->watch) {
         certlc_table_print(t, stdout);
-    else
+    } else {
         fprintf(stderr, "No resources found in %s namespace.\n", o->ns);
+    }
+    json_decref(items);
     fflush(stdout);
     if (o->watch)
         rc = certlc_tcp_watch(c, t, o->all_ns ? NULL : o->ns);
@@ -253,35 +369,68 @@ static int get_tcp(certlc_cli *c, const get_opts *o)
     return rc;
 }
 
+static int get_parse(get_opts *op, int argc, char **argv);
+static int get_run(certlc_cli *c, get_opts *op, int argc, char **argv);
+
 int certlc_cmd_get(certlc_cli *c, int argc, char **argv)
 {
     if (certlc_get_is_events(argc, argv)) /* cmd_events.c */
         return certlc_cmd_get_events(c, argc, argv);
     if (certlc_get_is_leader(argc, argv)) /* cmd_leader.c */
         return certlc_cmd_get_leader(c, argc, argv);
+    get_opts o = {.ns = "default"};
+    certlc_output_init(&o.out);
+    int rc = get_parse(&o, argc, argv);
+    if (rc < 0)
+        rc = get_run(c, &o, argc, argv);
+    certlc_output_fini(&o.out);
+    return rc;
+}
+
+/* Parses the options into O; returns -1 to go on, else an exit code. */
+static int get_parse(get_opts *op, int argc, char **argv)
+{
+    get_opts o = *op;
+    int opt;
+    certlc_err err;
     static const struct option opts[] = {
         {"namespace", required_argument, NULL, 'n'},
         {"all-namespaces", no_argument, NULL, 'A'},
         {"selector", required_argument, NULL, 'l'},
-        {"output", required_argument, NULL, 'o'},
+        CERTLC_OUTPUT_LONGOPTS,
         {"watch", no_argument, NULL, 'w'},
         {"help", no_argument, NULL, 'h'},
         {0, 0, 0, 0},
     };
-    get_opts o = {.ns = "default"};
-    int opt;
+
     /* Options may come after the resource and the names, as with kubectl. */
-    while ((opt = getopt_long(argc, argv, "n:Al:o:wh", opts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "n:Al:o:L:wh", opts, NULL)) != -1) {
+        int taken = certlc_output_option(&o.out, opt, optarg, &err);
+        *op = o;
+        if (taken < 0)
+            return certlc_cli_usage("get", "%s", err.msg);
+        if (taken > 0)
+            continue;
         switch (opt) {
         case 'n': o.ns = optarg; break;
         case 'A': o.all_ns = true; break;
         case 'l': o.selector = optarg; break;
-        case 'o': o.output = optarg; break;
         case 'w': o.watch = true; break;
-        case 'h': fputs(usage, stdout); return CERTLC_EXIT_OK;
+        case 'h':
+            fputs(usage_head, stdout);
+            fputs(certlc_output_usage, stdout);
+            return CERTLC_EXIT_OK;
         default: return certlc_cli_usage("get", "bad option");
         }
+        *op = o;
     }
+    *op = o;
+    return -1;
+}
+
+static int get_run(certlc_cli *c, get_opts *op, int argc, char **argv)
+{
+    get_opts o = *op;
     if (optind >= argc)
         return certlc_cli_usage("get", "name a resource: secrets or tcp");
     char *resource = argv[optind++];
@@ -295,10 +444,6 @@ int certlc_cmd_get(certlc_cli *c, int argc, char **argv)
         o.names = inline_name;
         o.n_names = 1;
     }
-    if (o.output != NULL && strcmp(o.output, "json") != 0 &&
-        strcmp(o.output, "wide") != 0 && strcmp(o.output, "name") != 0)
-        return certlc_cli_usage("get", "unknown output format '%s' (use "
-                                       "wide, json or name)", o.output);
     if (is_secret_resource(resource)) {
         if (o.watch)
             return certlc_cli_usage("get", "--watch is for tcp");

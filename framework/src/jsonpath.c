@@ -1,8 +1,8 @@
 /* kubectl's JSONPath: a parser building the same node tree as client-go's
  * parser.go, and an evaluator following its jsonpath.go step by step,
- * including its quirks (a range over nothing drops the rest of the template,
- * ['a.b'] means .a.b, a filter comparing a missing field is an error),
- * because scripts depend on the exact bytes kubectl prints. */
+ * including its quirks (['a.b'] means .a.b, a filter skips items lacking
+ * the field, a number in a filter never equals an integer field), because
+ * scripts depend on the exact bytes kubectl prints. */
 #include "jsonpath.h"
 
 #include <ctype.h>
@@ -54,6 +54,17 @@ struct certlc_jsonpath {
     int begin_range, in_range, end_range;
     node *last_end;
 };
+
+/* Text from json_dumps goes back through jansson's allocator (certlc
+ * installs its own, see wipe_alloc.h). */
+static void dump_free(char *s)
+{
+    json_malloc_t m;
+    json_free_t f;
+    json_get_alloc_funcs(&m, &f);
+    if (s != NULL)
+        (f != NULL ? f : free)(s);
+}
 
 /* ---- nodes ---- */
 
@@ -1072,7 +1083,7 @@ static int eval_filter(certlc_jsonpath *jp, vals *in, node *n, vals *out,
                                         JSON_ENCODE_ANY);
             certlc_err_set(err, "%s is not array or slice and cannot be "
                            "filtered", s ? s : "value");
-            free(s);
+            dump_free(s);
             return -1;
         }
         for (size_t k = 0; k < json_array_size(v); k++) {
@@ -1243,7 +1254,7 @@ static int print_json(FILE *out, json_t *v)
         else
             fputc(*c, out);
     }
-    free(s);
+    dump_free(s);
     return 0;
 }
 

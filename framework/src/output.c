@@ -214,6 +214,17 @@ int certlc_output_option(certlc_output *o, int opt, const char *arg,
     }
 }
 
+/* Text from json_dumps goes back through jansson's allocator (certlc
+ * installs its own, see wipe_alloc.h). */
+static void dump_free(char *s)
+{
+    json_malloc_t m;
+    json_free_t f;
+    json_get_alloc_funcs(&m, &f);
+    if (s != NULL)
+        (f != NULL ? f : free)(s);
+}
+
 /* ---- YAML ---- */
 
 static bool all_digits(const char *s, const char *set)
@@ -476,8 +487,8 @@ static int value_cmp(json_t *a, json_t *b)
     char *sa = json_dumps(a, JSON_ENCODE_ANY | JSON_SORT_KEYS);
     char *sb = json_dumps(b, JSON_ENCODE_ANY | JSON_SORT_KEYS);
     int c = strcmp(sa ? sa : "", sb ? sb : "");
-    free(sa);
-    free(sb);
+    dump_free(sa);
+    dump_free(sb);
     return c;
 }
 
@@ -623,7 +634,7 @@ static void go_sprint(FILE *m, json_t *v)
         char *s = json_dumps(v, JSON_ENCODE_ANY);
         if (s != NULL)
             fputs(s, m);
-        free(s);
+        dump_free(s);
     }
 }
 

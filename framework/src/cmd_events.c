@@ -10,17 +10,19 @@
 #include "cli.h"
 #include "duration.h"
 #include "events.h"
+#include "getwatch.h"
 #include "output.h"
 #include "table.h"
 #include "timefmt.h"
 
 static const char usage[] =
-    "Usage: certlc get events [--for TCP] [-n NS | -A] [-o FORMAT]\n"
+    "Usage: certlc get events [--for TCP] [-n NS | -A] [-o FORMAT] [-w]\n"
     "\n"
     "Every rotation, CA rotation, rollout and refusal of the tenants of the\n"
     "configuration, oldest first (the last 200 of each tenant are kept).\n"
     "\n"
     "  --for TCP               the events of one tenant control plane\n"
+    "  -w, --watch             then a new line for each new event\n"
     "  -n, --namespace NS      the namespace (default: default)\n"
     "  -A, --all-namespaces    every namespace\n"
     "  -o, --output FORMAT     wide (serials and notAfter before and after),\n"
@@ -190,14 +192,15 @@ static int get_events(certlc_cli *c, int argc, char **argv,
         {"all-namespaces", no_argument, NULL, 'A'},
         CERTLC_OUTPUT_LONGOPTS,
         {"for", required_argument, NULL, OPT_FOR},
+        {"watch", no_argument, NULL, 'w'},
         {"help", no_argument, NULL, 'h'},
         {0, 0, 0, 0},
     };
     const char *ns = "default", *only = NULL;
-    bool all_ns = false;
+    bool all_ns = false, watch = false;
     int o;
     certlc_err err;
-    while ((o = getopt_long(argc, argv, "n:Ao:L:h", opts, NULL)) != -1) {
+    while ((o = getopt_long(argc, argv, "n:Ao:L:wh", opts, NULL)) != -1) {
         int taken = certlc_output_option(out, o, optarg, &err);
         if (taken < 0)
             return certlc_cli_usage("get", "%s", err.msg);
@@ -207,6 +210,7 @@ static int get_events(certlc_cli *c, int argc, char **argv,
         case 'n': ns = optarg; break;
         case 'A': all_ns = true; break;
         case OPT_FOR: only = optarg; break;
+        case 'w': watch = true; break;
         case 'h': fputs(usage, stdout); return CERTLC_EXIT_OK;
         default: return certlc_cli_usage("get", "bad option");
         }
@@ -224,6 +228,8 @@ static int get_events(certlc_cli *c, int argc, char **argv,
                                        "jsonpath or custom-columns");
     bool wide = out->kind == CERTLC_OUT_WIDE;
     bool json = out->kind != CERTLC_OUT_TABLE && !wide;
+    if (watch && json)
+        return certlc_cli_usage("get", "get events -w prints the table only");
     rc = certlc_cli_open(c);
     if (rc != 0)
         return rc;
@@ -268,7 +274,7 @@ static int get_events(certlc_cli *c, int argc, char **argv,
     } else if (json) {
         if (print_json(&all, out) != 0)
             rc = CERTLC_EXIT_FAIL;
-    } else if (all.n == 0) {
+    } else if (all.n == 0 && !watch) {
         if (all_ns)
             fprintf(stderr, "No events found.\n");
         else
@@ -276,6 +282,9 @@ static int get_events(certlc_cli *c, int argc, char **argv,
     } else {
         certlc_events_print(&all, all_ns, wide, false, stdout);
     }
+    fflush(stdout);
+    if (watch && rc == 0)
+        rc = certlc_events_watch(c, all_ns ? NULL : ns, only, &all, wide);
     certlc_event_list_free(&all);
     certlc_cli_close(c);
     return rc;

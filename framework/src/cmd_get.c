@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "duration.h"
+#include "getwatch.h"
 #include "output.h"
 #include "plan.h"
 #include "selector.h"
@@ -26,7 +27,8 @@ static const char usage_head[] =
     "  -n, --namespace NS       the namespace (default: default)\n"
     "  -A, --all-namespaces     every namespace\n"
     "  -l, --selector SELECTOR  label selector: k=v, k!=v, k in (a,b), k notin (a,b), k, !k\n"
-    "  -w, --watch              (tcp) print a new line whenever a status changes\n";
+    "  -w, --watch              then a new line whenever a Secret (secrets) or\n"
+    "                           a status (tcp) changes\n";
 
 typedef struct get_opts {
     const char *ns;
@@ -80,52 +82,61 @@ static json_t *secret_json(const certlc_secret *s)
     return j;
 }
 
-/* The table of Secrets, with the extra columns of -L and --show-labels. */
-static int print_secrets_table(const certlc_secret_list *l, json_t *items,
-                               const get_opts *o)
+/* One row of the Secrets table (malloc'd cells): the kubectl columns, then
+ * those of -L and --show-labels. OBJ is the Secret's JSON. */
+static size_t secret_cells(const certlc_secret *s, json_t *obj,
+                           const get_opts *o, char **cells)
 {
-    size_t fixed = o->all_ns ? 5 : 4;
-    size_t cols = fixed + certlc_output_extra_columns(&o->out);
+    char data[24], age[32];
+    snprintf(data, sizeof data, "%zu", s->data.n);
+    age_of(s->creation_timestamp, age, sizeof age);
+    const char *fixed[] = {s->namespace, s->name, s->type, data, age};
+    size_t n = 0;
+    for (size_t i = o->all_ns ? 0 : 1; i < 5; i++)
+        cells[n++] = strdup(fixed[i]);
+    return certlc_output_extra_cells(&o->out, obj, cells, n);
+}
+
+/* For the watch: the row from the Secret alone. */
+static size_t secret_watch_row(const certlc_secret *s, void *ctx,
+                               char **cells)
+{
+    json_t *obj = secret_json(s);
+    size_t n = secret_cells(s, obj, ctx, cells);
+    json_decref(obj);
+    return n;
+}
+
+/* The table of Secrets, with the extra columns of -L and --show-labels.
+ * Returns it (to give a watch its column widths) or NULL. */
+static certlc_table *secrets_table(const certlc_secret_list *l,
+                                   json_t *items, const get_opts *o)
+{
+    size_t cols = (o->all_ns ? 5 : 4) + certlc_output_extra_columns(&o->out);
     certlc_table *t = certlc_table_new(cols);
-    char **extra = calloc(cols, sizeof *extra);
-    if (t == NULL || extra == NULL) {
+    char **cells = calloc(cols, sizeof *cells);
+    if (t == NULL || cells == NULL) {
         certlc_table_free(t);
-        free(extra);
-        return CERTLC_EXIT_FAIL;
+        free(cells);
+        return NULL;
     }
     const char *head[] = {"NAMESPACE", "NAME", "TYPE", "DATA", "AGE"};
-    const char **row = calloc(cols, sizeof *row);
-    if (row == NULL) {
-        certlc_table_free(t);
-        free(extra);
-        return CERTLC_EXIT_FAIL;
-    }
-    size_t n = certlc_output_extra_heads(&o->out, extra, 0);
-    memcpy(row, o->all_ns ? head : head + 1, fixed * sizeof *row);
-    memcpy(row + fixed, extra, n * sizeof *row);
+    size_t n = 0;
+    for (size_t i = o->all_ns ? 0 : 1; i < 5; i++)
+        cells[n++] = strdup(head[i]);
+    n = certlc_output_extra_heads(&o->out, cells, n);
     if (!o->out.no_headers)
-        certlc_table_add(t, row);
+        certlc_table_add(t, (const char *const *)cells);
     for (size_t i = 0; i < n; i++)
-        free(extra[i]);
+        free(cells[i]);
     for (size_t i = 0; i < l->n; i++) {
-        const certlc_secret *s = l->items[i];
-        char data[24], age[32];
-        snprintf(data, sizeof data, "%zu", s->data.n);
-        age_of(s->creation_timestamp, age, sizeof age);
-        const char *cells[] = {s->namespace, s->name, s->type, data, age};
-        memcpy(row, o->all_ns ? cells : cells + 1, fixed * sizeof *row);
-        n = certlc_output_extra_cells(&o->out, json_array_get(items, i),
-                                      extra, 0);
-        memcpy(row + fixed, extra, n * sizeof *row);
-        certlc_table_add(t, row);
+        n = secret_cells(l->items[i], json_array_get(items, i), o, cells);
+        certlc_table_add(t, (const char *const *)cells);
         for (size_t k = 0; k < n; k++)
-            free(extra[k]);
+            free(cells[k]);
     }
-    certlc_table_print(t, stdout);
-    certlc_table_free(t);
-    free(extra);
-    free(row);
-    return CERTLC_EXIT_OK;
+    free(cells);
+    return t;
 }
 
 /* Prints the objects of ITEMS in the format asked for; SINGLE prints the
@@ -212,8 +223,16 @@ static int get_secrets(certlc_cli *c, const get_opts *o, bool single)
         int prc = print_objects(o, items, single && l.n == 1, "secret");
         if (prc != 0)
             rc = prc;
-    } else if (table && l.n > 0) {
-        print_secrets_table(&l, items, o);
+    } else if (table && (l.n > 0 || o->watch)) {
+        certlc_table *t = secrets_table(&l, items, o);
+        if (t != NULL && (l.n > 0 || !o->out.no_headers))
+            certlc_table_print(t, stdout);
+        fflush(stdout);
+        if (t != NULL && o->watch)
+            rc = certlc_secret_watch(c, t, o->all_ns ? NULL : o->ns, sel,
+                                     o->names, o->n_names, secret_watch_row,
+                                     (void *)o);
+        certlc_table_free(t);
     } else if (table && o->n_names == 0) {
         if (o->all_ns)
             fprintf(stderr, "No resources found\n");
@@ -445,8 +464,10 @@ static int get_run(certlc_cli *c, get_opts *op, int argc, char **argv)
         o.n_names = 1;
     }
     if (is_secret_resource(resource)) {
-        if (o.watch)
-            return certlc_cli_usage("get", "--watch is for tcp");
+        if (o.watch && o.out.kind != CERTLC_OUT_TABLE &&
+            o.out.kind != CERTLC_OUT_WIDE)
+            return certlc_cli_usage("get", "get secrets -w prints the table "
+                                           "only");
         return get_secrets(c, &o, o.n_names == 1);
     }
     if (is_tcp_resource(resource))

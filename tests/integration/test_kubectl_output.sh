@@ -150,4 +150,30 @@ check "--sort-by orders the rows by the path's value" \
 certlc get secrets -l kamaji.clastix.io/name=k8s-126 --sort-by='{.metadata.creationTimestamp}' -o name > sorted.names
 check "--sort-by takes {.a.b} too" test -s sorted.names
 
+# Watches: one line per change, after the listing.
+"$CERTLC_BIN" -c "$CONF/certlc.ini" get secrets -w -l kamaji.clastix.io/name=k8s-126 > watch.out 2>&1 &
+WPID=$!
+PIDS="$PIDS $WPID"
+"$CERTLC_BIN" -c "$CONF/certlc.ini" get events -w > ewatch.out 2>&1 &
+EPID=$!
+PIDS="$PIDS $EPID"
+until_ok() {  # SECONDS COMMAND...: retries until it succeeds
+    n=$(($1 * 10)); shift
+    while [ $n -gt 0 ]; do "$@" && return 0; sleep 0.1; n=$((n - 1)); done
+    return 1
+}
+until_ok 10 grep -q '^k8s-126-sa-certificate ' watch.out
+before=$(wc -l < watch.out)
+certlc delete secret k8s-126-sa-certificate > /dev/null
+check "get secrets -w prints the deleted Secret's row" \
+    until_ok 10 sh -c "[ \$(grep -c '^k8s-126-sa-certificate ' watch.out) -ge 2 ]"
+certlc run --once > run2.log 2>&1
+check "get secrets -w prints the Secret issued again (a third row)" \
+    until_ok 10 sh -c "[ \$(tail -n +$((before + 1)) watch.out | grep -c '^k8s-126-sa-certificate +Opaque +2 ') -ge 2 ]"
+check "get secrets -w printed its header once" test "$(grep -c "^NAME " watch.out)" -eq 1
+check "get events -w prints the new event on one line" \
+    until_ok 10 grep -Eq '^[0-9]+s +Normal +Rotated +secret/k8s-126-sa-certificate' ewatch.out
+check "get events -w printed its header once" test "$(grep -c '^LAST SEEN' ewatch.out)" -eq 1
+kill $WPID $EPID
+
 finish

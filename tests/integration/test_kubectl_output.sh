@@ -169,7 +169,7 @@ check "get secrets -w prints the deleted Secret's row" \
     until_ok 10 sh -c "[ \$(grep -c '^k8s-126-sa-certificate ' watch.out) -ge 2 ]"
 certlc run --once > run2.log 2>&1
 check "get secrets -w prints the Secret issued again (a third row)" \
-    until_ok 10 sh -c "[ \$(tail -n +$((before + 1)) watch.out | grep -c '^k8s-126-sa-certificate +Opaque +2 ') -ge 2 ]"
+    until_ok 10 sh -c "[ \$(tail -n +$((before + 1)) watch.out | grep -Ec '^k8s-126-sa-certificate +Opaque +2 ') -ge 2 ]"
 check "get secrets -w printed its header once" test "$(grep -c "^NAME " watch.out)" -eq 1
 check "get events -w prints the new event on one line" \
     until_ok 10 grep -Eq '^[0-9]+s +Normal +Rotated +secret/k8s-126-sa-certificate' ewatch.out

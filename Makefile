@@ -123,6 +123,8 @@ MANDIR     ?= $(PREFIX)/share/man
 UNITDIR    ?= $(LIBDIR)/systemd/system
 SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
 STATEDIR   ?= /var/lib/certlc
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/vendor-completions
 
 install: $(BIN) $(filter $(BUILD)/plugins.d/%,$(DRIVERS))
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(PLUGINDIR) \
@@ -155,6 +157,12 @@ install: $(BIN) $(filter $(BUILD)/plugins.d/%,$(DRIVERS))
 	install -m 0644 $(BUILD)/certlc.service $(DESTDIR)$(UNITDIR)/certlc.service
 	install -m 0644 docs/man/certlc.1 $(DESTDIR)$(MANDIR)/man1/certlc.1
 	install -m 0644 docs/man/certlc.ini.5 $(DESTDIR)$(MANDIR)/man5/certlc.ini.5
+	@# Shell completion, as the binary prints it.
+	$(BIN) completion bash > $(BUILD)/certlc.bash-completion
+	$(BIN) completion zsh > $(BUILD)/certlc.zsh-completion
+	install -d $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
+	install -m 0644 $(BUILD)/certlc.bash-completion $(DESTDIR)$(BASHCOMPDIR)/certlc
+	install -m 0644 $(BUILD)/certlc.zsh-completion $(DESTDIR)$(ZSHCOMPDIR)/_certlc
 
 clean:
 	rm -rf build build-san build-clang var var-etcd

@@ -59,5 +59,7 @@ bool certlc_get_is_events(int argc, char **argv);
 int certlc_cmd_get_leader(certlc_cli *c, int argc, char **argv);
 bool certlc_get_is_leader(int argc, char **argv);
 int certlc_cmd_migrate(certlc_cli *c, int argc, char **argv);
+/* cmd_completion.c, `completion bash|zsh` */
+int certlc_cmd_completion(certlc_cli *c, int argc, char **argv);
 
 #endif

@@ -1,7 +1,7 @@
 /* kubectl's JSONPath: a parser building the same node tree as client-go's
  * parser.go, and an evaluator following its jsonpath.go step by step,
  * including its quirks (['a.b'] means .a.b, a filter skips items lacking
- * the field, a number in a filter never equals an integer field), because
+ * the field but fails on an integer compared with a float), because
  * scripts depend on the exact bytes kubectl prints. */
 #include "jsonpath.h"
 
@@ -119,7 +119,10 @@ static node *text_node(node_type t, const char *s, size_t len)
 typedef struct parser {
     const char *in;
     size_t len, pos, start;
-    size_t base; /* where this (sub)template starts in the user's template */
+    /* Errors in a union, ['key'] or filter (parsed again on their own)
+     * name the end of that group in the user's template. */
+    bool sub;
+    size_t base;
     node *root;
     certlc_err *err;
 } parser;
@@ -134,7 +137,8 @@ static int perr(parser *p, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    certlc_err_set(p->err, "%s at position %zu", msg, p->base + p->pos + 1);
+    certlc_err_set(p->err, "%s at position %zu", msg,
+                   p->sub ? p->base : p->pos + 1);
     return -1;
 }
 
@@ -198,8 +202,8 @@ static node *parse_action(parser *outer, const char *text, size_t len)
     memcpy(buf + 1, text, len);
     buf[len + 1] = '}';
     buf[len + 2] = '\0';
-    parser p = {.in = buf, .len = len + 2, .err = outer->err,
-                .base = outer->base + outer->pos};
+    parser p = {.in = buf, .len = len + 2, .err = outer->err, .sub = true,
+                .base = outer->sub ? outer->base : outer->pos};
     p.root = node_new(N_LIST);
     node *out = NULL;
     if (p.root != NULL && parse_text(&p) == 0 && p.root->n_kids > 0 &&
@@ -336,6 +340,7 @@ static int parse_number(parser *p, node *cur)
     size_t s, l;
     consume(p, &s, &l);
     char buf[64];
+    p->pos = s; /* errors name where the number starts */
     if (l >= sizeof buf)
         return perr(p, "cannot parse number %.*s", (int)l, p->in + s);
     memcpy(buf, p->in + s, l);
@@ -349,6 +354,7 @@ static int parse_number(parser *p, node *cur)
         n = node_new(N_INT);
         if (n != NULL)
             n->ival = v;
+        p->pos = s + l;
     } else {
         double d = strtod(buf, &end);
         if (l == 0 || *end != '\0' || strchr(buf, '.') == NULL ||
@@ -357,6 +363,7 @@ static int parse_number(parser *p, node *cur)
         n = node_new(N_FLOAT);
         if (n != NULL)
             n->fval = d;
+        p->pos = s + l;
     }
     if (node_append(cur, n))
         return perr(p, "out of memory");
@@ -742,6 +749,7 @@ static int parse_inside(parser *p, node *cur)
             backup(p, r);
             return parse_identifier(p, cur);
         }
+        backup(p, r); /* the position named is the character's */
         if (r >= 0x20 && r < 0x7f)
             return perr(p, "unrecognized character in action: '%c'", r);
         return perr(p, "unrecognized character in action: 0x%02x", r);
@@ -998,10 +1006,9 @@ static int eval_recursive(vals *in, vals *out, certlc_err *err)
     return 0;
 }
 
-/* Go template's eq and lt on basic kinds of the same kind only. kubectl
- * turns the template's integers into floats and ignores a comparison of
- * different kinds (false), so [?(@.n==1)] never matches an integer field:
- * the same here, as a number written in a template is a real. */
+/* Go template's eq and lt: values of the same basic kind only (integers,
+ * floats, strings; bools for eq); an integer against a float or a string is
+ * an error, as in kubectl. */
 static int compare(const char *op, json_t *l, json_t *r, bool *pass,
                    certlc_err *err)
 {
@@ -1016,23 +1023,28 @@ static int compare(const char *op, json_t *l, json_t *r, bool *pass,
     } else if (json_is_real(l) && json_is_real(r)) {
         double a = json_real_value(l), b = json_real_value(r);
         c = a < b ? -1 : a > b;
-    } else if (json_is_boolean(l) && json_is_boolean(r) && !ordered) {
+    } else if (json_is_boolean(l) && json_is_boolean(r)) {
+        if (ordered)
+            return certlc_err_set(err, "invalid type for comparison");
         c = json_is_true(l) != json_is_true(r);
+    } else if (json_is_object(l) || json_is_array(l) || json_is_null(l) ||
+               json_is_object(r) || json_is_array(r) || json_is_null(r)) {
+        return certlc_err_set(err, "invalid type for comparison");
     } else {
-        c = 2; /* not comparable: no operator passes */
+        return certlc_err_set(err, "incompatible types for comparison");
     }
     if (strcmp(op, "==") == 0)
         *pass = c == 0;
     else if (strcmp(op, "!=") == 0)
-        *pass = c != 0 && c != 2;
+        *pass = c != 0;
     else if (strcmp(op, "<") == 0)
-        *pass = c == -1;
+        *pass = c < 0;
     else if (strcmp(op, ">") == 0)
-        *pass = c == 1;
+        *pass = c > 0;
     else if (strcmp(op, "<=") == 0)
-        *pass = c == -1 || c == 0;
+        *pass = c <= 0;
     else if (strcmp(op, ">=") == 0)
-        *pass = c == 1 || c == 0;
+        *pass = c >= 0;
     else
         return certlc_err_set(err, "unrecognized filter operator %s", op);
     return 0;
@@ -1132,7 +1144,7 @@ static int walk(certlc_jsonpath *jp, vals *in, node *n, vals *out,
         return eval_filter(jp, in, n, out, err);
     case N_INT: case N_FLOAT: case N_BOOL:
         for (size_t i = 0; i < in->n; i++) {
-            json_t *x = n->type == N_INT ? json_real((double)n->ival)
+            json_t *x = n->type == N_INT ? json_integer(n->ival)
                         : n->type == N_FLOAT ? json_real(n->fval)
                                              : json_boolean(n->ival);
             if (vals_push(out, x))

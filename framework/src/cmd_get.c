@@ -348,29 +348,50 @@ static int get_tcp(certlc_cli *c, const get_opts *o)
     const char *head[] = {"NAMESPACE", "NAME", "VERSION", "STATUS",
                           "CONTROL-PLANE ENDPOINT", "KUBECONFIG", "DATASTORE",
                           "AGE"};
-    certlc_table_add(t, o->all_ns ? head : head + 1);
+    if (!o->out.no_headers)
+        certlc_table_add(t, o->all_ns ? head : head + 1);
+    /* Each tenant shown with its status, in the order --sort-by says. */
+    typedef struct shown_tcp {
+        const certlc_tenant *tenant;
+        certlc_tcp_status st;
+    } shown_tcp;
+    shown_tcp *rows = calloc(c->cfg->n_tenants + 1, sizeof *rows);
+    void **order = calloc(c->cfg->n_tenants + 1, sizeof *order);
     json_t *items = json_array();
     size_t shown = 0;
-    for (size_t i = 0; i < c->cfg->n_tenants; i++) {
+    for (size_t i = 0; rows && order && i < c->cfg->n_tenants; i++) {
         const certlc_tenant *tn = &c->cfg->tenants[i];
         if ((!o->all_ns && strcmp(tn->namespace, o->ns) != 0) ||
             !wanted(o, tn->name))
             continue;
-        certlc_tcp_status st;
         certlc_err err;
-        if (certlc_status_load(c->store, tn->namespace, tn->name, &st,
-                               &err) < 0)
+        if (certlc_status_load(c->store, tn->namespace, tn->name,
+                               &rows[shown].st, &err) < 0)
             fprintf(stderr, "certlc: %s/%s: %s\n", tn->namespace, tn->name,
                     err.msg);
+        rows[shown].tenant = tn;
+        order[shown] = &rows[shown];
+        json_array_append_new(items, tcp_json(tn, &rows[shown].st));
+        shown++;
+    }
+    certlc_err serr;
+    if (certlc_output_sort(&o->out, items, order, &serr) != 0) {
+        fprintf(stderr, "certlc: %s\n", serr.msg);
+        rc = CERTLC_EXIT_FAIL;
+    }
+    for (size_t i = 0; i < shown; i++) {
+        const shown_tcp *r = order[i];
         char cells[8][320];
-        certlc_tcp_row(tn, &st, cells);
+        certlc_tcp_row(r->tenant, &r->st, cells);
         const char *row[] = {cells[7], cells[0], cells[1], cells[2],
                              cells[3], cells[4], cells[5], cells[6]};
         certlc_table_add(t, o->all_ns ? row : row + 1);
-        json_array_append_new(items, tcp_json(tn, &st));
-        shown++;
     }
-    if (!table) {
+    free(rows);
+    free(order);
+    if (rc != 0) {
+        /* --sort-by failed: said above */
+    } else if (!table) {
         if (shown > 0 || o->n_names != 1)
             rc = print_objects(o, items, o->n_names == 1 && shown == 1,
                                "tenantcontrolplane.kamaji.clastix.io");

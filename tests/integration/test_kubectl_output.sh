@@ -7,7 +7,8 @@
 # JSONPath semantics are kubectl's, on the same data. kubectl walks a map's
 # values (.* on a map) in Go's random map order, so the templates take .*
 # on one-key maps only; certlc walks them in key order.
-. "$(dirname "$0")/lib.sh"
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib.sh"
 
 if ! command -v kubectl >/dev/null 2>&1; then
     not_ok "kubectl is installed (scripts/deps.sh installs kubernetes-client)"
@@ -133,6 +134,21 @@ certlc get tcp -o name > tcp.names
 check "get tcp -o name" sh -c "grep -qx 'tenantcontrolplane.kamaji.clastix.io/k8s-126' tcp.names && grep -qx 'tenantcontrolplane.kamaji.clastix.io/k8s-127' tcp.names"
 certlc get tcp -o 'jsonpath={range .items[*]}{.metadata.name}={.spec.kubernetes.version}{" "}{end}' > tcp.jp
 check "get tcp -o jsonpath" test "$(cat tcp.jp)" = "k8s-126=v1.26.0 k8s-127=v1.27.0 "
+
+# Strings YAML must quote or fold (words YAML reads as bools, numbers,
+# timestamps; leading indicators; newlines; long lines): -o yaml and
+# jsonpath's JSON give kubectl's bytes.
+certlc apply -f "$HERE/kubectl_tricky_secret.json" > /dev/null
+certlc get secret tricky -o json > tricky.json
+certlc get secret tricky -o yaml > tricky.yaml
+kubectl patch --local -f tricky.json --type merge -p '{}' -o yaml > tricky-k.yaml
+check "-o yaml quotes and folds awkward strings as kubectl does" cmp tricky.yaml tricky-k.yaml
+kubectl patch --local -f tricky.yaml --type merge -p '{}' -o json > tricky-back.json
+check "... and kubectl reads them back unchanged" cmp tricky-back.json tricky.json
+certlc get secret tricky -o 'jsonpath={.metadata.annotations}|{.metadata.annotations.j-newline}' > tricky.jp
+kubectl_eval tricky.json '{.metadata.annotations}|{.metadata.annotations.j-newline}' > tricky-k.jp
+check "jsonpath escapes them in JSON as kubectl does" cmp tricky.jp tricky-k.jp
+certlc delete secret tricky > /dev/null
 
 # Columns.
 certlc get secrets --show-labels -l kamaji.clastix.io/name=k8s-126 > labels.txt

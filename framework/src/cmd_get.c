@@ -344,12 +344,28 @@ static int get_tcp(certlc_cli *c, const get_opts *o)
         certlc_cli_close(c);
         return certlc_cli_usage("get", "get tcp -w prints the table only");
     }
-    certlc_table *t = certlc_table_new(o->all_ns ? 8 : 7);
+    /* tcpwatch.c prints rows of the fixed columns only. */
+    size_t extra = certlc_output_extra_columns(&o->out);
+    if ((o->watch && extra > 0) || extra > 64) {
+        certlc_cli_close(c);
+        return certlc_cli_usage("get", extra > 64 ? "too many -L columns"
+                                                  : "get tcp -w takes no -L "
+                                                    "or --show-labels");
+    }
+    size_t fixed = o->all_ns ? 8 : 7;
+    certlc_table *t = certlc_table_new(fixed + extra);
     const char *head[] = {"NAMESPACE", "NAME", "VERSION", "STATUS",
                           "CONTROL-PLANE ENDPOINT", "KUBECONFIG", "DATASTORE",
                           "AGE"};
+    const char *line[8 + 64];
+    char *more[64];
+    size_t n_more = certlc_output_extra_heads(&o->out, more, 0);
+    memcpy(line, o->all_ns ? head : head + 1, fixed * sizeof *line);
+    memcpy(line + fixed, more, n_more * sizeof *line);
     if (!o->out.no_headers)
-        certlc_table_add(t, o->all_ns ? head : head + 1);
+        certlc_table_add(t, line);
+    for (size_t i = 0; i < n_more; i++)
+        free(more[i]);
     /* Each tenant shown with its status, in the order --sort-by says. */
     typedef struct shown_tcp {
         const certlc_tenant *tenant;
@@ -385,7 +401,13 @@ static int get_tcp(certlc_cli *c, const get_opts *o)
         certlc_tcp_row(r->tenant, &r->st, cells);
         const char *row[] = {cells[7], cells[0], cells[1], cells[2],
                              cells[3], cells[4], cells[5], cells[6]};
-        certlc_table_add(t, o->all_ns ? row : row + 1);
+        memcpy(line, o->all_ns ? row : row + 1, fixed * sizeof *line);
+        n_more = certlc_output_extra_cells(&o->out, json_array_get(items, i),
+                                           more, 0);
+        memcpy(line + fixed, more, n_more * sizeof *line);
+        certlc_table_add(t, line);
+        for (size_t k = 0; k < n_more; k++)
+            free(more[k]);
     }
     free(rows);
     free(order);

@@ -163,6 +163,8 @@ certlc get secrets -A -o custom-columns=NS:.metadata.namespace,NAME:.metadata.na
 check "custom-columns prints its header" sh -c "head -n 1 cc.txt | grep -Eq '^NS +NAME +COMP$'"
 check "--sort-by orders the rows by the path's value" \
     sh -c "tail -n +2 cc.txt | awk '{print \$3}' > comps && sort -c comps"
+certlc get tcp --show-labels > tcp.labels
+check "get tcp --show-labels" sh -c "head -n 1 tcp.labels | grep -Eq ' AGE +LABELS$' && grep -q 'kamaji.clastix.io/name=k8s-127$' tcp.labels"
 certlc get tcp --no-headers --sort-by=.spec.kubernetes.version > tcp.sorted
 check "get tcp --no-headers --sort-by: rows only, in order" \
     sh -c "awk '{print \$1}' tcp.sorted | tr '\n' ' ' | grep -qx 'k8s-126 k8s-127 '"

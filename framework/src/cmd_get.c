@@ -431,7 +431,7 @@ static int get_tcp(certlc_cli *c, const get_opts *o)
     return rc;
 }
 
-static int get_parse(get_opts *op, int argc, char **argv);
+static int get_parse(get_opts *o, int argc, char **argv);
 static int get_run(certlc_cli *c, get_opts *op, int argc, char **argv);
 
 int certlc_cmd_get(certlc_cli *c, int argc, char **argv)
@@ -450,11 +450,8 @@ int certlc_cmd_get(certlc_cli *c, int argc, char **argv)
 }
 
 /* Parses the options into O; returns -1 to go on, else an exit code. */
-static int get_parse(get_opts *op, int argc, char **argv)
+static int get_parse(get_opts *o, int argc, char **argv)
 {
-    get_opts o = *op;
-    int opt;
-    certlc_err err;
     static const struct option opts[] = {
         {"namespace", required_argument, NULL, 'n'},
         {"all-namespaces", no_argument, NULL, 'A'},
@@ -464,29 +461,27 @@ static int get_parse(get_opts *op, int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {0, 0, 0, 0},
     };
-
+    int opt;
+    certlc_err err;
     /* Options may come after the resource and the names, as with kubectl. */
     while ((opt = getopt_long(argc, argv, "n:Al:o:L:wh", opts, NULL)) != -1) {
-        int taken = certlc_output_option(&o.out, opt, optarg, &err);
-        *op = o;
+        int taken = certlc_output_option(&o->out, opt, optarg, &err);
         if (taken < 0)
             return certlc_cli_usage("get", "%s", err.msg);
         if (taken > 0)
             continue;
         switch (opt) {
-        case 'n': o.ns = optarg; break;
-        case 'A': o.all_ns = true; break;
-        case 'l': o.selector = optarg; break;
-        case 'w': o.watch = true; break;
+        case 'n': o->ns = optarg; break;
+        case 'A': o->all_ns = true; break;
+        case 'l': o->selector = optarg; break;
+        case 'w': o->watch = true; break;
         case 'h':
             fputs(usage_head, stdout);
             fputs(certlc_output_usage, stdout);
             return CERTLC_EXIT_OK;
         default: return certlc_cli_usage("get", "bad option");
         }
-        *op = o;
     }
-    *op = o;
     return -1;
 }
 

@@ -26,7 +26,7 @@ static const char usage[] =
     "  -n, --namespace NS      the namespace (default: default)\n"
     "  -A, --all-namespaces    every namespace\n"
     "  -o, --output FORMAT     wide (serials and notAfter before and after),\n"
-    "                          json, yaml, name, jsonpath=TEMPLATE,\n"
+    "                          json, yaml, jsonpath=TEMPLATE,\n"
     "                          jsonpath-file=FILE or custom-columns=SPEC\n"
     "      --allow-missing-template-keys=false\n"
     "                          a field missing in a jsonpath template is an error\n";
@@ -226,6 +226,10 @@ static int get_events(certlc_cli *c, int argc, char **argv,
     if (out->kind == CERTLC_OUT_NAME)
         return certlc_cli_usage("get", "events have no names: use -o "
                                        "jsonpath or custom-columns");
+    if (out->show_labels || out->n_label_cols > 0 || out->no_headers ||
+        out->sort_by != NULL)
+        return certlc_cli_usage("get", "get events takes no --show-labels, "
+                                       "-L, --no-headers or --sort-by");
     bool wide = out->kind == CERTLC_OUT_WIDE;
     bool json = out->kind != CERTLC_OUT_TABLE && !wide;
     if (watch && json)

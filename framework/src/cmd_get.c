@@ -18,17 +18,17 @@
 #include "timefmt.h"
 
 static const char usage_head[] =
-    "Usage: certlc get secrets [NAME...] [-n NS | -A] [-l SELECTOR] [-o FORMAT]\n"
+    "Usage: certlc get secrets [NAME...] [-n NS | -A] [-l SELECTOR] [-o FORMAT] [-w]\n"
     "       certlc get secret NAME [-n NS] [-o FORMAT]\n"
     "       certlc get tcp [NAME...] [-n NS | -A] [-o FORMAT] [-w]\n"
-    "       certlc get events [--for TCP] [-n NS | -A] [-o FORMAT]\n"
+    "       certlc get events [--for TCP] [-n NS | -A] [-o FORMAT] [-w]\n"
     "       certlc get leader [-o FORMAT]\n"
     "\n"
     "  -n, --namespace NS       the namespace (default: default)\n"
     "  -A, --all-namespaces     every namespace\n"
     "  -l, --selector SELECTOR  label selector: k=v, k!=v, k in (a,b), k notin (a,b), k, !k\n"
-    "  -w, --watch              then a new line whenever a Secret (secrets) or\n"
-    "                           a status (tcp) changes\n";
+    "  -w, --watch              then a new line whenever a Secret (secrets), a\n"
+    "                           status (tcp) or an event (events) changes\n";
 
 typedef struct get_opts {
     const char *ns;

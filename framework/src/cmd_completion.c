@@ -87,6 +87,8 @@ static const char bash_script[] =
     "        return ;;\n"
     "    -o | --output)\n"
     "        __certlc_words \"wide json yaml name jsonpath= jsonpath-file= custom-columns=\" \"$cur\"\n"
+    "        # jsonpath= and the like take their value without a space\n"
+    "        [[ ${#COMPREPLY[@]} -eq 1 && ${COMPREPLY[0]} == *= ]] && compopt -o nospace 2>/dev/null\n"
     "        return ;;\n"
     "    -n | --namespace) __certlc_namespaces \"$cur\"; return ;;\n"
     "    -l | --selector) __certlc_labels \"$cur\"; return ;;\n"

@@ -278,11 +278,22 @@ void certlc_tcp_row(const certlc_tenant *t, const certlc_tcp_status *st,
     snprintf(cells[7], 320, "%s", t->namespace);
 }
 
-/* One tenant as Kamaji's TenantControlPlane (kamaji.clastix.io/v1alpha1),
- * with the fields certlc has: spec.kubernetes.version,
- * spec.networkProfile, spec.dataStore; status.kubernetesResources.version
- * (the phase), status.controlPlaneEndpoint, the Secrets' names in
- * status.kubeconfig and status.certificates, and the conditions. */
+/* {"secretName": "<tcp>-<suffix>"}, as Kamaji's status names a Secret. */
+static json_t *secret_ref(const certlc_tenant *t, const char *suffix)
+{
+    char name[320];
+    snprintf(name, sizeof name, "%s-%s", t->name, suffix);
+    return json_pack("{s:s}", "secretName", name);
+}
+
+/* One tenant as Kamaji's TenantControlPlane (kamaji.clastix.io/v1alpha1,
+ * api/v1alpha1/tenantcontrolplane_{types,status}.go), with the fields
+ * certlc has: spec.kubernetes.version, spec.networkProfile, spec.dataStore;
+ * status.kubernetesResources.version (the phase), controlPlaneEndpoint,
+ * the Secrets' names in status.certificates, status.kubeconfig,
+ * status.storage and status.addons.konnectivity; and the conditions,
+ * which Kamaji's status does not have. Empty fields are left out, as
+ * Kamaji's omitempty does. */
 static json_t *tcp_json(const certlc_tenant *t, const certlc_tcp_status *st)
 {
     char cells[8][320], created[32] = "";
@@ -301,36 +312,57 @@ static json_t *tcp_json(const certlc_tenant *t, const certlc_tcp_status *st)
                              "reason", c->reason, "message", c->message,
                              "lastTransitionTime", when));
     }
-    char secret[8][320];
-    static const char *const suffix[] = {
-        "admin-kubeconfig", "ca", "api-server-certificate",
-        "api-server-kubelet-client-certificate", "front-proxy-ca-certificate",
-        "front-proxy-client-certificate", "sa-certificate",
-        "datastore-certificate"};
-    for (size_t i = 0; i < 8; i++)
-        snprintf(secret[i], sizeof secret[i], "%s-%s", t->name, suffix[i]);
     json_t *meta = json_pack("{s:s, s:s, s:{s:s}}", "name", t->name,
                              "namespace", t->namespace, "labels",
                              "kamaji.clastix.io/name", t->name);
     if (meta != NULL && created[0] != '\0')
         json_object_set_new(meta, "creationTimestamp", json_string(created));
-    return json_pack(
-        "{s:s, s:s, s:o,"
-        " s:{s:{s:s}, s:{s:s, s:i}, s:s},"
-        " s:{s:s, s:{s:{s:s, s:s}}, s:{s:{s:s}},"
-        "    s:{s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}},"
-        "    s:o}}",
-        "apiVersion", "kamaji.clastix.io/v1alpha1", "kind",
-        "TenantControlPlane", "metadata", meta,
-        "spec", "kubernetes", "version", t->version, "networkProfile",
-        "address", t->address, "port", t->port, "dataStore", t->datastore,
-        "status", "controlPlaneEndpoint", cells[3], "kubernetesResources",
-        "version", "version", t->version, "status", cells[2], "kubeconfig",
-        "admin", "secretName", secret[0], "certificates", "ca", "secretName",
-        secret[1], "apiServer", "secretName", secret[2],
-        "apiServerKubeletClient", "secretName", secret[3], "frontProxyCA",
-        "secretName", secret[4], "frontProxyClient", "secretName", secret[5],
-        "sa", "secretName", secret[6], "conditions", conds);
+    json_t *net = json_pack("{s:s, s:i, s:s, s:s}", "address", t->address,
+                            "port", t->port, "serviceCidr", t->service_cidr,
+                            "clusterDomain", t->cluster_domain);
+    if (net != NULL && t->n_cert_sans > 0) {
+        json_t *sans = json_array();
+        for (size_t i = 0; i < t->n_cert_sans; i++)
+            json_array_append_new(sans, json_string(t->cert_sans[i]));
+        json_object_set_new(net, "certSANs", sans);
+    }
+    json_t *spec = json_pack("{s:{s:s}, s:o}", "kubernetes", "version",
+                             t->version, "networkProfile", net);
+    json_t *status = json_pack(
+        "{s:s, s:{s:{s:s, s:s}},"
+        " s:{s:o, s:o, s:o},"
+        " s:{s:o, s:o, s:o, s:o, s:o, s:o},"
+        " s:o}",
+        "controlPlaneEndpoint", cells[3], "kubernetesResources", "version",
+        "version", t->version, "status", cells[2], "kubeconfig", "admin",
+        secret_ref(t, "admin-kubeconfig"), "controllerManager",
+        secret_ref(t, "controller-manager-kubeconfig"), "scheduler",
+        secret_ref(t, "scheduler-kubeconfig"), "certificates", "ca",
+        secret_ref(t, "ca"), "apiServer",
+        secret_ref(t, "api-server-certificate"), "apiServerKubeletClient",
+        secret_ref(t, "api-server-kubelet-client-certificate"),
+        "frontProxyCA", secret_ref(t, "front-proxy-ca-certificate"),
+        "frontProxyClient", secret_ref(t, "front-proxy-client-certificate"),
+        "sa", secret_ref(t, "sa-certificate"), "conditions", conds);
+    if (spec != NULL && status != NULL && t->datastore[0] != '\0') {
+        json_object_set_new(spec, "dataStore", json_string(t->datastore));
+        json_object_set_new(
+            status, "storage",
+            json_pack("{s:s, s:o, s:o}", "dataStoreName", t->datastore,
+                      "certificate", secret_ref(t, "datastore-certificate"),
+                      "config", secret_ref(t, "datastore-config")));
+    }
+    if (status != NULL && t->konnectivity)
+        json_object_set_new(
+            status, "addons",
+            json_pack("{s:{s:b, s:o, s:o}}", "konnectivity", "enabled", 1,
+                      "certificate",
+                      secret_ref(t, "konnectivity-certificate"), "kubeconfig",
+                      secret_ref(t, "konnectivity-kubeconfig")));
+    return json_pack("{s:s, s:s, s:o, s:o, s:o}", "apiVersion",
+                     "kamaji.clastix.io/v1alpha1", "kind",
+                     "TenantControlPlane", "metadata", meta, "spec", spec,
+                     "status", status);
 }
 
 static int get_tcp(certlc_cli *c, const get_opts *o)

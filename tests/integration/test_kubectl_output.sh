@@ -130,6 +130,10 @@ kubectl patch --local -f tcp.yaml --type merge -p '{}' -o json > tcp-back.json
 check "get tcp -o yaml, read by kubectl, is its -o json" cmp tcp-back.json tcp.json
 check "get tcp -o json is a Kamaji TenantControlPlane" \
     sh -c "jq -e '.apiVersion == \"kamaji.clastix.io/v1alpha1\" and .kind == \"TenantControlPlane\" and .spec.kubernetes.version == \"v1.26.0\" and .status.kubernetesResources.version.status == \"Ready\" and .status.kubeconfig.admin.secretName == \"k8s-126-admin-kubeconfig\"' tcp.json"
+jq -r '.. | .secretName? // empty' tcp.json | sort > tcp.secrets
+certlc get secrets -l kamaji.clastix.io/name=k8s-126 -o name | sed 's|^secret/||' | sort > k8s-126.secrets
+check "every Secret the TenantControlPlane names exists ($(wc -l < tcp.secrets) named)" \
+    sh -c "[ \$(wc -l < tcp.secrets) -ge 9 ] && [ -z \"\$(comm -23 tcp.secrets k8s-126.secrets)\" ]"
 certlc get tcp -o name > tcp.names
 check "get tcp -o name" sh -c "grep -qx 'tenantcontrolplane.kamaji.clastix.io/k8s-126' tcp.names && grep -qx 'tenantcontrolplane.kamaji.clastix.io/k8s-127' tcp.names"
 certlc get tcp -o 'jsonpath={range .items[*]}{.metadata.name}={.spec.kubernetes.version}{" "}{end}' > tcp.jp

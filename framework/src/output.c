@@ -128,6 +128,9 @@ static int parse_format(certlc_output *o, const char *f, certlc_err *err)
         strncmp(f, "jsonpath-file=", 14) == 0) {
         bool file = f[8] == '-';
         const char *arg = f + (file ? 14 : 9);
+        if (*arg == '\0')
+            return certlc_err_set(err, "template format specified but no "
+                                       "template given");
         char *tmpl = file ? read_file(arg, err) : strdup(arg);
         if (tmpl == NULL)
             return file ? -1 : certlc_err_set(err, "out of memory");

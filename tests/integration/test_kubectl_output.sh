@@ -69,6 +69,8 @@ name={.metadata.name} ns={.metadata.namespace}{"\n"}
 {.metadata.nope}{.kind}
 {['kind']}
 {.metadata.annotations}{"\t"}{.type}
+{range .data.*}[{@}]{end}{"\n"}
+{range .metadata.labels.kamaji\.clastix\.io/name}<{@}>{end}{.kind}
 EOF
 
 while IFS= read -r t; do

@@ -140,6 +140,8 @@ PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 VERSION     = $(shell sed -n 's/^\#define CERTLC_VERSION "\(.*\)"/\1/p' framework/src/cli.h)
 DRIVER_ABI  = $(shell sed -n 's/^\#define CERTLC_DRIVER_ABI_\(MAJOR\|MINOR\) \([0-9]*\)u/\2/p' \
                 framework/include/certlc/driver.h | paste -sd.)
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/vendor-completions
 
 install: $(BIN) $(filter $(BUILD)/plugins.d/%,$(DRIVERS))
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(PLUGINDIR) \
@@ -172,6 +174,12 @@ install: $(BIN) $(filter $(BUILD)/plugins.d/%,$(DRIVERS))
 	install -m 0644 $(BUILD)/certlc.service $(DESTDIR)$(UNITDIR)/certlc.service
 	install -m 0644 docs/man/certlc.1 $(DESTDIR)$(MANDIR)/man1/certlc.1
 	install -m 0644 docs/man/certlc.ini.5 $(DESTDIR)$(MANDIR)/man5/certlc.ini.5
+	@# Shell completion, as the binary prints it.
+	$(BIN) completion bash > $(BUILD)/certlc.bash-completion
+	$(BIN) completion zsh > $(BUILD)/certlc.zsh-completion
+	install -d $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
+	install -m 0644 $(BUILD)/certlc.bash-completion $(DESTDIR)$(BASHCOMPDIR)/certlc
+	install -m 0644 $(BUILD)/certlc.zsh-completion $(DESTDIR)$(ZSHCOMPDIR)/_certlc
 	@# The driver SDK: the one header a driver includes, and its .pc.
 	install -d $(DESTDIR)$(INCLUDEDIR)/certlc $(DESTDIR)$(PKGCONFIGDIR)
 	install -m 0644 framework/include/certlc/driver.h $(DESTDIR)$(INCLUDEDIR)/certlc/driver.h

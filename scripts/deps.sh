@@ -33,6 +33,12 @@ if [ "${1:-}" = deb ]; then
     PACKAGES="$PACKAGES $DEB_PACKAGES"
 fi
 
+# kubectl, for the tests that compare certlc's output with kubectl's:
+# Debian's kubernetes-client, unless a kubectl is installed already (another
+# package shipping /usr/bin/kubectl, such as Google Cloud's "kubectl",
+# conflicts with it).
+command -v kubectl >/dev/null 2>&1 || PACKAGES="$PACKAGES kubernetes-client"
+
 missing=""
 for p in $PACKAGES; do
     status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)

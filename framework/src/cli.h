@@ -65,5 +65,7 @@ bool certlc_get_is_leader(int argc, char **argv);
 int certlc_cmd_migrate(certlc_cli *c, int argc, char **argv);
 /* cmd_rewrite.c: `rewrite-secrets` (encryption at rest). */
 int certlc_cmd_rewrite_secrets(certlc_cli *c, int argc, char **argv);
+/* cmd_completion.c, `completion bash|zsh` */
+int certlc_cmd_completion(certlc_cli *c, int argc, char **argv);
 
 #endif

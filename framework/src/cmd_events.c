@@ -10,20 +10,26 @@
 #include "cli.h"
 #include "duration.h"
 #include "events.h"
+#include "getwatch.h"
+#include "output.h"
 #include "table.h"
 #include "timefmt.h"
 
 static const char usage[] =
-    "Usage: certlc get events [--for TCP] [-n NS | -A] [-o wide|json]\n"
+    "Usage: certlc get events [--for TCP] [-n NS | -A] [-o FORMAT] [-w]\n"
     "\n"
     "Every rotation, CA rotation, rollout and refusal of the tenants of the\n"
     "configuration, oldest first (the last 200 of each tenant are kept).\n"
     "\n"
     "  --for TCP               the events of one tenant control plane\n"
+    "  -w, --watch             then a new line for each new event\n"
     "  -n, --namespace NS      the namespace (default: default)\n"
     "  -A, --all-namespaces    every namespace\n"
-    "  -o, --output FORMAT     wide (serials and notAfter before and after)\n"
-    "                          or json\n";
+    "  -o, --output FORMAT     wide (serials and notAfter before and after),\n"
+    "                          json, yaml, jsonpath=TEMPLATE,\n"
+    "                          jsonpath-file=FILE or custom-columns=SPEC\n"
+    "      --allow-missing-template-keys=false\n"
+    "                          a field missing in a jsonpath template is an error\n";
 
 bool certlc_get_is_events(int argc, char **argv)
 {
@@ -137,7 +143,7 @@ void certlc_events_print(const certlc_event_list *l, bool all_ns, bool wide,
     certlc_table_free(t);
 }
 
-static int print_json(const certlc_event_list *l)
+static int print_json(const certlc_event_list *l, const certlc_output *out)
 {
     certlc_err err;
     char *text = certlc_events_to_json(l, &err);
@@ -147,32 +153,64 @@ static int print_json(const certlc_event_list *l)
         fprintf(stderr, "certlc: %s\n", err.msg);
         return CERTLC_EXIT_FAIL;
     }
-    json_dumpf(j, stdout, JSON_INDENT(4));
-    fputc('\n', stdout);
+    int rc = 0;
+    if (out->kind == CERTLC_OUT_JSON) {
+        json_dumpf(j, stdout, JSON_INDENT(4));
+        fputc('\n', stdout);
+    } else if (out->kind == CERTLC_OUT_CUSTOM) {
+        rc = certlc_output_custom(out, json_object_get(j, "items"), stdout,
+                                  &err);
+    } else {
+        rc = certlc_output_object(out, j, stdout, &err);
+    }
     json_decref(j);
+    if (rc != 0) {
+        fprintf(stderr, "error: %s\n", err.msg);
+        return CERTLC_EXIT_FAIL;
+    }
     return CERTLC_EXIT_OK;
 }
 
+static int get_events(certlc_cli *c, int argc, char **argv,
+                      certlc_output *out);
+
 int certlc_cmd_get_events(certlc_cli *c, int argc, char **argv)
+{
+    certlc_output out;
+    certlc_output_init(&out);
+    int rc = get_events(c, argc, argv, &out);
+    certlc_output_fini(&out);
+    return rc;
+}
+
+static int get_events(certlc_cli *c, int argc, char **argv,
+                      certlc_output *out)
 {
     enum { OPT_FOR = 256 };
     static const struct option opts[] = {
         {"namespace", required_argument, NULL, 'n'},
         {"all-namespaces", no_argument, NULL, 'A'},
-        {"output", required_argument, NULL, 'o'},
+        CERTLC_OUTPUT_LONGOPTS,
         {"for", required_argument, NULL, OPT_FOR},
+        {"watch", no_argument, NULL, 'w'},
         {"help", no_argument, NULL, 'h'},
         {0, 0, 0, 0},
     };
-    const char *ns = "default", *only = NULL, *output = "";
-    bool all_ns = false;
+    const char *ns = "default", *only = NULL;
+    bool all_ns = false, watch = false;
     int o;
-    while ((o = getopt_long(argc, argv, "n:Ao:h", opts, NULL)) != -1) {
+    certlc_err err;
+    while ((o = getopt_long(argc, argv, "n:Ao:L:wh", opts, NULL)) != -1) {
+        int taken = certlc_output_option(out, o, optarg, &err);
+        if (taken < 0)
+            return certlc_cli_usage("get", "%s", err.msg);
+        if (taken > 0)
+            continue;
         switch (o) {
         case 'n': ns = optarg; break;
         case 'A': all_ns = true; break;
-        case 'o': output = optarg; break;
         case OPT_FOR: only = optarg; break;
+        case 'w': watch = true; break;
         case 'h': fputs(usage, stdout); return CERTLC_EXIT_OK;
         default: return certlc_cli_usage("get", "bad option");
         }
@@ -184,12 +222,19 @@ int certlc_cmd_get_events(certlc_cli *c, int argc, char **argv)
                                 argv[optind + 1]);
     if (only != NULL && strncmp(only, "tcp/", 4) == 0)
         only += 4;
-    bool wide = strcmp(output, "wide") == 0, json = strcmp(output, "json") == 0;
-    if (output[0] != '\0' && !wide && !json)
-        return certlc_cli_usage("get", "unknown output format '%s' for "
-                                       "events (use wide or json)",
-                                output);
-    int rc = certlc_cli_open(c);
+    int rc;
+    if (out->kind == CERTLC_OUT_NAME)
+        return certlc_cli_usage("get", "events have no names: use -o "
+                                       "jsonpath or custom-columns");
+    if (out->show_labels || out->n_label_cols > 0 || out->no_headers ||
+        out->sort_by != NULL)
+        return certlc_cli_usage("get", "get events takes no --show-labels, "
+                                       "-L, --no-headers or --sort-by");
+    bool wide = out->kind == CERTLC_OUT_WIDE;
+    bool json = out->kind != CERTLC_OUT_TABLE && !wide;
+    if (watch && json)
+        return certlc_cli_usage("get", "get events -w prints the table only");
+    rc = certlc_cli_open(c);
     if (rc != 0)
         return rc;
     certlc_event_list all = {0};
@@ -201,7 +246,6 @@ int certlc_cmd_get_events(certlc_cli *c, int argc, char **argv)
             continue;
         seen++;
         certlc_event_list l;
-        certlc_err err;
         if (certlc_events_load(c->store, t->namespace, t->name, &l, &err) !=
             0) {
             fprintf(stderr, "certlc: %s/%s: %s\n", t->namespace, t->name,
@@ -232,9 +276,9 @@ int certlc_cmd_get_events(certlc_cli *c, int argc, char **argv)
                 only, ns);
         rc = CERTLC_EXIT_FAIL;
     } else if (json) {
-        if (print_json(&all) != 0)
+        if (print_json(&all, out) != 0)
             rc = CERTLC_EXIT_FAIL;
-    } else if (all.n == 0) {
+    } else if (all.n == 0 && !watch) {
         if (all_ns)
             fprintf(stderr, "No events found.\n");
         else
@@ -242,6 +286,9 @@ int certlc_cmd_get_events(certlc_cli *c, int argc, char **argv)
     } else {
         certlc_events_print(&all, all_ns, wide, false, stdout);
     }
+    fflush(stdout);
+    if (watch && rc == 0)
+        rc = certlc_events_watch(c, all_ns ? NULL : ns, only, &all, wide);
     certlc_event_list_free(&all);
     certlc_cli_close(c);
     return rc;

@@ -8,6 +8,8 @@
 
 #include "cli.h"
 #include "duration.h"
+#include "getwatch.h"
+#include "output.h"
 #include "plan.h"
 #include "selector.h"
 #include "status.h"
@@ -15,23 +17,24 @@
 #include "tcpwatch.h"
 #include "timefmt.h"
 
-static const char usage[] =
-    "Usage: certlc get secrets [NAME...] [-n NS | -A] [-l SELECTOR] [-o wide|json|name]\n"
-    "       certlc get secret NAME [-n NS] -o json\n"
-    "       certlc get tcp [NAME...] [-n NS | -A] [-w]\n"
-    "       certlc get events [--for TCP] [-n NS | -A] [-o wide|json]\n"
+static const char usage_head[] =
+    "Usage: certlc get secrets [NAME...] [-n NS | -A] [-l SELECTOR] [-o FORMAT] [-w]\n"
+    "       certlc get secret NAME [-n NS] [-o FORMAT]\n"
+    "       certlc get tcp [NAME...] [-n NS | -A] [-o FORMAT] [-w]\n"
+    "       certlc get events [--for TCP] [-n NS | -A] [-o FORMAT] [-w]\n"
+    "       certlc get leader [-o FORMAT]\n"
     "\n"
     "  -n, --namespace NS       the namespace (default: default)\n"
     "  -A, --all-namespaces     every namespace\n"
     "  -l, --selector SELECTOR  label selector: k=v, k!=v, k in (a,b), k notin (a,b), k, !k\n"
-    "  -o, --output FORMAT      wide, json or name\n"
-    "  -w, --watch              (tcp) print a new line whenever a status changes\n";
+    "  -w, --watch              then a new line whenever a Secret (secrets), a\n"
+    "                           status (tcp) or an event (events) changes\n";
 
 typedef struct get_opts {
     const char *ns;
     bool all_ns;
     const char *selector;
-    const char *output;
+    certlc_output out;
     bool watch;
     char **names;
     int n_names;
@@ -79,45 +82,92 @@ static json_t *secret_json(const certlc_secret *s)
     return j;
 }
 
-static int print_secrets_json(const certlc_secret_list *l, bool single)
+/* One row of the Secrets table (malloc'd cells): the kubectl columns, then
+ * those of -L and --show-labels. OBJ is the Secret's JSON. */
+static size_t secret_cells(const certlc_secret *s, json_t *obj,
+                           const get_opts *o, char **cells)
 {
-    json_t *out;
-    if (single) {
-        out = secret_json(l->items[0]);
-    } else {
-        json_t *items = json_array();
-        for (size_t i = 0; i < l->n; i++)
-            json_array_append_new(items, secret_json(l->items[i]));
-        out = json_pack("{s:s, s:o, s:s, s:{s:s}}", "apiVersion", "v1",
-                        "items", items, "kind", "List", "metadata",
-                        "resourceVersion", "");
-    }
-    if (out == NULL)
-        return CERTLC_EXIT_FAIL;
-    json_dumpf(out, stdout, JSON_INDENT(4) | JSON_SORT_KEYS);
-    fputc('\n', stdout);
-    json_decref(out);
-    return CERTLC_EXIT_OK;
+    char data[24], age[32];
+    snprintf(data, sizeof data, "%zu", s->data.n);
+    age_of(s->creation_timestamp, age, sizeof age);
+    const char *fixed[] = {s->namespace, s->name, s->type, data, age};
+    size_t n = 0;
+    for (size_t i = o->all_ns ? 0 : 1; i < 5; i++)
+        cells[n++] = strdup(fixed[i]);
+    return certlc_output_extra_cells(&o->out, obj, cells, n);
 }
 
-static int print_secrets_table(const certlc_secret_list *l, const get_opts *o)
+/* For the watch: the row from the Secret alone. */
+static size_t secret_watch_row(const certlc_secret *s, void *ctx,
+                               char **cells)
 {
-    size_t cols = o->all_ns ? 5 : 4;
+    json_t *obj = secret_json(s);
+    size_t n = secret_cells(s, obj, ctx, cells);
+    json_decref(obj);
+    return n;
+}
+
+/* The table of Secrets, with the extra columns of -L and --show-labels.
+ * Returns it (to give a watch its column widths) or NULL. */
+static certlc_table *secrets_table(const certlc_secret_list *l,
+                                   json_t *items, const get_opts *o)
+{
+    size_t cols = (o->all_ns ? 5 : 4) + certlc_output_extra_columns(&o->out);
     certlc_table *t = certlc_table_new(cols);
-    if (t == NULL)
-        return CERTLC_EXIT_FAIL;
-    const char *head[] = {"NAMESPACE", "NAME", "TYPE", "DATA", "AGE"};
-    certlc_table_add(t, o->all_ns ? head : head + 1);
-    for (size_t i = 0; i < l->n; i++) {
-        const certlc_secret *s = l->items[i];
-        char data[24], age[32];
-        snprintf(data, sizeof data, "%zu", s->data.n);
-        age_of(s->creation_timestamp, age, sizeof age);
-        const char *row[] = {s->namespace, s->name, s->type, data, age};
-        certlc_table_add(t, o->all_ns ? row : row + 1);
+    char **cells = calloc(cols, sizeof *cells);
+    if (t == NULL || cells == NULL) {
+        certlc_table_free(t);
+        free(cells);
+        return NULL;
     }
-    certlc_table_print(t, stdout);
-    certlc_table_free(t);
+    const char *head[] = {"NAMESPACE", "NAME", "TYPE", "DATA", "AGE"};
+    size_t n = 0;
+    for (size_t i = o->all_ns ? 0 : 1; i < 5; i++)
+        cells[n++] = strdup(head[i]);
+    n = certlc_output_extra_heads(&o->out, cells, n);
+    if (!o->out.no_headers)
+        certlc_table_add(t, (const char *const *)cells);
+    for (size_t i = 0; i < n; i++)
+        free(cells[i]);
+    for (size_t i = 0; i < l->n; i++) {
+        n = secret_cells(l->items[i], json_array_get(items, i), o, cells);
+        certlc_table_add(t, (const char *const *)cells);
+        for (size_t k = 0; k < n; k++)
+            free(cells[k]);
+    }
+    free(cells);
+    return t;
+}
+
+/* Prints the objects of ITEMS in the format asked for; SINGLE prints the
+ * one object itself rather than a List, as kubectl does for `get KIND
+ * NAME`. Returns an exit code. */
+static int print_objects(const get_opts *o, json_t *items, bool single,
+                         const char *kind)
+{
+    certlc_err err;
+    int rc = 0;
+    switch (o->out.kind) {
+    case CERTLC_OUT_NAME:
+        certlc_output_names(items, kind, stdout);
+        break;
+    case CERTLC_OUT_CUSTOM:
+        rc = certlc_output_custom(&o->out, items, stdout, &err);
+        break;
+    default: {
+        json_t *obj = single ? json_incref(json_array_get(items, 0))
+                             : certlc_output_list(json_incref(items));
+        rc = obj ? certlc_output_object(&o->out, obj, stdout, &err) : -1;
+        if (obj == NULL)
+            certlc_err_set(&err, "out of memory");
+        json_decref(obj);
+    }
+    }
+    fflush(stdout);
+    if (rc != 0) {
+        fprintf(stderr, "error: %s\n", err.msg);
+        return CERTLC_EXIT_FAIL;
+    }
     return CERTLC_EXIT_OK;
 }
 
@@ -166,21 +216,39 @@ static int get_secrets(certlc_cli *c, const get_opts *o, bool single)
         }
         certlc_secret_free(u);
     }
-    const char *fmt = o->output ? o->output : "";
-    if (strcmp(fmt, "json") == 0) {
-        if (l.n > 0 || !single)
-            print_secrets_json(&l, single && l.n == 1);
-    } else if (strcmp(fmt, "name") == 0) {
-        for (size_t i = 0; i < l.n; i++)
-            printf("secret/%s\n", l.items[i]->name);
-    } else if (l.n > 0) {
-        print_secrets_table(&l, o);
-    } else if (o->n_names == 0) {
+    json_t *items = json_array();
+    for (size_t i = 0; items != NULL && i < l.n; i++)
+        json_array_append_new(items, secret_json(l.items[i]));
+    if (items == NULL ||
+        certlc_output_sort(&o->out, items, (void **)l.items, &err) != 0) {
+        fprintf(stderr, "certlc: %s\n", items ? err.msg : "out of memory");
+        json_decref(items);
+        rc = CERTLC_EXIT_FAIL;
+        goto out;
+    }
+    certlc_out_kind k = o->out.kind;
+    bool table = k == CERTLC_OUT_TABLE || k == CERTLC_OUT_WIDE;
+    if (!table && (l.n > 0 || !single)) {
+        int prc = print_objects(o, items, single && l.n == 1, "secret");
+        if (prc != 0)
+            rc = prc;
+    } else if (table && (l.n > 0 || o->watch)) {
+        certlc_table *t = secrets_table(&l, items, o);
+        if (t != NULL && (l.n > 0 || !o->out.no_headers))
+            certlc_table_print(t, stdout);
+        fflush(stdout);
+        if (t != NULL && o->watch)
+            rc = certlc_secret_watch(c, t, o->all_ns ? NULL : o->ns, sel,
+                                     o->names, o->n_names, secret_watch_row,
+                                     (void *)o);
+        certlc_table_free(t);
+    } else if (table && o->n_names == 0) {
         if (o->all_ns)
             fprintf(stderr, "No resources found\n");
         else
             fprintf(stderr, "No resources found in %s namespace.\n", o->ns);
     }
+    json_decref(items);
 out:
     certlc_secret_list_free(&all);
     certlc_secret_list_free(&l);
@@ -219,41 +287,183 @@ void certlc_tcp_row(const certlc_tenant *t, const certlc_tcp_status *st,
     snprintf(cells[7], 320, "%s", t->namespace);
 }
 
+/* {"secretName": "<tcp>-<suffix>"}, as Kamaji's status names a Secret. */
+static json_t *secret_ref(const certlc_tenant *t, const char *suffix)
+{
+    char name[320];
+    snprintf(name, sizeof name, "%s-%s", t->name, suffix);
+    return json_pack("{s:s}", "secretName", name);
+}
+
+/* One tenant as Kamaji's TenantControlPlane (kamaji.clastix.io/v1alpha1,
+ * api/v1alpha1/tenantcontrolplane_{types,status}.go), with the fields
+ * certlc has: spec.kubernetes.version, spec.networkProfile, spec.dataStore;
+ * status.kubernetesResources.version (the phase), controlPlaneEndpoint,
+ * the Secrets' names in status.certificates, status.kubeconfig,
+ * status.storage and status.addons.konnectivity; and the conditions,
+ * which Kamaji's status does not have. Empty fields are left out, as
+ * Kamaji's omitempty does. */
+static json_t *tcp_json(const certlc_tenant *t, const certlc_tcp_status *st)
+{
+    char cells[8][320], created[32] = "";
+    certlc_tcp_row(t, st, cells);
+    if (st->created != 0)
+        certlc_time_rfc3339(st->created, created, sizeof created);
+    json_t *conds = json_array();
+    for (size_t i = 0; conds != NULL && i < st->n_conditions; i++) {
+        const certlc_condition *c = &st->conditions[i];
+        char when[32] = "";
+        if (c->last_transition != 0)
+            certlc_time_rfc3339(c->last_transition, when, sizeof when);
+        json_array_append_new(
+            conds, json_pack("{s:s, s:s, s:s, s:s, s:s}", "type", c->type,
+                             "status", c->status ? "True" : "False",
+                             "reason", c->reason, "message", c->message,
+                             "lastTransitionTime", when));
+    }
+    json_t *meta = json_pack("{s:s, s:s, s:{s:s}}", "name", t->name,
+                             "namespace", t->namespace, "labels",
+                             "kamaji.clastix.io/name", t->name);
+    if (meta != NULL && created[0] != '\0')
+        json_object_set_new(meta, "creationTimestamp", json_string(created));
+    json_t *net = json_pack("{s:s, s:i, s:s, s:s}", "address", t->address,
+                            "port", t->port, "serviceCidr", t->service_cidr,
+                            "clusterDomain", t->cluster_domain);
+    if (net != NULL && t->n_cert_sans > 0) {
+        json_t *sans = json_array();
+        for (size_t i = 0; i < t->n_cert_sans; i++)
+            json_array_append_new(sans, json_string(t->cert_sans[i]));
+        json_object_set_new(net, "certSANs", sans);
+    }
+    json_t *spec = json_pack("{s:{s:s}, s:o}", "kubernetes", "version",
+                             t->version, "networkProfile", net);
+    json_t *status = json_pack(
+        "{s:s, s:{s:{s:s, s:s}},"
+        " s:{s:o, s:o, s:o},"
+        " s:{s:o, s:o, s:o, s:o, s:o, s:o},"
+        " s:o}",
+        "controlPlaneEndpoint", cells[3], "kubernetesResources", "version",
+        "version", t->version, "status", cells[2], "kubeconfig", "admin",
+        secret_ref(t, "admin-kubeconfig"), "controllerManager",
+        secret_ref(t, "controller-manager-kubeconfig"), "scheduler",
+        secret_ref(t, "scheduler-kubeconfig"), "certificates", "ca",
+        secret_ref(t, "ca"), "apiServer",
+        secret_ref(t, "api-server-certificate"), "apiServerKubeletClient",
+        secret_ref(t, "api-server-kubelet-client-certificate"),
+        "frontProxyCA", secret_ref(t, "front-proxy-ca-certificate"),
+        "frontProxyClient", secret_ref(t, "front-proxy-client-certificate"),
+        "sa", secret_ref(t, "sa-certificate"), "conditions", conds);
+    if (spec != NULL && status != NULL && t->datastore[0] != '\0') {
+        json_object_set_new(spec, "dataStore", json_string(t->datastore));
+        json_object_set_new(
+            status, "storage",
+            json_pack("{s:s, s:o, s:o}", "dataStoreName", t->datastore,
+                      "certificate", secret_ref(t, "datastore-certificate"),
+                      "config", secret_ref(t, "datastore-config")));
+    }
+    if (status != NULL && t->konnectivity)
+        json_object_set_new(
+            status, "addons",
+            json_pack("{s:{s:b, s:o, s:o}}", "konnectivity", "enabled", 1,
+                      "certificate",
+                      secret_ref(t, "konnectivity-certificate"), "kubeconfig",
+                      secret_ref(t, "konnectivity-kubeconfig")));
+    return json_pack("{s:s, s:s, s:o, s:o, s:o}", "apiVersion",
+                     "kamaji.clastix.io/v1alpha1", "kind",
+                     "TenantControlPlane", "metadata", meta, "spec", spec,
+                     "status", status);
+}
+
 static int get_tcp(certlc_cli *c, const get_opts *o)
 {
-    if (o->output != NULL && strcmp(o->output, "wide") != 0)
-        return certlc_cli_usage("get", "get tcp supports -o wide only");
     int rc = certlc_cli_open(c);
     if (rc != 0)
         return rc;
-    certlc_table *t = certlc_table_new(o->all_ns ? 8 : 7);
+    bool table = o->out.kind == CERTLC_OUT_TABLE ||
+                 o->out.kind == CERTLC_OUT_WIDE;
+    if (o->watch && !table) {
+        certlc_cli_close(c);
+        return certlc_cli_usage("get", "get tcp -w prints the table only");
+    }
+    /* tcpwatch.c prints rows of the fixed columns only. */
+    size_t extra = certlc_output_extra_columns(&o->out);
+    if ((o->watch && extra > 0) || extra > 64) {
+        certlc_cli_close(c);
+        return certlc_cli_usage("get", extra > 64 ? "too many -L columns"
+                                                  : "get tcp -w takes no -L "
+                                                    "or --show-labels");
+    }
+    size_t fixed = o->all_ns ? 8 : 7;
+    certlc_table *t = certlc_table_new(fixed + extra);
     const char *head[] = {"NAMESPACE", "NAME", "VERSION", "STATUS",
                           "CONTROL-PLANE ENDPOINT", "KUBECONFIG", "DATASTORE",
                           "AGE"};
-    certlc_table_add(t, o->all_ns ? head : head + 1);
+    const char *line[8 + 64];
+    char *more[64];
+    size_t n_more = certlc_output_extra_heads(&o->out, more, 0);
+    memcpy(line, o->all_ns ? head : head + 1, fixed * sizeof *line);
+    memcpy(line + fixed, more, n_more * sizeof *line);
+    if (!o->out.no_headers)
+        certlc_table_add(t, line);
+    for (size_t i = 0; i < n_more; i++)
+        free(more[i]);
+    /* Each tenant shown with its status, in the order --sort-by says. */
+    typedef struct shown_tcp {
+        const certlc_tenant *tenant;
+        certlc_tcp_status st;
+    } shown_tcp;
+    shown_tcp *rows = calloc(c->cfg->n_tenants + 1, sizeof *rows);
+    void **order = calloc(c->cfg->n_tenants + 1, sizeof *order);
+    json_t *items = json_array();
     size_t shown = 0;
-    for (size_t i = 0; i < c->cfg->n_tenants; i++) {
+    for (size_t i = 0; rows && order && i < c->cfg->n_tenants; i++) {
         const certlc_tenant *tn = &c->cfg->tenants[i];
         if ((!o->all_ns && strcmp(tn->namespace, o->ns) != 0) ||
             !wanted(o, tn->name))
             continue;
-        certlc_tcp_status st;
         certlc_err err;
-        if (certlc_status_load(c->store, tn->namespace, tn->name, &st,
-                               &err) < 0)
+        if (certlc_status_load(c->store, tn->namespace, tn->name,
+                               &rows[shown].st, &err) < 0)
             fprintf(stderr, "certlc: %s/%s: %s\n", tn->namespace, tn->name,
                     err.msg);
-        char cells[8][320];
-        certlc_tcp_row(tn, &st, cells);
-        const char *row[] = {cells[7], cells[0], cells[1], cells[2],
-                             cells[3], cells[4], cells[5], cells[6]};
-        certlc_table_add(t, o->all_ns ? row : row + 1);
+        rows[shown].tenant = tn;
+        order[shown] = &rows[shown];
+        json_array_append_new(items, tcp_json(tn, &rows[shown].st));
         shown++;
     }
-    if (shown > 0 || o->watch)
+    certlc_err serr;
+    if (certlc_output_sort(&o->out, items, order, &serr) != 0) {
+        fprintf(stderr, "certlc: %s\n", serr.msg);
+        rc = CERTLC_EXIT_FAIL;
+    }
+    for (size_t i = 0; i < shown; i++) {
+        const shown_tcp *r = order[i];
+        char cells[8][320];
+        certlc_tcp_row(r->tenant, &r->st, cells);
+        const char *row[] = {cells[7], cells[0], cells[1], cells[2],
+                             cells[3], cells[4], cells[5], cells[6]};
+        memcpy(line, o->all_ns ? row : row + 1, fixed * sizeof *line);
+        n_more = certlc_output_extra_cells(&o->out, json_array_get(items, i),
+                                           more, 0);
+        memcpy(line + fixed, more, n_more * sizeof *line);
+        certlc_table_add(t, line);
+        for (size_t k = 0; k < n_more; k++)
+            free(more[k]);
+    }
+    free(rows);
+    free(order);
+    if (rc != 0) {
+        /* --sort-by failed: said above */
+    } else if (!table) {
+        if (shown > 0 || o->n_names != 1)
+            rc = print_objects(o, items, o->n_names == 1 && shown == 1,
+                               "tenantcontrolplane.kamaji.clastix.io");
+    } else if (shown > 0 || o->watch) {
         certlc_table_print(t, stdout);
-    else
+    } else {
         fprintf(stderr, "No resources found in %s namespace.\n", o->ns);
+    }
+    json_decref(items);
     fflush(stdout);
     if (o->watch)
         rc = certlc_tcp_watch(c, t, o->all_ns ? NULL : o->ns);
@@ -262,35 +472,63 @@ static int get_tcp(certlc_cli *c, const get_opts *o)
     return rc;
 }
 
+static int get_parse(get_opts *o, int argc, char **argv);
+static int get_run(certlc_cli *c, get_opts *op, int argc, char **argv);
+
 int certlc_cmd_get(certlc_cli *c, int argc, char **argv)
 {
     if (certlc_get_is_events(argc, argv)) /* cmd_events.c */
         return certlc_cmd_get_events(c, argc, argv);
     if (certlc_get_is_leader(argc, argv)) /* cmd_leader.c */
         return certlc_cmd_get_leader(c, argc, argv);
+    get_opts o = {.ns = "default"};
+    certlc_output_init(&o.out);
+    int rc = get_parse(&o, argc, argv);
+    if (rc < 0)
+        rc = get_run(c, &o, argc, argv);
+    certlc_output_fini(&o.out);
+    return rc;
+}
+
+/* Parses the options into O; returns -1 to go on, else an exit code. */
+static int get_parse(get_opts *o, int argc, char **argv)
+{
     static const struct option opts[] = {
         {"namespace", required_argument, NULL, 'n'},
         {"all-namespaces", no_argument, NULL, 'A'},
         {"selector", required_argument, NULL, 'l'},
-        {"output", required_argument, NULL, 'o'},
+        CERTLC_OUTPUT_LONGOPTS,
         {"watch", no_argument, NULL, 'w'},
         {"help", no_argument, NULL, 'h'},
         {0, 0, 0, 0},
     };
-    get_opts o = {.ns = "default"};
     int opt;
+    certlc_err err;
     /* Options may come after the resource and the names, as with kubectl. */
-    while ((opt = getopt_long(argc, argv, "n:Al:o:wh", opts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "n:Al:o:L:wh", opts, NULL)) != -1) {
+        int taken = certlc_output_option(&o->out, opt, optarg, &err);
+        if (taken < 0)
+            return certlc_cli_usage("get", "%s", err.msg);
+        if (taken > 0)
+            continue;
         switch (opt) {
-        case 'n': o.ns = optarg; break;
-        case 'A': o.all_ns = true; break;
-        case 'l': o.selector = optarg; break;
-        case 'o': o.output = optarg; break;
-        case 'w': o.watch = true; break;
-        case 'h': fputs(usage, stdout); return CERTLC_EXIT_OK;
+        case 'n': o->ns = optarg; break;
+        case 'A': o->all_ns = true; break;
+        case 'l': o->selector = optarg; break;
+        case 'w': o->watch = true; break;
+        case 'h':
+            fputs(usage_head, stdout);
+            fputs(certlc_output_usage, stdout);
+            return CERTLC_EXIT_OK;
         default: return certlc_cli_usage("get", "bad option");
         }
     }
+    return -1;
+}
+
+static int get_run(certlc_cli *c, get_opts *op, int argc, char **argv)
+{
+    get_opts o = *op;
     if (optind >= argc)
         return certlc_cli_usage("get", "name a resource: secrets or tcp");
     char *resource = argv[optind++];
@@ -304,13 +542,11 @@ int certlc_cmd_get(certlc_cli *c, int argc, char **argv)
         o.names = inline_name;
         o.n_names = 1;
     }
-    if (o.output != NULL && strcmp(o.output, "json") != 0 &&
-        strcmp(o.output, "wide") != 0 && strcmp(o.output, "name") != 0)
-        return certlc_cli_usage("get", "unknown output format '%s' (use "
-                                       "wide, json or name)", o.output);
     if (is_secret_resource(resource)) {
-        if (o.watch)
-            return certlc_cli_usage("get", "--watch is for tcp");
+        if (o.watch && o.out.kind != CERTLC_OUT_TABLE &&
+            o.out.kind != CERTLC_OUT_WIDE)
+            return certlc_cli_usage("get", "get secrets -w prints the table "
+                                           "only");
         return get_secrets(c, &o, o.n_names == 1);
     }
     if (is_tcp_resource(resource))

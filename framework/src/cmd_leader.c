@@ -13,10 +13,11 @@
 
 #include "cli.h"
 #include "leader.h"
+#include "output.h"
 #include "store_etcd.h"
 
 static const char usage[] =
-    "Usage: certlc get leader [-o json]\n"
+    "Usage: certlc get leader [-o json|yaml|jsonpath=TEMPLATE|jsonpath-file=FILE]\n"
     "\n"
     "Shows the operator replica that leads (etcd store: the holder of\n"
     "<prefix>/leader and the seconds left on its lease; file store: the PID\n"
@@ -36,8 +37,29 @@ bool certlc_get_is_leader(int argc, char **argv)
     return false;
 }
 
-static int file_leader(certlc_cli *c, bool json)
+/* The leader as JSON (TEXT, one line) in the format asked for. */
+static int print_leader(const certlc_output *out, const char *text)
 {
+    if (out->kind == CERTLC_OUT_JSON) {
+        printf("%s\n", text);
+        return CERTLC_EXIT_OK;
+    }
+    certlc_err err;
+    json_t *v = json_loads(text, 0, NULL);
+    int rc = v != NULL ? certlc_output_object(out, v, stdout, &err) : -1;
+    if (v == NULL)
+        certlc_err_set(&err, "the leader record is not JSON");
+    json_decref(v);
+    if (rc != 0) {
+        fprintf(stderr, "error: %s\n", err.msg);
+        return CERTLC_EXIT_FAIL;
+    }
+    return CERTLC_EXIT_OK;
+}
+
+static int file_leader(certlc_cli *c, const certlc_output *out)
+{
+    bool json = out->kind != CERTLC_OUT_TABLE;
     char path[4096];
     snprintf(path, sizeof path, "%s/operator.pid", c->cfg->state_dir);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -54,44 +76,64 @@ static int file_leader(certlc_cli *c, bool json)
         fprintf(stderr, "certlc: no operator is running on %s\n", c->cfg->state_dir);
         return CERTLC_EXIT_FAIL;
     }
-    if (json)
-        printf("{\"store\":\"file\",\"pid\":%s,\"lock\":\"%s\"}\n", pid, path);
-    else
+    if (json) {
+        char text[8192];
+        snprintf(text, sizeof text,
+                 "{\"store\":\"file\",\"pid\":%s,\"lock\":\"%s\"}", pid, path);
+        return print_leader(out, text);
+    } else
         printf("STORE   PID      LOCK\nfile    %-8s %s\n", pid, path);
     return CERTLC_EXIT_OK;
 }
 
+static int get_leader(certlc_cli *c, int argc, char **argv,
+                      certlc_output *out);
+
 int certlc_cmd_get_leader(certlc_cli *c, int argc, char **argv)
 {
+    certlc_output out;
+    certlc_output_init(&out);
+    int rc = get_leader(c, argc, argv, &out);
+    certlc_output_fini(&out);
+    return rc;
+}
+
+static int get_leader(certlc_cli *c, int argc, char **argv,
+                      certlc_output *out)
+{
     static const struct option opts[] = {
-        {"output", required_argument, NULL, 'o'},
+        CERTLC_OUTPUT_LONGOPTS,
         {"help", no_argument, NULL, 'h'},
         {0, 0, 0, 0},
     };
-    bool json = false;
     int o;
-    while ((o = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
-        if (o == 'o' && strcmp(optarg, "json") == 0)
-            json = true;
-        else if (o == 'o' && strcmp(optarg, "wide") == 0)
-            json = false;
-        else if (o == 'h') {
+    certlc_err err;
+    while ((o = getopt_long(argc, argv, "o:L:h", opts, NULL)) != -1) {
+        int taken = certlc_output_option(out, o, optarg, &err);
+        if (taken < 0)
+            return certlc_cli_usage("get", "%s", err.msg);
+        if (o == 'h') {
             fputs(usage, stdout);
             return CERTLC_EXIT_OK;
-        } else
-            return certlc_cli_usage("get", "get leader takes -o json or -o wide");
+        }
+        if (taken == 0 || (o == 'o' && (out->kind == CERTLC_OUT_NAME ||
+                                        out->kind == CERTLC_OUT_CUSTOM)))
+            return certlc_cli_usage("get", "get leader takes -o wide, json, "
+                                           "yaml or jsonpath");
     }
+    if (out->kind == CERTLC_OUT_WIDE)
+        out->kind = CERTLC_OUT_TABLE;
+    bool json = out->kind != CERTLC_OUT_TABLE;
     int rc = certlc_cli_open(c);
     if (rc != 0)
         return rc;
     if (!certlc_store_is_etcd(c->store)) {
-        rc = file_leader(c, json);
+        rc = file_leader(c, out);
         certlc_cli_close(c);
         return rc;
     }
     char *text = NULL;
     int64_t ttl = -1;
-    certlc_err err;
     int g = certlc_leader_get(c->store, &text, &ttl, &err);
     if (g == CERTLC_NOTFOUND) {
         fprintf(stderr, "certlc: no replica leads (no %s/leader key)\n",
@@ -107,9 +149,19 @@ int certlc_cmd_get_leader(certlc_cli *c, int argc, char **argv)
         const char *lease = json_string_value(json_object_get(v, "lease"));
         const char *since = json_string_value(json_object_get(v, "since"));
         if (json) {
-            printf("{\"store\":\"etcd\",\"identity\":\"%s\",\"lease\":\"%s\","
-                   "\"ttl\":%lld,\"since\":\"%s\"}\n", id ? id : "",
-                   lease ? lease : "", (long long)ttl, since ? since : "");
+            json_t *j = json_pack("{s:s, s:s, s:s, s:I, s:s}", "store",
+                                  "etcd", "identity", id ? id : "", "lease",
+                                  lease ? lease : "", "ttl", (json_int_t)ttl,
+                                  "since", since ? since : "");
+            char *line = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER)
+                           : NULL;
+            rc = line ? print_leader(out, line) : CERTLC_EXIT_FAIL;
+            json_decref(j);
+            json_malloc_t m;
+            json_free_t f;
+            json_get_alloc_funcs(&m, &f);
+            if (line != NULL)
+                (f != NULL ? f : free)(line);
         } else {
             printf("%-28s %-18s %-6s %s\n", "LEADER", "LEASE", "TTL", "SINCE");
             char t[32];

@@ -20,8 +20,9 @@ static const char usage[] =
     "\n"
     "Commands:\n"
     "  run [--once]                     reconcile every tenant (once, or as an operator)\n"
-    "  get secrets [NAME...]            list Secrets (-n NS | -A, -l SELECTOR, -o wide|json|name)\n"
-    "  get secret NAME -o json          one Secret as JSON\n"
+    "  get secrets [NAME...]            list Secrets (-n NS | -A, -l SELECTOR, -w)\n"
+    "  get secret NAME -o json          one Secret (-o json|yaml|name|jsonpath=T|\n"
+    "                                   jsonpath-file=F|custom-columns=C)\n"
     "  get tcp [-n NS | -A]             list tenant control planes and their status\n"
     "  delete secret NAME... | -l SEL   delete Secrets (the operator issues them again)\n"
     "  check-expiration [TCP]           expiry of every tracked certificate, then the CAs\n"
@@ -33,6 +34,7 @@ static const char usage[] =
     "  migrate --from file --to etcd    copy every Secret and status to the other store\n"
     "  apply -f FILE                    create or replace the Secret in FILE (JSON or YAML)\n"
     "  rewrite-secrets [--dry-run]      encrypt every Secret again with encryption_config's first key\n"
+    "  completion bash|zsh              the shell completion script\n"
     "\n"
     "Options:\n"
     "  -c, --config FILE   certlc.ini to use (default: $CERTLC_CONFIG, else conf/certlc.ini)\n"
@@ -118,6 +120,8 @@ int main(int argc, char **argv)
         return certlc_cmd_apply(&c, subc, sub);
     if (strcmp(sub[0], "rewrite-secrets") == 0)
         return certlc_cmd_rewrite_secrets(&c, subc, sub);
+    if (strcmp(sub[0], "completion") == 0)
+        return certlc_cmd_completion(&c, subc, sub);
     if (strcmp(sub[0], "help") == 0) {
         fputs(usage, stdout);
         return CERTLC_EXIT_OK;

@@ -162,7 +162,7 @@ check "--show-labels adds LABELS with k=v,k=v" \
     sh -c "head -n 1 labels.txt | grep -Eq '^NAME +TYPE +DATA +AGE +LABELS$' && grep -q 'k8s-126-ca .*kamaji.clastix.io/component=ca,kamaji.clastix.io/name=k8s-126' labels.txt"
 certlc get secrets -L kamaji.clastix.io/component -l kamaji.clastix.io/name=k8s-126 > lcol.txt
 check "-L adds a column titled with the key's last part" \
-    sh -c "head -n 1 lcol.txt | grep -Eq '^NAME +TYPE +DATA +AGE +COMPONENT$' && grep -Eq '^k8s-126-ca +Opaque +2 +[0-9a-z]+ +ca$' lcol.txt"
+    sh -c "head -n 1 lcol.txt | grep -Eq '^NAME +TYPE +DATA +AGE +COMPONENT$' && grep -Eq '^k8s-126-ca +Opaque +4 +[0-9a-z]+ +ca$' lcol.txt"
 certlc get secrets --no-headers -l kamaji.clastix.io/name=k8s-126 > nohead.txt
 lacks "--no-headers prints no header" nohead.txt "NAME"
 certlc get secrets -A -o custom-columns=NS:.metadata.namespace,NAME:.metadata.name,COMP:.metadata.labels.kamaji\\.clastix\\.io/component --sort-by=.metadata.labels.kamaji\\.clastix\\.io/component > cc.txt

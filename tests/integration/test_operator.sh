@@ -109,7 +109,7 @@ data alpha-sa-certificate sa.pub > sa-new.pub
 check_fails "with a new key" cmp sa-old.pub sa-new.pub
 
 # --- CA rotation, watched with get tcp -w.
-certlc get tcp -w > watch.out 2>&1 &
+"$CERTLC_BIN" -c "$CONF/certlc.ini" get tcp -w > watch.out 2>&1 & # not the function: $! must be certlc
 W=$!
 PIDS="$PIDS $W"
 sleep 0.3

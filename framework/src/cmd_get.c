@@ -25,7 +25,8 @@ static const char usage[] =
     "  -A, --all-namespaces     every namespace\n"
     "  -l, --selector SELECTOR  label selector: k=v, k!=v, k in (a,b), k notin (a,b), k, !k\n"
     "  -o, --output FORMAT      wide, json or name\n"
-    "  -w, --watch              (tcp) print a new line whenever a status changes\n";
+    "  -w, --watch              (tcp) print a new line whenever a status changes\n"
+    "                           (ends with 1 when the state directory goes away)\n";
 
 typedef struct get_opts {
     const char *ns;

@@ -13,3 +13,4 @@ $(eval $(call unit_test,log,log))
 # The driver ABI (static asserts on sizes and offsets).
 $(eval $(call unit_test,driver_abi,))
 $(eval $(call unit_test,config_store,config config_store inifile datastore duration pki log err))
+$(eval $(call unit_test,hooks,hooks err))

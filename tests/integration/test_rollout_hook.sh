@@ -100,5 +100,7 @@ wait "$OP"; rc=$?
 check "with exit 0" test "$rc" -eq 0
 check "and the hook it ran is gone with it" until_ok 2 gone "$SLEEP"
 contains "the log says the hook runs again at the next start" "$T/op.log" "runs again at the next start"
+lacks "no sanitizer report" "$T/op.log" "Sanitizer"
+lacks "no undefined behaviour" "$T/op.log" "runtime error"
 
 finish

@@ -30,6 +30,8 @@ PIDS="$PIDS $OP"
 check "the operator provisions alpha" until_ok 30 sh -c "'$CERTLC_BIN' -c '$CONF/certlc.ini' get tcp alpha | grep -q ' Ready '"
 check "the watch says which member it is on" until_ok 10 grep -q "etcd watch on https://127.0.0.1:[0-9]* from revision" "$T/op.log"
 port=$(sed -n 's|.*etcd watch on https://127.0.0.1:\([0-9]*\) from revision.*|\1|p' "$T/op.log" | tail -n 1)
+# Without that line: the first endpoint, where a watch starts.
+[ -n "$port" ] || port=$ETCDC_PORT_1
 hung="" others=""
 m=1
 while [ $m -le 3 ]; do

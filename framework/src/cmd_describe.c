@@ -165,6 +165,14 @@ static int describe_tcp(certlc_cli *c, const char *ns, const char *name)
     printf("Rollout Checksum:    %s\n", st.checksum[0] ? st.checksum : "<none>");
     if (st.rollout_error[0])
         printf("Rollout Error:       %s\n", st.rollout_error);
+    if (st.rollout_output[0]) /* The hook's own words, indented */
+        for (const char *l = st.rollout_output; *l != '\0';) {
+            size_t n = strcspn(l, "\n");
+            printf("%s%.*s\n", l == st.rollout_output ? "Rollout Output:      "
+                                                       : "                     ",
+                   (int)n, l);
+            l += n + (l[n] == '\n');
+        }
     print_conditions(&st);
     print_certificates(c, tn);
 

@@ -28,7 +28,9 @@ static const char usage_head[] =
     "  -A, --all-namespaces     every namespace\n"
     "  -l, --selector SELECTOR  label selector: k=v, k!=v, k in (a,b), k notin (a,b), k, !k\n"
     "  -w, --watch              then a new line whenever a Secret (secrets), a\n"
-    "                           status (tcp) or an event (events) changes\n";
+    "                           status (tcp) or an event (events) changes;\n"
+    "                           tcp on the file store ends with 1 when the\n"
+    "                           state directory goes away\n";
 
 typedef struct get_opts {
     const char *ns;

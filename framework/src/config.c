@@ -231,6 +231,7 @@ static const char *const certlc_keys[] = {
     "store", "leader_lease",
     "encryption_config",
     "reissue_on_removed_san",
+    "rollout_hook_timeout",
     NULL,
 };
 
@@ -319,6 +320,7 @@ static int load_certlc_ini(certlc_config *cfg, const certlc_ini_doc *doc,
         {"leaf_validity", "8760h", 0, &cfg->leaf_validity},
         {"renew_before", "24h", 0, &cfg->renew_before},
         {"leader_lease", "15s", 0, &cfg->leader_lease},
+        {"rollout_hook_timeout", "300s", 0, &cfg->rollout_hook_timeout},
     };
     const size_t n_dirs = sizeof dirs / sizeof dirs[0];
     const size_t n_durs = sizeof durs / sizeof durs[0];
@@ -466,6 +468,11 @@ static int load_certlc_ini(certlc_config *cfg, const certlc_ini_doc *doc,
     if (cfg->leader_lease < 3) {
         certlc_err_set(err, "%s:%d: [certlc] leader_lease (%s) must be at least 3s",
                        file, durs[3].line, durs[3].text);
+        goto out;
+    }
+    if (cfg->rollout_hook_timeout < 1) {
+        certlc_err_set(err, "%s:%d: [certlc] rollout_hook_timeout (%s) must be at "
+                       "least 1s", file, durs[4].line, durs[4].text);
         goto out;
     }
     rc = 0;

@@ -81,6 +81,7 @@ typedef struct certlc_config {
     int64_t renew_before;         /* default 24h */
     char *rollout_hook;           /* "" when none */
     bool reissue_on_removed_san;  /* default true (tenants may override) */
+    int64_t rollout_hook_timeout; /* seconds; default 300s */
     enum certlc_log_level log_level; /* default info */
 
     enum certlc_log_format log_format; /* default text */

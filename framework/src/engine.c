@@ -22,6 +22,7 @@
 
 #include "datastore_external.h"
 #include "deadline.h"
+#include "hooks.h"
 #include "log.h"
 #include "leader.h"
 #include "store_etcd.h"
@@ -29,6 +30,7 @@
 #include "plan.h"
 #include "plugin.h"
 #include "reconcile.h"
+#include "rollout.h"
 #include "timefmt.h"
 
 #define RETRY_MIN_SECONDS 5
@@ -52,6 +54,7 @@ typedef struct engine {
     bool stop;
     certlc_observer *obs; /* Metrics, events, systemd */
     certlc_leader *leader; /* etcd replicas; NULL with the file store */
+    certlc_hooks *hooks;   /* the rollout hooks running in the background */
 } engine;
 
 static void log_event(const certlc_reconcile_event *ev, void *arg)
@@ -107,6 +110,33 @@ static void reconcile_one(engine *e, size_t i)
                         t->namespace, t->name, res.created, res.reissued);
     }
     schedule(e, i, next);
+}
+
+/* A rollout hook ended: its result goes into the status; a success is
+ * followed by a pass (what changed while it ran gets its own rollout), a
+ * failure by a retry with the same backoff as a failed pass. */
+static void hook_ended(const certlc_hook_end *end, void *arg)
+{
+    engine *e = arg;
+    int rc = certlc_rollout_hook_ended(e->cli->store, end);
+    const certlc_config *cfg = e->cli->cfg;
+    for (size_t i = 0; i < cfg->n_tenants && !end->stopped; i++) {
+        const certlc_tenant *t = &cfg->tenants[i];
+        if (strcmp(t->namespace, end->ns) != 0 || strcmp(t->name, end->tcp) != 0)
+            continue;
+        tenant_state *s = &e->ts[i];
+        if (rc == 0) {
+            s->dirty = true;
+            break;
+        }
+        s->backoff = s->backoff == 0 ? RETRY_MIN_SECONDS : s->backoff * 2;
+        if (s->backoff > RETRY_MAX_SECONDS)
+            s->backoff = RETRY_MAX_SECONDS;
+        certlc_warn("engine", "%s/%s: rollout incomplete; retrying in %llds",
+                    t->namespace, t->name, (long long)s->backoff);
+        schedule(e, i, certlc_now() + s->backoff);
+        break;
+    }
 }
 
 /* Marks the tenant a Secret belongs to: "<tenant>-<suffix of the plan>". */
@@ -366,6 +396,43 @@ static int start_leader(engine *e)
     return 0;
 }
 
+/* Waits for a signal, a watch event, the leader, a hook or the next
+ * deadline. Returns -1 when poll fails. */
+static int wait_for_work(engine *e, int timeout)
+{
+    size_t max = 3 + 2 * certlc_hooks_count(e->hooks);
+    struct pollfd *fds = calloc(max, sizeof *fds);
+    if (fds == NULL) {
+        certlc_error("engine", "out of memory");
+        return -1;
+    }
+    fds[0] = (struct pollfd){e->sigfd, POLLIN, 0};
+    fds[1] = (struct pollfd){e->watchfd, POLLIN, 0};
+    /* -1 (ignored) without a leader */
+    fds[2] = (struct pollfd){e->leader ? certlc_leader_fd(e->leader) : -1,
+                             POLLIN, 0};
+    size_t n = 3 + certlc_hooks_fds(e->hooks, fds + 3, max - 3);
+    int ht = certlc_hooks_timeout_ms(e->hooks);
+    if (ht >= 0 && ht < timeout)
+        timeout = ht;
+    int r = poll(fds, n, timeout);
+    if (r < 0 && errno != EINTR) {
+        certlc_error("engine", "poll: %s", strerror(errno));
+        free(fds);
+        return -1;
+    }
+    if (fds[0].revents & POLLIN)
+        read_signals(e);
+    if (fds[1].revents & POLLIN) {
+        poll(fds, 1, COALESCE_MS);
+        drain_watch(e);
+    }
+    if (fds[2].revents & POLLIN)
+        leader_changed(e);
+    free(fds);
+    return 0;
+}
+
 static int loop(engine *e)
 {
     mark_all(e);
@@ -373,29 +440,16 @@ static int loop(engine *e)
         for (size_t i = 0; i < e->cli->cfg->n_tenants && !e->stop; i++)
             if (e->ts[i].dirty && acting(e))
                 reconcile_one(e, i);
+        certlc_hooks_service(e->hooks);
         int timeout = due_timeout(e);
         bool any = false;
         for (size_t i = 0; i < e->cli->cfg->n_tenants; i++)
             any |= e->ts[i].dirty;
         if (any && acting(e)) /* A follower waits in poll */
             continue;
-        struct pollfd fds[3] = {{e->sigfd, POLLIN, 0}, {e->watchfd, POLLIN, 0},
-                                /* -1 (ignored) without a leader */
-                                {e->leader ? certlc_leader_fd(e->leader) : -1,
-                                 POLLIN, 0}};
-        int n = poll(fds, 3, timeout);
-        if (n < 0 && errno != EINTR) {
-            certlc_error("engine", "poll: %s", strerror(errno));
+        if (wait_for_work(e, timeout) != 0)
             return -1;
-        }
-        if (fds[0].revents & POLLIN)
-            read_signals(e);
-        if (fds[1].revents & POLLIN) {
-            poll(fds, 1, COALESCE_MS);
-            drain_watch(e);
-        }
-        if (fds[2].revents & POLLIN)
-            leader_changed(e);
+        certlc_hooks_service(e->hooks);
     }
     return 0;
 }
@@ -438,9 +492,17 @@ int certlc_engine_main(certlc_cli *c)
     certlc_info("engine", "operator started (PID %ld): %zu tenant(s), state "
                 "in %s", (long)getpid(), c->cfg->n_tenants, c->cfg->state_dir);
     e.obs = certlc_observer_start(c); /* After the signal mask */
+    e.hooks = certlc_hooks_new(hook_ended, &e);
+    if (e.hooks == NULL)
+        goto out;
+    certlc_rollout_supervise(e.hooks);
     rc = loop(&e) == 0 ? CERTLC_EXIT_OK : CERTLC_EXIT_FAIL;
     certlc_info("engine", "operator stopped");
 out:
+    /* A hook still running is ended; its digests were not recorded, so it
+     * runs again at the next start. */
+    certlc_rollout_supervise(NULL);
+    certlc_hooks_free(e.hooks);
     certlc_observer_stop(e.obs); /* Before the store closes */
     certlc_leader_stop(e.leader); /* Hands over at once */
     if (e.sigfd >= 0)

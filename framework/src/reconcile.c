@@ -971,6 +971,8 @@ static void save_status(pass *p)
         switch (certlc_rollout_tenant(p->store, p->cfg, p->t, &st, p->now,
                                       &rerr)) {
         case CERTLC_ROLLOUT_NONE:
+        case CERTLC_ROLLOUT_STARTED: /* Its end is recorded by the engine */
+        case CERTLC_ROLLOUT_WAITING:
             break;
         case CERTLC_ROLLOUT_DONE:
             p->res->rolled_out = 1;

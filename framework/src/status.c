@@ -91,6 +91,9 @@ char *certlc_status_to_json(const certlc_tcp_status *st, certlc_err *err)
         json_object_set_new(root, "rolledOut", rolled);
         json_object_set_new(root, "rolloutError",
                             json_string(st->rollout_error));
+        if (st->rollout_output[0] != '\0')
+            json_object_set_new(root, "rolloutOutput",
+                                json_string(st->rollout_output));
     } else {
         json_decref(rolled);
     }
@@ -167,6 +170,8 @@ int certlc_status_from_json(const char *json, certlc_tcp_status *st,
     }
     copy(st->rollout_error, sizeof st->rollout_error,
          str_of(root, "rolloutError"));
+    copy(st->rollout_output, sizeof st->rollout_output,
+         str_of(root, "rolloutOutput"));
     json_decref(root);
     return 0;
 }

@@ -44,6 +44,7 @@ typedef struct certlc_tcp_status {
     certlc_rolled_secret rolled[CERTLC_STATUS_MAX_DIGESTS];
     size_t n_rolled;
     char rollout_error[256]; /* the last failure of the hook, "" when ok */
+    char rollout_output[416]; /* the end of the hook's last output */
     certlc_condition conditions[CERTLC_STATUS_MAX_CONDITIONS];
     size_t n_conditions;
 } certlc_tcp_status;

@@ -46,6 +46,9 @@
 #define COMPONENT "store"
 #define LIST_PAGE 500
 #define QUEUE_MAX 100000
+/* A watch stream silent this long has its endpoint probed (on_progress). */
+#define WATCH_SILENCE_MS 5000
+#define WATCH_PROBE_TIMEOUT_MS 2000
 
 struct estore {
     certlc_store base;
@@ -67,6 +70,12 @@ struct estore {
     char *line;       /* the thread's: the stream's unfinished line */
     size_t linen, linecap;
     bool compacted, connected;
+    /* The thread's: silence detection (see on_progress). */
+    CURL *probe;
+    const char *watch_url;        /* the endpoint the stream is on */
+    struct curl_slist *watch_hdr; /* its headers, auth included */
+    int64_t heard_ms;             /* last byte from the stream, or probe */
+    bool silent;                  /* the stream was given up as hung */
 };
 
 static const struct certlc_store_ops etcd_ops;
@@ -681,8 +690,11 @@ static bool watch_line(struct estore *st, const char *text, size_t len)
         json_decref(j);
         return false;
     }
-    if (json_is_true(json_object_get(res, "created")))
+    if (json_is_true(json_object_get(res, "created"))) {
         st->connected = true;
+        certlc_info(COMPONENT, "etcd watch on %s from revision %lld",
+                    st->watch_url, (long long)st->next_rev);
+    }
     if (certlc_etcd_int(res, "compact_revision") > 0) {
         st->compacted = true;
         json_decref(j);
@@ -717,10 +729,18 @@ static bool watch_line(struct estore *st, const char *text, size_t len)
     return true;
 }
 
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static size_t on_stream(char *ptr, size_t size, size_t nmemb, void *arg)
 {
     struct estore *st = arg;
     size_t add = size * nmemb;
+    st->heard_ms = mono_ms();
     if (st->linen + add + 1 > st->linecap) {
         size_t cap = st->linecap ? st->linecap : 65536;
         while (cap < st->linen + add + 1)
@@ -748,12 +768,58 @@ static size_t on_stream(char *ptr, size_t size, size_t nmemb, void *arg)
     return add;
 }
 
+static size_t discard(char *ptr, size_t size, size_t nmemb, void *arg)
+{
+    (void)ptr, (void)arg;
+    return size * nmemb;
+}
+
+/* Does the member the stream is on still answer? A small read on the same
+ * endpoint, with a short timeout. */
+static bool endpoint_answers(struct estore *st)
+{
+    char url[1100], body[600];
+    snprintf(url, sizeof url, "%s/v3/kv/range", st->watch_url);
+    snprintf(body, sizeof body, "{\"key\":\"%s\",\"count_only\":true}",
+             st->leader_b64);
+    CURL *h = st->probe;
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, st->watch_hdr);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)WATCH_PROBE_TIMEOUT_MS);
+    CURLcode rc = curl_easy_perform(h);
+    long code = 0;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
+    /* Any answer will do: an error (auth, no leader) is not a hang, and a
+     * member without a leader answers too late to count. */
+    return rc == CURLE_OK && code > 0;
+}
+
+/* Called by curl about once a second while the stream waits. A member that
+ * hangs (SIGSTOP, a stuck disk) keeps its TCP connection open and its
+ * kernel keeps answering TCP keepalives, so the stream would wait forever
+ * on it. etcd's own progress notifications come every 10 minutes by
+ * default (--experimental-watch-progress-notify-interval in etcd 3.4), far
+ * too late. So after WATCH_SILENCE_MS without a byte the same endpoint is
+ * asked a small question; no answer within WATCH_PROBE_TIMEOUT_MS ends the
+ * stream, which resumes on the next endpoint from the last revision. */
 static int on_progress(void *arg, curl_off_t a, curl_off_t b, curl_off_t c,
                        curl_off_t d)
 {
     (void)a, (void)b, (void)c, (void)d;
     struct estore *st = arg;
-    return atomic_load(&st->stop) ? 1 : 0;
+    if (atomic_load(&st->stop))
+        return 1;
+    if (st->probe == NULL || mono_ms() - st->heard_ms < WATCH_SILENCE_MS)
+        return 0;
+    if (endpoint_answers(st)) {
+        st->heard_ms = mono_ms();
+        return 0;
+    }
+    st->silent = true;
+    return 1;
 }
 
 /* The revision to start from when there is none: now + 1. */
@@ -785,9 +851,13 @@ static void *watch_main(void *arg)
 {
     struct estore *st = arg;
     CURL *h = certlc_etcd_stream_handle(st->cl);
+    st->probe = certlc_etcd_stream_handle(st->cl); /* NULL: no probing */
     if (h == NULL) {
         certlc_error(COMPONENT, "etcd watch: out of memory");
         queue_overflow(st);
+        if (st->probe != NULL)
+            curl_easy_cleanup(st->probe);
+        st->probe = NULL;
         return NULL;
     }
     char *from = key_plain(st, "", NULL, NULL); /* "<prefix>//" */
@@ -820,9 +890,11 @@ static void *watch_main(void *arg)
             nap(st, backoff);
             continue;
         }
-        json_t *req = json_pack("{s:{s:s, s:s, s:I}}", "create_request", "key", kb,
+        /* progress_notify: whatever the server sends counts as a sign of
+         * life, and saves a probe (on_progress). */
+        json_t *req = json_pack("{s:{s:s, s:s, s:I, s:b}}", "create_request", "key", kb,
                                 "range_end", eb, "start_revision",
-                                (json_int_t)st->next_rev);
+                                (json_int_t)st->next_rev, "progress_notify", 1);
         char *body = req ? json_dumps(req, JSON_COMPACT) : NULL;
         json_decref(req);
         if (body == NULL)
@@ -836,7 +908,10 @@ static void *watch_main(void *arg)
             hdr = curl_slist_append(hdr, auth);
         }
         st->linen = 0;
-        st->compacted = st->connected = false;
+        st->compacted = st->connected = st->silent = false;
+        st->watch_url = endpoint;
+        st->watch_hdr = hdr;
+        st->heard_ms = mono_ms();
         char ebuf[CURL_ERROR_SIZE] = "";
         curl_easy_setopt(h, CURLOPT_URL, url);
         curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
@@ -869,7 +944,14 @@ static void *watch_main(void *arg)
                 certlc_info(COMPONENT, "etcd watch: resumed");
             warned = false;
         }
-        if (!warned)
+        if (st->silent) /* Always said: a hung member is worth a line */
+            certlc_warn(COMPONENT, "etcd watch on %s: nothing for %d s and no "
+                        "answer to a probe within %d ms (the member hangs?); "
+                        "resuming from revision %lld%s", endpoint,
+                        WATCH_SILENCE_MS / 1000, WATCH_PROBE_TIMEOUT_MS,
+                        (long long)st->next_rev,
+                        certlc_etcd_n_endpoints(st->cl) > 1 ? " on the next endpoint" : "");
+        else if (!warned)
             certlc_warn(COMPONENT, "etcd watch on %s ended (%s); resuming from "
                         "revision %lld%s", endpoint,
                         rc != CURLE_OK ? (ebuf[0] ? ebuf : curl_easy_strerror(rc))
@@ -885,6 +967,9 @@ static void *watch_main(void *arg)
     free(kb);
     free(eb);
     curl_easy_cleanup(h);
+    if (st->probe != NULL)
+        curl_easy_cleanup(st->probe);
+    st->probe = NULL;
     return NULL;
 }
 

@@ -2,9 +2,28 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "store_etcd.h"
+
+/* How often a quiet watch checks that its file store is still there: a
+ * state directory removed under it leaves inotify with nothing to report,
+ * ever. (An etcd cluster that does not answer may come back: the etcd
+ * watch resumes by itself and is not given up.) */
+#define STORE_CHECK_MS 5000
+
+static bool store_gone(certlc_cli *c)
+{
+    certlc_err err;
+    if (certlc_store_is_etcd(c->store) || certlc_store_ping(c->store, &err) == 0)
+        return false;
+    fprintf(stderr, "certlc: the store is gone, stopping the watch: %s\n",
+            err.msg);
+    return true;
+}
 
 int certlc_tcp_watch(certlc_cli *c, const certlc_table *header,
                      const char *ns)
@@ -29,14 +48,21 @@ int certlc_tcp_watch(certlc_cli *c, const certlc_table *header,
     }
     for (;;) {
         struct pollfd p = {fd, POLLIN, 0};
-        if (poll(&p, 1, -1) < 0 && errno != EINTR)
+        int r = poll(&p, 1, STORE_CHECK_MS);
+        if (r < 0 && errno != EINTR)
             break;
         certlc_store_event evs[64];
-        size_t got;
-        if (c->store->ops->watch_read(c->store, evs, 64, &got, &err) != 0) {
+        size_t got = 0;
+        if (r > 0 &&
+            c->store->ops->watch_read(c->store, evs, 64, &got, &err) != 0) {
             fprintf(stderr, "certlc: watch: %s\n", err.msg);
             break;
         }
+        bool overflow = false;
+        for (size_t k = 0; k < got; k++)
+            overflow |= evs[k].overflow;
+        if ((r == 0 || overflow) && store_gone(c))
+            break;
         for (size_t i = 0; i < n; i++) {
             const certlc_tenant *t = &c->cfg->tenants[i];
             if (ns != NULL && strcmp(t->namespace, ns) != 0)

@@ -11,11 +11,25 @@ cd "$T" || exit 1
 PIDS=""
 FAILS=0
 
-cleanup() {
-    for p in $PIDS; do
-        kill "$p" 2>/dev/null
+# descendants PID: the PIDs of its children, their children, ... (a PID in
+# $PIDS may be a subshell whose child does the work: both must go).
+descendants() {
+    for c in $(ps -o pid= --ppid "$1" 2>/dev/null); do
+        echo "$c"
+        descendants "$c"
     done
+}
+
+cleanup() {
+    all=""
     for p in $PIDS; do
+        all="$all $p $(descendants "$p")"
+    done
+    for p in $all; do
+        kill "$p" 2>/dev/null
+        kill -CONT "$p" 2>/dev/null # a stopped one gets its SIGTERM too
+    done
+    for p in $all; do
         # Wait for the process to go, then make sure.
         i=0
         while kill -0 "$p" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done

@@ -42,7 +42,7 @@ certlc get leader > leader.txt
 contains "get leader names this operator" leader.txt "/$OP "
 
 # --- delete by label: exactly those come back.
-certlc get tcp -w > watch.out 2>&1 &
+"$CERTLC_BIN" -c "$CONF/certlc.ini" get tcp -w > watch.out 2>&1 & # not the function: $! must be certlc
 W=$!
 PIDS="$PIDS $W"
 certlc get secrets -o json | jq -r '.items[] | "\(.metadata.name) \(.metadata.resourceVersion)"' | sort > s1

@@ -14,8 +14,9 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 LEASE=5
 NT=16
 etcd_cluster 3 || exit 1
-# The hook makes each tenant's pass take a moment, so that the SIGKILL
-# lands in the middle of the bulk rotation.
+# A rollout hook that takes a moment, as real ones do: the leader runs them
+# in the background while it goes on with the bulk rotation, and a SIGKILL
+# in the middle leaves some of them unrecorded, to be run by the successor.
 printf '#!/bin/sh\nsleep 0.3\n' > "$T/hook.sh"
 chmod +x "$T/hook.sh"
 write_conf "store = etcd" "leader_lease = ${LEASE}s" "rollout_hook = $T/hook.sh" "$(etcd_store_conf)"

@@ -5,6 +5,9 @@
 #   make test       install missing packages, build (gcc, clang, ASan+UBSan),
 #                   run the unit and integration tests
 #   make bench      benchmarks (not part of make test)
+#   make fuzz       libFuzzer on every parser of untrusted input, FUZZ_SECONDS
+#                   each (default 30; not part of make test: that replays
+#                   the corpus only), see docs/fuzzing.md
 #   make install    PREFIX=/usr/local DESTDIR= (see the install target)
 #   make deb        the Debian packages, in $(BUILD)/deb (make deb-test checks them)
 #   make clean
@@ -42,6 +45,11 @@ CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer \
            -fno-sanitize-recover=undefined
 LDFLAGS += -fsanitize=address,undefined
 endif
+# FUZZ=1 (with CC=clang SAN=1, only as `make fuzz` sets it): coverage
+# instrumentation for libFuzzer in every object.
+ifeq ($(FUZZ),1)
+CFLAGS  += -fsanitize=fuzzer-no-link
+endif
 LDLIBS  := $(PKG_LIBS) -ldl -lm
 
 FW_SRCS := $(filter-out framework/src/main.c,$(wildcard framework/src/*.c))
@@ -50,7 +58,7 @@ LIB     := $(BUILD)/libcertlc.a
 BIN     := $(BUILD)/certlc
 
 .PHONY: all deps run test unit integration bench install clean check-clang \
-        deb deb-test
+        deb deb-test fuzz fuzz-build fuzz-replay
 
 # `make` alone builds `all`: drivers.mk, included below, defines rules
 # first, and without this its first rule would be the default goal.
@@ -91,6 +99,30 @@ include tests/unit/tests.mk
 unit: $(UNIT_TESTS)
 	@sh tests/run-unit.sh $(UNIT_TESTS)
 
+# Fuzz harnesses (tests/fuzz/fuzz_NAME.c, one per parser of untrusted
+# input; docs/fuzzing.md). Each is built twice: as $(BUILD)/tests/fuzz_NAME,
+# a plain program (replay.c) that feeds it every file of its corpus
+# tests/fuzz/corpus/NAME/ (make test, in build/ and build-san/), and as a
+# libFuzzer binary under clang in build-fuzz/fuzz/ (make fuzz).
+FUZZ_NAMES   := secret apply kubeconfig pki ini selector duration time
+FUZZ_SECONDS ?= 30
+FUZZ_REPLAY  := $(patsubst %,$(BUILD)/tests/fuzz_%,$(FUZZ_NAMES))
+
+$(BUILD)/tests/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(wildcard tests/fuzz/*.h) $(LIB) | $(BUILD)/tests
+	$(CC) $(CFLAGS) -Itests/fuzz $(LDFLAGS) -o $@ tests/fuzz/fuzz_$*.c tests/fuzz/replay.c $(LIB) $(LDLIBS)
+
+fuzz-replay: $(FUZZ_REPLAY)
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests/fuzz $(LDFLAGS) -fsanitize=fuzzer -o $@ tests/fuzz/fuzz_$*.c $(LIB) $(LDLIBS)
+
+fuzz-build: $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_NAMES))
+
+fuzz: deps
+	@$(MAKE) --no-print-directory -j$(JOBS) BUILD=build-fuzz CC=clang SAN=1 FUZZ=1 fuzz-build
+	@sh tests/fuzz/run-fuzz.sh build-fuzz $(FUZZ_SECONDS) $(FUZZ_NAMES)
+
 integration: $(BIN)
 	@bash tests/run-integration.sh $(abspath $(BIN))
 
@@ -102,6 +134,8 @@ test: deps
 	@$(MAKE) --no-print-directory -j$(JOBS) all $(UNIT_TESTS)
 	@$(MAKE) --no-print-directory -j$(JOBS) check-clang
 	@$(MAKE) --no-print-directory -j$(JOBS) BUILD=build-san SAN=1 all $(patsubst $(BUILD)/%,build-san/%,$(UNIT_TESTS))
+	@$(MAKE) --no-print-directory -j$(JOBS) fuzz-replay
+	@$(MAKE) --no-print-directory -j$(JOBS) BUILD=build-san SAN=1 fuzz-replay
 	@sh tests/run-all.sh
 
 check-clang:
@@ -211,4 +245,4 @@ deb-test: deb
 	@bash tests/package/test_deb.sh $(abspath $(DEB_DIR))
 
 clean:
-	rm -rf build build-san build-clang var var-etcd
+	rm -rf build build-san build-clang build-fuzz var var-etcd

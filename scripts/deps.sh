@@ -20,7 +20,8 @@ libcurl4-openssl-dev etcd-server etcd-client libsodium-dev"
 # libraries (the drivers build against libpq, libmariadb and libnats; the
 # integration tests start the servers).
 # kubectl (test_kamaji reads the kubeconfigs with `kubectl config view
-# --raw`): Debian 12's kubernetes-client, unless a kubectl is installed
+# --raw`; test_kubectl_output compares certlc's output with kubectl's):
+# Debian 12's kubernetes-client, unless a kubectl is installed
 # already (another package owning /usr/bin/kubectl would conflict with it).
 command -v kubectl > /dev/null 2>&1 || PACKAGES="$PACKAGES kubernetes-client"
 
@@ -33,11 +34,8 @@ if [ "${1:-}" = deb ]; then
     PACKAGES="$PACKAGES $DEB_PACKAGES"
 fi
 
-# kubectl, for the tests that compare certlc's output with kubectl's:
-# Debian's kubernetes-client, unless a kubectl is installed already (another
-# package shipping /usr/bin/kubectl, such as Google Cloud's "kubectl",
-# conflicts with it).
-command -v kubectl >/dev/null 2>&1 || PACKAGES="$PACKAGES kubernetes-client"
+# libclang-rt-14-dev: clang's libFuzzer runtime (make fuzz, docs/fuzzing.md).
+PACKAGES="$PACKAGES libclang-rt-14-dev"
 
 missing=""
 for p in $PACKAGES; do

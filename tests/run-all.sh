@@ -11,6 +11,11 @@ sh tests/run-unit.sh build/tests/test_* || status=1
 echo "== unit tests under AddressSanitizer and UndefinedBehaviorSanitizer (build-san/)"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     sh tests/run-unit.sh build-san/tests/test_* || status=1
+echo "== fuzz corpus replay (build/)"
+sh tests/fuzz/run-replay.sh build || status=1
+echo "== fuzz corpus replay under ASan+UBSan (build-san/)"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    sh tests/fuzz/run-replay.sh build-san || status=1
 echo "== integration tests (real openssl peers and servers on 127.0.0.1)"
 bash tests/run-integration.sh "$(pwd)/build/certlc" || status=1
 echo "== integration tests under ASan+UBSan"

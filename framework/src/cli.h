@@ -57,6 +57,10 @@ int certlc_cmd_plugins(certlc_cli *c, int argc, char **argv);
 int certlc_cmd_describe(certlc_cli *c, int argc, char **argv);
 /* cmd_apply.c, `apply -f FILE`. */
 int certlc_cmd_apply(certlc_cli *c, int argc, char **argv);
+/* apply -f's parse of FILE's bytes (JSON or YAML, NUL-terminated or not)
+ * into a Secret, without a store: what the fuzzer of apply documents calls. */
+certlc_secret *certlc_apply_parse(const char *text, size_t len,
+                                  const char *file, certlc_err *err);
 int certlc_cmd_get_events(certlc_cli *c, int argc, char **argv);
 bool certlc_get_is_events(int argc, char **argv);
 /* cmd_leader.c (`get leader`), cmd_migrate.c */

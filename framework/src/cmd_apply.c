@@ -265,6 +265,25 @@ static void json_text_free(char *json, size_t len)
     f(json);
 }
 
+certlc_secret *certlc_apply_parse(const char *text, size_t len,
+                                  const char *file, certlc_err *err)
+{
+    const char *p = text;
+    while (p < text + len && isspace((unsigned char)*p))
+        p++;
+    char *json = NULL;
+    size_t json_len = 0;
+    certlc_secret *s = NULL;
+    if (p < text + len && *p == '{') {
+        s = certlc_secret_from_json(text, len, err);
+    } else if ((json = yaml_to_json(text, len, file, &json_len, err)) !=
+               NULL) {
+        s = certlc_secret_from_json(json, json_len, err);
+        json_text_free(json, json_len);
+    }
+    return s;
+}
+
 /* ---- the command -------------------------------------------------------- */
 
 /* Creates or replaces s (takes no ownership). Prints kubectl's line. */
@@ -352,19 +371,7 @@ int certlc_cmd_apply(certlc_cli *c, int argc, char **argv)
         fprintf(stderr, "certlc: %s\n", err.msg);
         return CERTLC_EXIT_FAIL;
     }
-    const char *p = text;
-    while (*p && isspace((unsigned char)*p))
-        p++;
-    char *json = NULL;
-    size_t json_len = 0;
-    certlc_secret *s = NULL;
-    if (*p == '{') {
-        s = certlc_secret_from_json(text, len, &err);
-    } else if ((json = yaml_to_json(text, len, file, &json_len, &err)) !=
-               NULL) {
-        s = certlc_secret_from_json(json, json_len, &err);
-        json_text_free(json, json_len);
-    }
+    certlc_secret *s = certlc_apply_parse(text, len, file, &err);
     OPENSSL_cleanse(text, len);
     free(text);
     if (s == NULL) {

@@ -255,9 +255,14 @@ char *certlc_kubeconfig_write(const certlc_kubeconfig *kc, size_t *len,
         goto cleanup_emitter;
     }
 
-    /* Put the key where the placeholder is; "client-key-data: " occurs once. */
+    /* Put the key where the placeholder is: after the last
+     * "client-key-data: ", as the key is the last value written. The text
+     * may occur earlier too, inside a quoted server or name. */
     static const char field[] = "client-key-data: ";
-    char *at = strstr((char *)out.data, field);
+    char *at = NULL;
+    for (char *p = strstr((char *)out.data, field); p != NULL;
+         p = strstr(p + 1, field))
+        at = p;
     if (at == NULL) {
         certlc_err_set(err, "kubeconfig: cannot write YAML: key field not found");
         goto cleanup_emitter;

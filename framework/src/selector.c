@@ -344,3 +344,67 @@ bool certlc_selector_match(const certlc_selector *sel,
     }
     return true;
 }
+
+/* ---- text out ---------------------------------------------------------- */
+
+struct strbuf {
+    char *p;
+    size_t n, cap;
+    bool failed;
+};
+
+static void sb_add(struct strbuf *b, const char *s)
+{
+    size_t n = strlen(s);
+    if (b->failed)
+        return;
+    if (b->n + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 64;
+        while (b->n + n + 1 > cap)
+            cap *= 2;
+        char *p = realloc(b->p, cap);
+        if (p == NULL) {
+            b->failed = true;
+            return;
+        }
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->n, s, n + 1);
+    b->n += n;
+}
+
+char *certlc_selector_format(const certlc_selector *sel)
+{
+    struct strbuf b = {0};
+    sb_add(&b, "");
+    for (size_t i = 0; sel != NULL && i < sel->n; i++) {
+        const struct req *r = &sel->reqs[i];
+        if (i > 0)
+            sb_add(&b, ",");
+        if (r->op == OP_NOT_EXISTS)
+            sb_add(&b, "!");
+        sb_add(&b, r->key);
+        switch (r->op) {
+        case OP_EQ: sb_add(&b, "="); break;
+        case OP_NE: sb_add(&b, "!="); break;
+        case OP_IN: sb_add(&b, " in ("); break;
+        case OP_NOTIN: sb_add(&b, " notin ("); break;
+        case OP_EXISTS:
+        case OP_NOT_EXISTS:
+        default: continue;
+        }
+        for (size_t v = 0; v < r->nvalues; v++) {
+            if (v > 0)
+                sb_add(&b, ",");
+            sb_add(&b, r->values[v]);
+        }
+        if (r->op == OP_IN || r->op == OP_NOTIN)
+            sb_add(&b, ")");
+    }
+    if (b.failed) {
+        free(b.p);
+        return NULL;
+    }
+    return b.p;
+}

@@ -17,4 +17,9 @@ bool certlc_selector_match(const certlc_selector *sel,
                            const certlc_kvlist *labels);
 void certlc_selector_free(certlc_selector *sel);
 
+/* The selector in canonical text (`==` written `=`, no blanks but the one
+ * before `in`/`notin` and after them): parsing it gives the same selector.
+ * malloc'd; NULL when out of memory. "" for the select-everything one. */
+char *certlc_selector_format(const certlc_selector *sel);
+
 #endif

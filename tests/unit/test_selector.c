@@ -167,6 +167,38 @@ static void test_syntax_errors(void **state)
     expect_error("a in (b,c$)", "invalid value \"c$\" (may contain only");
 }
 
+/* The canonical text: one spelling per requirement, parsed back the same. */
+static void test_format(void **state)
+{
+    (void)state;
+    static const char *const cases[][2] = {
+        {"", ""},
+        {"  a == b ,c!=d", "a=b,c!=d"},
+        {"env in ( prod,staging ),tier notin(front)",
+         "env in (prod,staging),tier notin (front)"},
+        {"k, ! j", "k,!j"},
+        {"a=", "a="},
+        {"k in (,)", "k in (,)"},
+        {"certlc.io/tenant=a", "certlc.io/tenant=a"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        certlc_err err;
+        certlc_selector *sel = certlc_selector_parse(cases[i][0], &err);
+        assert_non_null(sel);
+        char *text = certlc_selector_format(sel);
+        assert_non_null(text);
+        assert_string_equal(text, cases[i][1]);
+        certlc_selector *again = certlc_selector_parse(text, &err);
+        assert_non_null(again);
+        char *text2 = certlc_selector_format(again);
+        assert_string_equal(text2, text);
+        free(text2);
+        free(text);
+        certlc_selector_free(again);
+        certlc_selector_free(sel);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -176,6 +208,7 @@ int main(void)
         cmocka_unit_test(test_combinations),
         cmocka_unit_test(test_binary_label_values),
         cmocka_unit_test(test_syntax_errors),
+        cmocka_unit_test(test_format),
     };
     return cmocka_run_group_tests_name("selector", tests, NULL, NULL);
 }

@@ -56,11 +56,14 @@ typedef struct engine {
 static void log_event(const certlc_reconcile_event *ev, void *arg)
 {
     certlc_observer_event(arg, ev);
+    /* An await of the external PKI is its normal course, not an error. */
+    bool awaiting = ev->cause == CERTLC_CAUSE_AWAITING;
     const char *what = ev->action == CERTLC_ACT_CREATED    ? "created"
                        : ev->action == CERTLC_ACT_REISSUED ? "reissued"
+                       : awaiting                          ? "awaited"
                                                            : "failed";
-    certlc_logx(ev->action == CERTLC_ACT_FAILED ? CERTLC_LOG_ERROR
-                                                : CERTLC_LOG_INFO,
+    certlc_logx(ev->action == CERTLC_ACT_FAILED && !awaiting ? CERTLC_LOG_ERROR
+                                                             : CERTLC_LOG_INFO,
                 "engine", ev->tenant->namespace, ev->tenant->name, ev->secret,
                 "secret \"%s\" %s%s%s", ev->secret, what,
                 ev->reason[0] ? ": " : "", ev->reason);

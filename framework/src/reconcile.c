@@ -12,17 +12,25 @@
 #include "log.h"
 #include "pki.h"
 #include "plan.h"
+#include "reissue_guard.h"
 #include "rollout.h"
 #include "status.h"
 #include "timefmt.h"
 
 #define MAX_SIGNERS 4
+/* Reissues of one Secret for one reason under one CA within an hour past
+ * which the reconciler stops (reissue_guard.h); renewals for age get
+ * more, as many as leaf_validity - renew_before allows in an hour. */
+#define REISSUE_LIMIT 10
 
-/* A CA of the plan as loaded (or just issued) in this pass. */
+/* A CA of the plan as loaded (or just issued and stored) in this pass.
+ * held: the CA is there but not valid yet (its notBefore is in the
+ * future): it signs nothing, and nothing it signed is judged. */
 typedef struct signer {
     const certlc_item *item;
     X509 *cert;
     EVP_PKEY *key;
+    bool held;
 } signer;
 
 typedef struct pass {
@@ -37,7 +45,16 @@ typedef struct pass {
     size_t n_signers;
     char first_failure[600]; /* "<secret>: <reason>", for the status */
     char ca_expiring[300];   /* the CAs near their end, for the status */
+    char ca_waiting[400];    /* the CAs not valid yet, for the status */
+    certlc_cause cause;      /* why the last check failed */
+    bool stopped;            /* a new CA could not be stored: stop */
+    bool looping;            /* the reissue guard refused a Secret */
 } pass;
+
+/* Sets the pass's cause and the error message together: the cause is
+ * decided where the message is written. */
+#define FAIL(p, c, err, ...) \
+    ((p)->cause = (c), certlc_err_set((err), __VA_ARGS__))
 
 static signer *find_signer(pass *p, const char *suffix)
 {
@@ -116,20 +133,30 @@ static int check_issued(pass *p, X509 *cert, const certlc_item *item,
 {
     signer *s = find_signer(p, item->signer);
     if (s == NULL || s->cert == NULL)
-        return certlc_err_set(err, "its CA %s-%s is not available",
-                              p->t->name, item->signer);
+        return FAIL(p, CERTLC_CAUSE_CA, err, "its CA %s-%s is not available",
+                    p->t->name, item->signer);
     if (certlc_cert_verify(cert, s->cert, p->now, err) != 0) {
+        p->cause = CERTLC_CAUSE_CA;
         certlc_err_prefix(err, "not valid under the current %s-%s",
                           p->t->name, item->signer);
         return -1;
     }
-    if (certlc_cert_matches_spec(cert, spec, err) != 0)
+    if (certlc_cert_matches_spec(cert, spec, err) != 0) {
+        p->cause = CERTLC_CAUSE_SPEC;
         return -1;
+    }
     int64_t due = certlc_cert_not_after(cert) - p->cfg->renew_before;
+    /* A leaf that ends with its CA cannot be renewed for longer: it is
+     * due when the CA is, which rotates the CA (check_ca). Judging it
+     * by renew_before would reissue it on every pass. */
+    int64_t ca_end = certlc_cert_not_after(s->cert);
+    if (certlc_cert_not_after(cert) >= ca_end)
+        due = ca_end;
     if (p->now >= due) {
         char when[32];
         certlc_time_rfc3339(certlc_cert_not_after(cert), when, sizeof when);
-        return certlc_err_set(err, "due for renewal: expires %s", when);
+        return FAIL(p, CERTLC_CAUSE_EXPIRING, err,
+                    "due for renewal: expires %s", when);
     }
     if (item->lifecycle != NULL && due < p->res->next_due)
         p->res->next_due = due;
@@ -148,6 +175,31 @@ static void note_ca(pass *p, const certlc_item *item, X509 *cert)
              item->suffix, (long long)(left / 86400));
 }
 
+/* A CA whose notBefore is in the future is never used to sign: it is kept
+ * (issuing another would only move the problem), what it signed is left
+ * alone, the tenant is not ready, and the pass is run again at notBefore. */
+static int hold_ca(pass *p, const certlc_item *item, int64_t not_before,
+                   certlc_err *err)
+{
+    signer *s = find_signer(p, item->suffix);
+    if (s == NULL) {
+        s = &p->signers[p->n_signers++];
+        s->item = item;
+    }
+    s->held = true;
+    if (not_before < p->res->next_due)
+        p->res->next_due = not_before;
+    char when[32];
+    certlc_time_rfc3339(not_before, when, sizeof when);
+    size_t used = strlen(p->ca_waiting);
+    snprintf(p->ca_waiting + used, sizeof p->ca_waiting - used,
+             "%s%s-%s is not valid before %s", used ? "; " : "", p->t->name,
+             item->suffix, when);
+    return FAIL(p, CERTLC_CAUSE_CA_NOT_YET_VALID, err,
+                "the CA is not valid before %s (is the clock right?): "
+                "nothing it signs is issued or replaced until then", when);
+}
+
 static int check_ca(pass *p, const certlc_secret *s, const certlc_item *item,
                     const certlc_cert_spec *spec, certlc_err *err)
 {
@@ -155,21 +207,41 @@ static int check_ca(pass *p, const certlc_secret *s, const certlc_item *item,
     EVP_PKEY *key;
     if (load_item_pair(s, item, &cert, &key, err) != 0)
         return -1;
-    /* A CA is checked for its own signature, not for time: an expiring CA
-     * is reported, never rotated automatically. */
+    /* A CA near its end is reported, never rotated for its age; one past
+     * its end is rotated as if deleted: nothing it signs can be valid. One
+     * not valid yet (the clock stepped back) is kept and signs nothing
+     * until its notBefore (see hold_ca). */
     int bad = 0;
+    int64_t not_after = certlc_cert_not_after(cert);
     if (!certlc_cert_is_ca(cert) ||
-        X509_verify(cert, X509_get0_pubkey(cert)) != 1)
+        X509_verify(cert, X509_get0_pubkey(cert)) != 1) {
+        p->cause = CERTLC_CAUSE_INVALID;
         bad = certlc_err_ssl(err, "%s is not a self-signed CA certificate",
                              item->cert_key);
-    else if (certlc_cert_matches_spec(cert, spec, err) != 0)
+    } else if (certlc_cert_matches_spec(cert, spec, err) != 0) {
+        p->cause = CERTLC_CAUSE_SPEC;
         bad = -1;
+    } else if (p->now >= not_after) {
+        char when[32];
+        certlc_time_rfc3339(not_after, when, sizeof when);
+        bad = FAIL(p, CERTLC_CAUSE_CA_EXPIRED, err,
+                   "the CA expired at %s: a new CA is made", when);
+    }
     if (bad != 0) {
         X509_free(cert);
         EVP_PKEY_free(key);
         return -1;
     }
+    int64_t not_before = certlc_cert_not_before(cert);
+    if (p->now < not_before) {
+        X509_free(cert);
+        EVP_PKEY_free(key);
+        return hold_ca(p, item, not_before, err);
+    }
     note_ca(p, item, cert);
+    /* Its end is a deadline: the CA is rotated then. */
+    if (not_after < p->res->next_due)
+        p->res->next_due = not_after;
     signer_set(p, item, cert, key);
     return 0;
 }
@@ -229,18 +301,20 @@ static int check_kubeconfig(pass *p, const certlc_secret *s,
     certlc_plan_server_url(item, p->t, url, sizeof url);
     signer *sg = find_signer(p, item->signer);
     if (strcmp(kc->cluster, p->t->name) != 0) {
-        certlc_err_set(err, "cluster is '%s', expected '%s'", kc->cluster,
-                       p->t->name);
+        FAIL(p, CERTLC_CAUSE_SPEC, err, "cluster is '%s', expected '%s'",
+             kc->cluster, p->t->name);
     } else if (strcmp(kc->user, item->cn) != 0) {
-        certlc_err_set(err, "user is '%s', expected '%s'", kc->user, item->cn);
+        FAIL(p, CERTLC_CAUSE_SPEC, err, "user is '%s', expected '%s'",
+             kc->user, item->cn);
     } else if (strcmp(kc->server, url) != 0) {
-        certlc_err_set(err, "server is '%s', expected '%s'", kc->server, url);
+        FAIL(p, CERTLC_CAUSE_SPEC, err, "server is '%s', expected '%s'",
+             kc->server, url);
     } else if ((ca = certlc_cert_from_pem(kc->ca_pem, kc->ca_len, err)) ==
                NULL) {
         certlc_err_prefix(err, "certificate-authority-data");
     } else if (sg == NULL || sg->cert == NULL || X509_cmp(ca, sg->cert) != 0) {
-        certlc_err_set(err, "certificate-authority-data is not the current "
-                            "CA");
+        FAIL(p, CERTLC_CAUSE_CA, err, "certificate-authority-data is not the "
+                                      "current CA");
     } else {
         certlc_kv ckv = {"client-certificate-data", kc->cert_pem, kc->cert_len};
         certlc_kv kkv = {"client-key-data", kc->key_pem, kc->key_len};
@@ -276,10 +350,29 @@ static char *kubeconfig_yaml(pass *p, const certlc_item *item, X509 *ca,
     return yaml;
 }
 
-/* Fills data (and, for CAs, the pass's signer) with new material: a new
- * key and, but for key pairs, a certificate as the spec says. */
+/* A leaf never outlives its CA: certlc_cert_issue ends it with its issuer
+ * at the latest. Said in the log, since the leaf is then shorter than
+ * leaf_validity and is renewed with the CA. */
+static void note_clamp(pass *p, const certlc_item *item,
+                       const certlc_cert_spec *spec, X509 *ca)
+{
+    int64_t ca_end = certlc_cert_not_after(ca);
+    if (p->now + spec->validity <= ca_end)
+        return;
+    char when[32];
+    certlc_time_rfc3339(ca_end, when, sizeof when);
+    certlc_logx(CERTLC_LOG_WARN, "engine", p->t->namespace, p->t->name, NULL,
+                "%s-%s: notAfter clamped to %s, the notAfter of its CA "
+                "%s-%s (leaf_validity would outlive the CA)",
+                p->t->name, item->suffix, when, p->t->name, item->signer);
+}
+
+/* Fills data with new material: a new key and, but for key pairs, a
+ * certificate as the spec says. A new CA is handed back in *new_ca and
+ * *new_key: it signs only once the store has it (reconcile_item). */
 static int issue(pass *p, const certlc_item *item, const certlc_cert_spec *spec,
-                 certlc_kvlist *data, certlc_err *err)
+                 certlc_kvlist *data, X509 **new_ca, EVP_PKEY **new_key,
+                 certlc_err *err)
 {
     int rc = -1;
     X509 *ca_cert = NULL;
@@ -291,6 +384,7 @@ static int issue(pass *p, const certlc_item *item, const certlc_cert_spec *spec,
         if (sg == NULL || sg->cert == NULL)
             return certlc_err_set(err, "its CA %s-%s is not available",
                                   p->t->name, item->signer);
+        note_clamp(p, item, spec, sg->cert);
     }
     EVP_PKEY *key = certlc_key_generate(p->cfg->key_algorithm, err);
     if (key == NULL)
@@ -301,7 +395,7 @@ static int issue(pass *p, const certlc_item *item, const certlc_cert_spec *spec,
         cert_pem = certlc_pem_public_key(key, &cert_len, err);
         break;
     case CERTLC_ITEM_CA:
-        /* The CA's X509 object signs the rest of the pass. */
+        /* The CA's X509 object signs the rest of the pass, once stored. */
         ca_cert = certlc_cert_issue(spec, key, NULL, key, err);
         if (ca_cert != NULL)
             cert_pem = certlc_pem_cert(ca_cert, &cert_len, err);
@@ -331,8 +425,8 @@ static int issue(pass *p, const certlc_item *item, const certlc_cert_spec *spec,
         goto oom;
     }
     if (item->kind == CERTLC_ITEM_CA) {
-        note_ca(p, item, ca_cert);
-        signer_set(p, item, ca_cert, key);
+        *new_ca = ca_cert;
+        *new_key = key;
         ca_cert = NULL;
         key = NULL;
     }
@@ -407,7 +501,8 @@ static int store_secret(pass *p, const certlc_item *item, certlc_secret *old,
     }
     if (rc == CERTLC_CONFLICT || rc == CERTLC_NOTFOUND)
         rc = certlc_err_set(err, "the Secret changed while it was being "
-                                 "issued; it is reconciled again next pass");
+                                 "issued (another writer?); it is reconciled "
+                                 "again next pass");
 out:
     certlc_secret_free(s);
     return rc;
@@ -416,12 +511,15 @@ out:
 static int check(pass *p, const certlc_secret *s, const certlc_item *item,
                  const certlc_cert_spec *spec, certlc_err *err)
 {
+    /* What the checks below do not name is a broken Secret. */
+    p->cause = CERTLC_CAUSE_INVALID;
     if (strcmp(s->type, item->type) != 0)
-        return certlc_err_set(err, "type is '%s', expected '%s'", s->type,
-                              item->type);
+        return FAIL(p, CERTLC_CAUSE_SPEC, err, "type is '%s', expected '%s'",
+                    s->type, item->type);
     if (certlc_kvlist_get(&s->annotations, CERTLC_ANNOTATION_ROTATE) != NULL)
-        return certlc_err_set(err, "rotation requested (annotation %s)",
-                              CERTLC_ANNOTATION_ROTATE);
+        return FAIL(p, CERTLC_CAUSE_MANUAL, err,
+                    "rotation requested (annotation %s)",
+                    CERTLC_ANNOTATION_ROTATE);
     switch (item->kind) {
     case CERTLC_ITEM_CA:
         return check_ca(p, s, item, spec, err);
@@ -448,7 +546,7 @@ static void note_event(const certlc_reconcile_event *ev, void *arg)
 }
 
 static void report(pass *p, const char *name, certlc_action action,
-                   const char *reason)
+                   certlc_cause cause, const char *reason)
 {
     switch (action) {
     case CERTLC_ACT_UNCHANGED: p->res->unchanged++; break;
@@ -458,7 +556,7 @@ static void report(pass *p, const char *name, certlc_action action,
     }
     if (action == CERTLC_ACT_UNCHANGED)
         return;
-    certlc_reconcile_event ev = {p->t, name, action, reason};
+    certlc_reconcile_event ev = {p->t, name, action, reason, cause};
     note_event(&ev, p);
 }
 
@@ -480,6 +578,49 @@ static void enter_ca_rotation(pass *p)
     p->res->ca_rotated = 1;
 }
 
+/* The reissue guard's key: the Secret, the cause, and the CA it is signed
+ * by, so that each new CA (a user's rotation) starts a fresh count and
+ * only a loop under one CA adds up. */
+static int guard_note(pass *p, const char *name, const certlc_item *item)
+{
+    char key[600], *serial = NULL;
+    signer *sg = item->signer ? find_signer(p, item->signer) : NULL;
+    if (sg != NULL && sg->cert != NULL)
+        serial = certlc_cert_serial_hex(sg->cert);
+    snprintf(key, sizeof key, "%s/%s/%s/%s", p->t->namespace, name,
+             certlc_cause_label(p->cause), serial ? serial : "");
+    free(serial);
+    return certlc_reissue_guard_note(key, p->now);
+}
+
+/* How many reissues of one Secret for one cause an hour may take before
+ * the guard stops them: renewals for age come as often as the validity
+ * allows. */
+static int guard_limit(const pass *p)
+{
+    int64_t every = p->cfg->leaf_validity - p->cfg->renew_before;
+    if (p->cause != CERTLC_CAUSE_EXPIRING)
+        return REISSUE_LIMIT;
+    if (every < 1)
+        every = 1;
+    int64_t n = CERTLC_REISSUE_WINDOW / every;
+    return n > 100000 ? 100000 + REISSUE_LIMIT : (int)n + REISSUE_LIMIT;
+}
+
+/* When a just-issued tracked certificate falls due. */
+static void note_issued_due(pass *p, const certlc_item *item)
+{
+    if (item->lifecycle == NULL)
+        return;
+    int64_t due = p->now + p->cfg->leaf_validity - p->cfg->renew_before;
+    signer *sg = item->signer ? find_signer(p, item->signer) : NULL;
+    if (sg != NULL && sg->cert != NULL &&
+        p->now + p->cfg->leaf_validity >= certlc_cert_not_after(sg->cert))
+        due = certlc_cert_not_after(sg->cert); /* clamped: with its CA */
+    if (due < p->res->next_due)
+        p->res->next_due = due;
+}
+
 static void reconcile_item(pass *p, const certlc_item *item)
 {
     char name[320];
@@ -487,7 +628,14 @@ static void reconcile_item(pass *p, const certlc_item *item)
     certlc_err err = {{0}};
     certlc_plan_spec ps;
     if (certlc_plan_spec_init(&ps, item, p->t, p->cfg, &err) != 0) {
-        report(p, name, CERTLC_ACT_FAILED, err.msg);
+        report(p, name, CERTLC_ACT_FAILED, CERTLC_CAUSE_ISSUE, err.msg);
+        return;
+    }
+    /* What a CA that is not valid yet signed is left as it is. */
+    signer *held = item->signer ? find_signer(p, item->signer) : NULL;
+    if (held != NULL && held->held) {
+        report(p, name, CERTLC_ACT_UNCHANGED, CERTLC_CAUSE_NONE, "");
+        certlc_plan_spec_fini(&ps);
         return;
     }
 
@@ -496,38 +644,77 @@ static void reconcile_item(pass *p, const certlc_item *item)
     char reason[CERTLC_ERR_MAX];
     int rc = certlc_store_get(p->store, p->t->namespace, name, &old, &err);
     if (rc == CERTLC_NOTFOUND) {
+        p->cause = CERTLC_CAUSE_MISSING;
         snprintf(reason, sizeof reason, "missing");
     } else if (rc < 0) {
         unreadable = true;
+        p->cause = CERTLC_CAUSE_UNREADABLE;
         snprintf(reason, sizeof reason, "unreadable: %.900s", err.msg);
     } else if (check(p, old, item, &ps.spec, &err) == 0) {
-        report(p, name, CERTLC_ACT_UNCHANGED, "");
+        report(p, name, CERTLC_ACT_UNCHANGED, CERTLC_CAUSE_NONE, "");
+        goto out;
+    } else if (p->cause == CERTLC_CAUSE_CA_NOT_YET_VALID) {
+        report(p, name, CERTLC_ACT_FAILED, p->cause, err.msg);
         goto out;
     } else {
         snprintf(reason, sizeof reason, "%s", err.msg);
     }
 
+    /* A deletion or a rotate annotation is someone's request; anything
+     * else is the reconciler's own judgement, which must not loop. */
+    if (p->cause != CERTLC_CAUSE_MISSING && p->cause != CERTLC_CAUSE_MANUAL) {
+        int n = guard_note(p, name, item);
+        if (n > guard_limit(p)) {
+            char msg[CERTLC_ERR_MAX];
+            snprintf(msg, sizeof msg, "issued again %d times within %ds for "
+                     "the same reason (%s): stopped, as this is a loop; the "
+                     "reason: %.700s", n - 1, CERTLC_REISSUE_WINDOW,
+                     certlc_cause_label(p->cause), reason);
+            p->looping = true;
+            report(p, name, CERTLC_ACT_FAILED, CERTLC_CAUSE_REISSUE_LOOP, msg);
+            goto out;
+        }
+    }
+
     /* Any new main CA of a provisioned tenant is a CA rotation: deleted,
-     * broken, or asked for with the rotate annotation. */
+     * broken, expired, or asked for with the rotate annotation. */
     if (item->kind == CERTLC_ITEM_CA && strcmp(item->suffix, "ca") == 0)
         enter_ca_rotation(p);
 
     certlc_kvlist data = {0};
-    if (issue(p, item, &ps.spec, &data, &err) != 0 ||
-        store_secret(p, item, old, unreadable, name, &data, reason, &err) !=
-            0) {
+    certlc_cause cause = p->cause;
+    X509 *new_ca = NULL;
+    EVP_PKEY *new_key = NULL;
+    if (issue(p, item, &ps.spec, &data, &new_ca, &new_key, &err) != 0) {
         certlc_kvlist_clear(&data);
-        report(p, name, CERTLC_ACT_FAILED, err.msg);
+        report(p, name, CERTLC_ACT_FAILED, CERTLC_CAUSE_ISSUE, err.msg);
         goto out;
+    }
+    if (store_secret(p, item, old, unreadable, name, &data, reason, &err) !=
+        0) {
+        certlc_kvlist_clear(&data);
+        X509_free(new_ca);
+        EVP_PKEY_free(new_key);
+        if (item->kind == CERTLC_ITEM_CA) {
+            /* Whatever it would sign would chain to a CA no one has. */
+            p->stopped = true;
+            certlc_err_prefix(&err, "the new CA was not stored, so nothing "
+                              "else of this tenant is issued in this pass");
+        }
+        report(p, name, CERTLC_ACT_FAILED, CERTLC_CAUSE_STORE, err.msg);
+        goto out;
+    }
+    /* Stored: now, and only now, the new CA signs. */
+    if (new_ca != NULL) {
+        note_ca(p, item, new_ca);
+        if (certlc_cert_not_after(new_ca) < p->res->next_due)
+            p->res->next_due = certlc_cert_not_after(new_ca);
+        signer_set(p, item, new_ca, new_key);
     }
     report(p, name, rc == CERTLC_NOTFOUND ? CERTLC_ACT_CREATED
                                           : CERTLC_ACT_REISSUED,
-           reason);
-    if (item->lifecycle != NULL) {
-        int64_t due = p->now + p->cfg->leaf_validity - p->cfg->renew_before;
-        if (due < p->res->next_due)
-            p->res->next_due = due;
-    }
+           cause, reason);
+    note_issued_due(p, item);
 out:
     certlc_secret_free(old);
     certlc_plan_spec_fini(&ps);
@@ -538,8 +725,9 @@ int64_t certlc_ca_warn_window(const certlc_config *cfg)
     return cfg->renew_before > 30 * 86400 ? cfg->renew_before : 30 * 86400;
 }
 
-/* A CA near its end is reported, never rotated: a condition in the status,
- * and a warning in the log when the condition appears. */
+/* A CA near its end is reported, never rotated for its age (only once
+ * expired): a condition in the status, and a warning in the log when the
+ * condition appears. */
 static void note_ca_expiry(pass *p, certlc_tcp_status *st)
 {
     const char *type = "CertificateAuthorityExpiring";
@@ -548,12 +736,31 @@ static void note_ca_expiry(pass *p, certlc_tcp_status *st)
         return;
     }
     char msg[400];
-    snprintf(msg, sizeof msg, "%s; a CA is never rotated automatically: "
-             "delete its Secret to rotate it", p->ca_expiring);
+    snprintf(msg, sizeof msg, "%s; a CA is rotated automatically only once "
+             "expired: delete its Secret to rotate it now", p->ca_expiring);
     const certlc_condition *c = certlc_status_condition(st, type);
     if (c == NULL || !c->status)
         certlc_warn("engine", "%s/%s: %s", p->t->namespace, p->t->name, msg);
     certlc_status_set_condition(st, type, true, "CAExpiresSoon", msg, p->now);
+}
+
+/* A CA that is not valid yet: named with its notBefore in a condition,
+ * with a warning in the log when the condition appears. */
+static void note_ca_waiting(pass *p, certlc_tcp_status *st)
+{
+    const char *type = "CertificateAuthorityNotYetValid";
+    if (p->ca_waiting[0] == '\0') {
+        certlc_status_clear_condition(st, type);
+        return;
+    }
+    char msg[500];
+    snprintf(msg, sizeof msg, "%s; nothing it signs is issued until then",
+             p->ca_waiting);
+    const certlc_condition *c = certlc_status_condition(st, type);
+    if (c == NULL || !c->status)
+        certlc_warn("engine", "%s/%s: %s", p->t->namespace, p->t->name, msg);
+    certlc_status_set_condition(st, type, true, "NotBeforeInTheFuture", msg,
+                                p->now);
 }
 
 static void save_status(pass *p)
@@ -569,6 +776,7 @@ static void save_status(pass *p)
         st.created = p->now;
     snprintf(st.version, sizeof st.version, "%s", p->t->version);
     note_ca_expiry(p, &st);
+    note_ca_waiting(p, &st);
     if (p->res->failed == 0) {
         snprintf(st.phase, sizeof st.phase, "%s", CERTLC_PHASE_READY);
         certlc_status_set_condition(&st, "Ready", true, "Reconciled", "",
@@ -577,9 +785,15 @@ static void save_status(pass *p)
         char msg[700];
         snprintf(msg, sizeof msg, "%zu Secret(s) could not be issued; first: "
                  "%s", p->res->failed, p->first_failure);
-        snprintf(st.phase, sizeof st.phase, "%s", CERTLC_PHASE_NOT_READY);
-        certlc_status_set_condition(&st, "Ready", false, "IssueFailed", msg,
-                                    p->now);
+        /* A loop stopped by the guard needs a person: Failed, not the
+         * NotReady of something that will be retried. */
+        snprintf(st.phase, sizeof st.phase, "%s",
+                 p->looping ? CERTLC_PHASE_FAILED : CERTLC_PHASE_NOT_READY);
+        certlc_status_set_condition(&st, "Ready", false,
+                                    p->looping            ? "ReissueLoop"
+                                    : p->ca_waiting[0]    ? "CANotYetValid"
+                                                          : "IssueFailed",
+                                    msg, p->now);
     }
     if (p->res->failed == 0) {
         certlc_err rerr = {{0}};
@@ -624,7 +838,7 @@ int certlc_reconcile_tenant(certlc_store *store, const certlc_config *cfg,
               .res = result, .now = certlc_now()};
     size_t n;
     const certlc_item *items = certlc_plan_items(&n);
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n && !p.stopped; i++)
         if (certlc_plan_enabled(&items[i], t) && !items[i].datastore_only)
             reconcile_item(&p, &items[i]);
     for (size_t i = 0; i < p.n_signers; i++) {
@@ -632,7 +846,7 @@ int certlc_reconcile_tenant(certlc_store *store, const certlc_config *cfg,
         EVP_PKEY_free(p.signers[i].key);
     }
     /* ---- the datastore's Secrets, through its driver. ---- */
-    if (t->datastore[0] != '\0')
+    if (t->datastore[0] != '\0' && !p.stopped)
         certlc_datastore_reconcile(store, cfg, t, p.now, note_event, &p,
                                    result);
     save_status(&p);

@@ -13,6 +13,8 @@
 #define CERTLC_PHASE_READY "Ready"
 #define CERTLC_PHASE_CA_ROTATING "CertificateAuthorityRotating"
 #define CERTLC_PHASE_NOT_READY "NotReady"
+/* Stopped by the reissue guard (reissue_guard.h): needs a person. */
+#define CERTLC_PHASE_FAILED "Failed"
 
 #define CERTLC_STATUS_MAX_CONDITIONS 8
 

@@ -13,3 +13,5 @@ $(eval $(call unit_test,log,log))
 # The driver ABI (static asserts on sizes and offsets).
 $(eval $(call unit_test,driver_abi,))
 $(eval $(call unit_test,config_store,config config_store inifile datastore duration pki log err))
+# The reissue loop guard and the reconcile causes' labels.
+$(eval $(call unit_test,reissue_guard,reissue_guard cause))

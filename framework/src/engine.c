@@ -29,6 +29,7 @@
 #include "plan.h"
 #include "reconcile.h"
 #include "timefmt.h"
+#include "writer_lock.h"
 
 #define RETRY_MIN_SECONDS 5
 #define RETRY_MAX_SECONDS 300
@@ -221,37 +222,6 @@ static int due_timeout(engine *e)
     return s > 3600 ? 3600 * 1000 : (int)(s * 1000);
 }
 
-/* Takes the operator lock: one operator per state directory. The file keeps
- * the holder's PID so that a refusal can name it. */
-static int lock_operator(const char *state_dir, int *fd_out)
-{
-    char path[4096];
-    snprintf(path, sizeof path, "%s/operator.pid", state_dir);
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        fprintf(stderr, "certlc: %s: %s\n", path, strerror(errno));
-        return -1;
-    }
-    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        char pid[32] = "?";
-        ssize_t n = pread(fd, pid, sizeof pid - 1, 0);
-        if (n > 0)
-            pid[n] = '\0';
-        pid[strcspn(pid, "\n")] = '\0';
-        fprintf(stderr, "certlc: another operator (PID %s) is running on "
-                        "%s; only one may run at a time\n",
-                pid, state_dir);
-        close(fd);
-        return -1;
-    }
-    char buf[32];
-    int len = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
-    if (ftruncate(fd, 0) != 0 || pwrite(fd, buf, (size_t)len, 0) != len)
-        certlc_warn("engine", "%s: cannot record the PID", path);
-    *fd_out = fd;
-    return 0;
-}
-
 /* ---- with replicas on etcd, only the leader reconciles ---- */
 static bool acting(engine *e)
 {
@@ -335,7 +305,7 @@ int certlc_engine_main(certlc_cli *c)
     /* etcd replicas elect a leader (below); the file store keeps
      * one operator per state directory with the flock. */
     if (!certlc_store_is_etcd(c->store) &&
-        lock_operator(c->cfg->state_dir, &lockfd) != 0)
+        certlc_writer_lock(c->cfg->state_dir, false, &lockfd) != 0)
         goto out;
     if (sigprocmask(SIG_BLOCK, &mask, NULL) != 0 ||
         (e.sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {

@@ -574,7 +574,8 @@ static void pass_events(certlc_observer *o, tstate *s, const certlc_tenant *t,
                 snprintf(e.type, sizeof e.type, "Warning");
                 snprintf(e.reason, sizeof e.reason, CERTLC_EV_CA_EXPIRED);
                 snprintf(e.message, sizeof e.message,
-                         "%.400s; everything it signs is issued again",
+                         "%.400s: a new CA was made, and everything it signs is "
+                         "issued again",
                          p->reason);
             } else if (p->action == CERTLC_ACT_CREATED && ca)
                 snprintf(e.message, sizeof e.message,

@@ -225,7 +225,7 @@ static int check_ca(pass *p, const certlc_secret *s, const certlc_item *item,
         char when[32];
         certlc_time_rfc3339(not_after, when, sizeof when);
         bad = FAIL(p, CERTLC_CAUSE_CA_EXPIRED, err,
-                   "the CA expired at %s: a new CA is made", when);
+                   "the CA expired at %s", when);
     }
     if (bad != 0) {
         X509_free(cert);

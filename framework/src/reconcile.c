@@ -31,6 +31,7 @@ typedef struct signer {
     X509 *cert;
     EVP_PKEY *key;
     bool held;
+    uint64_t rv; /* the resourceVersion of its Secret as read or written */
 } signer;
 
 typedef struct pass {
@@ -65,7 +66,7 @@ static signer *find_signer(pass *p, const char *suffix)
 }
 
 static void signer_set(pass *p, const certlc_item *item, X509 *cert,
-                       EVP_PKEY *key)
+                       EVP_PKEY *key, uint64_t rv)
 {
     signer *s = find_signer(p, item->suffix);
     if (s == NULL) {
@@ -77,6 +78,7 @@ static void signer_set(pass *p, const certlc_item *item, X509 *cert,
     }
     s->cert = cert;
     s->key = key;
+    s->rv = rv;
 }
 
 static const certlc_kv *need(const certlc_secret *s, const char *key,
@@ -242,7 +244,7 @@ static int check_ca(pass *p, const certlc_secret *s, const certlc_item *item,
     /* Its end is a deadline: the CA is rotated then. */
     if (not_after < p->res->next_due)
         p->res->next_due = not_after;
-    signer_set(p, item, cert, key);
+    signer_set(p, item, cert, key, s->resource_version);
     return 0;
 }
 
@@ -464,7 +466,7 @@ static int set_labels(certlc_secret *s, const certlc_tenant *t,
  * was there, a create otherwise, after removing an unreadable one. */
 static int store_secret(pass *p, const certlc_item *item, certlc_secret *old,
                         bool unreadable, const char *name, certlc_kvlist *data,
-                        const char *reason, certlc_err *err)
+                        const char *reason, uint64_t *rv_out, certlc_err *err)
 {
     certlc_secret *s = old != NULL ? certlc_secret_dup(old)
                                    : certlc_secret_new(p->t->namespace, name,
@@ -499,6 +501,8 @@ static int store_secret(pass *p, const certlc_item *item, certlc_secret *old,
         }
         rc = certlc_store_create(p->store, s, err);
     }
+    if (rc == 0)
+        *rv_out = s->resource_version;
     if (rc == CERTLC_CONFLICT || rc == CERTLC_NOTFOUND)
         rc = certlc_err_set(err, "the Secret changed while it was being "
                                  "issued (another writer?); it is reconciled "
@@ -621,6 +625,30 @@ static void note_issued_due(pass *p, const certlc_item *item)
         p->res->next_due = due;
 }
 
+/* True (with the reason) when the CA that signs item is no longer the
+ * Secret this pass read or wrote: another writer (a user's deletion, a
+ * replica, a run --once on etcd) replaced it meanwhile. Checked before
+ * each write, so a pass that lost such a race stops instead of storing
+ * leaves that chain to the CA it had. */
+static bool signer_moved(pass *p, const certlc_item *item, certlc_err *err)
+{
+    signer *sg = item->signer ? find_signer(p, item->signer) : NULL;
+    if (sg == NULL || sg->cert == NULL)
+        return false;
+    char name[320];
+    certlc_plan_secret_name(p->t, sg->item, name, sizeof name);
+    certlc_secret *cur = NULL;
+    certlc_err gerr = {{0}};
+    int rc = certlc_store_get(p->store, p->t->namespace, name, &cur, &gerr);
+    bool moved = rc != 0 || cur->resource_version != sg->rv;
+    certlc_secret_free(cur);
+    if (moved)
+        certlc_err_set(err, "its CA %s changed during this pass (another "
+                       "writer?): the pass stops here, and the next one "
+                       "signs with the stored CA", name);
+    return moved;
+}
+
 static void reconcile_item(pass *p, const certlc_item *item)
 {
     char name[320];
@@ -690,8 +718,17 @@ static void reconcile_item(pass *p, const certlc_item *item)
         report(p, name, CERTLC_ACT_FAILED, CERTLC_CAUSE_ISSUE, err.msg);
         goto out;
     }
-    if (store_secret(p, item, old, unreadable, name, &data, reason, &err) !=
-        0) {
+    if (signer_moved(p, item, &err)) {
+        /* Another writer replaced the CA: what this pass would sign with
+         * the one it read would not chain to the stored one. */
+        certlc_kvlist_clear(&data);
+        p->stopped = true;
+        report(p, name, CERTLC_ACT_FAILED, CERTLC_CAUSE_CA, err.msg);
+        goto out;
+    }
+    uint64_t rv = 0;
+    if (store_secret(p, item, old, unreadable, name, &data, reason, &rv,
+                     &err) != 0) {
         certlc_kvlist_clear(&data);
         X509_free(new_ca);
         EVP_PKEY_free(new_key);
@@ -709,7 +746,7 @@ static void reconcile_item(pass *p, const certlc_item *item)
         note_ca(p, item, new_ca);
         if (certlc_cert_not_after(new_ca) < p->res->next_due)
             p->res->next_due = certlc_cert_not_after(new_ca);
-        signer_set(p, item, new_ca, new_key);
+        signer_set(p, item, new_ca, new_key, rv);
     }
     report(p, name, rc == CERTLC_NOTFOUND ? CERTLC_ACT_CREATED
                                           : CERTLC_ACT_REISSUED,

@@ -5,7 +5,10 @@
  * Secret (key not matching, not chaining to the current CA, subject or SANs
  * not as specified, due for renewal) is issued again; a valid one is left
  * untouched, so that a pass with nothing to do writes nothing. CAs are never
- * reissued for their age, only when missing or broken.
+ * reissued for their age, only when missing, broken or expired; a CA not
+ * valid yet signs nothing until its notBefore. A new CA signs only once the
+ * store has it, and a pass stops when a CA it signs with is no longer the
+ * stored one.
  */
 #ifndef CERTLC_RECONCILE_H
 #define CERTLC_RECONCILE_H

@@ -152,7 +152,14 @@ static int check_issued(pass *p, X509 *cert, const certlc_item *item,
      * due when the CA is, which rotates the CA (check_ca). Judging it
      * by renew_before would reissue it on every pass. */
     int64_t ca_end = certlc_cert_not_after(s->cert);
-    if (certlc_cert_not_after(cert) >= ca_end)
+    if (certlc_cert_not_after(cert) > ca_end) {
+        /* Issued before leaves were clamped, or by someone else. */
+        char when[32];
+        certlc_time_rfc3339(ca_end, when, sizeof when);
+        return FAIL(p, CERTLC_CAUSE_CA, err, "it outlives its CA %s-%s "
+                    "(which ends %s)", p->t->name, item->signer, when);
+    }
+    if (certlc_cert_not_after(cert) == ca_end)
         due = ca_end;
     if (p->now >= due) {
         char when[32];

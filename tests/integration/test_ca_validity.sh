@@ -79,4 +79,20 @@ if why=$(leaves_chain alpha); then ok "every leaf chains to the short CA"; else 
 certlc run --once > r4 2>&1
 contains "the clamped leaves are not reissued again" r4 "default/alpha: ready (0 created, 0 reissued"
 
+# A leaf that outlives its CA (signed by openssl for a year under the
+# twelve-hour CA, same subject, SANs and key) is issued again, clamped.
+data alpha-api-server-certificate apiserver.key > leaf.key
+openssl x509 -x509toreq -in leaf.pem -signkey leaf.key -copy_extensions copyall -out leaf.csr 2>/dev/null
+openssl x509 -req -in leaf.csr -CA "$T/short/ca.crt" -CAkey "$T/short/ca.key" -CAcreateserial \
+    -copy_extensions copyall -days 365 -out long.pem 2>/dev/null
+check "openssl made a leaf that outlives the CA" test "$(openssl x509 -in long.pem -noout -enddate)" != "$(openssl x509 -in "$T/short/ca.crt" -noout -enddate)"
+certlc get secret alpha-api-server-certificate -o json |
+    jq --arg c "$(base64 -w0 < long.pem)" 'del(.metadata.resourceVersion) | .data["apiserver.crt"] = $c' > long.json
+chmod 600 long.json
+certlc apply -f long.json > /dev/null
+certlc run --once > r5 2>&1
+contains "it is issued again for outliving its CA" r5 'secret "alpha-api-server-certificate" reissued: it outlives its CA alpha-ca'
+data alpha-api-server-certificate apiserver.crt > leaf2.pem
+check "the new one ends with the CA" test "$(openssl x509 -in leaf2.pem -noout -enddate)" = "$(openssl x509 -in "$T/short/ca.crt" -noout -enddate)"
+
 finish

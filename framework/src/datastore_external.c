@@ -458,7 +458,7 @@ static void static_files(const certlc_external_in *in,
     certlc_err err = {{0}};
     if (!same) {
         if (judge(in, &m, NULL, 0, &err) != 0) {
-            out_set(out, CERTLC_ACT_FAILED, CERTLC_CAUSE_DATASTORE,
+            out_set(out, CERTLC_ACT_FAILED, CERTLC_CAUSE_REFUSED,
                     "datastore '%s': client_cert: %s",
                     ds->name, err.msg);
             return;

@@ -592,10 +592,9 @@ static void pass_events(certlc_observer *o, tstate *s, const certlc_tenant *t,
             if (p->cause == CERTLC_CAUSE_AWAITING) {
                 /* Not a fault: the await is how the external PKI works. */
                 snprintf(e.reason, sizeof e.reason, CERTLC_EV_AWAITING);
-                snprintf(e.message, sizeof e.message,
-                         "the datastore certificate was handed to the "
-                         "external PKI; the control plane keeps the old one "
-                         "until a new one is delivered and accepted");
+                snprintf(e.cause, sizeof e.cause, "%s",
+                         certlc_cause_label(p->cause));
+                snprintf(e.message, sizeof e.message, "%.500s", p->reason);
             } else {
                 const char *cause = certlc_cause_label(p->cause);
                 const char *v[] = {t->namespace, t->name, p->secret, cause};

@@ -2,15 +2,18 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "datastore_reconcile.h"
 #include "engine.h"
 #include "observe.h"
 #include "reconcile.h"
+#include "store_etcd.h"
+#include "writer_lock.h"
 
 static const char usage[] =
-    "Usage: certlc run [--once [--prune]]\n"
+    "Usage: certlc run [--once [--wait] [--prune]]\n"
     "\n"
     "Reconciles every tenant of the configuration: issues the Secrets that\n"
     "are missing, issues again those that are invalid or due for renewal,\n"
@@ -18,6 +21,9 @@ static const char usage[] =
     "\n"
     "  --once   one pass, print what was done, then exit: 0 when every\n"
     "           tenant is complete, 1 otherwise\n"
+    "  --wait   with --once: wait for a running operator (or another\n"
+    "           run --once) on the same state_dir to stop, instead of\n"
+    "           refusing; one writer at a time (file store)\n"
     "  --prune  with --once: tenants that have Secrets in the store but are\n"
     "           gone from the configuration are deprovisioned from their\n"
     "           datastore, then their Secrets and status are removed\n"
@@ -103,15 +109,18 @@ int certlc_cmd_run(certlc_cli *c, int argc, char **argv)
     static const struct option opts[] = {
         {"once", no_argument, NULL, 'o'},
         {"prune", no_argument, NULL, 'p'},
+        {"wait", no_argument, NULL, 'w'},
         {"help", no_argument, NULL, 'h'},
         {0, 0, 0, 0},
     };
-    int once = 0, prune = 0, o;
+    int once = 0, prune = 0, wait = 0, o;
     while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         if (o == 'o')
             once = 1;
         else if (o == 'p')
             prune = 1;
+        else if (o == 'w')
+            wait = 1;
         else if (o == 'h') {
             fputs(usage, stdout);
             return CERTLC_EXIT_OK;
@@ -123,14 +132,26 @@ int certlc_cmd_run(certlc_cli *c, int argc, char **argv)
                                 argv[optind]);
     if (prune && !once)
         return certlc_cli_usage("run", "--prune goes with --once");
+    if (wait && !once)
+        return certlc_cli_usage("run", "--wait goes with --once");
     if (!once)
         return certlc_engine_main(c);
     int rc = certlc_cli_open(c);
     if (rc != 0)
         return rc;
+    /* The same writer lock as the operator's (writer_lock.h); on etcd the
+     * compare-and-swap of every write guards instead. */
+    int lockfd = -1;
+    if (!certlc_store_is_etcd(c->store) &&
+        certlc_writer_lock(c->cfg->state_dir, wait, &lockfd) != 0) {
+        certlc_cli_close(c);
+        return CERTLC_EXIT_FAIL;
+    }
     rc = run_once(c);
     if (prune && run_prune(c) != 0)
         rc = CERTLC_EXIT_FAIL;
     certlc_cli_close(c);
+    if (lockfd >= 0)
+        close(lockfd);
     return rc;
 }

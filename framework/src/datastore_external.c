@@ -283,11 +283,13 @@ static void clear_rotate_annotation(const certlc_external_in *in,
 /* ---- the step ----------------------------------------------------------- */
 
 static void out_set(certlc_external_out *out, certlc_action a,
-                    const char *fmt, ...) CERTLC_PRINTF(3, 4);
+                    certlc_cause cause, const char *fmt, ...)
+    CERTLC_PRINTF(4, 5);
 static void out_set(certlc_external_out *out, certlc_action a,
-                    const char *fmt, ...)
+                    certlc_cause cause, const char *fmt, ...)
 {
     out->action = a;
+    out->cause = cause;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(out->reason, sizeof out->reason, fmt, ap);
@@ -298,7 +300,8 @@ static void out_set(certlc_external_out *out, certlc_action a,
  * valid, failed when there is none or it no longer works. */
 static void awaiting(const certlc_external_in *in, certlc_external_out *out,
                      const ext_settings *es, bool have_copy,
-                     const char *cond_reason, const char *msg)
+                     const char *cond_reason, certlc_cause cause,
+                     const char *msg)
 {
     bool overdue = false;
     int64_t since = set_await(in, true, cond_reason, msg, es, &overdue);
@@ -312,10 +315,11 @@ static void awaiting(const certlc_external_in *in, certlc_external_out *out,
     else if (since + es->timeout < out->next_due)
         out->next_due = since + es->timeout;
     if (have_copy) {
-        out_set(out, CERTLC_ACT_UNCHANGED, "%s", msg);
+        out_set(out, CERTLC_ACT_UNCHANGED, CERTLC_CAUSE_NONE, "%s", msg);
         out->verify = true;
     } else {
-        out_set(out, CERTLC_ACT_FAILED, "awaiting the external PKI: %s", msg);
+        out_set(out, CERTLC_ACT_FAILED, cause, "awaiting the external PKI: %s",
+                msg);
     }
 }
 
@@ -324,7 +328,8 @@ static void static_files(const certlc_external_in *in,
 {
     const certlc_ds_instance *ds = in->ds;
     if (ds->client_cert == NULL || ds->client_key == NULL) {
-        out_set(out, CERTLC_ACT_FAILED, "datastore '%s' has neither "
+        out_set(out, CERTLC_ACT_FAILED, CERTLC_CAUSE_DATASTORE,
+                "datastore '%s' has neither "
                 "client_cert_secret nor client_cert/client_key: there is no "
                 "certificate to give the tenant", ds->name);
         return;
@@ -340,16 +345,18 @@ static void static_files(const certlc_external_in *in,
     certlc_err err = {{0}};
     if (!same) {
         if (judge(in, &m, NULL, 0, &err) != 0) {
-            out_set(out, CERTLC_ACT_FAILED, "datastore '%s': client_cert: %s",
+            out_set(out, CERTLC_ACT_FAILED, CERTLC_CAUSE_REFUSED,
+                    "datastore '%s': client_cert: %s",
                     ds->name, err.msg);
             return;
         }
         if (write_copy(in, &m, c ? "client_cert changed" : "missing", &err) !=
             0) {
-            out_set(out, CERTLC_ACT_FAILED, "%s", err.msg);
+            out_set(out, CERTLC_ACT_FAILED, CERTLC_CAUSE_STORE, "%s", err.msg);
             return;
         }
         out_set(out, c ? CERTLC_ACT_REISSUED : CERTLC_ACT_CREATED,
+                c ? CERTLC_CAUSE_SPEC : CERTLC_CAUSE_MISSING,
                 "copied from datastore '%s' client_cert", ds->name);
     }
     X509 *x = certlc_cert_from_pem(crt.value, crt.len, &err);
@@ -380,7 +387,7 @@ void certlc_external_reconcile(const certlc_external_in *in,
     ext_settings es;
     certlc_err err = {{0}};
     if (settings(in->ds, &es, &err) != 0) {
-        out_set(out, CERTLC_ACT_FAILED, "%s", err.msg);
+        out_set(out, CERTLC_ACT_FAILED, CERTLC_CAUSE_DATASTORE, "%s", err.msg);
         return;
     }
 
@@ -409,7 +416,8 @@ void certlc_external_reconcile(const certlc_external_in *in,
     int rrc = certlc_store_get(in->store, es.ns, es.name, &r, &err);
     if (rrc == CERTLC_UNDECRYPTABLE) {
         /* Kept (not refused and removed) until its key is configured. */
-        awaiting(in, out, &es, have_copy, "Undecryptable", err.msg);
+        awaiting(in, out, &es, have_copy, "Undecryptable",
+                 CERTLC_CAUSE_UNREADABLE, err.msg);
         certlc_secret_free(c);
         return;
     }
@@ -423,7 +431,8 @@ void certlc_external_reconcile(const certlc_external_in *in,
         certlc_store_remove(in->store, es.ns, es.name, &err);
         char msg[600];
         sfmt(msg, sizeof msg, "refused %s/%s: %s", es.ns, es.name, why);
-        awaiting(in, out, &es, have_copy, "DeliveryRefused", msg);
+        awaiting(in, out, &es, have_copy, "DeliveryRefused",
+                 CERTLC_CAUSE_REFUSED, msg);
         certlc_secret_free(c);
         return;
     }
@@ -437,7 +446,8 @@ void certlc_external_reconcile(const certlc_external_in *in,
         char msg[600];
         sfmt(msg, sizeof msg, "waiting for the external PKI to deliver "
                  "%s/%s", es.ns, es.name);
-        awaiting(in, out, &es, have_copy, "AwaitingDelivery", msg);
+        awaiting(in, out, &es, have_copy, "AwaitingDelivery",
+                 CERTLC_CAUSE_AWAITING, msg);
         goto done;
     }
 
@@ -475,12 +485,14 @@ void certlc_external_reconcile(const certlc_external_in *in,
         certlc_time_rfc3339(in->now, since, sizeof since);
         if (certlc_delivery_put_aside(in->store, r, es.ns, prev_name,
                       CERTLC_ANNOTATION_PREVIOUS_OF, es.name, &err) != 0) {
-            out_set(out, CERTLC_ACT_FAILED, "cannot keep %s/%s aside as %s: "
+            out_set(out, CERTLC_ACT_FAILED, CERTLC_CAUSE_STORE,
+                    "cannot keep %s/%s aside as %s: "
                     "%s", es.ns, es.name, prev_name, err.msg);
             goto done;
         }
         if (certlc_store_remove(in->store, es.ns, es.name, &err) < 0) {
-            out_set(out, CERTLC_ACT_FAILED, "cannot remove %s/%s for the "
+            out_set(out, CERTLC_ACT_FAILED, CERTLC_CAUSE_STORE,
+                    "cannot remove %s/%s for the "
                     "external PKI: %s", es.ns, es.name, err.msg);
             goto done;
         }
@@ -499,7 +511,8 @@ void certlc_external_reconcile(const certlc_external_in *in,
         sfmt(msg, sizeof msg, "%s: %s/%s removed for the external PKI to "
                  "renew; the old certificate is kept as %s/%s", why, es.ns,
                  es.name, es.ns, prev_name);
-        awaiting(in, out, &es, have_copy, "Rotating", msg);
+        awaiting(in, out, &es, have_copy, "Rotating",
+                 CERTLC_CAUSE_AWAITING, msg);
         goto done;
     }
 
@@ -519,8 +532,10 @@ void certlc_external_reconcile(const certlc_external_in *in,
                      "awaits verification: %s", es.ns, es.name, derr.msg);
             certlc_warn(COMPONENT, "%s/%s: %s", in->t->namespace,
                         in->t->name, msg);
-            awaiting(in, out, &es, have_copy, "AwaitingVerification", msg);
+            awaiting(in, out, &es, have_copy, "AwaitingVerification",
+                     CERTLC_CAUSE_UNREACHABLE, msg);
             out->action = CERTLC_ACT_FAILED;
+            out->cause = CERTLC_CAUSE_UNREACHABLE;
             out->drc = CERTLC_DRV_UNREACHABLE;
             out->verify = false;
             sfmt(out->reason, sizeof out->reason, "%s", msg);
@@ -546,14 +561,15 @@ void certlc_external_reconcile(const certlc_external_in *in,
                     es.name, why, es.ns, aside);
         char msg[CERTLC_ERR_MAX];
         sfmt(msg, sizeof msg, "refused %s/%s: %s", es.ns, es.name, why);
-        awaiting(in, out, &es, have_copy, "DeliveryRefused", msg);
+        awaiting(in, out, &es, have_copy, "DeliveryRefused",
+                 CERTLC_CAUSE_REFUSED, msg);
         goto done;
     }
     char reason[300];
     sfmt(reason, sizeof reason, "delivered by the external PKI in %s/%s",
              es.ns, es.name);
     if (write_copy(in, &m, reason, &err) != 0) {
-        out_set(out, CERTLC_ACT_FAILED, "%s", err.msg);
+        out_set(out, CERTLC_ACT_FAILED, CERTLC_CAUSE_STORE, "%s", err.msg);
         goto done;
     }
     certlc_info(COMPONENT, "%s/%s: datastore '%s': the certificate delivered "
@@ -562,7 +578,8 @@ void certlc_external_reconcile(const certlc_external_in *in,
                 in->cert_name);
     bool overdue;
     set_await(in, false, "", "", &es, &overdue);
-    out_set(out, c ? CERTLC_ACT_REISSUED : CERTLC_ACT_CREATED, "%s", reason);
+    out_set(out, c ? CERTLC_ACT_REISSUED : CERTLC_ACT_CREATED,
+            c ? CERTLC_CAUSE_DELIVERED : CERTLC_CAUSE_MISSING, "%s", reason);
     out->verify = false; /* just verified */
     {
         X509 *x = certlc_cert_from_pem(m.crt->value, m.crt->len, &err);

@@ -58,6 +58,7 @@ typedef struct certlc_external_in {
 
 typedef struct certlc_external_out {
     certlc_action action;        /* for cert_name */
+    certlc_cause cause;          /* why that action */
     char reason[CERTLC_ERR_MAX]; /* why (word for word) */
     int drc;                     /* CERTLC_DRV_UNREACHABLE: datastore down */
     bool verify;    /* the tenant's copy stands: verify it as usual */

@@ -30,7 +30,7 @@ typedef struct dpass {
 } dpass;
 
 static void report(dpass *p, const char *name, certlc_action action,
-                   const char *reason)
+                   certlc_cause cause, const char *reason)
 {
     switch (action) {
     case CERTLC_ACT_UNCHANGED: p->res->unchanged++; break;
@@ -40,7 +40,7 @@ static void report(dpass *p, const char *name, certlc_action action,
     }
     if (action == CERTLC_ACT_UNCHANGED || p->cb == NULL)
         return;
-    certlc_reconcile_event ev = {p->t, name, action, reason};
+    certlc_reconcile_event ev = {p->t, name, action, reason, cause};
     p->cb(&ev, p->arg);
 }
 
@@ -73,10 +73,12 @@ static void set_conditions(dpass *p, bool ready, bool unreachable,
                     p->t->namespace, p->t->name, err.msg);
 }
 
-static void fail(dpass *p, const char *secret, int drc, const char *reason,
-                 const char *msg)
+static void fail(dpass *p, const char *secret, int drc, certlc_cause cause,
+                 const char *reason, const char *msg)
 {
-    report(p, secret, CERTLC_ACT_FAILED, msg);
+    report(p, secret, CERTLC_ACT_FAILED,
+           drc == CERTLC_DRV_UNREACHABLE ? CERTLC_CAUSE_UNREACHABLE : cause,
+           msg);
     set_conditions(p, false, drc == CERTLC_DRV_UNREACHABLE,
                    drc == CERTLC_DRV_UNREACHABLE ? "Unreachable" : reason,
                    msg);
@@ -102,21 +104,25 @@ static const certlc_kv *need(const certlc_secret *s, const char *key,
 }
 
 /* 0 when the datastore-certificate is fine (and *due set), -1 with the
- * reason to renew it otherwise; *missing tells a missing Secret apart. */
+ * reason to renew it otherwise, and its cause; *missing tells a missing
+ * Secret apart. */
 static int check_cert(dpass *p, const certlc_ds_instance *in, int64_t *due,
-                      bool *missing, certlc_err *err)
+                      bool *missing, certlc_cause *cause, certlc_err *err)
 {
     certlc_secret *s = NULL;
     *missing = false;
+    *cause = CERTLC_CAUSE_INVALID;
     int rc = certlc_store_get(p->store, p->t->namespace, p->cert_name, &s,
                               err);
     if (rc == CERTLC_NOTFOUND) {
         *missing = true;
+        *cause = CERTLC_CAUSE_MISSING;
         return certlc_err_set(err, "missing");
     }
     if (rc == CERTLC_UNDECRYPTABLE)
         return rc; /* left as it is: see certlc_datastore_reconcile */
     if (rc != 0) {
+        *cause = CERTLC_CAUSE_UNREADABLE;
         certlc_err_prefix(err, "unreadable");
         return -1;
     }
@@ -155,11 +161,13 @@ static int check_cert(dpass *p, const certlc_ds_instance *in, int64_t *due,
         goto out;
     }
     if (X509_cmp(ca, dsca) != 0) {
+        *cause = CERTLC_CAUSE_CA;
         certlc_err_set(err, "ca.crt is not the CA of datastore '%s'",
                        in->name);
         goto out;
     }
     if (certlc_cert_verify(cert, dsca, p->now, err) != 0) {
+        *cause = CERTLC_CAUSE_CA;
         certlc_err_prefix(err, "not valid under the CA of datastore '%s'",
                           in->name);
         goto out;
@@ -168,6 +176,7 @@ static int check_cert(dpass *p, const certlc_ds_instance *in, int64_t *due,
     if (p->now >= *due) {
         char when[32];
         certlc_time_rfc3339(certlc_cert_not_after(cert), when, sizeof when);
+        *cause = CERTLC_CAUSE_EXPIRING;
         certlc_err_set(err, "due for renewal: expires %s", when);
         goto out;
     }
@@ -208,7 +217,7 @@ static int ensure_config(dpass *p, const certlc_ds_instance *in,
     }
     certlc_secret_free(old);
     if (same) {
-        report(p, p->config_name, CERTLC_ACT_UNCHANGED, "");
+        report(p, p->config_name, CERTLC_ACT_UNCHANGED, CERTLC_CAUSE_NONE, "");
         return 0;
     }
     certlc_drv_kv data[4], label = {CERTLC_LABEL_DATASTORE, in->name,
@@ -227,6 +236,7 @@ static int ensure_config(dpass *p, const certlc_ds_instance *in,
     }
     report(p, p->config_name,
            rc == CERTLC_NOTFOUND ? CERTLC_ACT_CREATED : CERTLC_ACT_REISSUED,
+           rc == CERTLC_NOTFOUND ? CERTLC_CAUSE_MISSING : CERTLC_CAUSE_SPEC,
            rc == CERTLC_NOTFOUND ? "missing" : "datastore settings changed");
     return 0;
 }
@@ -298,7 +308,8 @@ void certlc_datastore_reconcile(certlc_store *store, const certlc_config *cfg,
     certlc_err err = {{0}};
     certlc_ds_instance *in = certlc_ds_instance_get(cfg, t->datastore, &err);
     if (in == NULL) {
-        fail(&p, p.cert_name, CERTLC_DRV_ERROR, "DriverUnavailable", err.msg);
+        fail(&p, p.cert_name, CERTLC_DRV_ERROR, CERTLC_CAUSE_DATASTORE,
+             "DriverUnavailable", err.msg);
         return;
     }
     const certlc_driver *drv = &in->plugin->drv;
@@ -307,7 +318,8 @@ void certlc_datastore_reconcile(certlc_store *store, const certlc_config *cfg,
      * without its password would give the tenant a new one. */
     if (read_password(&p, password, sizeof password, &err) ==
         CERTLC_UNDECRYPTABLE) {
-        fail(&p, p.config_name, CERTLC_DRV_ERROR, "Undecryptable", err.msg);
+        fail(&p, p.config_name, CERTLC_DRV_ERROR, CERTLC_CAUSE_UNREADABLE,
+             "Undecryptable", err.msg);
         return;
     }
     certlc_drv_tenant tt = {
@@ -329,7 +341,8 @@ void certlc_datastore_reconcile(certlc_store *store, const certlc_config *cfg,
     if (rc != CERTLC_DRV_OK) {
         certlc_host_err(&err, &derr);
         certlc_err_prefix(&err, "datastore '%s': provision", in->name);
-        fail(&p, p.config_name, rc, "ProvisionFailed", err.msg);
+        fail(&p, p.config_name, rc, CERTLC_CAUSE_DATASTORE, "ProvisionFailed",
+             err.msg);
         OPENSSL_cleanse(&dbc, sizeof dbc);
         return;
     }
@@ -337,13 +350,15 @@ void certlc_datastore_reconcile(certlc_store *store, const certlc_config *cfg,
     rc = ensure_config(&p, in, &call, &dbc, &err);
     OPENSSL_cleanse(&dbc, sizeof dbc);
     if (rc != 0) {
-        fail(&p, p.config_name, CERTLC_DRV_ERROR, "ConfigFailed", err.msg);
+        fail(&p, p.config_name, CERTLC_DRV_ERROR, CERTLC_CAUSE_STORE,
+             "ConfigFailed", err.msg);
         return;
     }
     /* 3. datastore-certificate: delivered by an external PKI, or issued by
      * the driver (mode issue). */
     int64_t due = INT64_MAX;
     bool missing;
+    certlc_cause cause = CERTLC_CAUSE_NONE;
     if (drv->mode == CERTLC_DRV_MODE_EXTERNAL) {
         /* Delivered by an external PKI (datastore_external.h). */
         certlc_external_in xin = {.store = store, .cfg = cfg, .t = t,
@@ -355,19 +370,20 @@ void certlc_datastore_reconcile(certlc_store *store, const certlc_config *cfg,
             result->next_due = xo.next_due;
         if (xo.action == CERTLC_ACT_FAILED) {
             fail(&p, p.cert_name, xo.drc ? xo.drc : CERTLC_DRV_ERROR,
-                 "AwaitingExternalPKI", xo.reason);
+                 xo.cause, "AwaitingExternalPKI", xo.reason);
             return;
         }
-        report(&p, p.cert_name, xo.action, xo.reason);
+        report(&p, p.cert_name, xo.action, xo.cause, xo.reason);
         if (!xo.verify) {
             set_conditions(&p, true, false, "Provisioned", "");
             return;
         }
-    } else if ((rc = check_cert(&p, in, &due, &missing, &err)) == 0) {
-        report(&p, p.cert_name, CERTLC_ACT_UNCHANGED, "");
+    } else if ((rc = check_cert(&p, in, &due, &missing, &cause, &err)) == 0) {
+        report(&p, p.cert_name, CERTLC_ACT_UNCHANGED, CERTLC_CAUSE_NONE, "");
     } else if (rc == CERTLC_UNDECRYPTABLE) {
         /* Never reissued while its key is missing. */
-        fail(&p, p.cert_name, CERTLC_DRV_ERROR, "Undecryptable", err.msg);
+        fail(&p, p.cert_name, CERTLC_DRV_ERROR, CERTLC_CAUSE_UNREADABLE,
+             "Undecryptable", err.msg);
         return;
     } else {
         char reason[CERTLC_ERR_MAX];
@@ -379,17 +395,21 @@ void certlc_datastore_reconcile(certlc_store *store, const certlc_config *cfg,
         if (rc != CERTLC_DRV_OK) {
             certlc_host_err(&err, &derr);
             certlc_err_prefix(&err, "datastore '%s': rotate", in->name);
-            fail(&p, p.cert_name, rc, "RotateFailed", err.msg);
+            fail(&p, p.cert_name, rc, CERTLC_CAUSE_DATASTORE, "RotateFailed",
+                 err.msg);
             return;
         }
-        if (check_cert(&p, in, &due, &missing, &err) != 0) {
+        certlc_cause after;
+        if (check_cert(&p, in, &due, &missing, &after, &err) != 0) {
             certlc_err_prefix(&err, "after rotate by driver '%s'",
                               drv->name);
-            fail(&p, p.cert_name, CERTLC_DRV_ERROR, "RotateFailed", err.msg);
+            fail(&p, p.cert_name, CERTLC_DRV_ERROR, CERTLC_CAUSE_DATASTORE,
+                 "RotateFailed", err.msg);
             return;
         }
         report(&p, p.cert_name,
-               was_missing ? CERTLC_ACT_CREATED : CERTLC_ACT_REISSUED, reason);
+               was_missing ? CERTLC_ACT_CREATED : CERTLC_ACT_REISSUED, cause,
+               reason);
     }
     if (due < result->next_due)
         result->next_due = due;
@@ -397,7 +417,8 @@ void certlc_datastore_reconcile(certlc_store *store, const certlc_config *cfg,
     rc = verify(&p, in, &call, &tt, &err);
     if (rc != CERTLC_DRV_OK) {
         certlc_err_prefix(&err, "datastore '%s': verify", in->name);
-        fail(&p, p.cert_name, rc, "VerifyFailed", err.msg);
+        fail(&p, p.cert_name, rc, CERTLC_CAUSE_DATASTORE, "VerifyFailed",
+             err.msg);
         return;
     }
     set_conditions(&p, true, false, "Provisioned", "");

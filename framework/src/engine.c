@@ -32,6 +32,7 @@
 #include "reconcile.h"
 #include "rollout.h"
 #include "timefmt.h"
+#include "writer_lock.h"
 
 #define RETRY_MIN_SECONDS 5
 #define RETRY_MAX_SECONDS 300
@@ -60,11 +61,14 @@ typedef struct engine {
 static void log_event(const certlc_reconcile_event *ev, void *arg)
 {
     certlc_observer_event(arg, ev);
+    /* An await of the external PKI is its normal course, not an error. */
+    bool awaiting = ev->cause == CERTLC_CAUSE_AWAITING;
     const char *what = ev->action == CERTLC_ACT_CREATED    ? "created"
                        : ev->action == CERTLC_ACT_REISSUED ? "reissued"
+                       : awaiting                          ? "awaited"
                                                            : "failed";
-    certlc_logx(ev->action == CERTLC_ACT_FAILED ? CERTLC_LOG_ERROR
-                                                : CERTLC_LOG_INFO,
+    certlc_logx(ev->action == CERTLC_ACT_FAILED && !awaiting ? CERTLC_LOG_ERROR
+                                                             : CERTLC_LOG_INFO,
                 "engine", ev->tenant->namespace, ev->tenant->name, ev->secret,
                 "secret \"%s\" %s%s%s", ev->secret, what,
                 ev->reason[0] ? ": " : "", ev->reason);
@@ -333,37 +337,6 @@ static int due_timeout(engine *e)
     return s > 3600 ? 3600 * 1000 : (int)(s * 1000);
 }
 
-/* Takes the operator lock: one operator per state directory. The file keeps
- * the holder's PID so that a refusal can name it. */
-static int lock_operator(const char *state_dir, int *fd_out)
-{
-    char path[4096];
-    snprintf(path, sizeof path, "%s/operator.pid", state_dir);
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        fprintf(stderr, "certlc: %s: %s\n", path, strerror(errno));
-        return -1;
-    }
-    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        char pid[32] = "?";
-        ssize_t n = pread(fd, pid, sizeof pid - 1, 0);
-        if (n > 0)
-            pid[n] = '\0';
-        pid[strcspn(pid, "\n")] = '\0';
-        fprintf(stderr, "certlc: another operator (PID %s) is running on "
-                        "%s; only one may run at a time\n",
-                pid, state_dir);
-        close(fd);
-        return -1;
-    }
-    char buf[32];
-    int len = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
-    if (ftruncate(fd, 0) != 0 || pwrite(fd, buf, (size_t)len, 0) != len)
-        certlc_warn("engine", "%s: cannot record the PID", path);
-    *fd_out = fd;
-    return 0;
-}
-
 /* ---- with replicas on etcd, only the leader reconciles ---- */
 static bool acting(engine *e)
 {
@@ -471,7 +444,7 @@ int certlc_engine_main(certlc_cli *c)
     /* etcd replicas elect a leader (below); the file store keeps
      * one operator per state directory with the flock. */
     if (!certlc_store_is_etcd(c->store) &&
-        lock_operator(c->cfg->state_dir, &lockfd) != 0)
+        certlc_writer_lock(c->cfg->state_dir, false, &lockfd) != 0)
         goto out;
     if (sigprocmask(SIG_BLOCK, &mask, NULL) != 0 ||
         (e.sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {

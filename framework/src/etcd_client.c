@@ -233,11 +233,17 @@ enum outcome {
     REAUTH,       /* the token is not (or no longer) valid */
 };
 
+/* *timed_out (may be NULL) tells a timeout apart, from libcurl's error
+ * code or etcd's gRPC code, never from the wording of either. */
 static enum outcome post(CURL *h, const char *ep,
                          const char *path, const char *req, const char *token,
-                         long timeout_ms, json_t **out, int *code, char *why,
-                         size_t whysize)
+                         long timeout_ms, json_t **out, int *code,
+                         bool *timed_out, char *why, size_t whysize)
 {
+    bool tmo_scratch;
+    if (timed_out == NULL)
+        timed_out = &tmo_scratch;
+    *timed_out = false;
     char url[1024];
     snprintf(url, sizeof url, "%s%s", ep, path);
     struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/json");
@@ -257,8 +263,9 @@ static enum outcome post(CURL *h, const char *ep,
     char ebuf[CURL_ERROR_SIZE] = "";
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, ebuf);
     CURLcode rc = curl_easy_perform(h);
-    long status = 0;
+    long status = 0, sent = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_getinfo(h, CURLINFO_REQUEST_SIZE, &sent);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, NULL);
@@ -267,11 +274,14 @@ static enum outcome post(CURL *h, const char *ep,
     if (rc != CURLE_OK) {
         snprintf(why, whysize, "%s: %s", ep, ebuf[0] ? ebuf : curl_easy_strerror(rc));
         body_free(&b);
-        /* Refused, unresolved, TLS failed: nothing was sent. */
+        *timed_out = rc == CURLE_OPERATION_TIMEDOUT;
+        /* Refused, unresolved, TLS failed, or timed out before a byte of
+         * the request went out (libcurl counts what it issued): nothing
+         * was sent. */
         return rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
                        rc == CURLE_SSL_CONNECT_ERROR ||
-                       (rc == CURLE_OPERATION_TIMEDOUT && status == 0 && b.n == 0 &&
-                        strstr(ebuf, "onnect") != NULL)
+                       (rc == CURLE_OPERATION_TIMEDOUT && status == 0 &&
+                        b.n == 0 && sent == 0)
                    ? NEXT
                    : NEXT_MAYBE;
     }
@@ -297,14 +307,21 @@ static enum outcome post(CURL *h, const char *ep,
     if (code != NULL)
         *code = gcode;
     snprintf(why, whysize, "%s: %s", ep, msg != NULL ? msg : "unknown error");
-    bool reauth = msg != NULL && (strstr(msg, "invalid auth token") != NULL ||
-                                  strstr(msg, "user name is empty") != NULL);
+    /* Unauthenticated: the token expired or the member forgot it. "user
+     * name is empty" (a request without a token) shares InvalidArgument
+     * with other errors: its text is all etcd gives, as clientv3 finds
+     * too. */
+    bool reauth = gcode == 16 ||
+                  (gcode == 3 && msg != NULL &&
+                   strstr(msg, "user name is empty") != NULL);
     json_decref(j); /* msg pointed into it */
     if (reauth)
         return REAUTH;
     /* Unavailable (no leader, request timed out), DeadlineExceeded. */
-    if (gcode == 14 || gcode == 4 || status == 503)
+    if (gcode == 14 || gcode == 4 || status == 503) {
+        *timed_out = true;
         return NEXT_MAYBE;
+    }
     return ETCD_ERROR;
 }
 
@@ -322,7 +339,8 @@ static int authenticate(certlc_etcd *c, CURL *h, const char *ep, char *why,
     }
     json_t *out = NULL;
     enum outcome o = post(h, ep, "/v3/auth/authenticate", text, NULL,
-                          CERTLC_ETCD_TIMEOUT_MS, &out, NULL, why, whysize);
+                          CERTLC_ETCD_TIMEOUT_MS, &out, NULL, NULL, why,
+                          whysize);
     certlc_etcd_jfree(text); /* wipes */
     if (o != OK)
         return -1;
@@ -421,8 +439,9 @@ int certlc_etcd_call(certlc_etcd *c, const char *path, json_t *req,
                 pthread_mutex_unlock(&c->mu);
             }
         }
+        bool timed_out = false;
         enum outcome o = post(h, ep, path, text, token, timeout_ms, out,
-                              code, why, sizeof why);
+                              code, &timed_out, why, sizeof why);
         OPENSSL_cleanse(token, sizeof token);
         if (o == REAUTH && !reauthed) {
             reauthed = true;
@@ -443,8 +462,7 @@ int certlc_etcd_call(certlc_etcd *c, const char *path, json_t *req,
         }
         if (o == NEXT_MAYBE && ambiguous != NULL)
             *ambiguous = true;
-        if (strstr(why, "imed out") != NULL || strstr(why, "no leader") != NULL)
-            saw_timeout = true;
+        saw_timeout |= timed_out;
         wl += (size_t)snprintf(whys + wl, sizeof whys - wl, "%s%s",
                                wl ? "; " : "", why);
         if (wl >= sizeof whys)

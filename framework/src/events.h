@@ -25,6 +25,7 @@
 #define CERTLC_EV_PROVISIONED "Provisioned"
 #define CERTLC_EV_ROTATED "Rotated"
 #define CERTLC_EV_CA_ROTATED "CARotated"
+#define CERTLC_EV_CA_EXPIRED "CAExpired" /* Warning: rotated for its end */
 #define CERTLC_EV_ROLLED_OUT "RolledOut"
 #define CERTLC_EV_ROLLOUT_FAILED "RolloutFailed"
 #define CERTLC_EV_FAILED "RotationFailed"

@@ -23,6 +23,7 @@
 typedef struct pending {
     char secret[256];
     certlc_action action;
+    certlc_cause cause;
     char reason[CERTLC_ERR_MAX];
 } pending;
 
@@ -55,7 +56,7 @@ struct certlc_observer {
 
 static const char *const phases[] = {
     CERTLC_PHASE_PROVISIONING, CERTLC_PHASE_READY, CERTLC_PHASE_CA_ROTATING,
-    CERTLC_PHASE_NOT_READY};
+    CERTLC_PHASE_NOT_READY, CERTLC_PHASE_FAILED};
 
 /* ---- certificates ---------------------------------------------------------- */
 
@@ -162,31 +163,6 @@ int certlc_tenant_certs(certlc_store *store, const certlc_tenant *t,
     *out = v;
     *n_out = n;
     return 0;
-}
-
-const char *certlc_rotation_cause(const char *r)
-{
-    if (r == NULL || strcmp(r, "missing") == 0)
-        return "deleted";
-    if (strstr(r, "due for renewal") != NULL)
-        return "expiring";
-    if (strncmp(r, "rotation requested", 18) == 0)
-        return "manual";
-    if (strncmp(r, "unreadable", 10) == 0)
-        return "invalid";
-    if (strstr(r, "not valid under the") != NULL ||
-        strstr(r, "is not the current CA") != NULL ||
-        strstr(r, "is not the CA of") != NULL ||
-        strncmp(r, "its CA ", 7) == 0)
-        return "ca";
-    static const char *const spec[] = {
-        "subject ", "SANs differ", "certificate is a CA",
-        "certificate is not a CA", "certificate has extendedKeyUsage",
-        "extendedKeyUsage", "cluster is '", "user is '", "server is '"};
-    for (size_t i = 0; i < sizeof spec / sizeof spec[0]; i++)
-        if (strncmp(r, spec[i], strlen(spec[i])) == 0)
-            return "spec";
-    return "invalid";
 }
 
 /* ---- tenants ---------------------------------------------------------------- */
@@ -494,6 +470,7 @@ void certlc_observer_event(certlc_observer *o, const certlc_reconcile_event *ev)
     pending *p = &s->pend[s->n_pend++];
     snprintf(p->secret, sizeof p->secret, "%s", ev->secret);
     p->action = ev->action;
+    p->cause = ev->cause;
     snprintf(p->reason, sizeof p->reason, "%s", ev->reason ? ev->reason : "");
 }
 
@@ -560,8 +537,6 @@ static bool failed_now(const tstate *s, const char *secret)
     return false;
 }
 
-#define AWAITING_REASON "awaiting the external PKI"
-
 /* The events of a pass, from its callbacks and its result. Counts the
  * rotations and failures. */
 static void pass_events(certlc_observer *o, tstate *s, const certlc_tenant *t,
@@ -586,15 +561,23 @@ static void pass_events(certlc_observer *o, tstate *s, const certlc_tenant *t,
         if (p->action == CERTLC_ACT_CREATED ||
             p->action == CERTLC_ACT_REISSUED) {
             const char *cause = p->action == CERTLC_ACT_CREATED
-                                    ? "deleted"
-                                    : certlc_rotation_cause(p->reason);
+                                    ? certlc_cause_label(CERTLC_CAUSE_MISSING)
+                                    : certlc_cause_label(p->cause);
             const char *v[] = {t->namespace, t->name, p->secret, cause};
             certlc_metric_add(o->rotations, v, 1);
             bool ca = is_ca_secret(t, p->secret);
             snprintf(e.reason, sizeof e.reason, "%s",
                      ca ? CERTLC_EV_CA_ROTATED : CERTLC_EV_ROTATED);
             snprintf(e.cause, sizeof e.cause, "%s", cause);
-            if (p->action == CERTLC_ACT_CREATED && ca)
+            if (p->cause == CERTLC_CAUSE_CA_EXPIRED) {
+                /* Nothing it signed was valid any more: say it loudly. */
+                snprintf(e.type, sizeof e.type, "Warning");
+                snprintf(e.reason, sizeof e.reason, CERTLC_EV_CA_EXPIRED);
+                snprintf(e.message, sizeof e.message,
+                         "%.400s: a new CA was made, and everything it signs is "
+                         "issued again",
+                         p->reason);
+            } else if (p->action == CERTLC_ACT_CREATED && ca)
                 snprintf(e.message, sizeof e.message,
                          "the CA was deleted: a new CA was made, and "
                          "everything it signs is issued again");
@@ -606,18 +589,17 @@ static void pass_events(certlc_observer *o, tstate *s, const certlc_tenant *t,
                          p->reason);
             event_certs(&e, old, nw);
         } else if (p->action == CERTLC_ACT_FAILED) {
-            if (strcmp(p->reason, AWAITING_REASON) == 0) {
+            if (p->cause == CERTLC_CAUSE_AWAITING) {
+                /* Not a fault: the await is how the external PKI works. */
                 snprintf(e.reason, sizeof e.reason, CERTLC_EV_AWAITING);
-                snprintf(e.message, sizeof e.message,
-                         "the datastore certificate was handed to the "
-                         "external PKI; the control plane keeps the old one "
-                         "until a new one is delivered and accepted");
+                snprintf(e.cause, sizeof e.cause, "%s",
+                         certlc_cause_label(p->cause));
+                snprintf(e.message, sizeof e.message, "%.500s", p->reason);
             } else {
-                const char *cause = certlc_rotation_cause(p->reason);
+                const char *cause = certlc_cause_label(p->cause);
                 const char *v[] = {t->namespace, t->name, p->secret, cause};
                 certlc_metric_add(o->failures, v, 1);
-                bool refused = strstr(p->reason, ": accept") != NULL ||
-                               strstr(p->reason, "refus") != NULL;
+                bool refused = p->cause == CERTLC_CAUSE_REFUSED;
                 snprintf(e.type, sizeof e.type, "Warning");
                 snprintf(e.reason, sizeof e.reason, "%s",
                          refused ? CERTLC_EV_REFUSED : CERTLC_EV_FAILED);

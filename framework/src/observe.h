@@ -46,10 +46,6 @@ void certlc_observer_event(certlc_observer *o,
 void certlc_observer_pass_end(certlc_observer *o, const certlc_tenant *t,
                               const certlc_reconcile_result *res, int rc);
 
-/* The metrics' rotation reason for a reconcile reason: "deleted",
- * "expiring", "invalid", "spec" or "ca". */
-const char *certlc_rotation_cause(const char *reason);
-
 /* One certificate of a tenant as the store holds it. */
 typedef struct certlc_cert_info {
     char secret[256];

@@ -424,6 +424,15 @@ static X509 *build_cert(const certlc_cert_spec *spec, EVP_PKEY *key,
     if (set_serial(x, err) < 0 || set_validity(x, spec->validity, err) < 0 ||
         set_subject(x, spec, err) < 0)
         goto fail;
+    /* No certificate outlives its issuer: past the CA's notAfter it could
+     * not verify anyway, and it would look renewed when it is not. */
+    if (issuer_cert != NULL &&
+        ASN1_TIME_compare(X509_get0_notAfter(x),
+                          X509_get0_notAfter(issuer_cert)) > 0 &&
+        !X509_set1_notAfter(x, X509_get0_notAfter(issuer_cert))) {
+        certlc_err_ssl(err, "cannot clamp notAfter to the issuer's");
+        goto fail;
+    }
     if (!X509_set_issuer_name(x, issuer_cert != NULL
                                      ? X509_get_subject_name(issuer_cert)
                                      : X509_get_subject_name(x))) {

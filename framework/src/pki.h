@@ -51,7 +51,8 @@ typedef struct certlc_cert_spec {
  * keyUsage critical (CA: keyCertSign, cRLSign, digitalSignature; leaf:
  * digitalSignature, plus keyEncipherment for RSA); subject and authority key
  * identifiers; a random positive serial of 128 bits; notBefore 5 minutes in
- * the past for clock skew. */
+ * the past for clock skew; notAfter `validity` from now, but never later
+ * than the issuer's notAfter (the caller logs such a clamp). */
 X509 *certlc_cert_issue(const certlc_cert_spec *spec, EVP_PKEY *key,
                         X509 *issuer_cert, EVP_PKEY *issuer_key,
                         certlc_err *err);

@@ -15,16 +15,25 @@
 #include "log.h"
 #include "pki.h"
 #include "plan.h"
+#include "reissue_guard.h"
 #include "rollout.h"
 #include "status.h"
 #include "timefmt.h"
 
 #define MAX_SIGNERS 4
+/* Reissues of one Secret for one reason under one CA within an hour past
+ * which the reconciler stops (reissue_guard.h); renewals for age get
+ * more, as many as leaf_validity - renew_before allows in an hour. */
+#define REISSUE_LIMIT 10
 
-/* A CA of the plan as loaded (or just issued) in this pass. */
+/* A CA of the plan as loaded (or just issued and stored) in this pass.
+ * held: the CA is there but not valid yet (its notBefore is in the
+ * future): it signs nothing, and nothing it signed is judged. */
 typedef struct signer {
     const certlc_item *item;
     certlc_ca ca;
+    bool held;
+    uint64_t rv; /* the resourceVersion of its Secret as read or written */
 } signer;
 
 typedef struct pass {
@@ -41,7 +50,16 @@ typedef struct pass {
     char ca_expiring[300];   /* the CAs near their end, for the status */
     char awaiting_ca[400];   /* provided CAs not (validly) delivered yet */
     char adopted[500];       /* CAs certlc did not make, signing anyway */
+    char ca_waiting[400];    /* the CAs not valid yet, for the status */
+    certlc_cause cause;      /* why the last check failed */
+    bool stopped;            /* a new CA could not be stored: stop */
+    bool looping;            /* the reissue guard refused a Secret */
 } pass;
+
+/* Sets the pass's cause and the error message together: the cause is
+ * decided where the message is written. */
+#define FAIL(p, c, err, ...) \
+    ((p)->cause = (c), certlc_err_set((err), __VA_ARGS__))
 
 static signer *find_signer(pass *p, const char *suffix)
 {
@@ -52,7 +70,8 @@ static signer *find_signer(pass *p, const char *suffix)
 }
 
 /* The pass signs with ca from now on; it takes ca's contents. */
-static void signer_set(pass *p, const certlc_item *item, certlc_ca *ca)
+static void signer_set(pass *p, const certlc_item *item, certlc_ca *ca,
+                       uint64_t rv)
 {
     signer *s = find_signer(p, item->suffix);
     if (s == NULL) {
@@ -63,6 +82,7 @@ static void signer_set(pass *p, const certlc_item *item, certlc_ca *ca)
     }
     s->ca = *ca;
     memset(ca, 0, sizeof *ca);
+    s->rv = rv;
 }
 
 static const certlc_kv *need(const certlc_secret *s, const char *key,
@@ -119,20 +139,37 @@ static int check_issued(pass *p, X509 *cert, const certlc_item *item,
 {
     signer *s = find_signer(p, item->signer);
     if (s == NULL || s->ca.cert == NULL)
-        return certlc_err_set(err, "its CA %s-%s is not available",
-                              p->t->name, item->signer);
+        return FAIL(p, CERTLC_CAUSE_CA, err, "its CA %s-%s is not available",
+                    p->t->name, item->signer);
     if (certlc_cert_verify(cert, s->ca.cert, p->now, err) != 0) {
+        p->cause = CERTLC_CAUSE_CA;
         certlc_err_prefix(err, "not valid under the current %s-%s",
                           p->t->name, item->signer);
         return -1;
     }
-    if (certlc_cert_matches_spec(cert, spec, err) != 0)
+    if (certlc_cert_matches_spec(cert, spec, err) != 0) {
+        p->cause = CERTLC_CAUSE_SPEC;
         return -1;
+    }
     int64_t due = certlc_cert_not_after(cert) - p->cfg->renew_before;
+    /* A leaf that ends with its CA cannot be renewed for longer: it is
+     * due when the CA is, which rotates the CA (check_ca). Judging it
+     * by renew_before would reissue it on every pass. */
+    int64_t ca_end = certlc_cert_not_after(s->ca.cert);
+    if (certlc_cert_not_after(cert) > ca_end) {
+        /* Issued before leaves were clamped, or by someone else. */
+        char when[32];
+        certlc_time_rfc3339(ca_end, when, sizeof when);
+        return FAIL(p, CERTLC_CAUSE_CA, err, "it outlives its CA %s-%s "
+                    "(which ends %s)", p->t->name, item->signer, when);
+    }
+    if (certlc_cert_not_after(cert) == ca_end)
+        due = ca_end;
     if (p->now >= due) {
         char when[32];
         certlc_time_rfc3339(certlc_cert_not_after(cert), when, sizeof when);
-        return certlc_err_set(err, "due for renewal: expires %s", when);
+        return FAIL(p, CERTLC_CAUSE_EXPIRING, err,
+                    "due for renewal: expires %s", when);
     }
     if (item->lifecycle != NULL && due < p->res->next_due)
         p->res->next_due = due;
@@ -151,9 +188,31 @@ static void note_ca(pass *p, const certlc_item *item, X509 *cert)
              item->suffix, (long long)(left / 86400));
 }
 
-/* A CA is kept whatever its form (subject, key type, validity,
- * extensions, root or intermediate) as long as it can sign: a difference of
- * form is never a reason to replace a CA and lose its key. */
+/* A CA whose notBefore is in the future is never used to sign: it is kept
+ * (issuing another would only move the problem), what it signed is left
+ * alone, the tenant is not ready, and the pass is run again at notBefore. */
+static int hold_ca(pass *p, const certlc_item *item, int64_t not_before,
+                   certlc_err *err)
+{
+    signer *s = find_signer(p, item->suffix);
+    if (s == NULL) {
+        s = &p->signers[p->n_signers++];
+        s->item = item;
+    }
+    s->held = true;
+    if (not_before < p->res->next_due)
+        p->res->next_due = not_before;
+    char when[32];
+    certlc_time_rfc3339(not_before, when, sizeof when);
+    size_t used = strlen(p->ca_waiting);
+    snprintf(p->ca_waiting + used, sizeof p->ca_waiting - used,
+             "%s%s-%s is not valid before %s", used ? "; " : "", p->t->name,
+             item->suffix, when);
+    return FAIL(p, CERTLC_CAUSE_CA_NOT_YET_VALID, err,
+                "the CA is not valid before %s (is the clock right?): "
+                "nothing it signs is issued or replaced until then", when);
+}
+
 /* A CA that certlc did not issue (no rotation annotation of certlc's) is
  * adopted: noted for the status, which says so once. */
 static void note_adopted(pass *p, const certlc_secret *s,
@@ -186,9 +245,29 @@ static int check_ca(pass *p, const certlc_secret *s, const certlc_item *item,
         certlc_ca_fini(&ca);
         return -1;
     }
+    /* A CA near its end is reported, never rotated for its age; one past
+     * its end is rotated as if deleted: nothing it signs can be valid. One
+     * not valid yet (the clock stepped back) is kept and signs nothing
+     * until its notBefore (see hold_ca). */
+    int64_t not_after = certlc_ca_not_after(&ca);
+    int64_t not_before = certlc_cert_not_before(ca.cert);
+    if (p->now >= not_after) {
+        char when[32];
+        certlc_time_rfc3339(not_after, when, sizeof when);
+        certlc_ca_fini(&ca);
+        return FAIL(p, CERTLC_CAUSE_CA_EXPIRED, err, "the CA expired at %s",
+                    when);
+    }
+    if (p->now < not_before) {
+        certlc_ca_fini(&ca);
+        return hold_ca(p, item, not_before, err);
+    }
     note_ca(p, item, ca.cert);
     note_adopted(p, s, item, &ca);
-    signer_set(p, item, &ca);
+    /* Its end is a deadline: the CA is rotated then. */
+    if (not_after < p->res->next_due)
+        p->res->next_due = not_after;
+    signer_set(p, item, &ca, s->resource_version);
     return 0;
 }
 
@@ -280,20 +359,21 @@ static int check_one_kubeconfig(pass *p, const certlc_secret *s,
     certlc_plan_server_url(item, p->t, url, sizeof url);
     signer *sg = find_signer(p, item->signer);
     if (strcmp(kc->cluster, p->t->name) != 0) {
-        certlc_err_set(err, "cluster is '%s', expected '%s'", kc->cluster,
-                       p->t->name);
+        FAIL(p, CERTLC_CAUSE_SPEC, err, "cluster is '%s', expected '%s'",
+             kc->cluster, p->t->name);
     } else if (strcmp(kc->user, kc_want->cn) != 0) {
-        certlc_err_set(err, "user is '%s', expected '%s'", kc->user,
-                       kc_want->cn);
+        FAIL(p, CERTLC_CAUSE_SPEC, err, "user is '%s', expected '%s'",
+             kc->user, kc_want->cn);
     } else if (strcmp(kc->server, url) != 0) {
-        certlc_err_set(err, "server is '%s', expected '%s'", kc->server, url);
+        FAIL(p, CERTLC_CAUSE_SPEC, err, "server is '%s', expected '%s'",
+             kc->server, url);
     } else if (sg == NULL || sg->ca.cert == NULL ||
                kc->ca_len != sg->ca.bundle_len ||
                memcmp(kc->ca_pem, sg->ca.bundle_pem, kc->ca_len) != 0) {
         /* The whole bundle: with an intermediate CA, a client needs its
          * root to verify the API server. */
-        certlc_err_set(err, "certificate-authority-data is not the current "
-                            "CA's ca.crt");
+        FAIL(p, CERTLC_CAUSE_CA, err, "certificate-authority-data is not the "
+                                      "current CA's ca.crt");
     } else {
         certlc_kv ckv = {"client-certificate-data", kc->cert_pem, kc->cert_len};
         certlc_kv kkv = {"client-key-data", kc->key_pem, kc->key_len};
@@ -353,6 +433,23 @@ static char *kubeconfig_yaml(pass *p, const certlc_item *item,
     return certlc_kubeconfig_write(&kc, yaml_len, err);
 }
 
+/* A leaf never outlives its CA: certlc_cert_issue ends it with its issuer
+ * at the latest. Said in the log, since the leaf is then shorter than
+ * leaf_validity and is renewed with the CA. */
+static void note_clamp(pass *p, const certlc_item *item,
+                       const certlc_cert_spec *spec, X509 *ca)
+{
+    int64_t ca_end = certlc_cert_not_after(ca);
+    if (p->now + spec->validity <= ca_end)
+        return;
+    char when[32];
+    certlc_time_rfc3339(ca_end, when, sizeof when);
+    certlc_logx(CERTLC_LOG_WARN, "engine", p->t->namespace, p->t->name, NULL,
+                "%s-%s: notAfter clamped to %s, the notAfter of its CA "
+                "%s-%s (leaf_validity would outlive the CA)",
+                p->t->name, item->suffix, when, p->t->name, item->signer);
+}
+
 /* A serving certificate carries its CA's chain after it (see check_chain). */
 static char *append_chain(const certlc_item *item, const signer *sg,
                           char *cert_pem, size_t *cert_len, certlc_err *err)
@@ -372,16 +469,20 @@ static char *append_chain(const certlc_item *item, const signer *sg,
 
 static int issue_one(pass *p, const certlc_item *item,
                      const certlc_cert_spec *spec, const char *data_key,
-                     certlc_kvlist *data, certlc_err *err);
+                     certlc_kvlist *data, X509 **new_ca, EVP_PKEY **new_key,
+                     certlc_err *err);
 
-/* Fills data (and, for CAs, the pass's signer) with new material: a new
- * key and, but for key pairs, a certificate as the spec says. A
- * kubeconfig Secret gets each kubeconfig its tenant's version wants. */
+/* Fills data with new material: a new key and, but for key pairs, a
+ * certificate as the spec says. A kubeconfig Secret gets each kubeconfig
+ * its tenant's version wants. A new CA is handed back in *new_ca and
+ * *new_key: it signs only once the store has it (reconcile_item). */
 static int issue(pass *p, const certlc_item *item, const certlc_cert_spec *spec,
-                 certlc_kvlist *data, certlc_err *err)
+                 certlc_kvlist *data, X509 **new_ca, EVP_PKEY **new_key,
+                 certlc_err *err)
 {
     if (item->kind != CERTLC_ITEM_KUBECONFIG) {
-        if (issue_one(p, item, spec, item->cert_key, data, err) != 0)
+        if (issue_one(p, item, spec, item->cert_key, data, new_ca, new_key,
+                      err) != 0)
             return -1;
         if (certlc_kamaji_ca_tls_keys(data, item) != 0)
             return certlc_err_set(err, "out of memory");
@@ -395,7 +496,7 @@ static int issue(pass *p, const certlc_item *item, const certlc_cert_spec *spec,
         one.cn = want[i].cn;
         one.orgs = orgs;
         one.n_orgs = want[i].org != NULL ? 1 : 0;
-        if (issue_one(p, item, &one, want[i].key, data, err) != 0)
+        if (issue_one(p, item, &one, want[i].key, data, NULL, NULL, err) != 0)
             return -1;
     }
     const char *rbac = certlc_plan_rbac_manifest(item, p->t);
@@ -404,10 +505,12 @@ static int issue(pass *p, const certlc_item *item, const certlc_cert_spec *spec,
     return 0;
 }
 
-/* One key and certificate (or kubeconfig, under data_key). */
+/* One key and certificate (or kubeconfig, under data_key); a CA's in
+ * *new_ca and *new_key. */
 static int issue_one(pass *p, const certlc_item *item,
                      const certlc_cert_spec *spec, const char *data_key,
-                     certlc_kvlist *data, certlc_err *err)
+                     certlc_kvlist *data, X509 **new_ca, EVP_PKEY **new_key,
+                     certlc_err *err)
 {
     int rc = -1;
     X509 *ca_cert = NULL;
@@ -419,6 +522,7 @@ static int issue_one(pass *p, const certlc_item *item,
         if (sg == NULL || sg->ca.cert == NULL)
             return certlc_err_set(err, "its CA %s-%s is not available",
                                   p->t->name, item->signer);
+        note_clamp(p, item, spec, sg->ca.cert);
     }
     EVP_PKEY *key = certlc_key_generate(p->cfg->key_algorithm, err);
     if (key == NULL)
@@ -429,7 +533,7 @@ static int issue_one(pass *p, const certlc_item *item,
         cert_pem = certlc_pem_public_key(key, &cert_len, err);
         break;
     case CERTLC_ITEM_CA:
-        /* The CA's X509 object signs the rest of the pass. */
+        /* The CA's X509 object signs the rest of the pass, once stored. */
         ca_cert = certlc_cert_issue(spec, key, NULL, key, err);
         if (ca_cert != NULL)
             cert_pem = certlc_pem_cert(ca_cert, &cert_len, err);
@@ -460,14 +564,10 @@ static int issue_one(pass *p, const certlc_item *item,
         goto oom;
     }
     if (item->kind == CERTLC_ITEM_CA) {
-        note_ca(p, item, ca_cert);
-        certlc_ca ca;
-        int crc = certlc_ca_from_root(&ca, ca_cert, key, err);
+        *new_ca = ca_cert;
+        *new_key = key;
         ca_cert = NULL;
         key = NULL;
-        if (crc != 0)
-            goto out;
-        signer_set(p, item, &ca);
     }
     rc = 0;
     goto out;
@@ -503,7 +603,7 @@ static int set_labels(certlc_secret *s, const certlc_tenant *t,
  * was there, a create otherwise, after removing an unreadable one. */
 static int store_secret(pass *p, const certlc_item *item, certlc_secret *old,
                         bool unreadable, const char *name, certlc_kvlist *data,
-                        const char *reason, certlc_err *err)
+                        const char *reason, uint64_t *rv_out, certlc_err *err)
 {
     certlc_secret *s = old != NULL ? certlc_secret_dup(old)
                                    : certlc_secret_new(p->t->namespace, name,
@@ -540,9 +640,12 @@ static int store_secret(pass *p, const certlc_item *item, certlc_secret *old,
         }
         rc = certlc_store_create(p->store, s, err);
     }
+    if (rc == 0)
+        *rv_out = s->resource_version;
     if (rc == CERTLC_CONFLICT || rc == CERTLC_NOTFOUND)
         rc = certlc_err_set(err, "the Secret changed while it was being "
-                                 "issued; it is reconciled again next pass");
+                                 "issued (another writer?); it is reconciled "
+                                 "again next pass");
 out:
     certlc_secret_free(s);
     return rc;
@@ -551,12 +654,15 @@ out:
 static int check(pass *p, const certlc_secret *s, const certlc_item *item,
                  const certlc_cert_spec *spec, certlc_err *err)
 {
+    /* What the checks below do not name is a broken Secret. */
+    p->cause = CERTLC_CAUSE_INVALID;
     if (strcmp(s->type, item->type) != 0)
-        return certlc_err_set(err, "type is '%s', expected '%s'", s->type,
-                              item->type);
+        return FAIL(p, CERTLC_CAUSE_SPEC, err, "type is '%s', expected '%s'",
+                    s->type, item->type);
     if (certlc_kamaji_rotation_requested(&s->annotations))
-        return certlc_err_set(err, "rotation requested (annotation %s)",
-                              CERTLC_ANNOTATION_ROTATE);
+        return FAIL(p, CERTLC_CAUSE_MANUAL, err,
+                    "rotation requested (annotation %s)",
+                    CERTLC_ANNOTATION_ROTATE);
     switch (item->kind) {
     case CERTLC_ITEM_CA:
         return check_ca(p, s, item, err);
@@ -583,7 +689,7 @@ static void note_event(const certlc_reconcile_event *ev, void *arg)
 }
 
 static void report(pass *p, const char *name, certlc_action action,
-                   const char *reason)
+                   certlc_cause cause, const char *reason)
 {
     switch (action) {
     case CERTLC_ACT_UNCHANGED: p->res->unchanged++; break;
@@ -593,7 +699,7 @@ static void report(pass *p, const char *name, certlc_action action,
     }
     if (action == CERTLC_ACT_UNCHANGED)
         return;
-    certlc_reconcile_event ev = {p->t, name, action, reason};
+    certlc_reconcile_event ev = {p->t, name, action, reason, cause};
     note_event(&ev, p);
 }
 
@@ -662,7 +768,8 @@ static void keep_ca(pass *p, const certlc_item *item, const char *name,
              "delete it (certlc delete secret %.200s) to have a new one", why,
              name);
     (void)item;
-    report(p, name, CERTLC_ACT_FAILED, msg);
+    report(p, name, CERTLC_ACT_FAILED,
+           p->cause == CERTLC_CAUSE_NONE ? CERTLC_CAUSE_INVALID : p->cause, msg);
 }
 
 /* ca_source = provided: nothing is signed until a usable CA is there. */
@@ -674,7 +781,7 @@ static void await_ca(pass *p, const char *name, const char *why)
     char msg[600];
     snprintf(msg, sizeof msg, "awaiting the CA (ca_source = provided): %s",
              why);
-    report(p, name, CERTLC_ACT_FAILED, msg);
+    report(p, name, CERTLC_ACT_FAILED, CERTLC_CAUSE_AWAITING, msg);
 }
 
 /* A provided CA that cannot sign is a refused delivery: kept aside with
@@ -726,13 +833,13 @@ static void reconcile_provided(pass *p, const certlc_item *item,
     certlc_secret *s = NULL, *prev = NULL;
     int rc = certlc_store_get(p->store, p->t->namespace, name, &s, &err);
     if (rc == CERTLC_NOTFOUND) {
-        report(p, name, CERTLC_ACT_FAILED, "awaiting its delivery by the "
+        report(p, name, CERTLC_ACT_FAILED, CERTLC_CAUSE_AWAITING, "awaiting its delivery by the "
                "external issuer (provided_certificates)");
         return;
     }
     if (rc < 0) {
         snprintf(msg, sizeof msg, "unreadable: %.900s", err.msg);
-        report(p, name, CERTLC_ACT_FAILED, msg);
+        report(p, name, CERTLC_ACT_FAILED, CERTLC_CAUSE_UNREADABLE, msg);
         return;
     }
     if (certlc_store_get(p->store, p->t->namespace, prev_name, &prev,
@@ -750,7 +857,7 @@ static void reconcile_provided(pass *p, const certlc_item *item,
         .now = p->now};
     if (sg == NULL || sg->ca.cert == NULL) {
         snprintf(msg, sizeof msg, "its CA %s is not available", desc);
-        report(p, name, CERTLC_ACT_FAILED, msg);
+        report(p, name, CERTLC_ACT_FAILED, CERTLC_CAUSE_CA, msg);
     } else if (certlc_delivery_judge(&rules, crt, key, &err) != 0) {
         char aside[300] = "", why[CERTLC_ERR_MAX];
         snprintf(why, sizeof why, "%s", err.msg);
@@ -760,7 +867,7 @@ static void reconcile_provided(pass *p, const certlc_item *item,
                         p->t->namespace, p->t->name, name, err.msg);
         snprintf(msg, sizeof msg, "refused: %.600s (kept as %.300s); awaiting "
                  "a new delivery", why, aside);
-        report(p, name, CERTLC_ACT_FAILED, msg);
+        report(p, name, CERTLC_ACT_FAILED, CERTLC_CAUSE_REFUSED, msg);
     } else {
         provided_due(p, item, s, crt, name, prev_name);
     }
@@ -789,7 +896,7 @@ static void provided_due(pass *p, const certlc_item *item,
         snprintf(why, sizeof why, "due for renewal: expires %s", when);
     }
     if (why[0] == '\0') {
-        report(p, name, CERTLC_ACT_UNCHANGED, "");
+        report(p, name, CERTLC_ACT_UNCHANGED, CERTLC_CAUSE_NONE, "");
         if (item->lifecycle != NULL && due < p->res->next_due)
             p->res->next_due = due;
         return;
@@ -800,14 +907,81 @@ static void provided_due(pass *p, const certlc_item *item,
         certlc_store_remove(p->store, p->t->namespace, name, &err) < 0) {
         snprintf(msg, sizeof msg, "%s, but it cannot be set aside: %.700s",
                  why, err.msg);
-        report(p, name, CERTLC_ACT_FAILED, msg);
+        report(p, name, CERTLC_ACT_FAILED, CERTLC_CAUSE_STORE, msg);
         return;
     }
     snprintf(msg, sizeof msg, "%s: removed for the external issuer to "
              "renew; the old one is kept as %s", why, prev_name);
     certlc_info("engine", "%s/%s: %s: %s", p->t->namespace, p->t->name, name,
                 msg);
-    report(p, name, CERTLC_ACT_FAILED, msg);
+    report(p, name, CERTLC_ACT_FAILED, CERTLC_CAUSE_AWAITING, msg);
+}
+
+/* The reissue guard's key: the Secret, the cause, and the CA it is signed
+ * by, so that each new CA (a user's rotation) starts a fresh count and
+ * only a loop under one CA adds up. */
+static int guard_note(pass *p, const char *name, const certlc_item *item)
+{
+    char key[600], *serial = NULL;
+    signer *sg = item->signer ? find_signer(p, item->signer) : NULL;
+    if (sg != NULL && sg->ca.cert != NULL)
+        serial = certlc_cert_serial_hex(sg->ca.cert);
+    snprintf(key, sizeof key, "%s/%s/%s/%s", p->t->namespace, name,
+             certlc_cause_label(p->cause), serial ? serial : "");
+    free(serial);
+    return certlc_reissue_guard_note(key, p->now);
+}
+
+/* How many reissues of one Secret for one cause an hour may take before
+ * the guard stops them: renewals for age come as often as the validity
+ * allows. */
+static int guard_limit(const pass *p)
+{
+    int64_t every = p->cfg->leaf_validity - p->cfg->renew_before;
+    if (p->cause != CERTLC_CAUSE_EXPIRING)
+        return REISSUE_LIMIT;
+    if (every < 1)
+        every = 1;
+    int64_t n = CERTLC_REISSUE_WINDOW / every;
+    return n > 100000 ? 100000 + REISSUE_LIMIT : (int)n + REISSUE_LIMIT;
+}
+
+/* When a just-issued tracked certificate falls due. */
+static void note_issued_due(pass *p, const certlc_item *item)
+{
+    if (item->lifecycle == NULL)
+        return;
+    int64_t due = p->now + p->cfg->leaf_validity - p->cfg->renew_before;
+    signer *sg = item->signer ? find_signer(p, item->signer) : NULL;
+    if (sg != NULL && sg->ca.cert != NULL &&
+        p->now + p->cfg->leaf_validity >= certlc_cert_not_after(sg->ca.cert))
+        due = certlc_cert_not_after(sg->ca.cert); /* clamped: with its CA */
+    if (due < p->res->next_due)
+        p->res->next_due = due;
+}
+
+/* True (with the reason) when the CA that signs item is no longer the
+ * Secret this pass read or wrote: another writer (a user's deletion, a
+ * replica, a run --once on etcd) replaced it meanwhile. Checked before
+ * each write, so a pass that lost such a race stops instead of storing
+ * leaves that chain to the CA it had. */
+static bool signer_moved(pass *p, const certlc_item *item, certlc_err *err)
+{
+    signer *sg = item->signer ? find_signer(p, item->signer) : NULL;
+    if (sg == NULL || sg->ca.cert == NULL)
+        return false;
+    char name[320];
+    certlc_plan_secret_name(p->t, sg->item, name, sizeof name);
+    certlc_secret *cur = NULL;
+    certlc_err gerr = {{0}};
+    int rc = certlc_store_get(p->store, p->t->namespace, name, &cur, &gerr);
+    bool moved = rc != 0 || cur->resource_version != sg->rv;
+    certlc_secret_free(cur);
+    if (moved)
+        certlc_err_set(err, "its CA %s changed during this pass (another "
+                       "writer?): the pass stops here, and the next one "
+                       "signs with the stored CA", name);
+    return moved;
 }
 
 static void reconcile_item(pass *p, const certlc_item *item)
@@ -817,7 +991,14 @@ static void reconcile_item(pass *p, const certlc_item *item)
     certlc_err err = {{0}};
     certlc_plan_spec ps;
     if (certlc_plan_spec_init(&ps, item, p->t, p->cfg, &err) != 0) {
-        report(p, name, CERTLC_ACT_FAILED, err.msg);
+        report(p, name, CERTLC_ACT_FAILED, CERTLC_CAUSE_ISSUE, err.msg);
+        return;
+    }
+    /* What a CA that is not valid yet signed is left as it is. */
+    signer *held = item->signer ? find_signer(p, item->signer) : NULL;
+    if (held != NULL && held->held) {
+        report(p, name, CERTLC_ACT_UNCHANGED, CERTLC_CAUSE_NONE, "");
+        certlc_plan_spec_fini(&ps);
         return;
     }
 
@@ -833,9 +1014,10 @@ static void reconcile_item(pass *p, const certlc_item *item)
     if (rc == CERTLC_UNDECRYPTABLE) {
         /* Never replaced: a key missing from encryption_config must not
          * rotate a CA. The tenant is not ready until the key is back. */
-        report(p, name, CERTLC_ACT_FAILED, err.msg);
+        report(p, name, CERTLC_ACT_FAILED, CERTLC_CAUSE_UNREADABLE, err.msg);
         goto out;
     } else if (rc == CERTLC_NOTFOUND) {
+        p->cause = CERTLC_CAUSE_MISSING;
         snprintf(reason, sizeof reason, "missing");
         if (ca_provided(p, item)) {
             await_ca(p, name, "nothing delivered yet");
@@ -843,6 +1025,7 @@ static void reconcile_item(pass *p, const certlc_item *item)
         }
     } else if (rc < 0) {
         unreadable = true;
+        p->cause = CERTLC_CAUSE_UNREADABLE;
         snprintf(reason, sizeof reason, "unreadable: %.900s", err.msg);
         if (item->kind == CERTLC_ITEM_CA) {
             keep_ca(p, item, name, reason);
@@ -850,15 +1033,23 @@ static void reconcile_item(pass *p, const certlc_item *item)
         }
     } else if (check(p, old, item, &ps.spec, &err) == 0) {
         complete(p, old, item, name);
-        report(p, name, CERTLC_ACT_UNCHANGED, "");
+        report(p, name, CERTLC_ACT_UNCHANGED, CERTLC_CAUSE_NONE, "");
+        goto out;
+    } else if (p->cause == CERTLC_CAUSE_CA_NOT_YET_VALID) {
+        report(p, name, CERTLC_ACT_FAILED, p->cause, err.msg);
         goto out;
     } else {
         snprintf(reason, sizeof reason, "%s", err.msg);
-        if (item->kind == CERTLC_ITEM_CA && !certlc_kamaji_rotation_requested(&old->annotations)) {
-            if (ca_provided(p, item))
-                refuse_ca(p, old, item, name, reason);
-            else
-                keep_ca(p, item, name, reason);
+        /* A CA is replaced when asked to, or (when certlc makes it) when
+         * it has expired; any other fault leaves it where it is. */
+        bool asked = certlc_kamaji_rotation_requested(&old->annotations);
+        if (item->kind == CERTLC_ITEM_CA && !asked && ca_provided(p, item)) {
+            refuse_ca(p, old, item, name, reason);
+            goto out;
+        }
+        if (item->kind == CERTLC_ITEM_CA && !asked &&
+            p->cause != CERTLC_CAUSE_CA_EXPIRED) {
+            keep_ca(p, item, name, reason);
             goto out;
         }
         if (ca_provided(p, item)) {
@@ -868,27 +1059,77 @@ static void reconcile_item(pass *p, const certlc_item *item)
         }
     }
 
+    /* A deletion or a rotate annotation is someone's request; anything
+     * else is the reconciler's own judgement, which must not loop. */
+    if (p->cause != CERTLC_CAUSE_MISSING && p->cause != CERTLC_CAUSE_MANUAL) {
+        int n = guard_note(p, name, item);
+        if (n > guard_limit(p)) {
+            char msg[CERTLC_ERR_MAX];
+            snprintf(msg, sizeof msg, "issued again %d times within %ds for "
+                     "the same reason (%s): stopped, as this is a loop; the "
+                     "reason: %.700s", n - 1, CERTLC_REISSUE_WINDOW,
+                     certlc_cause_label(p->cause), reason);
+            p->looping = true;
+            report(p, name, CERTLC_ACT_FAILED, CERTLC_CAUSE_REISSUE_LOOP, msg);
+            goto out;
+        }
+    }
+
     /* Any new main CA of a provisioned tenant is a CA rotation: deleted,
-     * broken, or asked for with the rotate annotation. */
+     * broken, expired, or asked for with the rotate annotation. */
     if (item->kind == CERTLC_ITEM_CA && strcmp(item->suffix, "ca") == 0)
         enter_ca_rotation(p);
 
     certlc_kvlist data = {0};
-    if (issue(p, item, &ps.spec, &data, &err) != 0 ||
-        store_secret(p, item, old, unreadable, name, &data, reason, &err) !=
-            0) {
+    certlc_cause cause = p->cause;
+    X509 *new_ca = NULL;
+    EVP_PKEY *new_key = NULL;
+    if (issue(p, item, &ps.spec, &data, &new_ca, &new_key, &err) != 0) {
         certlc_kvlist_clear(&data);
-        report(p, name, CERTLC_ACT_FAILED, err.msg);
+        report(p, name, CERTLC_ACT_FAILED, CERTLC_CAUSE_ISSUE, err.msg);
         goto out;
+    }
+    if (signer_moved(p, item, &err)) {
+        /* Another writer replaced the CA: what this pass would sign with
+         * the one it read would not chain to the stored one. */
+        certlc_kvlist_clear(&data);
+        p->stopped = true;
+        report(p, name, CERTLC_ACT_FAILED, CERTLC_CAUSE_CA, err.msg);
+        goto out;
+    }
+    uint64_t rv = 0;
+    if (store_secret(p, item, old, unreadable, name, &data, reason, &rv,
+                     &err) != 0) {
+        certlc_kvlist_clear(&data);
+        X509_free(new_ca);
+        EVP_PKEY_free(new_key);
+        if (item->kind == CERTLC_ITEM_CA) {
+            /* Whatever it would sign would chain to a CA no one has. */
+            p->stopped = true;
+            certlc_err_prefix(&err, "the new CA was not stored, so nothing "
+                              "else of this tenant is issued in this pass");
+        }
+        report(p, name, CERTLC_ACT_FAILED, CERTLC_CAUSE_STORE, err.msg);
+        goto out;
+    }
+    /* Stored: now, and only now, the new CA signs. */
+    if (new_ca != NULL) {
+        note_ca(p, item, new_ca);
+        if (certlc_cert_not_after(new_ca) < p->res->next_due)
+            p->res->next_due = certlc_cert_not_after(new_ca);
+        certlc_ca ca;
+        certlc_err cerr = {{0}};
+        if (certlc_ca_from_root(&ca, new_ca, new_key, &cerr) != 0) {
+            p->stopped = true;
+            report(p, name, CERTLC_ACT_FAILED, CERTLC_CAUSE_ISSUE, cerr.msg);
+            goto out;
+        }
+        signer_set(p, item, &ca, rv);
     }
     report(p, name, rc == CERTLC_NOTFOUND ? CERTLC_ACT_CREATED
                                           : CERTLC_ACT_REISSUED,
-           reason);
-    if (item->lifecycle != NULL) {
-        int64_t due = p->now + p->cfg->leaf_validity - p->cfg->renew_before;
-        if (due < p->res->next_due)
-            p->res->next_due = due;
-    }
+           cause, reason);
+    note_issued_due(p, item);
 out:
     certlc_secret_free(old);
     certlc_plan_spec_fini(&ps);
@@ -899,8 +1140,9 @@ int64_t certlc_ca_warn_window(const certlc_config *cfg)
     return cfg->renew_before > 30 * 86400 ? cfg->renew_before : 30 * 86400;
 }
 
-/* A CA near its end is reported, never rotated: a condition in the status,
- * and a warning in the log when the condition appears. */
+/* A CA near its end is reported, never rotated for its age (only once
+ * expired): a condition in the status, and a warning in the log when the
+ * condition appears. */
 static void note_ca_expiry(pass *p, certlc_tcp_status *st)
 {
     const char *type = "CertificateAuthorityExpiring";
@@ -909,8 +1151,8 @@ static void note_ca_expiry(pass *p, certlc_tcp_status *st)
         return;
     }
     char msg[400];
-    snprintf(msg, sizeof msg, "%s; a CA is never rotated automatically: "
-             "delete its Secret to rotate it", p->ca_expiring);
+    snprintf(msg, sizeof msg, "%s; a CA is rotated automatically only once "
+             "expired: delete its Secret to rotate it now", p->ca_expiring);
     const certlc_condition *c = certlc_status_condition(st, type);
     if (c == NULL || !c->status)
         certlc_warn("engine", "%s/%s: %s", p->t->namespace, p->t->name, msg);
@@ -940,6 +1182,25 @@ static void note_ca_source(pass *p, certlc_tcp_status *st)
                                 p->awaiting_ca, p->now);
 }
 
+/* A CA that is not valid yet: named with its notBefore in a condition,
+ * with a warning in the log when the condition appears. */
+static void note_ca_waiting(pass *p, certlc_tcp_status *st)
+{
+    const char *type = "CertificateAuthorityNotYetValid";
+    if (p->ca_waiting[0] == '\0') {
+        certlc_status_clear_condition(st, type);
+        return;
+    }
+    char msg[500];
+    snprintf(msg, sizeof msg, "%s; nothing it signs is issued until then",
+             p->ca_waiting);
+    const certlc_condition *c = certlc_status_condition(st, type);
+    if (c == NULL || !c->status)
+        certlc_warn("engine", "%s/%s: %s", p->t->namespace, p->t->name, msg);
+    certlc_status_set_condition(st, type, true, "NotBeforeInTheFuture", msg,
+                                p->now);
+}
+
 static void save_status(pass *p)
 {
     certlc_tcp_status st;
@@ -953,6 +1214,7 @@ static void save_status(pass *p)
         st.created = p->now;
     snprintf(st.version, sizeof st.version, "%s", p->t->version);
     note_ca_expiry(p, &st);
+    note_ca_waiting(p, &st);
     if (p->res->failed == 0) {
         snprintf(st.phase, sizeof st.phase, "%s", CERTLC_PHASE_READY);
         certlc_status_set_condition(&st, "Ready", true, "Reconciled", "",
@@ -961,9 +1223,15 @@ static void save_status(pass *p)
         char msg[700];
         snprintf(msg, sizeof msg, "%zu Secret(s) could not be issued; first: "
                  "%s", p->res->failed, p->first_failure);
-        snprintf(st.phase, sizeof st.phase, "%s", CERTLC_PHASE_NOT_READY);
-        certlc_status_set_condition(&st, "Ready", false, "IssueFailed", msg,
-                                    p->now);
+        /* A loop stopped by the guard needs a person: Failed, not the
+         * NotReady of something that will be retried. */
+        snprintf(st.phase, sizeof st.phase, "%s",
+                 p->looping ? CERTLC_PHASE_FAILED : CERTLC_PHASE_NOT_READY);
+        certlc_status_set_condition(&st, "Ready", false,
+                                    p->looping            ? "ReissueLoop"
+                                    : p->ca_waiting[0]    ? "CANotYetValid"
+                                                          : "IssueFailed",
+                                    msg, p->now);
     }
     note_ca_source(p, &st);
     if (p->res->failed == 0) {
@@ -1011,13 +1279,13 @@ int certlc_reconcile_tenant(certlc_store *store, const certlc_config *cfg,
               .res = result, .now = certlc_now()};
     size_t n;
     const certlc_item *items = certlc_plan_items(&n);
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n && !p.stopped; i++)
         if (certlc_plan_enabled(&items[i], t) && !items[i].datastore_only)
             reconcile_item(&p, &items[i]);
     for (size_t i = 0; i < p.n_signers; i++)
         certlc_ca_fini(&p.signers[i].ca);
     /* ---- the datastore's Secrets, through its driver. ---- */
-    if (t->datastore[0] != '\0')
+    if (t->datastore[0] != '\0' && !p.stopped)
         certlc_datastore_reconcile(store, cfg, t, p.now, note_event, &p,
                                    result);
     save_status(&p);

@@ -5,7 +5,10 @@
  * Secret (key not matching, not chaining to the current CA, subject or SANs
  * not as specified, due for renewal) is issued again; a valid one is left
  * untouched, so that a pass with nothing to do writes nothing. CAs are never
- * reissued for their age, only when missing or broken.
+ * reissued for their age, only when missing, broken or expired; a CA not
+ * valid yet signs nothing until its notBefore. A new CA signs only once the
+ * store has it, and a pass stops when a CA it signs with is no longer the
+ * stored one.
  */
 #ifndef CERTLC_RECONCILE_H
 #define CERTLC_RECONCILE_H
@@ -24,11 +27,44 @@ typedef enum certlc_action {
     CERTLC_ACT_FAILED,
 } certlc_action;
 
+/* Why a Secret was issued again or could not be: set where the decision is
+ * made, so that events, metrics and logs switch on it and never on the
+ * wording of the reason. */
+typedef enum certlc_cause {
+    CERTLC_CAUSE_NONE,        /* unchanged */
+    CERTLC_CAUSE_MISSING,     /* the Secret was not in the store */
+    CERTLC_CAUSE_UNREADABLE,  /* the Secret does not parse */
+    CERTLC_CAUSE_INVALID,     /* broken: a key missing or not matching */
+    CERTLC_CAUSE_SPEC,        /* subject, SANs, usages, type not as planned */
+    CERTLC_CAUSE_CA,          /* not signed by the current CA */
+    CERTLC_CAUSE_EXPIRING,    /* due for renewal */
+    CERTLC_CAUSE_MANUAL,      /* the rotate annotation */
+    CERTLC_CAUSE_CA_EXPIRED,  /* a CA past its notAfter */
+    CERTLC_CAUSE_DELIVERED,   /* the external PKI delivered a new one */
+    /* Failures. */
+    CERTLC_CAUSE_CA_NOT_YET_VALID, /* its CA's notBefore is in the future */
+    CERTLC_CAUSE_ISSUE,       /* new material could not be made */
+    CERTLC_CAUSE_STORE,       /* the store refused or lost the write */
+    CERTLC_CAUSE_CA_UNSTORED, /* the pass stopped: a new CA was not stored */
+    CERTLC_CAUSE_REISSUE_LOOP, /* issued again too often for one reason */
+    CERTLC_CAUSE_DATASTORE,   /* the DataStore's driver failed */
+    CERTLC_CAUSE_UNREACHABLE, /* the DataStore does not answer */
+    CERTLC_CAUSE_AWAITING,    /* waiting for the external PKI: not a fault */
+    CERTLC_CAUSE_REFUSED,     /* the external PKI's delivery was refused */
+} certlc_cause;
+
+/* The word for a cause in metrics' `cause` label and in events:
+ * "deleted", "invalid", "spec", "ca", "expiring", "manual", "ca-expired",
+ * "delivered", "ca-not-yet-valid", "issue", "store", "ca-unstored", "reissue-loop",
+ * "datastore", "unreachable", "awaiting", "refused"; "" for NONE. */
+const char *certlc_cause_label(certlc_cause c);
+
 typedef struct certlc_reconcile_event {
     const certlc_tenant *tenant;
     const char *secret;  /* Secret name */
     certlc_action action;
     const char *reason;  /* why reissued, why failed; "" otherwise */
+    certlc_cause cause;  /* the same, for switching on */
 } certlc_reconcile_event;
 
 typedef void (*certlc_reconcile_cb)(const certlc_reconcile_event *ev,

@@ -15,6 +15,8 @@
 #define CERTLC_PHASE_NOT_READY "NotReady"
 /* ca_source = provided and no usable CA delivered yet. */
 #define CERTLC_PHASE_AWAITING_CA "AwaitingCA"
+/* Stopped by the reissue guard (reissue_guard.h): needs a person. */
+#define CERTLC_PHASE_FAILED "Failed"
 
 #define CERTLC_STATUS_MAX_CONDITIONS 16
 

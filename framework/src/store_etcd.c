@@ -685,7 +685,9 @@ static bool watch_line(struct estore *st, const char *text, size_t len)
         json_t *e = json_object_get(j, "error");
         const char *msg = json_string_value(json_object_get(e, "message"));
         certlc_warn(COMPONENT, "etcd watch: %s", msg ? msg : "error");
-        if (msg != NULL && strstr(msg, "auth") != NULL)
+        /* Unauthenticated, by the gateway's codes (not its words). */
+        if (certlc_etcd_int(e, "grpc_code") == 16 ||
+            certlc_etcd_int(e, "http_code") == 401)
             certlc_etcd_token_invalidate(st->cl);
         json_decref(j);
         return false;

@@ -98,6 +98,13 @@ ext_flow() {
     certlc run --once > run0 2>&1
     contains "before any delivery, alpha awaits the external PKI" run0 \
         "awaiting the external PKI: waiting for the external PKI to deliver $EXT_NS/$EXT_NAME"
+    # The await is the external PKI's normal course: a Normal event, no
+    # RotationFailed.
+    certlc get events --for alpha -o json > ev0.json
+    check "the await is a Normal AwaitingExternalPKI event" jq -e \
+        '.items[] | select(.secret == "alpha-datastore-certificate" and .reason == "AwaitingExternalPKI" and .type == "Normal")' ev0.json
+    check "and no RotationFailed event" jq -e \
+        '[.items[] | select(.secret == "alpha-datastore-certificate" and .reason == "RotationFailed")] | length == 0' ev0.json
     check "provision made alpha's space in $DRV" space_exists default_alpha
     check "provision made beta's space in $DRV" space_exists other_beta
     check "DB_SCHEMA is <namespace>_<name>" test "$(cfg alpha default DB_SCHEMA)" = default_alpha

@@ -1,9 +1,12 @@
 # Crash safety: the operator is killed with SIGKILL at many points during a
-# CA rotation and during a bulk deletion, then restarted. Afterwards no
+# CA rotation, a bulk deletion and the rotation of an expired CA, and two
+# concurrent `run --once` are killed together at many points of a CA
+# rotation; then a pass runs again. Afterwards no
 # Secret is half-written, every key matches its certificate, every leaf and
 # kubeconfig verifies against the CA that is in the store, and the tenant is
 # Ready again.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/cadates.sh"
 
 write_conf
 tenant alpha konnectivity=true
@@ -74,6 +77,30 @@ done
 for d in 0 5 12 25 45 80; do
     round "bulk deletion" "$d" "$CERTLC_BIN" -c "$CONF/certlc.ini" delete secret -A \
         -l 'kamaji.clastix.io/certificate_lifecycle_controller in (x509,kubeconfig)'
+done
+# The rotation of an expired CA (made by openssl, applied over alpha-ca).
+mk_ca "$T/expired" 20200101000000Z "$(utc yesterday)" || not_ok "openssl makes an expired CA"
+for d in 0 5 15 30 60; do
+    round "expired CA" "$d" apply_ca alpha "$T/expired"
+done
+
+# Two run --once at once (one waiting for the other's lock), both killed.
+round_once() {  # DELAY_MS
+    certlc delete secret alpha-ca > /dev/null 2>&1
+    "$CERTLC_BIN" -c "$CONF/certlc.ini" run --once > o1.log 2>&1 & o1=$!
+    "$CERTLC_BIN" -c "$CONF/certlc.ini" run --once --wait > o2.log 2>&1 & o2=$!
+    sleep "$(printf '0.%03d' "$1")"
+    kill -9 "$o1" "$o2" 2>/dev/null
+    wait "$o1" "$o2" 2>/dev/null
+    rdesc="two run --once"
+    if bad=$(all_parse); then ok "$rdesc: killed after $1 ms, every Secret file parses"; else not_ok "$rdesc: half-written $bad"; fi
+    certlc run --once > after.log 2>&1
+    check "$rdesc: the next pass completes" grep -q "default/alpha: ready" after.log
+    if why=$(invariants alpha); then ok "$rdesc: alpha's invariants hold"; else not_ok "$rdesc: alpha: $why"; fi
+    if why=$(invariants beta); then ok "$rdesc: beta's invariants hold"; else not_ok "$rdesc: beta: $why"; fi
+}
+for d in 0 10 25 50 80 120; do
+    round_once "$d"
 done
 echo "# $MIDWAY kills landed in the middle of a pass"
 check "some kills landed in the middle of a pass ($MIDWAY)" test "$MIDWAY" -ge 2

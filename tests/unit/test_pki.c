@@ -867,6 +867,38 @@ static void test_not_after_fields(void **state)
     X509_free(x);
 }
 
+/* A leaf never outlives its CA: asked for longer, it ends with its CA,
+ * by either issuing path. */
+static void test_leaf_clamped_to_ca(void **state)
+{
+    (void)state;
+    EVP_PKEY *ck = key(CERTLC_KEY_ECDSA_P256, 0);
+    EVP_PKEY *lk = key(CERTLC_KEY_ECDSA_P256, 1);
+    certlc_cert_spec cs = ca_spec("short-ca");
+    cs.validity = 86400; /* one day */
+    X509 *ca = issue(&cs, ck, NULL, ck);
+    certlc_cert_spec ls = leaf_spec();
+    ls.validity = ONE_YEAR;
+    X509 *leaf = issue(&ls, lk, ca, ck);
+    assert_int_equal(certlc_cert_not_after(leaf), certlc_cert_not_after(ca));
+    certlc_err err = {{0}};
+    size_t len = 0;
+    char *pem = certlc_cert_issue_pem(&ls, lk, ca, ck, &len, &err);
+    assert_non_null(pem);
+    X509 *leaf2 = certlc_cert_from_pem(pem, len, &err);
+    assert_non_null(leaf2);
+    assert_int_equal(certlc_cert_not_after(leaf2), certlc_cert_not_after(ca));
+    /* Shorter than the CA: untouched. */
+    ls.validity = 3600;
+    X509 *leaf3 = issue(&ls, lk, ca, ck);
+    assert_true(certlc_cert_not_after(leaf3) < certlc_cert_not_after(ca));
+    X509_free(leaf3);
+    X509_free(leaf2);
+    free(pem);
+    X509_free(leaf);
+    X509_free(ca);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -887,6 +919,7 @@ int main(void)
         cmocka_unit_test(test_matches_spec),
         cmocka_unit_test(test_issue_pem),
         cmocka_unit_test(test_not_after_fields),
+        cmocka_unit_test(test_leaf_clamped_to_ca),
     };
     return cmocka_run_group_tests_name("pki", tests, NULL, free_keys);
 }

@@ -18,3 +18,5 @@ $(eval $(call unit_test,kamaji,kamaji plan secret base64 timefmt config config_s
 $(eval $(call unit_test,jsonpath,jsonpath err))
 $(eval $(call unit_test,output,output jsonpath table err))
 $(eval $(call unit_test,hooks,hooks err))
+# The reissue loop guard and the reconcile causes' labels.
+$(eval $(call unit_test,reissue_guard,reissue_guard cause))

@@ -1,0 +1,30 @@
+/* The guard against reissue loops: how often one Secret was issued again
+ * for one reason within the last hour.
+ *
+ * A pass decides from what it reads; should some future defect make that
+ * judgement wrong in a way a new certificate does not fix (the expired CA
+ * once did: every pass replaced leaves that could never verify), the
+ * engine would reissue forever, quietly. The guard makes such a loop
+ * bounded and loud: past the limit the reconciler refuses to issue and
+ * the tenant reports Failed with the reason.
+ *
+ * The counts live in the process (the operator's memory); one `run --once`
+ * issues each Secret at most once anyway. Not thread-safe: the engine
+ * reconciles from one thread. */
+#ifndef CERTLC_REISSUE_GUARD_H
+#define CERTLC_REISSUE_GUARD_H
+
+#include <stdint.h>
+
+#define CERTLC_REISSUE_WINDOW 3600 /* seconds */
+
+/* Records one reissue under key (Secret, reason, ... as the caller
+ * composes it) at time now and returns how many the key has had within
+ * the window that began with the first of them, this one included; -1
+ * when out of memory (the caller goes on: the guard is a safety net). */
+int certlc_reissue_guard_note(const char *key, int64_t now);
+
+/* Forgets every count (tests; the end of the process). */
+void certlc_reissue_guard_reset(void);
+
+#endif

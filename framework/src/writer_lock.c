@@ -1,0 +1,62 @@
+/* The writer lock of the file store (writer_lock.h). */
+#include "writer_lock.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "log.h"
+
+static void holder_pid(int fd, char *pid, size_t size)
+{
+    snprintf(pid, size, "?");
+    char buf[32];
+    ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+    if (n <= 0)
+        return;
+    buf[n] = '\0';
+    buf[strcspn(buf, "\n")] = '\0';
+    snprintf(pid, size, "%s", buf);
+}
+
+int certlc_writer_lock(const char *state_dir, bool wait, int *fd_out)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/operator.pid", state_dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        fprintf(stderr, "certlc: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        char pid[32];
+        holder_pid(fd, pid, sizeof pid);
+        if (!wait) {
+            fprintf(stderr, "certlc: another operator (PID %s) is running on "
+                            "%s; only one may run at a time\n",
+                    pid, state_dir);
+            close(fd);
+            return -1;
+        }
+        fprintf(stderr, "certlc: waiting for the operator (PID %s) on %s to "
+                        "stop\n", pid, state_dir);
+        int rc;
+        while ((rc = flock(fd, LOCK_EX)) != 0 && errno == EINTR)
+            ;
+        if (rc != 0) {
+            fprintf(stderr, "certlc: %s: cannot lock: %s\n", path,
+                    strerror(errno));
+            close(fd);
+            return -1;
+        }
+    }
+    char buf[32];
+    int len = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, buf, (size_t)len, 0) != len)
+        certlc_warn("engine", "%s: cannot record the PID", path);
+    *fd_out = fd;
+    return 0;
+}

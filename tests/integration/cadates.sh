@@ -1,0 +1,65 @@
+# CAs with chosen validity dates, made with the openssl command line (the
+# req command cannot date a certificate in the past or the future; the ca
+# command's -startdate/-enddate can), and put in place of a tenant's CA
+# with `certlc apply -f`. Source it after lib.sh.
+#
+#   mk_ca DIR START END     DIR/ca.crt, DIR/ca.key: a self-signed CA for
+#                           /CN=kubernetes (the plan's main CA), valid
+#                           from START to END (YYYYMMDDHHMMSSZ)
+#   utc WHEN                WHEN (as date -d takes it) as YYYYMMDDHHMMSSZ
+#   apply_ca TENANT DIR     TENANT-ca becomes DIR's CA (Secret JSON, 0600)
+#   leaves_chain TENANT     every leaf and kubeconfig of TENANT signed by
+#                           TENANT-ca verifies against the stored TENANT-ca;
+#                           the first that does not is named on stdout
+
+utc() { date -u -d "$1" +%Y%m%d%H%M%SZ; }
+
+mk_ca() {
+    mkdir -p "$1/db" && chmod 700 "$1" && : > "$1/db/index" && echo 01 > "$1/db/serial"
+    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+        -keyout "$1/ca.key" -out "$1/ca.csr" -subj /CN=kubernetes 2>/dev/null || return 1
+    chmod 600 "$1/ca.key"
+    printf 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,digitalSignature,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\n' > "$1/ext"
+    printf '[ca]\ndefault_ca=c\n[c]\ndatabase=%s\nserial=%s\nnew_certs_dir=%s\npolicy=p\ndefault_md=sha256\nunique_subject=no\n[p]\ncommonName=supplied\n' \
+        "$1/db/index" "$1/db/serial" "$1/db" > "$1/db/ca.cnf"
+    openssl ca -batch -selfsign -config "$1/db/ca.cnf" -keyfile "$1/ca.key" \
+        -startdate "$2" -enddate "$3" -extfile "$1/ext" -in "$1/ca.csr" \
+        -out "$1/ca.crt" -notext > /dev/null 2>&1
+}
+
+apply_ca() {
+    jq -n --arg n "$1-ca" --arg t "$1" --arg c "$(base64 -w0 < "$2/ca.crt")" \
+        --arg k "$(base64 -w0 < "$2/ca.key")" \
+        '{apiVersion:"v1",kind:"Secret",metadata:{name:$n,namespace:"default",
+          labels:{"kamaji.clastix.io/name":$t,"kamaji.clastix.io/component":"ca",
+                  "app.kubernetes.io/managed-by":"certlc"}},
+          type:"Opaque",data:{"ca.crt":$c,"ca.key":$k}}' > "$2/secret.json"
+    chmod 600 "$2/secret.json"
+    certlc apply -f "$2/secret.json"
+}
+
+leaves_chain() {
+    data "$1-ca" ca.crt > "$T/chain-ca.pem" || { echo "$1-ca missing"; return 1; }
+    for pair in api-server-certificate:apiserver api-server-kubelet-client-certificate:apiserver-kubelet-client; do
+        data "$1-${pair%%:*}" "${pair#*:}.crt" > "$T/chain-leaf.pem" || { echo "$1-${pair%%:*} missing"; return 1; }
+        openssl verify -CAfile "$T/chain-ca.pem" "$T/chain-leaf.pem" > /dev/null 2>&1 || { echo "$1-${pair%%:*} does not verify"; return 1; }
+    done
+    for kc in admin controller-manager scheduler; do
+        data "$1-$kc-kubeconfig" "$kc.conf" > "$T/chain-kc.yaml" || { echo "$1-$kc-kubeconfig missing"; return 1; }
+        kubeconfig_field "$T/chain-kc.yaml" client-certificate-data > "$T/chain-leaf.pem"
+        openssl verify -CAfile "$T/chain-ca.pem" "$T/chain-leaf.pem" > /dev/null 2>&1 || { echo "$1-$kc-kubeconfig does not verify"; return 1; }
+    done
+}
+
+# wait_for SECONDS COMMAND...: until the command succeeds (as etcd.sh does).
+if ! command -v wait_for > /dev/null 2>&1; then
+wait_for() {
+    n=$(($1 * 5)); shift
+    i=0
+    while [ $i -lt $n ]; do
+        "$@" > /dev/null 2>&1 && return 0
+        sleep 0.2; i=$((i + 1))
+    done
+    return 1
+}
+fi

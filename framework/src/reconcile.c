@@ -738,9 +738,15 @@ static void complete(pass *p, const certlc_secret *old,
         rc = certlc_store_update(p->store, s, &err);
     else if (rc != 0)
         certlc_err_set(&err, "out of memory");
-    if (rc == 0 && changed)
+    if (rc == 0 && changed) {
+        /* The pass's own write: a CA it signs with is not "moved". */
+        signer *sg = item->kind == CERTLC_ITEM_CA
+                         ? find_signer(p, item->suffix) : NULL;
+        if (sg != NULL)
+            sg->rv = s->resource_version;
         certlc_info("engine", "%s/%s: secret \"%s\" completed: %s",
                     p->t->namespace, p->t->name, name, what);
+    }
     else if (rc != 0)
         certlc_warn("engine", "%s/%s: secret \"%s\" could not be completed: "
                     "%s", p->t->namespace, p->t->name, name, err.msg);

@@ -31,6 +31,8 @@
 #define CERTLC_EV_FAILED "RotationFailed"
 #define CERTLC_EV_REFUSED "Refused"
 #define CERTLC_EV_AWAITING "AwaitingExternalPKI"
+/* Normal: a CA certlc did not make (a site's own) signs the tenant. */
+#define CERTLC_EV_CA_ADOPTED "CAAdopted"
 
 typedef struct certlc_event {
     int64_t first; /* Unix seconds */

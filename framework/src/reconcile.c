@@ -11,6 +11,7 @@
 #include "datastore_reconcile.h"
 #include "kamaji.h"
 #include "delivery.h"
+#include "events.h"
 #include "kubeconfig.h"
 #include "log.h"
 #include "pki.h"
@@ -1165,6 +1166,27 @@ static void note_ca_expiry(pass *p, certlc_tcp_status *st)
     certlc_status_set_condition(st, type, true, "CAExpiresSoon", msg, p->now);
 }
 
+/* The one event that says a CA certlc did not make now signs. */
+static void adopted_event(pass *p)
+{
+    certlc_info("engine", "%s/%s: signing with a CA certlc did not make: %s",
+                p->t->namespace, p->t->name, p->adopted);
+    certlc_event e;
+    memset(&e, 0, sizeof e);
+    e.first = e.last = p->now;
+    e.count = 1;
+    snprintf(e.type, sizeof e.type, "Normal");
+    snprintf(e.reason, sizeof e.reason, CERTLC_EV_CA_ADOPTED);
+    snprintf(e.ns, sizeof e.ns, "%s", p->t->namespace);
+    snprintf(e.tenant, sizeof e.tenant, "%s", p->t->name);
+    snprintf(e.message, sizeof e.message, "%s", p->adopted);
+    certlc_err err;
+    if (certlc_events_record(p->store, p->t->namespace, p->t->name, &e, 1,
+                             &err) != 0)
+        certlc_warn("engine", "%s/%s: cannot record the CAAdopted event: %s",
+                    p->t->namespace, p->t->name, err.msg);
+}
+
 /* CAs that certlc did not make are said once (a condition, and a log line
  * when it appears); provided CAs not delivered make the phase AwaitingCA. */
 static void note_ca_source(pass *p, certlc_tcp_status *st)
@@ -1174,8 +1196,7 @@ static void note_ca_source(pass *p, certlc_tcp_status *st)
     } else {
         const certlc_condition *c = certlc_status_condition(st, "CAAdopted");
         if (c == NULL || strcmp(c->message, p->adopted) != 0)
-            certlc_info("engine", "%s/%s: signing with a CA certlc did not "
-                        "make: %s", p->t->namespace, p->t->name, p->adopted);
+            adopted_event(p);
         certlc_status_set_condition(st, "CAAdopted", true, "CAAdopted",
                                     p->adopted, p->now);
     }

@@ -58,6 +58,9 @@ lacks "the CA is not replaced" "$T/run1" 'secret "alpha-ca" reissued'
 sdata alpha-ca > "$P/ca-after.json"
 check "the CA Secret's data is byte for byte the one applied" cmp "$P/ca-applied.json" "$P/ca-after.json"
 contains "the adoption is said, with subject and issuer" "$T/run1" "CN=corp-k8s-intermediate, issuer /O=Corp/CN=corp-root (an intermediate)"
+certlc get events --for alpha > "$T/ev1"
+contains "a CAAdopted event names the CA" "$T/ev1" "CAAdopted"
+check "said once: a second pass adds no CAAdopted event" sh -c "'$CERTLC_BIN' -c '$CONF/certlc.ini' run --once >/dev/null 2>&1; [ \$('$CERTLC_BIN' -c '$CONF/certlc.ini' get events --for alpha | grep -c CAAdopted) -eq 1 ]"
 
 cd "$P" || exit 1
 data alpha-api-server-certificate apiserver.crt > apiserver.crt

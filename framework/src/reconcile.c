@@ -1072,8 +1072,11 @@ static void reconcile_item(pass *p, const certlc_item *item)
         int n = guard_note(p, name, item);
         if (n > guard_limit(p)) {
             char msg[CERTLC_ERR_MAX];
-            snprintf(msg, sizeof msg, "issued again %d times within %ds for "
-                     "the same reason (%s): stopped, as this is a loop; the "
+            /* Attempts, not only successes: a write that loses a race
+             * (a hook rewriting the Secret meanwhile) is part of a loop. */
+            snprintf(msg, sizeof msg, "%d attempts to issue it again within "
+                     "%ds for the same reason (%s): stopped, as this is a "
+                     "loop; the "
                      "reason: %.700s", n - 1, CERTLC_REISSUE_WINDOW,
                      certlc_cause_label(p->cause), reason);
             p->looping = true;

@@ -35,6 +35,8 @@ has "$C" -rw-r--r-- lib/systemd/system/certlc.service
 has "$C" -rw-r--r-- lib/systemd/system/certlc.service.d/debian.conf
 has "$C" -rw-r--r-- usr/share/man/man1/certlc.1.gz
 has "$C" -rw-r--r-- usr/share/man/man5/certlc.ini.5.gz
+has "$C" -rw-r--r-- usr/share/bash-completion/completions/certlc
+has "$C" -rw-r--r-- usr/share/zsh/vendor-completions/_certlc
 has "$C" -rw-r--r-- usr/share/certlc/examples/certlc.ini
 has "$C" -rw-r--r-- usr/share/doc/certlc/README.Debian
 has "$C" -rw-r--r-- etc/certlc/certlc.ini

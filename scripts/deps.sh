@@ -11,12 +11,12 @@ postgresql-15 postgresql-client-15 libpq-dev mariadb-server mariadb-client \
 libmariadb-dev nats-server libnats-dev \
 libcurl4-openssl-dev etcd-server etcd-client libsodium-dev"
 # libsodium-dev: the secretbox provider of encryption at rest.
-# issue 4: libcurl4-openssl-dev (the etcd driver), etcd-server and
+# libcurl4-openssl-dev (the etcd driver), etcd-server and
 # etcd-client (the etcd integration tests, make run's local etcd).
-# issue 7: libmicrohttpd-dev (/metrics), libsystemd-dev (sd_notify; optional
+# libmicrohttpd-dev (/metrics), libsystemd-dev (sd_notify; optional
 # at build time), curl and prometheus's promtool (test_metrics), systemd's
 # systemd-analyze and man-db (test_install).
-# issue 5: the PostgreSQL, MariaDB and NATS servers, clients and client
+# the PostgreSQL, MariaDB and NATS servers, clients and client
 # libraries (the drivers build against libpq, libmariadb and libnats; the
 # integration tests start the servers).
 # kubectl (test_kamaji reads the kubeconfigs with `kubectl config view

@@ -111,6 +111,21 @@ static void secret_changed(certlc_cli *c, const certlc_table *header,
     seen_put(s, ns, name, cells, n);
 }
 
+/* Waits for the store's next events; -1 when the watch ends (said). */
+static int next_events(certlc_cli *c, int fd, certlc_store_event *evs,
+                       size_t max, size_t *got)
+{
+    struct pollfd p = {fd, POLLIN, 0};
+    if (poll(&p, 1, -1) < 0 && errno != EINTR)
+        return -1;
+    certlc_err err;
+    if (c->store->ops->watch_read(c->store, evs, max, got, &err) != 0) {
+        fprintf(stderr, "certlc: watch: %s\n", err.msg);
+        return -1;
+    }
+    return 0;
+}
+
 int certlc_secret_watch(certlc_cli *c, const certlc_table *header,
                         const char *ns, const certlc_selector *sel,
                         char **names, int n_names, certlc_secret_row_fn row,
@@ -136,15 +151,10 @@ int certlc_secret_watch(certlc_cli *c, const certlc_table *header,
         }
     certlc_secret_list_free(&l);
     for (;;) {
-        struct pollfd p = {fd, POLLIN, 0};
-        if (poll(&p, 1, -1) < 0 && errno != EINTR)
-            break;
         certlc_store_event evs[64];
         size_t got;
-        if (c->store->ops->watch_read(c->store, evs, 64, &got, &err) != 0) {
-            fprintf(stderr, "certlc: watch: %s\n", err.msg);
+        if (next_events(c, fd, evs, 64, &got) != 0)
             break;
-        }
         for (size_t k = 0; k < got; k++) {
             const certlc_store_event *e = &evs[k];
             if (e->overflow || e->status ||
@@ -217,15 +227,10 @@ int certlc_events_watch(certlc_cli *c, const char *ns, const char *only,
     for (size_t i = 0; i < shown->n; i++)
         remember(&printed, &shown->items[i]);
     for (;;) {
-        struct pollfd p = {fd, POLLIN, 0};
-        if (poll(&p, 1, -1) < 0 && errno != EINTR)
-            break;
         certlc_store_event evs[64];
         size_t got;
-        if (c->store->ops->watch_read(c->store, evs, 64, &got, &err) != 0) {
-            fprintf(stderr, "certlc: watch: %s\n", err.msg);
+        if (next_events(c, fd, evs, 64, &got) != 0)
             break;
-        }
         bool touched = false;
         for (size_t k = 0; k < got; k++)
             touched |= evs[k].overflow || evs[k].status;

@@ -843,6 +843,20 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+const char **certlc_json_sorted_keys(json_t *obj, size_t *n)
+{
+    *n = json_object_size(obj);
+    const char **keys = malloc((*n ? *n : 1) * sizeof *keys);
+    if (keys == NULL)
+        return NULL;
+    size_t i = 0;
+    const char *k;
+    json_t *x;
+    json_object_foreach(obj, k, x) keys[i++] = k;
+    qsort(keys, *n, sizeof *keys, cmp_str);
+    return keys;
+}
+
 static int children(json_t *v, vals *out)
 {
     if (json_is_array(v)) {
@@ -850,15 +864,11 @@ static int children(json_t *v, vals *out)
             if (vals_push(out, json_incref(json_array_get(v, i))))
                 return -1;
     } else if (json_is_object(v)) {
-        size_t n = json_object_size(v), i = 0;
-        const char **keys = malloc((n ? n : 1) * sizeof *keys);
+        size_t n;
+        const char **keys = certlc_json_sorted_keys(v, &n);
         if (keys == NULL)
             return -1;
-        const char *k;
-        json_t *x;
-        json_object_foreach(v, k, x) keys[i++] = k;
-        qsort(keys, n, sizeof *keys, cmp_str);
-        for (i = 0; i < n; i++)
+        for (size_t i = 0; i < n; i++)
             if (vals_push(out, json_incref(json_object_get(v, keys[i])))) {
                 free(keys);
                 return -1;

@@ -16,6 +16,10 @@
 
 typedef struct certlc_jsonpath certlc_jsonpath;
 
+/* An object's keys in byte order (kubectl walks and prints maps sorted):
+ * a malloc'd array of n borrowed strings, or NULL when out of memory. */
+const char **certlc_json_sorted_keys(json_t *obj, size_t *n);
+
 /* Parses TEMPLATE; on a syntax error returns NULL with a message naming
  * the byte position in the template (1-based). */
 certlc_jsonpath *certlc_jsonpath_parse(const char *tmpl, certlc_err *err);

@@ -328,15 +328,11 @@ static int emit_value(yaml_emitter_t *e, json_t *v)
                                                  YAML_BLOCK_MAPPING_STYLE) ||
             emit(e, &ev))
             return -1;
-        size_t n = json_object_size(v), i = 0;
-        const char **keys = malloc((n ? n : 1) * sizeof *keys);
+        size_t n;
+        const char **keys = certlc_json_sorted_keys(v, &n);
         if (keys == NULL)
             return -1;
-        const char *k;
-        json_t *x;
-        json_object_foreach(v, k, x) keys[i++] = k;
-        qsort(keys, n, sizeof *keys, cmp_keys);
-        for (i = 0; i < n; i++) {
+        for (size_t i = 0; i < n; i++) {
             json_t *key = json_string(keys[i]);
             int rc = key ? emit_value(e, key) : -1;
             json_decref(key);

@@ -767,14 +767,12 @@ static bool ca_provided(const pass *p, const certlc_item *item)
 /* A CA that is there but cannot sign is never replaced by a pass: only its
  * deletion, a rotation request or its expiry replace a CA, so that no key
  * is lost to a mistake that can be mended. Nothing it signs is issued. */
-static void keep_ca(pass *p, const certlc_item *item, const char *name,
-                    const char *why)
+static void keep_ca(pass *p, const char *name, const char *why)
 {
     char msg[CERTLC_ERR_MAX];
     snprintf(msg, sizeof msg, "%.600s; the CA is left as it is: mend it, or "
              "delete it (certlc delete secret %.200s) to have a new one", why,
              name);
-    (void)item;
     report(p, name, CERTLC_ACT_FAILED,
            p->cause == CERTLC_CAUSE_NONE ? CERTLC_CAUSE_INVALID : p->cause, msg);
 }
@@ -1035,7 +1033,7 @@ static void reconcile_item(pass *p, const certlc_item *item)
         p->cause = CERTLC_CAUSE_UNREADABLE;
         snprintf(reason, sizeof reason, "unreadable: %.900s", err.msg);
         if (item->kind == CERTLC_ITEM_CA) {
-            keep_ca(p, item, name, reason);
+            keep_ca(p, name, reason);
             goto out;
         }
     } else if (check(p, old, item, &ps.spec, &err) == 0) {
@@ -1056,7 +1054,7 @@ static void reconcile_item(pass *p, const certlc_item *item)
         }
         if (item->kind == CERTLC_ITEM_CA && !asked &&
             p->cause != CERTLC_CAUSE_CA_EXPIRED) {
-            keep_ca(p, item, name, reason);
+            keep_ca(p, name, reason);
             goto out;
         }
         if (ca_provided(p, item)) {

@@ -566,6 +566,20 @@ static int list_ns(struct fstore *st, const char *ns,
     return rc;
 }
 
+/* The state directory itself, for walking its namespaces. */
+static DIR *open_top(struct fstore *st, certlc_err *err)
+{
+    int fd = openat(st->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    if (d == NULL) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        certlc_err_set(err, "%s: %s", st->dir, strerror(e));
+    }
+    return d;
+}
+
 static int fs_list(certlc_store *base, const char *ns,
                    const certlc_selector *sel, certlc_secret_list *out,
                    certlc_err *err)
@@ -576,14 +590,9 @@ static int fs_list(certlc_store *base, const char *ns,
             return -1;
         return list_ns(st, ns, sel, false, out, err);
     }
-    int fd = openat(st->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-    if (d == NULL) {
-        int e = errno;
-        if (fd >= 0)
-            close(fd);
-        return certlc_err_set(err, "%s: %s", st->dir, strerror(e));
-    }
+    DIR *d = open_top(st, err);
+    if (d == NULL)
+        return -1;
     struct dirent *de;
     int rc = 0;
     while (rc == 0 && (de = readdir(d)) != NULL) {
@@ -1222,14 +1231,9 @@ static int fs_scan(certlc_store *base, certlc_store_scan_cb cb, void *arg,
                    certlc_err *err)
 {
     struct fstore *st = (struct fstore *)base;
-    int fd = openat(st->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-    if (d == NULL) {
-        int e = errno;
-        if (fd >= 0)
-            close(fd);
-        return certlc_err_set(err, "%s: %s", st->dir, strerror(e));
-    }
+    DIR *d = open_top(st, err);
+    if (d == NULL)
+        return -1;
     struct dirent *de;
     int rc = 0;
     while (rc == 0 && (de = readdir(d)) != NULL) {

@@ -231,6 +231,9 @@ static void note_adopted(pass *p, const certlc_secret *s,
              certlc_ca_is_root(ca) ? "" : " (an intermediate)");
 }
 
+/* A CA is kept whatever its form (subject, key type, validity, extensions,
+ * root or intermediate) as long as it can sign: a difference of form is
+ * never a reason to replace a CA and lose its key. Time decides the rest. */
 static int check_ca(pass *p, const certlc_secret *s, const certlc_item *item,
                     certlc_err *err)
 {

@@ -27,6 +27,7 @@
 #include <limits.h>
 #include <openssl/crypto.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1263,7 +1264,25 @@ static const struct certlc_store_ops file_ops = {
     .scan = fs_scan,
 };
 
-/* Removes the temp files of one directory (relative to the state dir). */
+/* Whether the process that is writing a temp file ("<file>.tmp.<pid>") is
+ * still alive. Every command opens the store, and a `certlc get` beside a
+ * running operator (or the second of two `run --once`, before it is refused
+ * the writer lock) must not remove a temp file an instant before its writer
+ * renames it. A PID since reused only delays the sweep to a later start. */
+static bool writer_alive(const char *pid_text)
+{
+    char *end;
+    errno = 0;
+    long pid = strtol(pid_text, &end, 10);
+    if (errno != 0 || end == pid_text || *end != '\0' || pid <= 0)
+        return false;
+    if ((pid_t)pid == getpid())
+        return false;
+    return kill((pid_t)pid, 0) == 0 || errno == EPERM;
+}
+
+/* Removes the temp files of one directory (relative to the state dir) whose
+ * writer is gone. */
 static void sweep_dir(struct fstore *st, const char *rel)
 {
     int dfd = openat(st->dirfd, rel,
@@ -1279,7 +1298,10 @@ static void sweep_dir(struct fstore *st, const char *rel)
     while ((e = readdir(d)) != NULL) {
         if (e->d_name[0] == '.')
             continue;
-        if (strstr(e->d_name, ".json.tmp.") != NULL) {
+        const char *mark = strstr(e->d_name, ".json.tmp.");
+        if (mark != NULL) {
+            if (writer_alive(mark + strlen(".json.tmp.")))
+                continue;
             if (unlinkat(dirfd(d), e->d_name, 0) == 0)
                 certlc_warn("store", "%s/%s/%s: removed a temp file left by "
                             "an interrupted write", st->dir, rel, e->d_name);

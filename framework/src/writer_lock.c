@@ -6,20 +6,30 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
 
+/* The holder writes its PID just after it takes the lock, so a second
+ * process that lost the race by a few microseconds finds the file empty:
+ * wait up to half a second for the PID to appear, so the refusal always
+ * names whom it is waiting on. */
 static void holder_pid(int fd, char *pid, size_t size)
 {
     snprintf(pid, size, "?");
     char buf[32];
-    ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
-    if (n <= 0)
-        return;
-    buf[n] = '\0';
-    buf[strcspn(buf, "\n")] = '\0';
-    snprintf(pid, size, "%s", buf);
+    for (int tries = 0; tries < 50; tries++) {
+        ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+        if (n > 0 && memchr(buf, '\n', (size_t)n) != NULL) {
+            buf[n] = '\0';
+            buf[strcspn(buf, "\n")] = '\0';
+            snprintf(pid, size, "%s", buf);
+            return;
+        }
+        struct timespec ts = { 0, 10 * 1000 * 1000 };
+        nanosleep(&ts, NULL);
+    }
 }
 
 int certlc_writer_lock(const char *state_dir, bool wait, int *fd_out)

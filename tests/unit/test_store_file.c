@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -437,6 +438,39 @@ static void test_no_temp_files(void **state)
     assert_int_equal(access(path, F_OK), -1);
 }
 
+/* Opening the store sweeps the temp files a crashed writer left, but not
+ * those of a writer that is still alive: a `certlc get` beside a running
+ * operator must not remove a file an instant before its rename. */
+static void test_sweep_spares_live_writers(void **state)
+{
+    struct fixture *f = *state;
+    certlc_err err = {{0}};
+    create_ok(f->st, "ns1", "a", "gold");
+    pid_t dead = fork();
+    assert_true(dead >= 0);
+    if (dead == 0)
+        _exit(0);
+    assert_int_equal(waitpid(dead, NULL, 0), dead);
+    pid_t live = fork();
+    assert_true(live >= 0);
+    if (live == 0) {
+        pause();
+        _exit(0);
+    }
+    char gone[512], busy[512];
+    snprintf(gone, sizeof gone, "%s/ns1/a.json.tmp.%ld", f->state, (long)dead);
+    snprintf(busy, sizeof busy, "%s/ns1/a.json.tmp.%ld", f->state, (long)live);
+    write_text(gone, "half");
+    write_text(busy, "half");
+    certlc_store *st2 = certlc_store_file_open(f->state, &err);
+    assert_non_null(st2);
+    certlc_store_close(st2);
+    kill(live, SIGKILL);
+    waitpid(live, NULL, 0);
+    assert_int_equal(access(gone, F_OK), -1);
+    assert_int_equal(access(busy, F_OK), 0);
+}
+
 static void test_invalid_names(void **state)
 {
     struct fixture *f = *state;
@@ -804,6 +838,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rv_increases, setup, teardown),
         cmocka_unit_test_setup_teardown(test_broken_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_temp_files, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sweep_spares_live_writers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_invalid_names, setup, teardown),
         cmocka_unit_test_setup_teardown(test_status, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lock_serialises_processes, setup, teardown),

@@ -171,7 +171,7 @@ INCLUDEDIR ?= $(PREFIX)/include
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 # The driver SDK's pkg-config file carries the version and the driver ABI
 # (expanded only by the targets that use them).
-VERSION     = $(shell sed -n 's/^\#define CERTLC_VERSION "\(.*\)"/\1/p' framework/src/cli.h)
+VERSION     = $(shell sed -n 's/^\#define CERTLC_VERSION "\(.*\)"/\1/p' $(firstword $(wildcard framework/*/version.h)))
 DRIVER_ABI  = $(shell sed -n 's/^\#define CERTLC_DRIVER_ABI_\(MAJOR\|MINOR\) \([0-9]*\)u/\2/p' \
                 framework/include/certlc/driver.h | paste -sd.)
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions

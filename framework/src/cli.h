@@ -7,28 +7,24 @@
 #include <stdbool.h>
 
 #include "config.h"
+#include "runtime.h"
 #include "store.h"
 
 #define CERTLC_EXIT_OK 0
 #define CERTLC_EXIT_FAIL 1
 #define CERTLC_EXIT_USAGE 2
 
-#define CERTLC_VERSION "0.1.0"
+#include "version.h"
 
-typedef struct certlc_cli {
-    const char *config_path;
-    certlc_config *cfg;
-    certlc_store *store;
-} certlc_cli;
+/* A command works on the process's runtime (runtime.h): the
+ * configuration path from -c, then what certlc_cli_open loads. */
+typedef certlc_runtime certlc_cli;
 
-/* Loads the configuration and opens the store, reporting any error on
- * stderr. Returns 0 or CERTLC_EXIT_FAIL. */
+/* certlc_runtime_open, reporting any error on stderr. Returns 0 or
+ * CERTLC_EXIT_FAIL. */
 int certlc_cli_open(certlc_cli *c);
-/* Hands st the encryption that cfg's encryption_config names (none when
- * unset); -1 with a message naming the file and the fault. */
-int certlc_cli_encrypt_store(const certlc_config *cfg, certlc_store *st,
-                             certlc_err *err);
-void certlc_cli_close(certlc_cli *c);
+#define certlc_cli_encrypt_store certlc_runtime_encrypt_store
+#define certlc_cli_close certlc_runtime_close
 
 /* Prints "certlc: <msg>" on stderr; returns CERTLC_EXIT_USAGE so a usage
  * error reads `return certlc_cli_usage(...)`. */

@@ -15,6 +15,7 @@
 #include "leader.h"
 #include "output.h"
 #include "store_etcd.h"
+#include "writer_lock.h"
 
 static const char usage[] =
     "Usage: certlc get leader [-o json|yaml|jsonpath=TEMPLATE|jsonpath-file=FILE]\n"
@@ -61,18 +62,9 @@ static int file_leader(certlc_cli *c, const certlc_output *out)
 {
     bool json = out->kind != CERTLC_OUT_TABLE;
     char path[4096];
-    snprintf(path, sizeof path, "%s/operator.pid", c->cfg->state_dir);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    certlc_writer_lock_path(c->cfg->state_dir, path, sizeof path);
     char pid[32] = "";
-    bool held = false;
-    if (fd >= 0) {
-        held = flock(fd, LOCK_SH | LOCK_NB) != 0;
-        ssize_t n = pread(fd, pid, sizeof pid - 1, 0);
-        pid[n > 0 ? n : 0] = '\0';
-        pid[strcspn(pid, "\n")] = '\0';
-        close(fd);
-    }
-    if (!held) {
+    if (certlc_store_writer_holder(c->store, pid, sizeof pid) != 1) {
         fprintf(stderr, "certlc: no operator is running on %s\n", c->cfg->state_dir);
         return CERTLC_EXIT_FAIL;
     }
@@ -127,7 +119,7 @@ static int get_leader(certlc_cli *c, int argc, char **argv,
     int rc = certlc_cli_open(c);
     if (rc != 0)
         return rc;
-    if (!certlc_store_is_etcd(c->store)) {
+    if (certlc_store_has_writer_lock(c->store)) {
         rc = file_leader(c, out);
         certlc_cli_close(c);
         return rc;

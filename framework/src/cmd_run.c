@@ -10,7 +10,6 @@
 #include "observe.h"
 #include "reconcile.h"
 #include "store_etcd.h"
-#include "writer_lock.h"
 
 static const char usage[] =
     "Usage: certlc run [--once [--wait] [--prune]]\n"
@@ -142,8 +141,7 @@ int certlc_cmd_run(certlc_cli *c, int argc, char **argv)
     /* The same writer lock as the operator's (writer_lock.h); on etcd the
      * compare-and-swap of every write guards instead. */
     int lockfd = -1;
-    if (!certlc_store_is_etcd(c->store) &&
-        certlc_writer_lock(c->cfg->state_dir, wait, &lockfd) != 0) {
+    if (certlc_store_writer_lock(c->store, wait, &lockfd) != 0) {
         certlc_cli_close(c);
         return CERTLC_EXIT_FAIL;
     }

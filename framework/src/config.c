@@ -65,14 +65,6 @@ static bool is_space(char c)
 
 /* ---- value checks ---------------------------------------------------------- */
 
-bool certlc_dns1123_label(const char *s)
-{
-    /* One label: the shared check (names.c) with no dots. */
-    return s != NULL && strchr(s, '.') == NULL &&
-           certlc_dns1123_subdomain(s, CERTLC_DNS_LABEL_MAX,
-                                    CERTLC_DNS_LABEL_MAX);
-}
-
 /* A DNS name (names.c), lowercase, at most 253 characters, labels of
  * at most 63. With `wildcard`, a leading "*." is allowed too. A name whose
  * last label is all digits ("999.1.1.1") is no host name (RFC 1123 2.1, RFC

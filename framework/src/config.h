@@ -14,8 +14,9 @@
 
 #include "datastore.h"
 #include "err.h"
+#include "keyalg.h"
 #include "log.h"
-#include "pki.h"
+#include "names.h"
 
 typedef struct certlc_tenant {
     char *name;           /* DNS-1123 label */
@@ -106,9 +107,6 @@ void certlc_config_free(certlc_config *cfg);
 
 const certlc_tenant *certlc_config_tenant(const certlc_config *cfg,
                                           const char *ns, const char *name);
-
-/* RFC 1123 label: 1-63 of [a-z0-9-], starting and ending alphanumeric. */
-bool certlc_dns1123_label(const char *s);
 
 /* The first address of an IPv4 or IPv6 CIDR, the network address plus one,
  * as the API server's service IP: "10.96.0.0/16" gives "10.96.0.1",

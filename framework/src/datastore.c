@@ -8,8 +8,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "config.h"
 #include "inifile.h"
+#include "names.h"
 
 const char *const certlc_datastore_keys[] = {
     "driver", "endpoints", "ca_cert", "ca_key", "client_cert", "client_key",

@@ -32,7 +32,6 @@
 #include "reconcile.h"
 #include "rollout.h"
 #include "timefmt.h"
-#include "writer_lock.h"
 
 #define RETRY_MIN_SECONDS 5
 #define RETRY_MAX_SECONDS 300
@@ -47,7 +46,7 @@ typedef struct tenant_state {
 } tenant_state;
 
 typedef struct engine {
-    certlc_cli *cli;
+    certlc_runtime *cli; /* the runtime: configuration, store, datastores */
     tenant_state *ts;
     certlc_deadlines queue;
     int sigfd;
@@ -280,7 +279,7 @@ static int reload(engine *e)
     /* The DataStore instances of the new configuration, made beside the
      * running ones: a driver or file that does not load refuses the whole
      * reload instead of leaving half of it applied. */
-    if (certlc_ds_instances_reload(cfg, &err) != 0) {
+    if (certlc_ds_registry_reload(e->cli->datastores, cfg, &err) != 0) {
         swap_restart_keys(cfg, e->cli->cfg);
         free(ts);
         certlc_config_free(cfg);
@@ -427,24 +426,26 @@ static int loop(engine *e)
     return 0;
 }
 
-int certlc_engine_main(certlc_cli *c)
+int certlc_engine_main(certlc_runtime *c)
 {
-    int rc = certlc_cli_open(c);
-    if (rc != 0)
-        return rc;
+    certlc_err err;
+    if (certlc_runtime_open(c, &err) != 0) {
+        fprintf(stderr, "certlc: %s\n", err.msg);
+        return EXIT_FAILURE;
+    }
+    int rc;
     engine e = {.cli = c, .sigfd = -1, .watchfd = -1};
     int lockfd = -1;
-    certlc_err err;
     sigset_t mask;
     sigemptyset(&mask);
     sigaddset(&mask, SIGHUP);
     sigaddset(&mask, SIGTERM);
     sigaddset(&mask, SIGINT);
-    rc = CERTLC_EXIT_FAIL;
-    /* etcd replicas elect a leader (below); the file store keeps
-     * one operator per state directory with the flock. */
-    if (!certlc_store_is_etcd(c->store) &&
-        certlc_writer_lock(c->cfg->state_dir, false, &lockfd) != 0)
+    rc = EXIT_FAILURE;
+    /* The file store keeps one operator per state directory with its
+     * writer lock; a store without one (etcd) has replicas elect a
+     * leader (below). */
+    if (certlc_store_writer_lock(c->store, false, &lockfd) != 0)
         goto out;
     if (sigprocmask(SIG_BLOCK, &mask, NULL) != 0 ||
         (e.sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
@@ -457,7 +458,7 @@ int certlc_engine_main(certlc_cli *c)
         goto out;
     }
     /* After the signal mask, which its thread inherits */
-    if (certlc_store_is_etcd(c->store) && start_leader(&e) != 0)
+    if (!certlc_store_has_writer_lock(c->store) && start_leader(&e) != 0)
         goto out;
     e.ts = calloc(c->cfg->n_tenants + 1, sizeof *e.ts);
     if (e.ts == NULL)
@@ -469,7 +470,7 @@ int certlc_engine_main(certlc_cli *c)
     if (e.hooks == NULL)
         goto out;
     certlc_rollout_supervise(e.hooks);
-    rc = loop(&e) == 0 ? CERTLC_EXIT_OK : CERTLC_EXIT_FAIL;
+    rc = loop(&e) == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
     certlc_info("engine", "operator stopped");
 out:
     /* A hook still running is ended; its digests were not recorded, so it
@@ -484,6 +485,6 @@ out:
         close(lockfd);
     free(e.ts);
     certlc_deadlines_free(&e.queue);
-    certlc_cli_close(c);
+    certlc_runtime_close(c);
     return rc;
 }

@@ -2,10 +2,11 @@
 #ifndef CERTLC_ENGINE_H
 #define CERTLC_ENGINE_H
 
-#include "cli.h"
+#include "runtime.h"
 
-/* Opens the configuration and store, takes the operator lock on the state
- * directory, and runs until SIGTERM or SIGINT. Returns an exit code. */
-int certlc_engine_main(certlc_cli *c);
+/* Opens rt (rt->config_path set), takes the store's writer lock, and runs
+ * until SIGTERM or SIGINT; closes rt. Returns an exit code: 0, or 1 after
+ * a message on stderr. */
+int certlc_engine_main(certlc_runtime *rt);
 
 #endif

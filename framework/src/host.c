@@ -15,13 +15,15 @@
 #include "plan.h"
 #include "timefmt.h"
 
-static certlc_key_alg key_alg = CERTLC_KEY_RSA2048;
-static int64_t leaf_validity = 8760 * 3600;
+static const certlc_host_settings defaults = {
+    .key_alg = CERTLC_KEY_RSA2048,
+    .leaf_validity = 8760 * 3600,
+};
+static const certlc_host_settings *settings = &defaults;
 
-void certlc_host_configure(const certlc_config *cfg)
+void certlc_host_bind(const certlc_host_settings *s)
 {
-    key_alg = cfg->key_algorithm;
-    leaf_validity = cfg->leaf_validity;
+    settings = s != NULL ? s : &defaults;
 }
 
 void certlc_host_err(certlc_err *err, const certlc_drv_err *derr)
@@ -118,7 +120,7 @@ static int host_issue_cert(const certlc_drv_cert_req *req, char **cert_pem,
         certlc_err_prefix(&err, "issue_cert: the CA key and certificate");
         goto out;
     }
-    if ((key = certlc_key_generate(key_alg, &err)) == NULL)
+    if ((key = certlc_key_generate(settings->key_alg, &err)) == NULL)
         goto out;
     certlc_cert_spec spec = {
         .cn = req->cn,
@@ -127,7 +129,7 @@ static int host_issue_cert(const certlc_drv_cert_req *req, char **cert_pem,
         .ips = req->ips, .n_ips = req->n_ips,
         .client_auth = req->client_auth != 0,
         .server_auth = req->server_auth != 0,
-        .validity = req->validity > 0 ? req->validity : leaf_validity,
+        .validity = req->validity > 0 ? req->validity : settings->leaf_validity,
     };
     cpem = certlc_cert_issue_pem(&spec, key, ca, ca_key, &clen, &err);
     if (cpem == NULL)

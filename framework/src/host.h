@@ -23,9 +23,18 @@ struct certlc_drv_call {
 /* The table handed to every driver's entry function. */
 const certlc_host *certlc_host_table(void);
 
-/* Settings the services read (key algorithm, leaf validity), from the
- * configuration in use: set before calling into a driver. */
-void certlc_host_configure(const certlc_config *cfg);
+/* What issue_cert needs of the configuration: the key algorithm of the
+ * keys it makes and the validity of a request that names none. */
+typedef struct certlc_host_settings {
+    certlc_key_alg key_alg;
+    int64_t leaf_validity;
+} certlc_host_settings;
+
+/* Binds the settings the services use (NULL: the defaults, rsa-2048 and a
+ * year). issue_cert of driver ABI 1 takes no call context, so the DataStore
+ * registry that owns the settings binds them before it calls into a
+ * driver; s must outlive the binding. */
+void certlc_host_bind(const certlc_host_settings *s);
 
 /* Copies a driver's message into a certlc_err. */
 void certlc_host_err(certlc_err *err, const certlc_drv_err *derr);

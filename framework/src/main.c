@@ -43,18 +43,6 @@ static const char usage[] =
     "\n"
     "Exit codes: 0 ok, 1 failure, 2 usage error.\n";
 
-int certlc_cli_usage(const char *cmd, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "certlc: ");
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\nSee 'certlc %s%s--help'.\n", cmd ? cmd : "",
-            cmd ? " " : "");
-    va_end(ap);
-    return CERTLC_EXIT_USAGE;
-}
-
 int main(int argc, char **argv)
 {
     certlc_wipe_alloc_install();

@@ -48,3 +48,11 @@ int certlc_check_object_name(const char *what, const char *s,
                               "and end with a letter or digit", what, s);
     return 0;
 }
+
+bool certlc_dns1123_label(const char *s)
+{
+    /* One label: the shared check with no dots. */
+    return s != NULL && strchr(s, '.') == NULL &&
+           certlc_dns1123_subdomain(s, CERTLC_DNS_LABEL_MAX,
+                                    CERTLC_DNS_LABEL_MAX);
+}

@@ -31,4 +31,8 @@ bool certlc_dns1123_subdomain(const char *s, size_t max, size_t label_max);
 int certlc_check_object_name(const char *what, const char *s,
                              certlc_err *err);
 
+/* RFC 1123 label: 1-63 of [a-z0-9-], starting and ending alphanumeric
+ * (a tenant's name and namespace, a datastore's name). */
+bool certlc_dns1123_label(const char *s);
+
 #endif

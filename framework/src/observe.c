@@ -17,6 +17,7 @@
 #include "sdnotify.h"
 #include "status.h"
 #include "timefmt.h"
+#include "version.h"
 
 #define COMPONENT "observe"
 
@@ -42,7 +43,7 @@ typedef struct tstate {
 } tstate;
 
 struct certlc_observer {
-    certlc_cli *cli;
+    certlc_runtime *cli;
     certlc_metrics *reg;
     certlc_metric *expiry, *renewal, *certs, *rotations, *failures, *phase,
         *ds_up, *awaiting, *duration, *build;
@@ -250,7 +251,7 @@ static void set_datastores(certlc_observer *o)
     }
 }
 
-certlc_observer *certlc_observer_start(certlc_cli *c)
+certlc_observer *certlc_observer_start(certlc_runtime *c)
 {
     certlc_observer *o = certlc_observer_new(c);
     if (o == NULL)
@@ -265,7 +266,7 @@ certlc_observer *certlc_observer_start(certlc_cli *c)
     return o;
 }
 
-certlc_observer *certlc_observer_new(certlc_cli *c)
+certlc_observer *certlc_observer_new(certlc_runtime *c)
 {
     certlc_observer *o = calloc(1, sizeof *o);
     if (o == NULL || (o->reg = certlc_metrics_new(true)) == NULL) {

@@ -18,9 +18,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cli.h"
 #include "plan.h"
 #include "reconcile.h"
+#include "runtime.h"
 
 typedef struct certlc_observer certlc_observer;
 
@@ -28,14 +28,14 @@ typedef struct certlc_observer certlc_observer;
  * metrics_listen (when not empty; a failure to listen is logged and the
  * operator goes on without it: rotating matters more than being watched),
  * and tells systemd the service is ready. c must outlive the observer. */
-certlc_observer *certlc_observer_start(certlc_cli *c);
+certlc_observer *certlc_observer_start(certlc_runtime *c);
 /* After SIGHUP swapped c->cfg: the new log format, tenants and datastores
  * that left lose their series, and a changed metrics_listen moves the
  * server. */
 void certlc_observer_reload(certlc_observer *o);
 /* The registry and the events without the server or systemd: what
  * `run --once` records its rotations with. */
-certlc_observer *certlc_observer_new(certlc_cli *c);
+certlc_observer *certlc_observer_new(certlc_runtime *c);
 /* Tells systemd the service stops (when started by observer_start), stops
  * the server, frees. */
 void certlc_observer_stop(certlc_observer *o);

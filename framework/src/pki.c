@@ -37,28 +37,6 @@ static const struct {
 };
 #define N_KEY_ALGS (sizeof key_algs / sizeof key_algs[0])
 
-int certlc_key_alg_parse(const char *text, certlc_key_alg *out)
-{
-    if (text == NULL)
-        return -1;
-    for (size_t i = 0; i < N_KEY_ALGS; i++) {
-        if (strcmp(text, key_algs[i].name) == 0) {
-            if (out != NULL)
-                *out = key_algs[i].alg;
-            return 0;
-        }
-    }
-    return -1;
-}
-
-const char *certlc_key_alg_name(certlc_key_alg alg)
-{
-    for (size_t i = 0; i < N_KEY_ALGS; i++)
-        if (key_algs[i].alg == alg)
-            return key_algs[i].name;
-    return "unknown";
-}
-
 EVP_PKEY *certlc_key_generate(certlc_key_alg alg, certlc_err *err)
 {
     for (size_t i = 0; i < N_KEY_ALGS; i++) {

@@ -11,18 +11,7 @@
 #include <stdint.h>
 
 #include "err.h"
-
-typedef enum certlc_key_alg {
-    CERTLC_KEY_RSA2048 = 0, /* the default, as kubeadm */
-    CERTLC_KEY_RSA3072,
-    CERTLC_KEY_RSA4096,
-    CERTLC_KEY_ECDSA_P256,
-    CERTLC_KEY_ECDSA_P384,
-} certlc_key_alg;
-
-/* "rsa-2048", "rsa-3072", "rsa-4096", "ecdsa-p256", "ecdsa-p384". */
-int certlc_key_alg_parse(const char *text, certlc_key_alg *out);
-const char *certlc_key_alg_name(certlc_key_alg alg);
+#include "keyalg.h"
 
 EVP_PKEY *certlc_key_generate(certlc_key_alg alg, certlc_err *err);
 

@@ -340,10 +340,13 @@ void certlc_plugins_clear(certlc_plugins *ps)
 
 /* ---- DataStore instances ------------------------------------------------ */
 
-static certlc_plugins registry;
-static certlc_ds_instance **instances;
-static size_t n_instances;
-static bool atexit_done;
+/* The DataStore instances of one runtime (plugin.h). */
+struct certlc_ds_registry {
+    certlc_plugins plugins;      /* the drivers the instances use */
+    certlc_ds_instance **instances;
+    size_t n_instances;
+    certlc_host_settings host;   /* what issue_cert reads (host.h) */
+};
 
 /* Reads a whole file; NUL-terminated; *len excludes the NUL. */
 static char *read_file(const char *path, size_t *len, certlc_err *err)
@@ -435,14 +438,30 @@ static void instance_free(certlc_ds_instance *in)
     free(in);
 }
 
-void certlc_datastores_shutdown(void)
+certlc_ds_registry *certlc_ds_registry_new(void)
 {
-    for (size_t i = 0; i < n_instances; i++)
-        instance_free(instances[i]);
-    free(instances);
-    instances = NULL;
-    n_instances = 0;
-    certlc_plugins_clear(&registry);
+    return calloc(1, sizeof(certlc_ds_registry));
+}
+
+void certlc_ds_registry_free(certlc_ds_registry *r)
+{
+    if (r == NULL)
+        return;
+    for (size_t i = 0; i < r->n_instances; i++)
+        instance_free(r->instances[i]);
+    free(r->instances);
+    certlc_plugins_clear(&r->plugins);
+    certlc_host_bind(NULL);
+    free(r);
+}
+
+/* The configuration's settings for the host services, bound before any
+ * call into a driver of r. */
+static void bind_host(certlc_ds_registry *r, const certlc_config *cfg)
+{
+    r->host.key_alg = cfg->key_algorithm;
+    r->host.leaf_validity = cfg->leaf_validity;
+    certlc_host_bind(&r->host);
 }
 
 /* Appends "text\n" to a growing string. */
@@ -591,7 +610,8 @@ static int check_options(const certlc_datastore *d, const certlc_driver *drv,
     return 0;
 }
 
-static certlc_ds_instance *instance_new(const certlc_config *cfg,
+static certlc_ds_instance *instance_new(certlc_ds_registry *r,
+                                        const certlc_config *cfg,
                                         const certlc_datastore *d,
                                         const char *so, char *fp,
                                         certlc_err *err)
@@ -607,7 +627,7 @@ static certlc_ds_instance *instance_new(const certlc_config *cfg,
     if (in->name == NULL)
         goto oom;
     certlc_plugin *p;
-    if (certlc_plugins_load(&registry, so, &p, err) != 0) {
+    if (certlc_plugins_load(&r->plugins, so, &p, err) != 0) {
         certlc_err_prefix(err, "datastore '%s': driver '%s'", d->name,
                           d->driver);
         goto fail;
@@ -687,7 +707,7 @@ static certlc_ds_instance *instance_new(const certlc_config *cfg,
     v->password = in->password;
     v->options = in->options;
     v->n_options = in->n_options;
-    certlc_host_configure(cfg);
+    bind_host(r, cfg);
     certlc_drv_err derr = {{0}};
     void *inst = NULL;
     if (drv->init(v, &inst, &derr) != CERTLC_DRV_OK) {
@@ -708,20 +728,20 @@ fail:
 }
 
 /* Unloads drivers that no instance uses any more. */
-static void unload_unused(void)
+static void unload_unused(certlc_ds_registry *r)
 {
     size_t j = 0;
-    for (size_t i = 0; i < registry.n; i++) {
-        certlc_plugin *p = registry.items[i];
+    for (size_t i = 0; i < r->plugins.n; i++) {
+        certlc_plugin *p = r->plugins.items[i];
         if (p->n_instances == 0) {
             dlclose(p->handle);
             free(p->path);
             free(p);
         } else {
-            registry.items[j++] = p;
+            r->plugins.items[j++] = p;
         }
     }
-    registry.n = j;
+    r->plugins.n = j;
 }
 
 /* plugins_dir/<driver>.so of d and the fingerprint of d. */
@@ -750,38 +770,38 @@ static void log_made(const certlc_ds_instance *in)
                 in->plugin->path);
 }
 
-static certlc_ds_instance *running(const char *name, const char *fp)
+static certlc_ds_instance *running(const certlc_ds_registry *r,
+                                   const char *name, const char *fp)
 {
-    for (size_t i = 0; i < n_instances; i++)
-        if (strcmp(instances[i]->name, name) == 0 &&
-            strcmp(instances[i]->fingerprint, fp) == 0)
-            return instances[i];
+    for (size_t i = 0; i < r->n_instances; i++)
+        if (strcmp(r->instances[i]->name, name) == 0 &&
+            strcmp(r->instances[i]->fingerprint, fp) == 0)
+            return r->instances[i];
     return NULL;
 }
 
-static bool running_ptr(const certlc_ds_instance *in)
+static bool running_ptr(const certlc_ds_registry *r,
+                        const certlc_ds_instance *in)
 {
-    for (size_t i = 0; i < n_instances; i++)
-        if (instances[i] == in)
+    for (size_t i = 0; i < r->n_instances; i++)
+        if (r->instances[i] == in)
             return true;
     return false;
 }
 
 /* Every instance of the next set that is not a running one. */
-static void free_fresh(certlc_ds_instance **next, size_t n)
+static void free_fresh(const certlc_ds_registry *r,
+                       certlc_ds_instance **next, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        if (next[i] != NULL && !running_ptr(next[i]))
+        if (next[i] != NULL && !running_ptr(r, next[i]))
             instance_free(next[i]);
     free(next);
 }
 
-int certlc_ds_instances_reload(const certlc_config *cfg, certlc_err *err)
+int certlc_ds_registry_reload(certlc_ds_registry *r, const certlc_config *cfg,
+                              certlc_err *err)
 {
-    if (!atexit_done) {
-        atexit(certlc_datastores_shutdown);
-        atexit_done = true;
-    }
     size_t n = cfg->n_datastores;
     certlc_ds_instance **next = calloc(n + 1, sizeof *next);
     if (next == NULL)
@@ -792,48 +812,45 @@ int certlc_ds_instances_reload(const certlc_config *cfg, certlc_err *err)
         const certlc_datastore *d = &cfg->datastores[i];
         char *so, *fp;
         if (driver_file(cfg, d, &so, &fp, err) != 0) {
-            free_fresh(next, i);
-            unload_unused();
+            free_fresh(r, next, i);
+            unload_unused(r);
             return -1;
         }
-        next[i] = running(d->name, fp);
+        next[i] = running(r, d->name, fp);
         if (next[i] != NULL) {
             free(fp);
         } else {
-            next[i] = instance_new(cfg, d, so, fp, err);
+            next[i] = instance_new(r, cfg, d, so, fp, err);
             if (next[i] != NULL)
                 log_made(next[i]);
         }
         free(so);
         if (next[i] == NULL) {
-            free_fresh(next, i);
-            unload_unused();
+            free_fresh(r, next, i);
+            unload_unused(r);
             return -1;
         }
     }
     /* The swap: running instances that are not in the next set go. */
-    for (size_t i = 0; i < n_instances; i++) {
+    for (size_t i = 0; i < r->n_instances; i++) {
         bool kept = false;
         for (size_t k = 0; k < n && !kept; k++)
-            kept = next[k] == instances[i];
+            kept = next[k] == r->instances[i];
         if (!kept)
-            instance_free(instances[i]);
+            instance_free(r->instances[i]);
     }
-    free(instances);
-    instances = next;
-    n_instances = n;
-    unload_unused();
-    certlc_host_configure(cfg);
+    free(r->instances);
+    r->instances = next;
+    r->n_instances = n;
+    unload_unused(r);
+    bind_host(r, cfg);
     return 0;
 }
 
-certlc_ds_instance *certlc_ds_instance_get(const certlc_config *cfg,
+certlc_ds_instance *certlc_ds_registry_get(certlc_ds_registry *r,
+                                           const certlc_config *cfg,
                                            const char *name, certlc_err *err)
 {
-    if (!atexit_done) {
-        atexit(certlc_datastores_shutdown);
-        atexit_done = true;
-    }
     const certlc_datastore *d =
         certlc_datastore_find(cfg->datastores, cfg->n_datastores, name);
     if (d == NULL) {
@@ -844,44 +861,65 @@ certlc_ds_instance *certlc_ds_instance_get(const certlc_config *cfg,
     char *so, *fp;
     if (driver_file(cfg, d, &so, &fp, err) != 0)
         return NULL;
-    size_t slot = n_instances;
-    for (size_t i = 0; i < n_instances; i++) {
-        if (strcmp(instances[i]->name, name) != 0)
+    size_t slot = r->n_instances;
+    for (size_t i = 0; i < r->n_instances; i++) {
+        if (strcmp(r->instances[i]->name, name) != 0)
             continue;
-        if (strcmp(instances[i]->fingerprint, fp) == 0) {
+        if (strcmp(r->instances[i]->fingerprint, fp) == 0) {
             free(fp);
             free(so);
-            certlc_host_configure(cfg);
-            return instances[i];
+            bind_host(r, cfg);
+            return r->instances[i];
         }
         certlc_info("plugin", "datastore '%s' changed: making it anew",
                     name);
-        instance_free(instances[i]);
-        instances[i] = NULL;
+        instance_free(r->instances[i]);
+        r->instances[i] = NULL;
         slot = i;
-        unload_unused();
+        unload_unused(r);
     }
-    certlc_ds_instance *in = instance_new(cfg, d, so, fp, err);
+    certlc_ds_instance *in = instance_new(r, cfg, d, so, fp, err);
     free(so);
     if (in == NULL) {
-        if (slot < n_instances) {
-            instances[slot] = instances[--n_instances];
+        if (slot < r->n_instances) {
+            r->instances[slot] = r->instances[--r->n_instances];
         }
-        unload_unused();
+        unload_unused(r);
         return NULL;
     }
-    if (slot == n_instances) {
-        certlc_ds_instance **v = realloc(instances,
-                                         (n_instances + 1) * sizeof *v);
+    if (slot == r->n_instances) {
+        certlc_ds_instance **v = realloc(r->instances,
+                                         (r->n_instances + 1) * sizeof *v);
         if (v == NULL) {
             instance_free(in);
             certlc_err_set(err, "out of memory");
             return NULL;
         }
-        instances = v;
-        n_instances++;
+        r->instances = v;
+        r->n_instances++;
     }
-    instances[slot] = in;
+    r->instances[slot] = in;
     log_made(in);
     return in;
+}
+
+/* The registry the pass reaches through certlc_ds_instance_get: the
+ * pass's files take no runtime yet, so the runtime that owns r installs it
+ * here for its lifetime. */
+static certlc_ds_registry *in_use;
+
+void certlc_ds_registry_use(certlc_ds_registry *r)
+{
+    in_use = r;
+}
+
+certlc_ds_instance *certlc_ds_instance_get(const certlc_config *cfg,
+                                           const char *name, certlc_err *err)
+{
+    if (in_use == NULL) {
+        certlc_err_set(err, "datastore '%s': no DataStore registry is open",
+                       name);
+        return NULL;
+    }
+    return certlc_ds_registry_get(in_use, cfg, name, err);
 }

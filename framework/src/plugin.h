@@ -66,22 +66,33 @@ typedef struct certlc_ds_instance {
     size_t n_options;
 } certlc_ds_instance;
 
+/* The DataStore instances of one runtime: a value made at its start and
+ * freed at its end (every instance's fini, then the drivers unloaded). */
+typedef struct certlc_ds_registry certlc_ds_registry;
+
+certlc_ds_registry *certlc_ds_registry_new(void); /* NULL: out of memory */
+void certlc_ds_registry_free(certlc_ds_registry *r);
+
 /* The instance of datastore `name` of cfg, made on first use and remade
  * when its section, its files or the driver file change. A failure (driver
  * refused, a file unreadable, init failing) is -1 with a message naming
- * the datastore and is tried again on the next call. The instance belongs
- * to a process-wide registry, released at exit (or by
- * certlc_datastores_shutdown). */
-certlc_ds_instance *certlc_ds_instance_get(const certlc_config *cfg,
+ * the datastore and is tried again on the next call. */
+certlc_ds_instance *certlc_ds_registry_get(certlc_ds_registry *r,
+                                           const certlc_config *cfg,
                                            const char *name, certlc_err *err);
-void certlc_datastores_shutdown(void);
 
 /* On a reload: makes the instance of every datastore of cfg beside the
  * running ones (reusing those whose section, files and driver did not
  * change) and swaps the new set in only when every one was made; the
  * running instances that are not part of it are then released. On failure
  * -1 naming the datastore, and the running set is untouched. */
-int certlc_ds_instances_reload(const certlc_config *cfg, certlc_err *err);
+int certlc_ds_registry_reload(certlc_ds_registry *r, const certlc_config *cfg,
+                              certlc_err *err);
 
+/* The registry certlc_ds_instance_get (the pass) uses:
+ * the runtime installs its own for its lifetime (NULL uninstalls). */
+void certlc_ds_registry_use(certlc_ds_registry *r);
+certlc_ds_instance *certlc_ds_instance_get(const certlc_config *cfg,
+                                           const char *name, certlc_err *err);
 
 #endif

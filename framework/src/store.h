@@ -76,6 +76,15 @@ struct certlc_store_ops {
      * the encryption walks. NULL: not supported. */
     int (*scan)(certlc_store *st, certlc_store_scan_cb cb, void *arg,
                 certlc_err *err);
+    /* The one writer of the store (writer_lock.h): with wait, blocks until
+     * the holder is gone, else refuses naming it. 0 with *fd_out (close it
+     * to release), -1 after a message on stderr. NULL: the store needs no
+     * lock (etcd: the compare-and-swap of every write guards, and
+     * replicas elect a leader). */
+    int (*writer_lock)(certlc_store *st, bool wait, int *fd_out);
+    /* The PID of the process holding the writer lock into pid: 1 when one
+     * holds it, 0 when none does. NULL: the store has no writer lock. */
+    int (*writer_holder)(certlc_store *st, char *pid, size_t size);
 };
 
 struct certlc_store {
@@ -110,6 +119,26 @@ certlc_store *certlc_store_etcd_open(const struct certlc_etcd_config *cfg,
                                      certlc_err *err);
 
 /* Convenience wrappers over st->ops. */
+/* *fd_out is -1 when the store needs no writer lock. */
+static inline int certlc_store_writer_lock(certlc_store *st, bool wait,
+                                           int *fd_out)
+{
+    *fd_out = -1;
+    return st->ops->writer_lock != NULL
+               ? st->ops->writer_lock(st, wait, fd_out) : 0;
+}
+/* Whether the store has a writer lock at all (else replicas elect a
+ * leader). */
+static inline bool certlc_store_has_writer_lock(const certlc_store *st)
+{
+    return st->ops->writer_lock != NULL;
+}
+static inline int certlc_store_writer_holder(certlc_store *st, char *pid,
+                                             size_t size)
+{
+    return st->ops->writer_holder != NULL
+               ? st->ops->writer_holder(st, pid, size) : 0;
+}
 static inline int certlc_store_get(certlc_store *st, const char *ns,
                                    const char *name, certlc_secret **out,
                                    certlc_err *err)

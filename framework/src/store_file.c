@@ -40,6 +40,7 @@
 #include "encryption.h"
 #include "log.h"
 #include "names.h"
+#include "writer_lock.h"
 
 #define COMPONENT "store"
 
@@ -1248,6 +1249,19 @@ static int fs_scan(certlc_store *base, certlc_store_scan_cb cb, void *arg,
     return rc < 0 ? -1 : 0;
 }
 
+/* The writer lock is the state directory's operator.pid (writer_lock.h),
+ * not .lock: .lock serialises single writes of any process, operator.pid
+ * one pass-running process per directory. */
+static int fs_writer_lock(certlc_store *base, bool wait, int *fd_out)
+{
+    return certlc_writer_lock(((struct fstore *)base)->dir, wait, fd_out);
+}
+
+static int fs_writer_holder(certlc_store *base, char *pid, size_t size)
+{
+    return certlc_writer_lock_holder(((struct fstore *)base)->dir, pid, size);
+}
+
 static const struct certlc_store_ops file_ops = {
     .get = fs_get,
     .list = fs_list,
@@ -1262,6 +1276,8 @@ static const struct certlc_store_ops file_ops = {
     .close = fs_close,
     .ping = fs_ping,
     .scan = fs_scan,
+    .writer_lock = fs_writer_lock,
+    .writer_holder = fs_writer_holder,
 };
 
 /* Whether the process that is writing a temp file ("<file>.tmp.<pid>") is

@@ -32,10 +32,34 @@ static void holder_pid(int fd, char *pid, size_t size)
     }
 }
 
+/* The one place the lock file is named. */
+void certlc_writer_lock_path(const char *state_dir, char *path, size_t size)
+{
+    snprintf(path, size, "%s/operator.pid", state_dir);
+}
+
+int certlc_writer_lock_holder(const char *state_dir, char *pid, size_t size)
+{
+    char path[4096];
+    certlc_writer_lock_path(state_dir, path, sizeof path);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    /* A shared lock we cannot take: an operator holds the exclusive one. */
+    bool held = flock(fd, LOCK_SH | LOCK_NB) != 0;
+    char buf[32];
+    ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+    buf[n > 0 ? n : 0] = '\0';
+    buf[strcspn(buf, "\n")] = '\0';
+    close(fd);
+    snprintf(pid, size, "%s", buf);
+    return held ? 1 : 0;
+}
+
 int certlc_writer_lock(const char *state_dir, bool wait, int *fd_out)
 {
     char path[4096];
-    snprintf(path, sizeof path, "%s/operator.pid", state_dir);
+    certlc_writer_lock_path(state_dir, path, sizeof path);
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) {
         fprintf(stderr, "certlc: %s: %s\n", path, strerror(errno));

@@ -12,10 +12,18 @@
 #define CERTLC_WRITER_LOCK_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 /* Takes the lock; with wait, blocks until the holder is gone (saying so on
  * stderr), else refuses at once naming the holder's PID. 0 with *fd_out
  * (close it to release), -1 after a message on stderr. */
 int certlc_writer_lock(const char *state_dir, bool wait, int *fd_out);
+
+/* <state_dir>/operator.pid, the lock file, into path. */
+void certlc_writer_lock_path(const char *state_dir, char *path, size_t size);
+
+/* The PID in <state_dir>/operator.pid into pid when a process holds the
+ * lock: 1; 0 when nobody holds it. */
+int certlc_writer_lock_holder(const char *state_dir, char *pid, size_t size);
 
 #endif

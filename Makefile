@@ -24,7 +24,7 @@ PKGS     := libcrypto inih jansson yaml-0.1 libmicrohttpd libcurl
 # libsodium for the secretbox provider of encryption at rest (encryption.c).
 PKGS     += libsodium
 # libsystemd is optional: with it sd_notify comes from the library, without
-# it from framework/src/sdnotify.c's own few lines.
+# it from sdnotify.c's own few lines (framework/ops/).
 HAVE_SYSTEMD := $(shell pkg-config --exists libsystemd 2>/dev/null && echo 1)
 ifeq ($(HAVE_SYSTEMD),1)
 PKGS     += libsystemd
@@ -38,8 +38,14 @@ CMOCKA_LIBS   := $(shell pkg-config --libs cmocka 2>/dev/null)
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2 \
            -Wno-format-nonliteral
 CFLAGS  ?= -O2 -g
+# The framework's sources lie in one folder per layer (framework/*/,
+# scripts/layers.sh); every folder is on the include path, and every object
+# lands flat in $(BUILD)/obj/ whatever its folder (tests/unit/tests.mk
+# names them so).
+FW_DIRS := $(patsubst %/,%,$(sort $(dir $(wildcard framework/*/*.c framework/*/*.h))))
+FW_HDRS := $(wildcard $(addsuffix /*.h,$(FW_DIRS)))
 CFLAGS  += -std=c11 -D_GNU_SOURCE $(WARN) -fno-common \
-           -Iframework/src -Iframework/include $(PKG_CFLAGS)
+           $(addprefix -I,$(FW_DIRS)) -Iframework/include $(PKG_CFLAGS)
 ifeq ($(SAN),1)
 CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer \
            -fno-sanitize-recover=undefined
@@ -52,12 +58,13 @@ CFLAGS  += -fsanitize=fuzzer-no-link
 endif
 LDLIBS  := $(PKG_LIBS) -ldl -lm
 
-FW_SRCS := $(filter-out framework/src/main.c,$(wildcard framework/src/*.c))
-FW_OBJS := $(patsubst framework/src/%.c,$(BUILD)/obj/%.o,$(FW_SRCS))
+FW_SRCS := $(filter-out %/main.c,$(wildcard $(addsuffix /*.c,$(FW_DIRS))))
+FW_OBJS := $(addprefix $(BUILD)/obj/,$(notdir $(FW_SRCS:.c=.o)))
 LIB     := $(BUILD)/libcertlc.a
 BIN     := $(BUILD)/certlc
 
 .PHONY: all deps run test unit integration bench install clean check-clang \
+        check-layers \
         deb deb-test fuzz fuzz-build fuzz-replay
 
 # `make` alone builds `all`: drivers.mk, included below, defines rules
@@ -73,8 +80,12 @@ all: $(BIN) $(DRIVERS)
 deps:
 	@sh scripts/deps.sh
 
-$(BUILD)/obj/%.o: framework/src/%.c $(wildcard framework/src/*.h) | $(BUILD)/obj
-	$(CC) $(CFLAGS) -c -o $@ $<
+# Each object from the one framework folder that has its source.
+define fw_object
+$(BUILD)/obj/$(basename $(notdir $(1))).o: $(1) $(FW_HDRS) | $(BUILD)/obj
+	$$(CC) $$(CFLAGS) -c -o $$@ $$<
+endef
+$(foreach src,$(wildcard $(addsuffix /*.c,$(FW_DIRS))),$(eval $(call fw_object,$(src))))
 
 $(BUILD)/obj $(BUILD)/tests:
 	@mkdir -p $@
@@ -140,6 +151,11 @@ test: deps
 
 check-clang:
 	@$(MAKE) --no-print-directory BUILD=build-clang CC=clang all
+
+# No layer of framework/ includes a higher one (scripts/layers.sh); run by
+# make test (tests/run-all.sh).
+check-layers:
+	@sh scripts/check-layers.sh
 
 # The operator on conf/, beside a local etcd (scripts/local-etcd.sh) that the
 # example tenant's datastore (conf/datastores.d/default.ini) points at. The

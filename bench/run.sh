@@ -56,7 +56,9 @@ DISK_BASE=${BENCH_DISK:-/var/tmp}
 CC=${CC:-cc}
 BCFLAGS="-O2 -g -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
 -Wstrict-prototypes -Wformat=2 -Wno-format-nonliteral -fno-common \
--I$ROOT/framework/src -I$ROOT/framework/include -I$ROOT/bench"
+-I$ROOT/bench"
+# Every folder of the framework (its layers, scripts/layers.sh).
+for d in "$ROOT"/framework/*/; do BCFLAGS="$BCFLAGS -I${d%/}"; done
 # The framework's compile flags and libraries, as the Makefile has them
 # (they grow as modules are added), asked from make itself.
 # shellcheck disable=SC2016

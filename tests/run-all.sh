@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.." || exit 1
 CERTLC_TALLY=$(mktemp)
 export CERTLC_TALLY
 status=0
+echo "== layers of framework/ (scripts/check-layers.sh)"
+sh scripts/check-layers.sh || status=1
 echo "== unit tests (build/)"
 sh tests/run-unit.sh build/tests/test_* || status=1
 echo "== unit tests under AddressSanitizer and UndefinedBehaviorSanitizer (build-san/)"

@@ -81,7 +81,10 @@ contains "the watch said it resumed elsewhere" "$T/op.log" "resuming from revisi
 bindir=$(dirname "$CERTLC_BIN")
 san=""
 nm "$bindir/libcertlc.a" 2>/dev/null | grep -q __asan_ && san="-fsanitize=address,undefined"
-if cc -std=c11 -D_GNU_SOURCE $san -I"$SRC/framework/src" -I"$SRC/framework/include" \
+# Every folder of the framework (its layers, scripts/layers.sh).
+fw_inc=$(for d in "$SRC"/framework/*/; do printf -- '-I%s ' "${d%/}"; done)
+# shellcheck disable=SC2086
+if cc -std=c11 -D_GNU_SOURCE $san $fw_inc \
     $(pkg-config --cflags jansson libcurl) -o "$T/store_cas" "$SRC/tests/integration/store_cas.c" \
     "$bindir/libcertlc.a" $(pkg-config --libs libcrypto inih jansson yaml-0.1 libmicrohttpd libcurl libsodium) \
     $(pkg-config --libs libsystemd 2>/dev/null) -ldl -lm -lpthread 2> cc.err; then

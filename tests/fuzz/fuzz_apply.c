@@ -6,16 +6,6 @@
 #include "fuzz.h"
 #include "secret_check.h"
 
-/* certlc_apply_parse lives beside the apply command, which prints its usage
- * errors through main.c's certlc_cli_usage; the harness has no main.c and
- * never runs the command. */
-int certlc_cli_usage(const char *cmd, const char *fmt, ...)
-{
-    (void)cmd;
-    (void)fmt;
-    abort();
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     certlc_err err;

@@ -101,7 +101,20 @@ static bool same_secret(const certlc_secret *a, const certlc_secret *b)
     return same;
 }
 
-int certlc_cmd_migrate(certlc_cli *c, int argc, char **argv)
+/* What one migration copies: the source's Secrets and the statuses of
+ * every tenant they or the configuration name. */
+typedef struct migration {
+    const char *from, *to;
+    certlc_store *src, *dst;
+    certlc_secret_list l;
+    tcp_ref *tcps;
+    size_t ntcps, nstatus;
+} migration;
+
+/* --from, --to and --dry-run; CERTLC_EXIT_OK to go on, else the exit
+ * code (--help, a usage error) with *done set. */
+static int parse_args(int argc, char **argv, migration *m, bool *dry,
+                      bool *done)
 {
     static const struct option opts[] = {
         {"from", required_argument, NULL, 'f'},
@@ -111,13 +124,13 @@ int certlc_cmd_migrate(certlc_cli *c, int argc, char **argv)
         {0, 0, 0, 0},
     };
     const char *from = NULL, *to = NULL;
-    bool dry = false;
     int o;
+    *done = true;
     while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (o) {
         case 'f': from = optarg; break;
         case 't': to = optarg; break;
-        case 'd': dry = true; break;
+        case 'd': *dry = true; break;
         case 'h': fputs(usage, stdout); return CERTLC_EXIT_OK;
         default: return certlc_cli_usage("migrate", "bad option");
         }
@@ -130,154 +143,207 @@ int certlc_cmd_migrate(certlc_cli *c, int argc, char **argv)
         return certlc_cli_usage("migrate", "give --from and --to, each file or etcd");
     if (strcmp(from, to) == 0)
         return certlc_cli_usage("migrate", "--from and --to name the same store");
+    m->from = from;
+    m->to = to;
+    *done = false;
+    return CERTLC_EXIT_OK;
+}
 
-    certlc_config *cfg;
+/* The source's Secrets, the tenants they and cfg name, and the tenants'
+ * statuses. 0, or -1 after a message. */
+static int collect(migration *m, const certlc_config *cfg)
+{
     certlc_err err;
-    if (certlc_config_load(c->config_path, &cfg, &err) != 0) {
-        fprintf(stderr, "certlc: %s\n", err.msg);
-        return CERTLC_EXIT_FAIL;
+    if (certlc_store_list(m->src, NULL, NULL, &m->l, &err) != 0) {
+        fprintf(stderr, "certlc: reading the %s store: %s\n", m->from, err.msg);
+        return -1;
     }
-    c->cfg = cfg;
-    int rc = CERTLC_EXIT_FAIL;
-    certlc_store *src = NULL, *dst = NULL;
-    certlc_secret_list l = {0};
-    tcp_ref *tcps = NULL;
-    size_t ntcps = 0, nstatus = 0;
-    if ((src = open_kind(c, from, &err)) == NULL ||
-        (dst = open_kind(c, to, &err)) == NULL) {
-        fprintf(stderr, "certlc: %s\n", err.msg);
-        goto out;
-    }
-    if (certlc_store_list(src, NULL, NULL, &l, &err) != 0) {
-        fprintf(stderr, "certlc: reading the %s store: %s\n", from, err.msg);
-        goto out;
-    }
-    certlc_secret_list_sort(&l);
-    for (size_t i = 0; i < l.n; i++) {
-        const char *t = certlc_kvlist_str(&l.items[i]->labels, CERTLC_LABEL_NAME);
-        if (t != NULL && add_tcp(&tcps, &ntcps, l.items[i]->namespace, t) != 0)
+    certlc_secret_list_sort(&m->l);
+    for (size_t i = 0; i < m->l.n; i++) {
+        const certlc_secret *s = m->l.items[i];
+        const char *t = certlc_kvlist_str(&s->labels, CERTLC_LABEL_NAME);
+        if (t != NULL && add_tcp(&m->tcps, &m->ntcps, s->namespace, t) != 0)
             goto oom;
     }
     for (size_t i = 0; i < cfg->n_tenants; i++)
-        if (add_tcp(&tcps, &ntcps, cfg->tenants[i].namespace, cfg->tenants[i].name) != 0)
+        if (add_tcp(&m->tcps, &m->ntcps, cfg->tenants[i].namespace,
+                    cfg->tenants[i].name) != 0)
             goto oom;
-    for (size_t i = 0; i < ntcps; i++) {
-        int g = certlc_store_status_get(src, tcps[i].ns, tcps[i].name,
-                                        &tcps[i].status, &err);
+    for (size_t i = 0; i < m->ntcps; i++) {
+        tcp_ref *r = &m->tcps[i];
+        int g = certlc_store_status_get(m->src, r->ns, r->name, &r->status,
+                                        &err);
         if (g == 0)
-            nstatus++;
+            m->nstatus++;
         else if (g != CERTLC_NOTFOUND) {
             fprintf(stderr, "certlc: reading the status of %s/%s: %s\n",
-                    tcps[i].ns, tcps[i].name, err.msg);
-            goto out;
+                    r->ns, r->name, err.msg);
+            return -1;
         }
     }
+    return 0;
+oom:
+    fprintf(stderr, "certlc: out of memory\n");
+    return -1;
+}
 
-    /* Nothing may exist in the target: check everything before writing. */
-    size_t clashes = 0;
-    for (size_t i = 0; i < l.n; i++) {
+/* How many of the objects to copy exist in the target already (naming the
+ * first ten): nothing is written unless none does. */
+static size_t clashes(const migration *m)
+{
+    certlc_err err;
+    size_t n = 0;
+    for (size_t i = 0; i < m->l.n; i++) {
+        const certlc_secret *src = m->l.items[i];
         certlc_secret *s = NULL;
-        int g = certlc_store_get(dst, l.items[i]->namespace, l.items[i]->name, &s, &err);
+        int g = certlc_store_get(m->dst, src->namespace, src->name, &s, &err);
         certlc_secret_free(s);
         if (g == CERTLC_NOTFOUND)
             continue;
-        if (clashes++ < 10)
+        if (n++ < 10)
             fprintf(stderr, "certlc: secret %s/%s %s in the %s store\n",
-                    l.items[i]->namespace, l.items[i]->name,
-                    g == 0 ? "exists already" : "cannot be checked", to);
+                    src->namespace, src->name,
+                    g == 0 ? "exists already" : "cannot be checked", m->to);
     }
-    for (size_t i = 0; i < ntcps; i++) {
+    for (size_t i = 0; i < m->ntcps; i++) {
+        const tcp_ref *r = &m->tcps[i];
         char *doc = NULL;
-        if (tcps[i].status == NULL)
+        if (r->status == NULL)
             continue;
-        int g = certlc_store_status_get(dst, tcps[i].ns, tcps[i].name, &doc, &err);
+        int g = certlc_store_status_get(m->dst, r->ns, r->name, &doc, &err);
         free(doc);
         if (g == CERTLC_NOTFOUND)
             continue;
-        if (clashes++ < 10)
+        if (n++ < 10)
             fprintf(stderr, "certlc: the status of %s/%s %s in the %s store\n",
-                    tcps[i].ns, tcps[i].name,
-                    g == 0 ? "exists already" : "cannot be checked", to);
+                    r->ns, r->name,
+                    g == 0 ? "exists already" : "cannot be checked", m->to);
     }
-    if (clashes > 0) {
-        fprintf(stderr, "certlc: refusing to migrate: %zu object(s) exist in the "
-                "%s store already; nothing was written\n", clashes, to);
-        goto out;
-    }
-    if (dry) {
-        printf("would migrate %zu Secret(s) and %zu status(es) from %s to %s\n",
-               l.n, nstatus, from, to);
-        rc = CERTLC_EXIT_OK;
-        goto out;
-    }
+    return n;
+}
 
-    for (size_t i = 0; i < l.n; i++) {
-        certlc_secret *d = certlc_secret_dup(l.items[i]);
-        if (d == NULL)
-            goto oom;
+/* Creates every Secret and puts every status in the target. 0, or -1
+ * after a message saying how far it got. */
+static int copy_all(const migration *m)
+{
+    certlc_err err;
+    for (size_t i = 0; i < m->l.n; i++) {
+        certlc_secret *d = certlc_secret_dup(m->l.items[i]);
+        if (d == NULL) {
+            fprintf(stderr, "certlc: out of memory\n");
+            return -1;
+        }
         d->resource_version = 0;
-        int w = certlc_store_create(dst, d, &err);
+        int w = certlc_store_create(m->dst, d, &err);
         certlc_secret_free(d);
         if (w != 0) {
             fprintf(stderr, "certlc: copying secret %s/%s: %s (%zu of %zu "
-                    "copied; stopped)\n", l.items[i]->namespace, l.items[i]->name,
-                    err.msg, i, l.n);
-            goto out;
+                    "copied; stopped)\n", m->l.items[i]->namespace,
+                    m->l.items[i]->name, err.msg, i, m->l.n);
+            return -1;
         }
     }
-    for (size_t i = 0; i < ntcps; i++) {
-        if (tcps[i].status != NULL &&
-            certlc_store_status_put(dst, tcps[i].ns, tcps[i].name, tcps[i].status,
+    for (size_t i = 0; i < m->ntcps; i++) {
+        const tcp_ref *r = &m->tcps[i];
+        if (r->status != NULL &&
+            certlc_store_status_put(m->dst, r->ns, r->name, r->status,
                                     &err) != 0) {
             fprintf(stderr, "certlc: copying the status of %s/%s: %s\n",
-                    tcps[i].ns, tcps[i].name, err.msg);
-            goto out;
+                    r->ns, r->name, err.msg);
+            return -1;
         }
     }
+    return 0;
+}
 
-    /* Read everything back. */
+/* Reads everything back from the target: how many objects differ from
+ * the source (each named). */
+static size_t verify_all(const migration *m)
+{
+    certlc_err err;
     size_t bad = 0;
-    for (size_t i = 0; i < l.n; i++) {
+    for (size_t i = 0; i < m->l.n; i++) {
+        const certlc_secret *src = m->l.items[i];
         certlc_secret *s = NULL;
-        if (certlc_store_get(dst, l.items[i]->namespace, l.items[i]->name, &s,
+        if (certlc_store_get(m->dst, src->namespace, src->name, &s,
                              &err) != 0 ||
-            !same_secret(s, l.items[i])) {
+            !same_secret(s, src)) {
             fprintf(stderr, "certlc: verify: secret %s/%s differs in the %s store\n",
-                    l.items[i]->namespace, l.items[i]->name, to);
+                    src->namespace, src->name, m->to);
             bad++;
         }
         certlc_secret_free(s);
     }
-    for (size_t i = 0; i < ntcps; i++) {
+    for (size_t i = 0; i < m->ntcps; i++) {
+        const tcp_ref *r = &m->tcps[i];
         char *doc = NULL;
-        if (tcps[i].status == NULL)
+        if (r->status == NULL)
             continue;
-        if (certlc_store_status_get(dst, tcps[i].ns, tcps[i].name, &doc, &err) != 0 ||
-            strcmp(doc, tcps[i].status) != 0) {
+        if (certlc_store_status_get(m->dst, r->ns, r->name, &doc, &err) != 0 ||
+            strcmp(doc, r->status) != 0) {
             fprintf(stderr, "certlc: verify: the status of %s/%s differs in the "
-                    "%s store\n", tcps[i].ns, tcps[i].name, to);
+                    "%s store\n", r->ns, r->name, m->to);
             bad++;
         }
         free(doc);
     }
+    return bad;
+}
+
+/* Checks, copies and verifies with both stores open. An exit code. */
+static int migrate(certlc_cli *c, migration *m, bool dry)
+{
+    certlc_err err;
+    if ((m->src = open_kind(c, m->from, &err)) == NULL ||
+        (m->dst = open_kind(c, m->to, &err)) == NULL) {
+        fprintf(stderr, "certlc: %s\n", err.msg);
+        return CERTLC_EXIT_FAIL;
+    }
+    if (collect(m, c->cfg) != 0)
+        return CERTLC_EXIT_FAIL;
+    size_t n = clashes(m);
+    if (n > 0) {
+        fprintf(stderr, "certlc: refusing to migrate: %zu object(s) exist in the "
+                "%s store already; nothing was written\n", n, m->to);
+        return CERTLC_EXIT_FAIL;
+    }
+    if (dry) {
+        printf("would migrate %zu Secret(s) and %zu status(es) from %s to %s\n",
+               m->l.n, m->nstatus, m->from, m->to);
+        return CERTLC_EXIT_OK;
+    }
+    if (copy_all(m) != 0)
+        return CERTLC_EXIT_FAIL;
+    size_t bad = verify_all(m);
     if (bad > 0) {
         fprintf(stderr, "certlc: %zu object(s) did not verify\n", bad);
-        goto out;
+        return CERTLC_EXIT_FAIL;
     }
     printf("migrated %zu Secret(s) and %zu status(es) from %s to %s; verified\n",
-           l.n, nstatus, from, to);
-    rc = CERTLC_EXIT_OK;
-    goto out;
-oom:
-    fprintf(stderr, "certlc: out of memory\n");
-out:
-    for (size_t i = 0; i < ntcps; i++)
-        free(tcps[i].status);
-    free(tcps);
-    certlc_secret_list_free(&l);
-    certlc_store_close(src);
-    certlc_store_close(dst);
-    certlc_config_free(cfg);
+           m->l.n, m->nstatus, m->from, m->to);
+    return CERTLC_EXIT_OK;
+}
+
+int certlc_cmd_migrate(certlc_cli *c, int argc, char **argv)
+{
+    migration m = {0};
+    bool dry = false, done;
+    int rc = parse_args(argc, argv, &m, &dry, &done);
+    if (done)
+        return rc;
+    certlc_err err;
+    if (certlc_config_load(c->config_path, &c->cfg, &err) != 0) {
+        fprintf(stderr, "certlc: %s\n", err.msg);
+        return CERTLC_EXIT_FAIL;
+    }
+    rc = migrate(c, &m, dry);
+    for (size_t i = 0; i < m.ntcps; i++)
+        free(m.tcps[i].status);
+    free(m.tcps);
+    certlc_secret_list_free(&m.l);
+    certlc_store_close(m.src);
+    certlc_store_close(m.dst);
+    certlc_config_free(c->cfg);
     c->cfg = NULL;
     return rc;
 }

@@ -274,123 +274,150 @@ static int resolve_dir(dir_setting *d, const char *base_real, const char *base_g
     return 0;
 }
 
-static int load_certlc_ini(certlc_config *cfg, const certlc_ini_doc *doc,
-                           dir_setting *tenants, dir_setting *datastores,
-                           certlc_err *err)
+/* [certlc] and [store.etcd] of certlc.ini, each at most once and
+ * nothing else; either may be missing (*main_sec, *etcd_sec NULL). */
+static int find_sections(const certlc_ini_doc *doc, const char *file,
+                         const certlc_ini_section **main_sec,
+                         const certlc_ini_section **etcd_sec, certlc_err *err)
 {
-    const char *file = cfg->path;
-    certlc_ini_where w = {file, "certlc"};
-    const certlc_ini_section *main_sec = NULL;
-    const certlc_ini_section *etcd_sec = NULL;
+    *main_sec = *etcd_sec = NULL;
     for (size_t i = 0; i < doc->n_sec; i++) {
         const certlc_ini_section *sec = &doc->sec[i];
         if (strcmp(sec->name, "store.etcd") == 0) {
-            if (etcd_sec != NULL)
+            if (*etcd_sec != NULL)
                 return certlc_err_set(err, "%s:%d: duplicate section [store.etcd] "
                                       "(first at line %d)", file, sec->line,
-                                      etcd_sec->line);
-            etcd_sec = sec;
+                                      (*etcd_sec)->line);
+            *etcd_sec = sec;
             continue;
         }
         if (strcmp(sec->name, "certlc") != 0)
             return certlc_err_set(err, "%s:%d: unknown section [%s] (certlc.ini has "
                                   "[certlc] and [store.etcd])", file, sec->line, sec->name);
-        if (main_sec != NULL)
+        if (*main_sec != NULL)
             return certlc_err_set(err, "%s:%d: duplicate section [certlc] (first at "
-                                  "line %d)", file, sec->line, main_sec->line);
-        main_sec = sec;
+                                  "line %d)", file, sec->line, (*main_sec)->line);
+        *main_sec = sec;
     }
+    return 0;
+}
 
-    dir_setting dirs[] = {
-        {"state_dir", "var", 0, &cfg->state_dir, NULL},
-        {"plugins_dir", "plugins.d", 0, &cfg->plugins_dir, NULL},
-        {"tenants_dir", "tenants.d", 0, &cfg->tenants_dir, NULL},
-        {"datastores_dir", "datastores.d", 0, &cfg->datastores_dir, NULL},
-    };
-    duration_setting durs[] = {
-        {"ca_validity", "87600h", 0, &cfg->ca_validity},
-        {"leaf_validity", "8760h", 0, &cfg->leaf_validity},
-        {"renew_before", "24h", 0, &cfg->renew_before},
-        {"leader_lease", "15s", 0, &cfg->leader_lease},
-        {"rollout_hook_timeout", "300s", 0, &cfg->rollout_hook_timeout},
-    };
-    const size_t n_dirs = sizeof dirs / sizeof dirs[0];
-    const size_t n_durs = sizeof durs / sizeof durs[0];
-    const char *rollout_hook = "";
-    const char *metrics_listen = CERTLC_METRICS_LISTEN_DEFAULT;
-    const certlc_ini_kv *encryption_kv = NULL;
-    int rc = -1;
+/* The settings of [certlc] as written (or their defaults), before they are
+ * checked and resolved into the certlc_config. */
+#define N_DIRS 4
+#define N_DURS 5
+typedef struct main_settings {
+    dir_setting dirs[N_DIRS];      /* state, plugins, tenants, datastores */
+    duration_setting durs[N_DURS]; /* see settings_init for the order */
+    const char *rollout_hook;
+    const char *metrics_listen;
+    const certlc_ini_kv *encryption_kv;
+} main_settings;
 
+static void settings_init(main_settings *ms, certlc_config *cfg)
+{
+    *ms = (main_settings){
+        .dirs = {
+            {"state_dir", "var", 0, &cfg->state_dir, NULL},
+            {"plugins_dir", "plugins.d", 0, &cfg->plugins_dir, NULL},
+            {"tenants_dir", "tenants.d", 0, &cfg->tenants_dir, NULL},
+            {"datastores_dir", "datastores.d", 0, &cfg->datastores_dir, NULL},
+        },
+        /* 0 ca_validity, 1 leaf_validity, 2 renew_before, 3 leader_lease,
+         * 4 rollout_hook_timeout: the checks below name them by index. */
+        .durs = {
+            {"ca_validity", "87600h", 0, &cfg->ca_validity},
+            {"leaf_validity", "8760h", 0, &cfg->leaf_validity},
+            {"renew_before", "24h", 0, &cfg->renew_before},
+            {"leader_lease", "15s", 0, &cfg->leader_lease},
+            {"rollout_hook_timeout", "300s", 0, &cfg->rollout_hook_timeout},
+        },
+        .rollout_hook = "",
+        .metrics_listen = CERTLC_METRICS_LISTEN_DEFAULT,
+    };
     cfg->key_algorithm = CERTLC_KEY_RSA2048;
     cfg->log_level = CERTLC_LOG_INFO;
     cfg->reissue_on_removed_san = true;
+}
 
-    if (main_sec != NULL) {
-        if (certlc_ini_check_keys(&w, main_sec, certlc_keys, NULL, err) != 0)
-            return -1;
-        for (size_t i = 0; i < main_sec->n_kv; i++) {
-            const certlc_ini_kv *kv = &main_sec->kv[i];
-            bool done = false;
-            for (size_t k = 0; k < n_dirs && !done; k++) {
-                if (strcmp(kv->key, dirs[k].key) == 0) {
-                    dirs[k].value = kv->value;
-                    dirs[k].line = kv->line;
-                    done = true;
-                }
-            }
-            for (size_t k = 0; k < n_durs && !done; k++) {
-                if (strcmp(kv->key, durs[k].key) == 0) {
-                    durs[k].text = kv->value;
-                    durs[k].line = kv->line;
-                    done = true;
-                }
-            }
-            if (done)
-                continue;
-            if (strcmp(kv->key, "key_algorithm") == 0) {
-                if (certlc_key_alg_parse(kv->value, &cfg->key_algorithm) != 0)
-                    return certlc_ini_key_err(&w, kv, err, "unknown key algorithm \"%s\" (use "
-                                   "rsa-2048, rsa-3072, rsa-4096, ecdsa-p256 or "
-                                   "ecdsa-p384)", kv->value);
-            } else if (strcmp(kv->key, "log_level") == 0) {
-                if (certlc_log_level_parse(kv->value, &cfg->log_level) != 0)
-                    return certlc_ini_key_err(&w, kv, err, "unknown log level \"%s\" (use debug, "
-                                   "info, warn or error)", kv->value);
-            } else if (strcmp(kv->key, "rollout_hook") == 0) {
-                rollout_hook = kv->value;
-            } else if (strcmp(kv->key, "encryption_config") == 0) {
-                if (kv->value[0] == '\0')
-                    return certlc_ini_key_err(&w, kv, err, "must name an "
-                                   "EncryptionConfiguration file");
-                encryption_kv = kv;
-            } else if (strcmp(kv->key, "reissue_on_removed_san") == 0) {
-                if (!parse_bool(kv->value, &cfg->reissue_on_removed_san))
-                    return certlc_ini_key_err(&w, kv, err, "\"%s\" is not a boolean (use "
-                                   "true or false)", kv->value);
-            } else if (strcmp(kv->key, "log_format") == 0) {
-                if (certlc_log_format_parse(kv->value, &cfg->log_format) != 0)
-                    return certlc_ini_key_err(&w, kv, err, "unknown log format \"%s\" (use "
-                                   "text or json)", kv->value);
-            } else if (strcmp(kv->key, "store") == 0) {
-                if (strcmp(kv->value, "file") == 0)
-                    cfg->store = CERTLC_STORE_FILE;
-                else if (strcmp(kv->value, "etcd") == 0)
-                    cfg->store = CERTLC_STORE_ETCD;
-                else
-                    return certlc_ini_key_err(&w, kv, err, "unknown store \"%s\" (use "
-                                   "file or etcd)", kv->value);
-            } else if (strcmp(kv->key, "metrics_listen") == 0) {
-                if (kv->value[0] != '\0' &&
-                    certlc_listen_parse(kv->value, NULL, NULL, err) != 0) {
-                    certlc_err_prefix(err, "%s:%d: [certlc] metrics_listen", file, kv->line);
-                    return -1;
-                }
-                metrics_listen = kv->value;
-            }
+/* kv when it is a directory or a duration: its text is kept for later. */
+static bool take_dir_or_duration(main_settings *ms, const certlc_ini_kv *kv)
+{
+    for (size_t k = 0; k < N_DIRS; k++) {
+        if (strcmp(kv->key, ms->dirs[k].key) == 0) {
+            ms->dirs[k].value = kv->value;
+            ms->dirs[k].line = kv->line;
+            return true;
         }
     }
+    for (size_t k = 0; k < N_DURS; k++) {
+        if (strcmp(kv->key, ms->durs[k].key) == 0) {
+            ms->durs[k].text = kv->value;
+            ms->durs[k].line = kv->line;
+            return true;
+        }
+    }
+    return false;
+}
 
-    for (size_t k = 0; k < n_durs; k++) {
+/* One key of [certlc] (the keys were checked against certlc_keys). */
+static int read_main_key(certlc_config *cfg, main_settings *ms,
+                         const certlc_ini_where *w, const certlc_ini_kv *kv,
+                         certlc_err *err)
+{
+    if (take_dir_or_duration(ms, kv))
+        return 0;
+    if (strcmp(kv->key, "key_algorithm") == 0) {
+        if (certlc_key_alg_parse(kv->value, &cfg->key_algorithm) != 0)
+            return certlc_ini_key_err(w, kv, err, "unknown key algorithm \"%s\" (use "
+                           "rsa-2048, rsa-3072, rsa-4096, ecdsa-p256 or "
+                           "ecdsa-p384)", kv->value);
+    } else if (strcmp(kv->key, "log_level") == 0) {
+        if (certlc_log_level_parse(kv->value, &cfg->log_level) != 0)
+            return certlc_ini_key_err(w, kv, err, "unknown log level \"%s\" (use debug, "
+                           "info, warn or error)", kv->value);
+    } else if (strcmp(kv->key, "rollout_hook") == 0) {
+        ms->rollout_hook = kv->value;
+    } else if (strcmp(kv->key, "encryption_config") == 0) {
+        if (kv->value[0] == '\0')
+            return certlc_ini_key_err(w, kv, err, "must name an "
+                           "EncryptionConfiguration file");
+        ms->encryption_kv = kv;
+    } else if (strcmp(kv->key, "reissue_on_removed_san") == 0) {
+        if (!parse_bool(kv->value, &cfg->reissue_on_removed_san))
+            return certlc_ini_key_err(w, kv, err, "\"%s\" is not a boolean (use "
+                           "true or false)", kv->value);
+    } else if (strcmp(kv->key, "log_format") == 0) {
+        if (certlc_log_format_parse(kv->value, &cfg->log_format) != 0)
+            return certlc_ini_key_err(w, kv, err, "unknown log format \"%s\" (use "
+                           "text or json)", kv->value);
+    } else if (strcmp(kv->key, "store") == 0) {
+        if (strcmp(kv->value, "file") == 0)
+            cfg->store = CERTLC_STORE_FILE;
+        else if (strcmp(kv->value, "etcd") == 0)
+            cfg->store = CERTLC_STORE_ETCD;
+        else
+            return certlc_ini_key_err(w, kv, err, "unknown store \"%s\" (use "
+                           "file or etcd)", kv->value);
+    } else if (strcmp(kv->key, "metrics_listen") == 0) {
+        if (kv->value[0] != '\0' &&
+            certlc_listen_parse(kv->value, NULL, NULL, err) != 0) {
+            certlc_err_prefix(err, "%s:%d: [certlc] metrics_listen", w->file,
+                              kv->line);
+            return -1;
+        }
+        ms->metrics_listen = kv->value;
+    }
+    return 0;
+}
+
+/* The durations parsed, and the ones certificates depend on checked
+ * against each other and against the end of X.509 time. */
+static int check_durations(const certlc_config *cfg, main_settings *ms,
+                           const char *file, certlc_err *err)
+{
+    duration_setting *durs = ms->durs;
+    for (size_t k = 0; k < N_DURS; k++) {
         if (certlc_duration_parse(durs[k].text, durs[k].out, err) != 0) {
             certlc_err_prefix(err, "%s:%d: [certlc] %s", file, durs[k].line, durs[k].key);
             return -1;
@@ -407,7 +434,6 @@ static int load_certlc_ini(certlc_config *cfg, const certlc_ini_doc *doc,
                                   "9999-12-31, the last date X.509 can hold",
                                   file, durs[k].line, durs[k].key, durs[k].text);
     }
-    /* durs[]: 0 ca_validity, 1 leaf_validity, 2 renew_before. */
     if (cfg->renew_before >= cfg->leaf_validity) {
         int line = durs[2].line > durs[1].line ? durs[2].line : durs[1].line;
         return certlc_err_set(err, "%s:%d: [certlc] renew_before (%s) must be shorter "
@@ -420,15 +446,75 @@ static int load_certlc_ini(certlc_config *cfg, const certlc_ini_doc *doc,
                               "shorter than leaf_validity (%s)", file, line,
                               durs[0].text, durs[1].text);
     }
+    return 0;
+}
 
-    cfg->rollout_hook = strdup(rollout_hook);
+/* The directories and encryption_config, relative to certlc.ini's folder
+ * (base_real resolved, base_given as written). */
+static int resolve_paths(certlc_config *cfg, main_settings *ms,
+                         const certlc_ini_where *w, const char *base_real,
+                         const char *base_given, certlc_err *err)
+{
+    for (size_t k = 0; k < N_DIRS; k++) {
+        if (resolve_dir(&ms->dirs[k], base_real, base_given, w, err) != 0)
+            return -1;
+    }
+    /* encryption_config is read when the store opens (encryption.h). */
+    const certlc_ini_kv *kv = ms->encryption_kv;
+    if (kv != NULL) {
+        cfg->encryption_config = kv->value[0] == '/'
+                                     ? strdup(kv->value)
+                                     : certlc_path_join(base_real, kv->value);
+        if (cfg->encryption_config == NULL)
+            return certlc_err_set(err, "out of memory");
+    }
+    return 0;
+}
+
+/* What the store and the operator loop need of the durations. */
+static int check_store_durations(const certlc_config *cfg,
+                                 const main_settings *ms, const char *file,
+                                 certlc_err *err)
+{
+    const duration_setting *durs = ms->durs;
+    if (cfg->leader_lease < 3)
+        return certlc_err_set(err, "%s:%d: [certlc] leader_lease (%s) must be at least 3s",
+                              file, durs[3].line, durs[3].text);
+    if (cfg->rollout_hook_timeout < 1)
+        return certlc_err_set(err, "%s:%d: [certlc] rollout_hook_timeout (%s) must be at "
+                              "least 1s", file, durs[4].line, durs[4].text);
+    return 0;
+}
+
+static int load_certlc_ini(certlc_config *cfg, const certlc_ini_doc *doc,
+                           dir_setting *tenants, dir_setting *datastores,
+                           certlc_err *err)
+{
+    const char *file = cfg->path;
+    certlc_ini_where w = {file, "certlc"};
+    const certlc_ini_section *main_sec, *etcd_sec;
+    if (find_sections(doc, file, &main_sec, &etcd_sec, err) != 0)
+        return -1;
+    main_settings ms;
+    settings_init(&ms, cfg);
+    if (main_sec != NULL) {
+        if (certlc_ini_check_keys(&w, main_sec, certlc_keys, NULL, err) != 0)
+            return -1;
+        for (size_t i = 0; i < main_sec->n_kv; i++)
+            if (read_main_key(cfg, &ms, &w, &main_sec->kv[i], err) != 0)
+                return -1;
+    }
+    if (check_durations(cfg, &ms, file, err) != 0)
+        return -1;
+    cfg->rollout_hook = strdup(ms.rollout_hook);
     if (cfg->rollout_hook == NULL)
         return certlc_err_set(err, "out of memory");
-    cfg->metrics_listen = strdup(metrics_listen);
+    cfg->metrics_listen = strdup(ms.metrics_listen);
     if (cfg->metrics_listen == NULL)
         return certlc_err_set(err, "out of memory");
 
     /* Relative paths are relative to the folder of certlc.ini. */
+    int rc = -1;
     char *base_given = dir_of(file);
     char *base_real = NULL;
     if (base_given == NULL)
@@ -438,43 +524,20 @@ static int load_certlc_ini(certlc_config *cfg, const certlc_ini_doc *doc,
         certlc_err_set(err, "%s: cannot resolve its folder: %s", file, strerror(errno));
         goto out;
     }
-    for (size_t k = 0; k < n_dirs; k++) {
-        if (resolve_dir(&dirs[k], base_real, base_given, &w, err) != 0)
-            goto out;
-    }
-    /* encryption_config, relative to certlc.ini's folder; read when the
-     * store opens (encryption.h). */
-    if (encryption_kv != NULL) {
-        cfg->encryption_config = encryption_kv->value[0] == '/'
-                                     ? strdup(encryption_kv->value)
-                                     : certlc_path_join(base_real,
-                                                        encryption_kv->value);
-        if (cfg->encryption_config == NULL) {
-            certlc_err_set(err, "out of memory");
-            goto out;
-        }
-    }
+    if (resolve_paths(cfg, &ms, &w, base_real, base_given, err) != 0)
+        goto out;
     /* [store.etcd], paths relative to certlc.ini's folder */
-    if (certlc_config_store_etcd(cfg, etcd_sec, file, base_real, err) != 0)
+    if (certlc_config_store_etcd(cfg, etcd_sec, file, base_real, err) != 0 ||
+        check_store_durations(cfg, &ms, file, err) != 0)
         goto out;
-    if (cfg->leader_lease < 3) {
-        certlc_err_set(err, "%s:%d: [certlc] leader_lease (%s) must be at least 3s",
-                       file, durs[3].line, durs[3].text);
-        goto out;
-    }
-    if (cfg->rollout_hook_timeout < 1) {
-        certlc_err_set(err, "%s:%d: [certlc] rollout_hook_timeout (%s) must be at "
-                       "least 1s", file, durs[4].line, durs[4].text);
-        goto out;
-    }
     rc = 0;
-    *tenants = dirs[2];
-    dirs[2].display = NULL;
-    *datastores = dirs[3];
-    dirs[3].display = NULL;
+    *tenants = ms.dirs[2];
+    ms.dirs[2].display = NULL;
+    *datastores = ms.dirs[3];
+    ms.dirs[3].display = NULL;
 out:
-    for (size_t k = 0; k < n_dirs; k++)
-        free(dirs[k].display);
+    for (size_t k = 0; k < N_DIRS; k++)
+        free(ms.dirs[k].display);
     free(base_real);
     free(base_given);
     return rc;
@@ -628,170 +691,189 @@ static int set_str(char **field, const char *value, certlc_err *err)
 
 #define DNS1123_RULE "(lowercase letters, digits and '-', at most 63)"
 
-static int load_tenant(certlc_tenant *t, const char *file, const certlc_ini_section *sec,
-                       const certlc_datastore *ds, size_t n_ds, const char *ds_dir,
-                       certlc_err *err)
+/* NAME of "[tenant NAME]", a DNS-1123 label; NULL after a message. */
+static const char *tenant_name(const char *file, const certlc_ini_section *sec,
+                               certlc_err *err)
 {
-    memset(t, 0, sizeof *t);
-    /* "[tenant NAME]" */
-    const char *name = NULL;
-    if (strncmp(sec->name, "tenant", 6) == 0 &&
-        (sec->name[6] == '\0' || is_space(sec->name[6]))) {
-        name = sec->name + 6;
-        while (is_space(*name))
-            name++;
-        if (*name == '\0')
-            return certlc_err_set(err, "%s:%d: [tenant] needs a name: [tenant NAME]",
-                                  file, sec->line);
-    } else {
-        return certlc_err_set(err, "%s:%d: unknown section [%s] (tenant files hold "
-                              "[tenant NAME] sections)", file, sec->line, sec->name);
+    if (strncmp(sec->name, "tenant", 6) != 0 ||
+        (sec->name[6] != '\0' && !is_space(sec->name[6]))) {
+        certlc_err_set(err, "%s:%d: unknown section [%s] (tenant files hold "
+                       "[tenant NAME] sections)", file, sec->line, sec->name);
+        return NULL;
     }
-    if (!certlc_dns1123_label(name))
-        return certlc_err_set(err, "%s:%d: tenant name \"%s\" is not a DNS-1123 label "
-                              DNS1123_RULE, file, sec->line, name);
+    const char *name = sec->name + 6;
+    while (is_space(*name))
+        name++;
+    if (*name == '\0') {
+        certlc_err_set(err, "%s:%d: [tenant] needs a name: [tenant NAME]",
+                       file, sec->line);
+        return NULL;
+    }
+    if (!certlc_dns1123_label(name)) {
+        certlc_err_set(err, "%s:%d: tenant name \"%s\" is not a DNS-1123 label "
+                       DNS1123_RULE, file, sec->line, name);
+        return NULL;
+    }
+    return name;
+}
 
-    certlc_ini_where w = {file, sec->name};
-    if (certlc_ini_check_keys(&w, sec, tenant_keys, "cert_sans", err) != 0)
-        return -1;
-    char *lowered = NULL; /* a DNS name's value in lowercase */
-
+static int tenant_defaults(certlc_tenant *t, const char *name,
+                           const char *file, int line, certlc_err *err)
+{
     char source[PATH_MAX + 32];
-    snprintf(source, sizeof source, "%s:%d", file, sec->line);
+    snprintf(source, sizeof source, "%s:%d", file, line);
     if (set_str(&t->name, name, err) || set_str(&t->namespace, "default", err) ||
         set_str(&t->service_cidr, "10.96.0.0/16", err) ||
         set_str(&t->cluster_domain, "cluster.local", err) ||
         set_str(&t->datastore, "", err) || set_str(&t->source, source, err) ||
         set_str(&t->datastore_schema, "", err) ||
         set_str(&t->datastore_user, "", err))
-        goto fail;
+        return -1;
     t->port = 6443;
     t->konnectivity = false;
     t->reissue_on_removed_san = -1;
+    return 0;
+}
 
+/* A name valid as an etcd prefix, a SQL identifier and a NATS bucket
+ * alike: datastore_schema and datastore_user. */
+static int set_datastore_name(certlc_tenant *t, const certlc_ini_where *w,
+                              const certlc_ini_kv *kv, certlc_err *err)
+{
+    const char *v = kv->value;
+    size_t n = strlen(v);
+    if (n == 0 || n > 63 ||
+        strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                  "0123456789_") != n)
+        return certlc_ini_key_err(w, kv, err, "\"%s\" is not a name of 1-63 "
+                                  "letters, digits and '_'", v);
+    return set_str(strcmp(kv->key, "datastore_schema") == 0 ? &t->datastore_schema
+                                                            : &t->datastore_user,
+                   v, err);
+}
+
+/* The tenant keys that are not strings. *taken tells whether kv was one. */
+static int read_tenant_value(certlc_tenant *t, const certlc_ini_where *w,
+                             const certlc_ini_kv *kv, bool *taken,
+                             certlc_err *err)
+{
+    const char *k = kv->key, *v = kv->value;
+    *taken = true;
+    if (strcmp(k, "cert_sans") == 0)
+        return add_sans(t, w, kv, err);
+    if (strcmp(k, "port") == 0) {
+        if (!parse_port(v, &t->port))
+            return certlc_ini_key_err(w, kv, err, "\"%s\" is not a port number (1-65535)", v);
+        return 0;
+    }
+    if (strcmp(k, "reissue_on_removed_san") == 0) {
+        bool b;
+        if (!parse_bool(v, &b))
+            return certlc_ini_key_err(w, kv, err, "\"%s\" is not a boolean (use true or false)", v);
+        t->reissue_on_removed_san = b;
+        return 0;
+    }
+    if (strcmp(k, "ca_source") == 0 || strcmp(k, "front_proxy_ca_source") == 0)
+        return parse_ca_source(w, kv, k[0] == 'c' ? &t->ca_provided
+                                                  : &t->front_proxy_ca_provided,
+                               err);
+    if (strcmp(k, "provided_certificates") == 0)
+        return add_provided(t, w, kv, err);
+    if (strcmp(k, "konnectivity") == 0) {
+        if (!parse_bool(v, &t->konnectivity))
+            return certlc_ini_key_err(w, kv, err, "\"%s\" is not a boolean (use true or false)", v);
+        return 0;
+    }
+    if (strcmp(k, "datastore_schema") == 0 || strcmp(k, "datastore_user") == 0)
+        return set_datastore_name(t, w, kv, err);
+    *taken = false;
+    return 0;
+}
+
+/* The datastores a tenant's `datastore` may name. */
+typedef struct datastore_names {
+    const certlc_datastore *ds;
+    size_t n;
+    const char *dir; /* datastores_dir as shown */
+} datastore_names;
+
+/* A DNS name in lowercase, or an IP address as written (address); *own is
+ * what to free. NULL when out of memory. */
+static const char *host_value(const char *v, bool ip_ok, char **own)
+{
+    *own = NULL;
+    if (ip_ok && is_ip(v))
+        return v;
+    return *own = dns_lower(v);
+}
+
+/* The string keys of a tenant, each checked; unknown keys were refused
+ * before. */
+static int read_tenant_str(certlc_tenant *t, const certlc_ini_where *w,
+                           const certlc_ini_kv *kv, const datastore_names *dn,
+                           certlc_err *err)
+{
+    const char *k = kv->key, *v = kv->value;
+    char *lowered = NULL; /* a DNS name's value in lowercase */
+    char **field = NULL;
+    int rc = -1;
+    if (strcmp(k, "namespace") == 0) {
+        if (!certlc_dns1123_label(v))
+            return certlc_ini_key_err(w, kv, err, "\"%s\" is not a DNS-1123 label " DNS1123_RULE, v);
+        field = &t->namespace;
+    } else if (strcmp(k, "version") == 0) {
+        if (!is_version(v))
+            return certlc_ini_key_err(w, kv, err, "\"%s\" is not a Kubernetes version like v1.26.0",
+                                      v);
+        field = &t->version;
+    } else if (strcmp(k, "address") == 0 || strcmp(k, "cluster_domain") == 0) {
+        bool address = k[0] == 'a';
+        if ((v = host_value(v, address, &lowered)) == NULL)
+            return certlc_err_set(err, "out of memory");
+        if (!(address && is_ip(v)) && !dns1123_subdomain(v, false)) {
+            certlc_ini_key_err(w, kv, err, address ? "\"%s\" is neither an IP address nor a DNS name"
+                                                   : "\"%s\" is not a DNS name",
+                               kv->value);
+            goto out;
+        }
+        field = address ? &t->address : &t->cluster_domain;
+    } else if (strcmp(k, "service_cidr") == 0) {
+        char first[INET6_ADDRSTRLEN];
+        if (certlc_cidr_first_ip(v, first, sizeof first, err) != 0) {
+            certlc_err_prefix(err, "%s:%d: [%s] %s", w->file, kv->line, w->section, k);
+            return -1;
+        }
+        field = &t->service_cidr;
+    } else if (strcmp(k, "datastore") == 0) {
+        if (v[0] != '\0' && certlc_datastore_find(dn->ds, dn->n, v) == NULL)
+            return certlc_ini_key_err(w, kv, err, "no [datastore %s] in %s%s", v,
+                                      dn->dir, dn->n == 0 ? " (it has none)" : "");
+        field = &t->datastore;
+    }
+    rc = field != NULL ? set_str(field, v, err) : 0;
+out:
+    free(lowered);
+    return rc;
+}
+
+static int load_tenant(certlc_tenant *t, const char *file, const certlc_ini_section *sec,
+                       const certlc_datastore *ds, size_t n_ds, const char *ds_dir,
+                       certlc_err *err)
+{
+    memset(t, 0, sizeof *t);
+    const char *name = tenant_name(file, sec, err);
+    if (name == NULL)
+        return -1;
+    certlc_ini_where w = {file, sec->name};
+    if (certlc_ini_check_keys(&w, sec, tenant_keys, "cert_sans", err) != 0)
+        return -1;
+    if (tenant_defaults(t, name, file, sec->line, err) != 0)
+        goto fail;
+    datastore_names dn = {ds, n_ds, ds_dir};
     for (size_t i = 0; i < sec->n_kv; i++) {
-        const certlc_ini_kv *kv = &sec->kv[i];
-        const char *k = kv->key, *v = kv->value;
-        if (strcmp(k, "cert_sans") == 0) {
-            if (add_sans(t, &w, kv, err) != 0)
-                goto fail;
-            continue;
-        }
-        if (strcmp(k, "port") == 0) {
-            if (!parse_port(v, &t->port)) {
-                certlc_ini_key_err(&w, kv, err, "\"%s\" is not a port number (1-65535)", v);
-                goto fail;
-            }
-            continue;
-        }
-        if (strcmp(k, "reissue_on_removed_san") == 0) {
-            bool b;
-            if (!parse_bool(v, &b)) {
-                certlc_ini_key_err(&w, kv, err, "\"%s\" is not a boolean (use true or false)", v);
-                goto fail;
-            }
-            t->reissue_on_removed_san = b;
-            continue;
-        }
-        if (strcmp(k, "ca_source") == 0 ||
-            strcmp(k, "front_proxy_ca_source") == 0) {
-            if (parse_ca_source(&w, kv, k[0] == 'c' ? &t->ca_provided
-                                                    : &t->front_proxy_ca_provided,
-                                err) != 0)
-                goto fail;
-            continue;
-        }
-        if (strcmp(k, "provided_certificates") == 0) {
-            if (add_provided(t, &w, kv, err) != 0)
-                goto fail;
-            continue;
-        }
-        if (strcmp(k, "konnectivity") == 0) {
-            if (!parse_bool(v, &t->konnectivity)) {
-                certlc_ini_key_err(&w, kv, err, "\"%s\" is not a boolean (use true or false)", v);
-                goto fail;
-            }
-            continue;
-        }
-        /* A name valid as an etcd prefix, a SQL identifier and a
-         * NATS bucket alike. */
-        if (strcmp(k, "datastore_schema") == 0 ||
-            strcmp(k, "datastore_user") == 0) {
-            size_t n = strlen(v);
-            if (n == 0 || n > 63 ||
-                strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                          "0123456789_") != n) {
-                certlc_ini_key_err(&w, kv, err, "\"%s\" is not a name of 1-63 "
-                                   "letters, digits and '_'", v);
-                goto fail;
-            }
-            if (set_str(strcmp(k, "datastore_schema") == 0 ? &t->datastore_schema
-                                                          : &t->datastore_user,
-                        v, err) != 0)
-                goto fail;
-            continue;
-        }
-        char **field = NULL;
-        if (strcmp(k, "namespace") == 0) {
-            if (!certlc_dns1123_label(v)) {
-                certlc_ini_key_err(&w, kv, err, "\"%s\" is not a DNS-1123 label " DNS1123_RULE, v);
-                goto fail;
-            }
-            field = &t->namespace;
-        } else if (strcmp(k, "version") == 0) {
-            if (!is_version(v)) {
-                certlc_ini_key_err(&w, kv, err, "\"%s\" is not a Kubernetes version like v1.26.0",
-                        v);
-                goto fail;
-            }
-            field = &t->version;
-        } else if (strcmp(k, "address") == 0) {
-            if (!is_ip(v)) {
-                lowered = dns_lower(v);
-                if (lowered == NULL) {
-                    certlc_err_set(err, "out of memory");
-                    goto fail;
-                }
-                v = lowered;
-            }
-            if (!is_ip(v) && !dns1123_subdomain(v, false)) {
-                certlc_ini_key_err(&w, kv, err, "\"%s\" is neither an IP address nor a DNS name",
-                        kv->value);
-                goto fail;
-            }
-            field = &t->address;
-        } else if (strcmp(k, "service_cidr") == 0) {
-            char first[INET6_ADDRSTRLEN];
-            if (certlc_cidr_first_ip(v, first, sizeof first, err) != 0) {
-                certlc_err_prefix(err, "%s:%d: [%s] %s", file, kv->line, sec->name, k);
-                goto fail;
-            }
-            field = &t->service_cidr;
-        } else if (strcmp(k, "cluster_domain") == 0) {
-            lowered = dns_lower(v);
-            if (lowered == NULL) {
-                certlc_err_set(err, "out of memory");
-                goto fail;
-            }
-            v = lowered;
-            if (!dns1123_subdomain(v, false)) {
-                certlc_ini_key_err(&w, kv, err, "\"%s\" is not a DNS name", kv->value);
-                goto fail;
-            }
-            field = &t->cluster_domain;
-        } else if (strcmp(k, "datastore") == 0) {
-            if (v[0] != '\0' &&
-                certlc_datastore_find(ds, n_ds, v) == NULL) {
-                certlc_ini_key_err(&w, kv, err, "no [datastore %s] in %s%s", v,
-                                   ds_dir, n_ds == 0 ? " (it has none)" : "");
-                goto fail;
-            }
-            field = &t->datastore;
-        }
-        int set = field != NULL ? set_str(field, v, err) : 0;
-        free(lowered);
-        lowered = NULL;
-        if (set != 0)
+        bool taken;
+        if (read_tenant_value(t, &w, &sec->kv[i], &taken, err) != 0 ||
+            (!taken && read_tenant_str(t, &w, &sec->kv[i], &dn, err) != 0))
             goto fail;
     }
     if (t->version == NULL) {
@@ -806,7 +888,6 @@ static int load_tenant(certlc_tenant *t, const char *file, const certlc_ini_sect
     }
     return 0;
 fail:
-    free(lowered);
     tenant_fini(t);
     return -1;
 }

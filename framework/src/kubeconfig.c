@@ -148,6 +148,162 @@ static void free_secret_string(char *s, size_t len)
     }
 }
 
+/* The values of a kubeconfig as written: base64 and the context name. The
+ * key is written as a placeholder of the same length and quoting, and put
+ * in place after the emitter is done, so that libyaml's buffers never
+ * hold it. */
+typedef struct kc_text {
+    char *context;
+    char *ca_b64, *cert_b64, *key_b64;
+    size_t key_b64_len;
+    char *placeholder;
+} kc_text;
+
+static void kc_text_free(kc_text *t)
+{
+    free(t->context);
+    free(t->ca_b64);
+    free(t->cert_b64);
+    free_secret_string(t->key_b64, t->key_b64_len);
+    free(t->placeholder);
+}
+
+static int kc_text_make(const certlc_kubeconfig *kc, kc_text *t,
+                        certlc_err *err)
+{
+    size_t ctx_len = strlen(kc->user) + 1 + strlen(kc->cluster) + 1;
+    t->context = malloc(ctx_len);
+    t->ca_b64 = b64(kc->ca_pem, kc->ca_len, NULL);
+    t->cert_b64 = b64(kc->cert_pem, kc->cert_len, NULL);
+    t->key_b64 = b64(kc->key_pem, kc->key_len, &t->key_b64_len);
+    t->placeholder = t->key_b64 ? malloc(t->key_b64_len + 1) : NULL;
+    if (t->context == NULL || t->ca_b64 == NULL || t->cert_b64 == NULL ||
+        t->key_b64 == NULL || t->placeholder == NULL)
+        return certlc_err_set(err, "out of memory");
+    snprintf(t->context, ctx_len, "%s@%s", kc->user, kc->cluster);
+    /* Same length and same quoting as the real value. */
+    memset(t->placeholder, 'A', t->key_b64_len);
+    t->placeholder[t->key_b64_len] = '\0';
+    if (needs_quotes(t->key_b64) && t->key_b64_len > 0)
+        t->placeholder[0] = '0';
+    return 0;
+}
+
+/* "name: { ... }" entries of clusters and contexts: a one-item list of
+ * a map holding `kind` (a map of two pairs) and name. */
+static void named_entry(writer *w, const char *list, const char *kind,
+                        const char *k1, const char *v1, const char *k2,
+                        const char *v2, const char *name)
+{
+    scalar(w, list);
+    seq_start(w);
+    map_start(w, false);
+    scalar(w, kind);
+    map_start(w, false);
+    pair(w, k1, v1);
+    pair(w, k2, v2);
+    map_end(w);
+    pair(w, "name", name);
+    map_end(w);
+    seq_end(w);
+}
+
+/* The document, as kubeadm writes it: clusters, contexts, current-context,
+ * preferences, users (the key last: put_key relies on it). */
+static void emit_document(writer *w, const certlc_kubeconfig *kc,
+                          const kc_text *t)
+{
+    yaml_event_t e;
+    ev(w, &e, yaml_stream_start_event_initialize(&e, YAML_UTF8_ENCODING));
+    ev(w, &e, yaml_document_start_event_initialize(&e, NULL, NULL, NULL, 1));
+    map_start(w, false);
+    pair(w, "apiVersion", "v1");
+    pair(w, "kind", "Config");
+    named_entry(w, "clusters", "cluster", "certificate-authority-data",
+                t->ca_b64, "server", kc->server, kc->cluster);
+    named_entry(w, "contexts", "context", "cluster", kc->cluster, "user",
+                kc->user, t->context);
+    pair(w, "current-context", t->context);
+    scalar(w, "preferences");
+    map_start(w, true);
+    map_end(w);
+
+    scalar(w, "users");
+    seq_start(w);
+    map_start(w, false);
+    pair(w, "name", kc->user);
+    scalar(w, "user");
+    map_start(w, false);
+    pair(w, "client-certificate-data", t->cert_b64);
+    pair(w, "client-key-data", t->placeholder);
+    map_end(w);
+    map_end(w);
+    seq_end(w);
+
+    map_end(w);
+    ev(w, &e, yaml_document_end_event_initialize(&e, 1));
+    ev(w, &e, yaml_stream_end_event_initialize(&e));
+    if (!w->failed && !yaml_emitter_flush(&w->em))
+        w->failed = true;
+}
+
+/* Puts the key where the placeholder is: after the last
+ * "client-key-data: ", as the key is the last value written. The text may
+ * occur earlier too, inside a quoted server or name. */
+static int put_key(outbuf *out, const kc_text *t, certlc_err *err)
+{
+    static const char field[] = "client-key-data: ";
+    char *at = NULL;
+    for (char *p = strstr((char *)out->data, field); p != NULL;
+         p = strstr(p + 1, field))
+        at = p;
+    if (at == NULL)
+        return certlc_err_set(err, "kubeconfig: cannot write YAML: key field not found");
+    at += sizeof field - 1;
+    if (*at == '"')
+        at++;
+    if ((size_t)(out->data + out->len - (unsigned char *)at) < t->key_b64_len ||
+        memcmp(at, t->placeholder, t->key_b64_len) != 0)
+        return certlc_err_set(err, "kubeconfig: cannot write YAML: unexpected key layout");
+    memcpy(at, t->key_b64, t->key_b64_len);
+    return 0;
+}
+
+/* The emitter's buffers held the certificate and the placeholder only, but
+ * clear them anyway: they are cheap to clear. */
+static void emitter_delete(writer *w)
+{
+    if (w->em.buffer.start != NULL)
+        OPENSSL_cleanse(w->em.buffer.start,
+                        (size_t)(w->em.buffer.end - w->em.buffer.start));
+    if (w->em.raw_buffer.start != NULL)
+        OPENSSL_cleanse(w->em.raw_buffer.start,
+                        (size_t)(w->em.raw_buffer.end - w->em.raw_buffer.start));
+    yaml_emitter_delete(&w->em);
+}
+
+/* The YAML of kc into out (the key still a placeholder). */
+static int emit(const certlc_kubeconfig *kc, const kc_text *t, outbuf *out,
+                certlc_err *err)
+{
+    writer w = {.failed = false};
+    if (!yaml_emitter_initialize(&w.em))
+        return certlc_err_set(err, "out of memory");
+    yaml_emitter_set_output(&w.em, out_write, out);
+    yaml_emitter_set_width(&w.em, -1);
+    yaml_emitter_set_unicode(&w.em, 1);
+    yaml_emitter_set_indent(&w.em, 2);
+    emit_document(&w, kc, t);
+    int rc = 0;
+    if (out->oom)
+        rc = certlc_err_set(err, "out of memory");
+    else if (w.failed)
+        rc = certlc_err_set(err, "kubeconfig: cannot write YAML: %s",
+                            w.em.problem ? w.em.problem : "emitter error");
+    emitter_delete(&w);
+    return rc;
+}
+
 char *certlc_kubeconfig_write(const certlc_kubeconfig *kc, size_t *len,
                               certlc_err *err)
 {
@@ -159,147 +315,21 @@ char *certlc_kubeconfig_write(const certlc_kubeconfig *kc, size_t *len,
     }
     if (len != NULL)
         *len = 0;
-
-    size_t ctx_len = strlen(kc->user) + 1 + strlen(kc->cluster) + 1;
-    char *context = malloc(ctx_len);
-    size_t key_b64_len = 0;
-    char *ca_b64 = b64(kc->ca_pem, kc->ca_len, NULL);
-    char *cert_b64 = b64(kc->cert_pem, kc->cert_len, NULL);
-    char *key_b64 = b64(kc->key_pem, kc->key_len, &key_b64_len);
-    char *placeholder = key_b64 ? malloc(key_b64_len + 1) : NULL;
+    kc_text t = {0};
     outbuf out = {0};
-    writer w = {.failed = false};
     char *result = NULL;
-
-    if (context == NULL || ca_b64 == NULL || cert_b64 == NULL || key_b64 == NULL ||
-        placeholder == NULL) {
-        certlc_err_set(err, "out of memory");
-        goto done;
+    if (kc_text_make(kc, &t, err) == 0 && emit(kc, &t, &out, err) == 0 &&
+        put_key(&out, &t, err) == 0) {
+        result = (char *)out.data;
+        if (len != NULL)
+            *len = out.len;
+        out.data = NULL;
     }
-    snprintf(context, ctx_len, "%s@%s", kc->user, kc->cluster);
-    /* Same length and same quoting as the real value. */
-    memset(placeholder, 'A', key_b64_len);
-    placeholder[key_b64_len] = '\0';
-    if (needs_quotes(key_b64) && key_b64_len > 0)
-        placeholder[0] = '0';
-
-    if (!yaml_emitter_initialize(&w.em)) {
-        certlc_err_set(err, "out of memory");
-        goto done;
-    }
-    yaml_emitter_set_output(&w.em, out_write, &out);
-    yaml_emitter_set_width(&w.em, -1);
-    yaml_emitter_set_unicode(&w.em, 1);
-    yaml_emitter_set_indent(&w.em, 2);
-
-    yaml_event_t e;
-    ev(&w, &e, yaml_stream_start_event_initialize(&e, YAML_UTF8_ENCODING));
-    ev(&w, &e, yaml_document_start_event_initialize(&e, NULL, NULL, NULL, 1));
-    map_start(&w, false);
-    pair(&w, "apiVersion", "v1");
-    pair(&w, "kind", "Config");
-
-    scalar(&w, "clusters");
-    seq_start(&w);
-    map_start(&w, false);
-    scalar(&w, "cluster");
-    map_start(&w, false);
-    pair(&w, "certificate-authority-data", ca_b64);
-    pair(&w, "server", kc->server);
-    map_end(&w);
-    pair(&w, "name", kc->cluster);
-    map_end(&w);
-    seq_end(&w);
-
-    scalar(&w, "contexts");
-    seq_start(&w);
-    map_start(&w, false);
-    scalar(&w, "context");
-    map_start(&w, false);
-    pair(&w, "cluster", kc->cluster);
-    pair(&w, "user", kc->user);
-    map_end(&w);
-    pair(&w, "name", context);
-    map_end(&w);
-    seq_end(&w);
-
-    pair(&w, "current-context", context);
-    scalar(&w, "preferences");
-    map_start(&w, true);
-    map_end(&w);
-
-    scalar(&w, "users");
-    seq_start(&w);
-    map_start(&w, false);
-    pair(&w, "name", kc->user);
-    scalar(&w, "user");
-    map_start(&w, false);
-    pair(&w, "client-certificate-data", cert_b64);
-    pair(&w, "client-key-data", placeholder);
-    map_end(&w);
-    map_end(&w);
-    seq_end(&w);
-
-    map_end(&w);
-    ev(&w, &e, yaml_document_end_event_initialize(&e, 1));
-    ev(&w, &e, yaml_stream_end_event_initialize(&e));
-    if (!w.failed && !yaml_emitter_flush(&w.em))
-        w.failed = true;
-
-    if (out.oom || w.failed) {
-        if (out.oom)
-            certlc_err_set(err, "out of memory");
-        else
-            certlc_err_set(err, "kubeconfig: cannot write YAML: %s",
-                           w.em.problem ? w.em.problem : "emitter error");
-        goto cleanup_emitter;
-    }
-
-    /* Put the key where the placeholder is: after the last
-     * "client-key-data: ", as the key is the last value written. The text
-     * may occur earlier too, inside a quoted server or name. */
-    static const char field[] = "client-key-data: ";
-    char *at = NULL;
-    for (char *p = strstr((char *)out.data, field); p != NULL;
-         p = strstr(p + 1, field))
-        at = p;
-    if (at == NULL) {
-        certlc_err_set(err, "kubeconfig: cannot write YAML: key field not found");
-        goto cleanup_emitter;
-    }
-    at += sizeof field - 1;
-    if (*at == '"')
-        at++;
-    if ((size_t)(out.data + out.len - (unsigned char *)at) < key_b64_len ||
-        memcmp(at, placeholder, key_b64_len) != 0) {
-        certlc_err_set(err, "kubeconfig: cannot write YAML: unexpected key layout");
-        goto cleanup_emitter;
-    }
-    memcpy(at, key_b64, key_b64_len);
-    result = (char *)out.data;
-    if (len != NULL)
-        *len = out.len;
-    out.data = NULL;
-
-cleanup_emitter:
-    /* The emitter's buffers held the certificate and the placeholder only,
-     * but clear them anyway: they are cheap to clear. */
-    if (w.em.buffer.start != NULL)
-        OPENSSL_cleanse(w.em.buffer.start, (size_t)(w.em.buffer.end - w.em.buffer.start));
-    if (w.em.raw_buffer.start != NULL)
-        OPENSSL_cleanse(w.em.raw_buffer.start,
-                        (size_t)(w.em.raw_buffer.end - w.em.raw_buffer.start));
-    yaml_emitter_delete(&w.em);
-done:
     if (out.data != NULL) {
         OPENSSL_cleanse(out.data, out.cap);
         free(out.data);
     }
-    free(context);
-    free(ca_b64);
-    free(cert_b64);
-    free_secret_string(key_b64, key_b64_len);
-    free(placeholder);
+    kc_text_free(&t);
     return result;
 }
 

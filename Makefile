@@ -3,7 +3,9 @@
 #   make            build $(BUILD)/certlc and the drivers ($(BUILD)/plugins.d)
 #   make run        install missing packages, build, run the operator on conf/
 #   make test       install missing packages, build (gcc, clang, ASan+UBSan),
-#                   run the unit and integration tests
+#                   run the layer check, the unit and integration tests
+#   make check-layers  no folder of framework/ includes a higher layer
+#                   (scripts/layers.sh, docs/architecture.md)
 #   make bench      benchmarks (not part of make test)
 #   make fuzz       libFuzzer on every parser of untrusted input, FUZZ_SECONDS
 #                   each (default 30; not part of make test: that replays

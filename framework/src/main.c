@@ -1,7 +1,6 @@
 /* certlc: the entry point. Global options, then one command. */
 #include <getopt.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

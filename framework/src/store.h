@@ -85,6 +85,11 @@ struct certlc_store_ops {
     /* The PID of the process holding the writer lock into pid: 1 when one
      * holds it, 0 when none does. NULL: the store has no writer lock. */
     int (*writer_holder)(certlc_store *st, char *pid, size_t size);
+    /* -1 with why when the store is gone for good, so that a watch on it
+     * would wait forever (the file store's state directory removed or
+     * replaced), else 0. NULL: never gone (an etcd cluster that does not
+     * answer may come back, and its watch resumes by itself). */
+    int (*lost)(certlc_store *st, certlc_err *err);
 };
 
 struct certlc_store {
@@ -132,6 +137,10 @@ static inline int certlc_store_writer_lock(certlc_store *st, bool wait,
 static inline bool certlc_store_has_writer_lock(const certlc_store *st)
 {
     return st->ops->writer_lock != NULL;
+}
+static inline bool certlc_store_lost(certlc_store *st, certlc_err *err)
+{
+    return st->ops->lost != NULL && st->ops->lost(st, err) != 0;
 }
 static inline int certlc_store_writer_holder(certlc_store *st, char *pid,
                                              size_t size)

@@ -1278,6 +1278,8 @@ static const struct certlc_store_ops file_ops = {
     .scan = fs_scan,
     .writer_lock = fs_writer_lock,
     .writer_holder = fs_writer_holder,
+    /* Unanswered here means gone: no one else brings a directory back. */
+    .lost = fs_ping,
 };
 
 /* Whether the process that is writing a temp file ("<file>.tmp.<pid>") is

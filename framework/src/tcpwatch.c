@@ -7,18 +7,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store_etcd.h"
 
-/* How often a quiet watch checks that its file store is still there: a
- * state directory removed under it leaves inotify with nothing to report,
- * ever. (An etcd cluster that does not answer may come back: the etcd
- * watch resumes by itself and is not given up.) */
+/* How often a quiet watch checks that its store is still there: a state
+ * directory removed under it leaves inotify with nothing to report, ever
+ * (certlc_store_lost; an etcd store is never lost). */
 #define STORE_CHECK_MS 5000
 
 static bool store_gone(certlc_cli *c)
 {
     certlc_err err;
-    if (certlc_store_is_etcd(c->store) || certlc_store_ping(c->store, &err) == 0)
+    if (!certlc_store_lost(c->store, &err))
         return false;
     fprintf(stderr, "certlc: the store is gone, stopping the watch: %s\n",
             err.msg);

@@ -224,6 +224,16 @@ static bool is_version(const char *s)
 
 /* ---- certlc.ini ----------------------------------------------------------- */
 
+/* ca_rotation = replace | overlap: 0, 1, or -1 for anything else. */
+static int parse_ca_rotation(const char *v)
+{
+    if (strcmp(v, "replace") == 0)
+        return 0;
+    if (strcmp(v, "overlap") == 0)
+        return 1;
+    return -1;
+}
+
 static const char *const certlc_keys[] = {
     "state_dir", "plugins_dir", "tenants_dir", "datastores_dir", "key_algorithm",
     "ca_validity", "leaf_validity", "renew_before", "rollout_hook", "log_level",
@@ -232,6 +242,7 @@ static const char *const certlc_keys[] = {
     "encryption_config",
     "reissue_on_removed_san",
     "rollout_hook_timeout",
+    "ca_rotation", "ca_overlap",
     NULL,
 };
 
@@ -321,6 +332,7 @@ static int load_certlc_ini(certlc_config *cfg, const certlc_ini_doc *doc,
         {"renew_before", "24h", 0, &cfg->renew_before},
         {"leader_lease", "15s", 0, &cfg->leader_lease},
         {"rollout_hook_timeout", "300s", 0, &cfg->rollout_hook_timeout},
+        {"ca_overlap", "24h", 0, &cfg->ca_overlap},
     };
     const size_t n_dirs = sizeof dirs / sizeof dirs[0];
     const size_t n_durs = sizeof durs / sizeof durs[0];
@@ -366,6 +378,12 @@ static int load_certlc_ini(certlc_config *cfg, const certlc_ini_doc *doc,
                                    "info, warn or error)", kv->value);
             } else if (strcmp(kv->key, "rollout_hook") == 0) {
                 rollout_hook = kv->value;
+            } else if (strcmp(kv->key, "ca_rotation") == 0) {
+                int mode = parse_ca_rotation(kv->value);
+                if (mode < 0)
+                    return certlc_ini_key_err(&w, kv, err, "\"%s\" is neither "
+                                   "replace nor overlap", kv->value);
+                cfg->ca_rotation_overlap = mode == 1;
             } else if (strcmp(kv->key, "encryption_config") == 0) {
                 if (kv->value[0] == '\0')
                     return certlc_ini_key_err(&w, kv, err, "must name an "
@@ -470,6 +488,11 @@ static int load_certlc_ini(certlc_config *cfg, const certlc_ini_doc *doc,
                        file, durs[3].line, durs[3].text);
         goto out;
     }
+    if (cfg->ca_overlap < 1) {
+        certlc_err_set(err, "%s:%d: [certlc] ca_overlap (%s) must be at least "
+                       "1s", file, durs[5].line, durs[5].text);
+        goto out;
+    }
     if (cfg->rollout_hook_timeout < 1) {
         certlc_err_set(err, "%s:%d: [certlc] rollout_hook_timeout (%s) must be at "
                        "least 1s", file, durs[4].line, durs[4].text);
@@ -496,6 +519,7 @@ static const char *const tenant_keys[] = {
     "datastore_schema", "datastore_user",
     "reissue_on_removed_san",
     "ca_source", "front_proxy_ca_source", "provided_certificates",
+    "ca_rotation", "ca_overlap",
     NULL,
 };
 
@@ -676,6 +700,7 @@ static int load_tenant(certlc_tenant *t, const char *file, const certlc_ini_sect
     t->port = 6443;
     t->konnectivity = false;
     t->reissue_on_removed_san = -1;
+    t->ca_rotation_overlap = -1;
 
     for (size_t i = 0; i < sec->n_kv; i++) {
         const certlc_ini_kv *kv = &sec->kv[i];
@@ -712,6 +737,25 @@ static int load_tenant(certlc_tenant *t, const char *file, const certlc_ini_sect
         if (strcmp(k, "provided_certificates") == 0) {
             if (add_provided(t, &w, kv, err) != 0)
                 goto fail;
+            continue;
+        }
+        if (strcmp(k, "ca_rotation") == 0) {
+            if ((t->ca_rotation_overlap = parse_ca_rotation(v)) < 0) {
+                certlc_ini_key_err(&w, kv, err, "\"%s\" is neither replace "
+                                   "nor overlap", v);
+                goto fail;
+            }
+            continue;
+        }
+        if (strcmp(k, "ca_overlap") == 0) {
+            int r = certlc_duration_parse(v, &t->ca_overlap, err);
+            if (r == 0 && t->ca_overlap < 1)
+                r = certlc_err_set(err, "\"%s\" is shorter than 1s", v);
+            if (r != 0) {
+                certlc_err_prefix(err, "%s:%d: [%s] ca_overlap", file,
+                                  kv->line, sec->name);
+                goto fail;
+            }
             continue;
         }
         if (strcmp(k, "konnectivity") == 0) {

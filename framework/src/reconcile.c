@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ca_bundle.h"
+#include "ca_overlap.h"
 #include "datastore_reconcile.h"
 #include "kamaji.h"
 #include "delivery.h"
@@ -1287,6 +1288,8 @@ static void save_status(pass *p)
             break;
         }
     }
+    /* A CA rotation with overlap: its phase in the status (ca_overlap.h). */
+    certlc_ca_overlap_note_status(&st, p->now, &p->res->next_due);
     /* Writing an unchanged status would wake every watcher for nothing. */
     st.updated = before.updated;
     if (rc == 0 && memcmp(&st, &before, sizeof st) == 0)
@@ -1308,6 +1311,15 @@ int certlc_reconcile_tenant(certlc_store *store, const certlc_config *cfg,
     result->next_due = INT64_MAX;
     pass p = {.store = store, .cfg = cfg, .t = t, .cb = cb, .arg = arg,
               .res = result, .now = certlc_now()};
+    /* A CA rotation with overlap moves on first (ca_overlap.h): the CA
+     * Secret must hold what its phase says before anything is judged. */
+    char ca_name[320];
+    certlc_err oerr = {{0}};
+    if (certlc_ca_overlap_step(store, cfg, t, p.now, &result->next_due,
+                               ca_name, sizeof ca_name, &oerr) != 0) {
+        report(&p, ca_name, CERTLC_ACT_FAILED, CERTLC_CAUSE_CA, oerr.msg);
+        p.stopped = true;
+    }
     size_t n;
     const certlc_item *items = certlc_plan_items(&n);
     for (size_t i = 0; i < n && !p.stopped; i++)

@@ -1,0 +1,215 @@
+# CA rotation without an outage (ca_rotation = overlap): a real nginx
+# serves the tenant's API server certificate and asks for client
+# certificates under the CA Secret's ca.crt; the rollout hook rewrites its
+# files from the Secrets and reloads it. An "old node" keeps the client
+# certificate it had before the rotation and takes its trust from ca.crt
+# as it stands; the admin kubeconfig is read from the store at every poll
+# (with openssl s_client, and with kubectl when it is installed). Neither
+# may be refused before "retire"; the old node is refused after. A second
+# rotation has its operator SIGKILLed inside each phase and ends the same.
+# --abort returns to the old CA; replace mode is test_rotation's.
+. "$(dirname "$0")/lib.sh"
+
+command -v nginx > /dev/null || { not_ok "nginx is not installed (scripts/deps.sh installs nginx-light)"; finish; exit; }
+
+port=$(free_port)
+mport=$(free_port)
+N=$T/nginx
+mkdir -p "$N/logs" "$N/tmp"
+cat > "$N/nginx.conf" <<CONF
+worker_processes 1;
+pid $N/nginx.pid;
+error_log $N/logs/error.log;
+events { worker_connections 64; }
+http {
+    access_log off;
+    client_body_temp_path $N/tmp; proxy_temp_path $N/tmp;
+    fastcgi_temp_path $N/tmp; uwsgi_temp_path $N/tmp; scgi_temp_path $N/tmp;
+    server {
+        listen 127.0.0.1:$port ssl;
+        ssl_certificate $N/apiserver.crt;
+        ssl_certificate_key $N/apiserver.key;
+        ssl_client_certificate $N/ca.crt;
+        ssl_verify_client on;
+        ssl_verify_depth 2;
+        location / { default_type text/plain; return 200 "ok\n"; }
+    }
+}
+CONF
+# The rollout hook: nginx's files from the Secrets, then a reload (HUP).
+cat > "$T/hook.sh" <<HOOK
+#!/bin/sh
+set -e
+c() { "$CERTLC_BIN" -c "$CONF/certlc.ini" get secret "\$1" -o json | jq -r --arg k "\$2" '.data[\$k]' | base64 -d; }
+c alpha-api-server-certificate apiserver.crt > "$N/apiserver.crt.new"
+c alpha-api-server-certificate apiserver.key > "$N/apiserver.key.new"
+c alpha-ca ca.crt > "$N/ca.crt.new"
+chmod 600 "$N/apiserver.key.new"
+mv "$N/apiserver.crt.new" "$N/apiserver.crt"; mv "$N/apiserver.key.new" "$N/apiserver.key"; mv "$N/ca.crt.new" "$N/ca.crt"
+if [ -s "$N/nginx.pid" ]; then kill -HUP "\$(cat "$N/nginx.pid")"; sleep 0.2; fi
+echo "\${CERTLC_CA_PHASE:-none}" >> "$T/phases"
+HOOK
+chmod 755 "$T/hook.sh"
+
+write_conf "rollout_hook = $T/hook.sh" "ca_overlap = 1h" "metrics_listen = 127.0.0.1:$mport"
+tenant alpha address=127.0.0.1 port=$port
+certlc run --once > run1 2>&1
+check "provisioning ran the hook (nginx's files are there)" test -s "$N/ca.crt"
+nginx -p "$N" -e "$N/logs/error.log" -c "$N/nginx.conf" -g 'daemon off;' > "$N/logs/stdout" 2>&1 &
+PIDS="$PIDS $!"
+wait_port "$port" || not_ok "nginx did not start"
+
+KUBECTL=""
+command -v kubectl > /dev/null && KUBECTL=kubectl
+
+# hs CERT KEY CAFILE: 0 when the TLS handshake succeeds both ways (the
+# server verified against CAFILE, for the tenant's address) and nginx
+# answers: a client certificate it refuses gets a 400, not "ok".
+hs() {
+    printf 'GET / HTTP/1.0\r\n\r\n' | timeout 5 openssl s_client -connect "127.0.0.1:$port" \
+        -cert "$1" -key "$2" -CAfile "$3" -verify_return_error -verify_ip 127.0.0.1 \
+        -ign_eof 2>/dev/null | grep -q '^ok$'
+}
+phase_of() { certlc get tcp alpha -o json 2>/dev/null | jq -r '.status.caRotation.phase // "none"' 2>/dev/null; }
+# take_old: the old node, as it is before a rotation.
+take_old() {
+    data alpha-api-server-kubelet-client-certificate apiserver-kubelet-client.crt > old.crt
+    data alpha-api-server-kubelet-client-certificate apiserver-kubelet-client.key > old.key
+    chmod 600 old.key
+    data alpha-ca ca.crt > ca-before.crt
+}
+# poll_once FILE: one round of both clients; appends "PHASE old:0|1 admin:0|1".
+poll_once() {
+    ph=$(phase_of)
+    data alpha-ca ca.crt > trust.crt 2>/dev/null
+    data alpha-admin-kubeconfig admin.conf > admin.conf 2>/dev/null
+    kubeconfig_field admin.conf client-certificate-data > admin.crt
+    kubeconfig_field admin.conf client-key-data > admin.key
+    kubeconfig_field admin.conf certificate-authority-data > admin-ca.crt
+    chmod 600 admin.key
+    o=1; hs old.crt old.key trust.crt || o=0
+    a=1; hs admin.crt admin.key admin-ca.crt || a=0
+    if [ -n "$KUBECTL" ] && [ $a = 1 ]; then
+        kubectl --kubeconfig admin.conf get --raw / 2>/dev/null | grep -q '^ok$' || a=k
+    fi
+    echo "$ph old:$o admin:$a" >> "$1"
+}
+# The binary itself, not the certlc function: $! must be the operator.
+start_op() {
+    "$CERTLC_BIN" -c "$CONF/certlc.ini" run > "op.$1.log" 2>&1 &
+    OP=$!
+    PIDS="$PIDS $OP"
+}
+# rotate_and_poll LOG [kill]: polls until the rotation is done; with kill,
+# the operator is SIGKILLed on entering each phase and started again.
+rotate_and_poll() {
+    seen=""
+    i=0
+    while [ $i -lt 300 ]; do
+        poll_once "$1"
+        ph=$(tail -n 1 "$1" | cut -d' ' -f1)
+        # "done" is the last rotation's until this one is picked up.
+        [ "$ph" = done ] && [ -n "$seen" ] && break
+        [ "$ph" = done ] && { sleep 0.1; i=$((i + 1)); continue; }
+        case " $seen " in *" $ph "*) ;; *)
+            seen="$seen $ph"
+            if [ "${2:-}" = kill ] && [ "$ph" != none ]; then
+                kill -9 "$OP"; wait "$OP" 2>/dev/null
+                echo "$ph" >> killed
+                start_op "$ph"
+            fi ;;
+        esac
+        # Each phase waits for its rollout: once it is seen, move on.
+        case "$ph" in trust-both|move) certlc rotate ca alpha --continue > /dev/null 2>&1 ;; esac
+        sleep 0.3; i=$((i + 1))
+    done
+}
+
+take_old
+check "before the rotation the old node is accepted" hs old.crt old.key ca-before.crt
+start_op first
+sleep 1
+check "rotate ca --overlap starts the rotation" certlc rotate ca alpha --overlap 3s
+: > polls
+i=0
+while [ "$(phase_of)" != trust-both ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+check_fails "a second rotate ca during the rotation is refused" certlc rotate ca alpha --overlap 3s
+certlc rotate ca alpha > second.out 2>&1
+contains "the refusal names the phase" second.out "in phase trust-both"
+curl -fsS "http://127.0.0.1:$mport/metrics" > metrics.txt 2>&1
+contains "/metrics has the phase gauge" metrics.txt 'certlc_ca_rotation_phase{namespace="default",tcp="alpha",ca="ca",phase="trust-both"} 1'
+contains "/metrics has the phase end time" metrics.txt 'certlc_ca_rotation_phase_end_timestamp_seconds{namespace="default",tcp="alpha",ca="ca"}'
+certlc describe tcp alpha > describe.txt
+contains "describe names the phase" describe.txt "CA Rotation:         alpha-ca: trust-both"
+certlc get tcp alpha > tcp.txt
+contains "the tenant is CertificateAuthorityRotating" tcp.txt "CertificateAuthorityRotating"
+# The first rotation lets each phase run its 3 s (no --continue).
+i=0
+while [ $i -lt 150 ]; do
+    poll_once polls
+    tail -n 1 polls | grep -q '^done ' && break
+    sleep 0.3; i=$((i + 1))
+done
+# retire lasts as long as its rollout: the hook's log shows it below.
+check "the polls saw trust-both, move and done" \
+    sh -c "cd '$T' && grep -q '^trust-both ' polls && grep -q '^move ' polls && grep -q '^done ' polls || { cat polls phases; false; }"
+check "the admin kubeconfig was never refused ($(wc -l < polls) polls)" sh -c "! grep -E 'admin:[0k]' polls"
+check "the old node was accepted in every phase before retire" \
+    sh -c "! grep -E '^(none|trust-both|move) old:0' polls"
+check "the old node is refused once it is done" sh -c "tail -n 1 polls | grep -q 'old:0'"
+check_fails "and refused again now" hs old.crt old.key trust.crt
+check "at the end ca.crt holds only the new CA" test "$(grep -c 'BEGIN CERTIFICATE' trust.crt)" -eq 1
+check_fails "and the new CA is not the old one" cmp -s trust.crt ca-before.crt
+check "the admin kubeconfig trusts the new CA alone" cmp -s admin-ca.crt trust.crt
+check "the API server certificate nginx serves is under the new CA" \
+    openssl verify -CAfile trust.crt "$N/apiserver.crt"
+check_fails "the -next Secret is gone" certlc get secret alpha-ca-next
+check "the hook heard every phase, in order" \
+    sh -c "grep -v none '$T/phases' | uniq | tr '\n' ' ' | grep -qx 'trust-both move retire done '"
+certlc get events > events.txt
+for ph in trust-both move retire done; do
+    contains "an event says phase $ph" events.txt "phase $ph:"
+done
+sleep 1
+certlc get tcp alpha > tcp.txt
+contains "alpha is Ready again" tcp.txt " Ready "
+
+# --- The same with the operator SIGKILLed on entering each phase.
+take_old
+: > polls2
+check "a second rotation starts" certlc rotate ca alpha --overlap 2s
+rotate_and_poll polls2 kill
+check "the operator was killed in trust-both and move" \
+    sh -c "grep -qx trust-both killed && grep -qx move killed"
+check "the killed rotation went through to done" sh -c "tail -n 1 polls2 | grep -q '^done '"
+check "with kills, the admin kubeconfig was never refused" sh -c "! grep -E 'admin:[0k]' polls2"
+check "with kills, the old node was accepted before retire" \
+    sh -c "! grep -E '^(none|trust-both|move) old:0' polls2"
+check_fails "with kills, the old node is refused at the end" hs old.crt old.key trust.crt
+check "with kills, ca.crt holds only the new CA" test "$(grep -c 'BEGIN CERTIFICATE' trust.crt)" -eq 1
+check_fails "with kills, the new CA is not the old one" cmp -s trust.crt ca-before.crt
+check_fails "with kills, the -next Secret is gone" certlc get secret alpha-ca-next
+data alpha-api-server-certificate apiserver.crt > api2.crt
+check "with kills, the stored API server certificate is under the new CA" \
+    openssl verify -CAfile trust.crt api2.crt
+
+# --- --abort during trust-both: back to the old CA alone.
+take_old
+certlc rotate ca alpha --overlap 1h > /dev/null
+i=0
+while [ "$(phase_of)" != trust-both ] || [ "$(data alpha-ca ca.crt | grep -c 'BEGIN CERT')" != 2 ] && [ $i -lt 50 ]; do sleep 0.2; i=$((i + 1)); done
+data alpha-ca ca.crt > both.crt
+check "trust-both: ca.crt holds the old and the new CA" test "$(grep -c 'BEGIN CERTIFICATE' both.crt)" -eq 2
+check "trust-both: the old node is accepted" hs old.crt old.key both.crt
+check "--abort is accepted during trust-both" certlc rotate ca alpha --abort
+i=0
+while [ "$(phase_of)" != done ] && [ $i -lt 50 ]; do sleep 0.2; i=$((i + 1)); done
+data alpha-ca ca.crt > after-abort.crt
+check "after --abort ca.crt is the old CA alone" cmp -s after-abort.crt ca-before.crt
+check "after --abort the old node is accepted" hs old.crt old.key after-abort.crt
+check_fails "after --abort the -next Secret is gone" certlc get secret alpha-ca-next
+check_fails "--abort without a rotation is refused" certlc rotate ca alpha --abort
+check_fails "--overlap takes a duration" certlc rotate ca alpha --overlap soon
+
+kill "$OP" 2>/dev/null; wait "$OP" 2>/dev/null
+finish

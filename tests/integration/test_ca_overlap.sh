@@ -52,7 +52,9 @@ HOOK
 chmod 755 "$T/hook.sh"
 
 write_conf "rollout_hook = $T/hook.sh" "ca_overlap = 1h" "metrics_listen = 127.0.0.1:$mport"
-tenant alpha address=127.0.0.1 port=$port
+# The tenant's own ca_rotation makes Kamaji's plain rotate annotation an
+# overlap (the front-proxy CA below); --overlap does it for the main CA.
+tenant alpha address=127.0.0.1 port=$port ca_rotation=overlap ca_overlap=1s
 certlc run --once > run1 2>&1
 check "provisioning ran the hook (nginx's files are there)" test -s "$N/ca.crt"
 nginx -p "$N" -e "$N/logs/error.log" -c "$N/nginx.conf" -g 'daemon off;' > "$N/logs/stdout" 2>&1 &
@@ -210,6 +212,26 @@ check "after --abort the old node is accepted" hs old.crt old.key after-abort.cr
 check_fails "after --abort the -next Secret is gone" certlc get secret alpha-ca-next
 check_fails "--abort without a rotation is refused" certlc rotate ca alpha --abort
 check_fails "--overlap takes a duration" certlc rotate ca alpha --overlap soon
+
+# --- ca_rotation = overlap (the tenant's): Kamaji's rotate annotation on
+# the front-proxy CA rotates it with an overlap of the tenant's ca_overlap.
+data alpha-front-proxy-ca-certificate front-proxy-ca.crt > fp-before.crt
+check "rotate secret on the front-proxy CA is accepted" certlc rotate secret alpha-front-proxy-ca-certificate
+: > fp-phases
+i=0
+while [ $i -lt 100 ]; do
+    ph=$(certlc get tcp alpha -o json | jq -r '.status.caRotation | "\(.ca) \(.phase)"')
+    data alpha-front-proxy-ca-certificate front-proxy-ca.crt > fp.crt
+    echo "$ph $(grep -c 'BEGIN CERT' fp.crt)" >> fp-phases
+    [ "$ph" = "front-proxy-ca-certificate done" ] && break
+    sleep 0.2; i=$((i + 1))
+done
+check "the front-proxy CA went through trust-both (two CAs) to done" \
+    sh -c "cd '$T' && grep -qx 'front-proxy-ca-certificate trust-both 2' fp-phases && tail -n 1 fp-phases | grep -qx 'front-proxy-ca-certificate done 1' || { cat fp-phases; false; }"
+check_fails "the front-proxy CA is a new one" cmp -s fp.crt fp-before.crt
+data alpha-front-proxy-client-certificate front-proxy-client.crt > fpc.crt
+check "the front-proxy client certificate is under the new front-proxy CA" \
+    openssl verify -CAfile fp.crt fpc.crt
 
 kill "$OP" 2>/dev/null; wait "$OP" 2>/dev/null
 finish

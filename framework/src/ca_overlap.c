@@ -559,13 +559,14 @@ static int start(step *sp, certlc_err *err)
         const certlc_kv *c = certlc_kvlist_get(&s->data, it->cert_key);
         const certlc_kv *k = certlc_kvlist_get(&s->data, it->key_key);
         certlc_ca ca;
-        bool usable = c != NULL && k != NULL &&
+        bool loaded = c != NULL && k != NULL &&
                       certlc_ca_load(&ca, c->value, c->len, k->value, k->len,
                                      &gerr) == 0;
+        bool usable = loaded && certlc_ca_usable(&ca, &gerr) == 0;
         bool expired = usable && sp->now >= certlc_ca_not_after(&ca);
         bool root = usable && certlc_ca_is_root(&ca) &&
                     sk_X509_num(ca.extra_roots) == 0;
-        if (usable)
+        if (loaded)
             certlc_ca_fini(&ca);
         if (!usable || expired) {
             /* Replaced by the pass: broken or expired, there is nothing

@@ -9,6 +9,7 @@
 # rotation has its operator SIGKILLed inside each phase and ends the same.
 # --abort returns to the old CA; replace mode is test_rotation's.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/cadates.sh"
 
 command -v nginx > /dev/null || { not_ok "nginx is not installed (scripts/deps.sh installs nginx-light)"; finish; exit; }
 
@@ -48,6 +49,8 @@ chmod 600 "$N/apiserver.key.new"
 mv "$N/apiserver.crt.new" "$N/apiserver.crt"; mv "$N/apiserver.key.new" "$N/apiserver.key"; mv "$N/ca.crt.new" "$N/ca.crt"
 if [ -s "$N/nginx.pid" ]; then kill -HUP "\$(cat "$N/nginx.pid")"; sleep 0.2; fi
 echo "\${CERTLC_CA_PHASE:-none}" >> "$T/phases"
+# A slow retire rollout, for the operator to be killed inside retire.
+if [ "\${CERTLC_CA_PHASE:-}" = retire ] && [ -f "$T/slow-retire" ]; then sleep 1.5; fi
 HOOK
 chmod 755 "$T/hook.sh"
 
@@ -179,10 +182,12 @@ contains "alpha is Ready again" tcp.txt " Ready "
 # --- The same with the operator SIGKILLed on entering each phase.
 take_old
 : > polls2
+touch "$T/slow-retire"
 check "a second rotation starts" certlc rotate ca alpha --overlap 2s
 rotate_and_poll polls2 kill
-check "the operator was killed in trust-both and move" \
-    sh -c "grep -qx trust-both killed && grep -qx move killed"
+rm -f "$T/slow-retire"
+check "the operator was killed in trust-both, move and retire" \
+    sh -c "grep -qx trust-both killed && grep -qx move killed && grep -qx retire killed"
 check "the killed rotation went through to done" sh -c "tail -n 1 polls2 | grep -q '^done '"
 check "with kills, the admin kubeconfig was never refused" sh -c "! grep -E 'admin:[0k]' polls2"
 check "with kills, the old node was accepted before retire" \
@@ -234,4 +239,15 @@ check "the front-proxy client certificate is under the new front-proxy CA" \
     openssl verify -CAfile fp.crt fpc.crt
 
 kill "$OP" 2>/dev/null; wait "$OP" 2>/dev/null
+
+# --- An expired CA is replaced, never overlapped: nothing to keep trusting.
+mk_ca expired "$(utc '-3 days')" "$(utc '-1 day')"
+apply_ca alpha expired
+certlc rotate ca alpha --overlap 1h > /dev/null
+certlc run --once > expired.log 2>&1
+data alpha-ca ca.crt > after-expiry.crt
+check "the expired CA was replaced by one CA alone" test "$(grep -c 'BEGIN CERTIFICATE' after-expiry.crt)" -eq 1
+check_fails "by a new one" cmp -s after-expiry.crt expired/ca.crt
+check_fails "without an overlap (no -next Secret)" certlc get secret alpha-ca-next
+check "and no overlap phase started" test "$(phase_of)" = done
 finish

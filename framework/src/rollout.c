@@ -308,13 +308,17 @@ certlc_rollout_result certlc_rollout_tenant(certlc_store *store,
     ctx->n_rolled = next.n_rolled;
     memcpy(ctx->checksum, next.checksum, sizeof ctx->checksum);
     snprintf(ctx->ca_phase, sizeof ctx->ca_phase, "%s", ca_phase);
-    /* CERTLC_CA_PHASE only while the tenant has a CA rotation on record. */
+    /* CERTLC_CA_PHASE while a CA rotation runs, and once for its end:
+     * later rollouts (a renewal months on) are not about it. */
+    bool say_phase = ca_phase[0] != '\0' &&
+                     (strcmp(ca_phase, "done") != 0 ||
+                      strcmp(st->ca_rotation.rolled, "done") != 0);
     const char *env[] = {"CERTLC_TCP", t->name,
                          "CERTLC_NAMESPACE", t->namespace,
                          "CERTLC_CHECKSUM", next.checksum,
                          "CERTLC_CHANGED", changed,
                          "CERTLC_STATE_DIR", cfg->state_dir,
-                         ca_phase[0] ? "CERTLC_CA_PHASE" : NULL, ca_phase,
+                         say_phase ? "CERTLC_CA_PHASE" : NULL, ca_phase,
                          NULL, NULL};
     certlc_info("rollout", "%s/%s: running the rollout hook; changed: %s",
                 t->namespace, t->name, changed);

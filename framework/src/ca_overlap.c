@@ -626,7 +626,8 @@ static const char *next_phase(const char *ph)
 }
 
 /* The other CA's rotate request while this rotation runs: one rotation
- * at a time. An overlap request is dropped; a replace goes its way. */
+ * at a time, so it is dropped with the reason (a deletion still replaces
+ * that CA: its key is gone). */
 static void refuse_other(step *sp)
 {
     const certlc_item *mine = sp->item;
@@ -641,8 +642,7 @@ static void refuse_other(step *sp)
         certlc_err gerr;
         if (certlc_store_get(sp->store, sp->t->namespace, other.name, &s,
                              &gerr) == 0 &&
-            certlc_kamaji_rotation_requested(&s->annotations) &&
-            wants_overlap(sp, s)) {
+            certlc_kamaji_rotation_requested(&s->annotations)) {
             char why[900];
             snprintf(why, sizeof why, "rotation of %s refused: the CA "
                      "rotation of %s is in phase %s", other.name, sp->name,

@@ -45,6 +45,14 @@ bool certlc_ca_overlap_active(const certlc_tcp_status *st)
     return ph[0] != '\0' && !is(ph, CERTLC_CA_PHASE_DONE);
 }
 
+bool certlc_ca_overlap_running(certlc_store *store, const certlc_tenant *t)
+{
+    certlc_tcp_status st;
+    certlc_err err;
+    return certlc_status_load(store, t->namespace, t->name, &st, &err) == 0 &&
+           certlc_ca_overlap_active(&st);
+}
+
 int64_t certlc_ca_overlap_duration(const certlc_config *cfg,
                                    const certlc_tenant *t)
 {

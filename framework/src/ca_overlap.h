@@ -66,6 +66,11 @@ int certlc_ca_overlap_step(certlc_store *store, const certlc_config *cfg,
                            int64_t *next_due, char *which, size_t which_size,
                            certlc_err *err);
 
+/* True while the tenant's status has a CA rotation with overlap running:
+ * a rotate request that reaches a CA Secret in the middle of a pass waits
+ * for the next pass's step, which refuses it with its reason. */
+bool certlc_ca_overlap_running(certlc_store *store, const certlc_tenant *t);
+
 /* At the end of a pass (after the rollout): the tenant is
  * CertificateAuthorityRotating with a condition naming the phase and its
  * end while a rotation runs; a phase whose rollout just succeeded and

@@ -1047,6 +1047,15 @@ static void reconcile_item(pass *p, const certlc_item *item)
     } else if (p->cause == CERTLC_CAUSE_CA_NOT_YET_VALID) {
         report(p, name, CERTLC_ACT_FAILED, p->cause, err.msg);
         goto out;
+    } else if (item->kind == CERTLC_ITEM_CA &&
+               p->cause == CERTLC_CAUSE_MANUAL &&
+               certlc_ca_overlap_running(p->store, p->t) &&
+               check_ca(p, old, item, &err) == 0) {
+        /* One CA rotation at a time: a request that came during this pass
+         * is refused, with its reason, by the next one (ca_overlap.h). */
+        report(p, name, CERTLC_ACT_UNCHANGED, CERTLC_CAUSE_NONE, "");
+        p->res->next_due = p->now;
+        goto out;
     } else {
         snprintf(reason, sizeof reason, "%s", err.msg);
         /* A CA is replaced when asked to, or (when certlc makes it) when

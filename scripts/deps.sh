@@ -37,6 +37,11 @@ fi
 # libclang-rt-14-dev: clang's libFuzzer runtime (make fuzz, docs/fuzzing.md).
 PACKAGES="$PACKAGES libclang-rt-14-dev"
 
+# nginx-light: test_ca_overlap's API server stand-in (its own nginx on a
+# free loopback port). Its package would start a system nginx on port 80:
+# the install below runs with a policy-rc.d that forbids starting services.
+PACKAGES="$PACKAGES nginx-light"
+
 missing=""
 for p in $PACKAGES; do
     status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
@@ -57,5 +62,16 @@ fi
 echo "certlc: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
+# No service is started by the packages (nginx-light's would take port 80);
+# an existing policy-rc.d is left alone.
+policy=/usr/sbin/policy-rc.d
+own_policy=""
+if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' > "$policy"
+    chmod 755 "$policy"
+    own_policy=1
+fi
 # shellcheck disable=SC2086
-apt-get install -y -qq --no-install-recommends $missing
+apt-get install -y -qq --no-install-recommends $missing || rc=$?
+[ -n "$own_policy" ] && rm -f "$policy"
+exit "${rc:-0}"

@@ -41,7 +41,7 @@ FILES_host="plugin host"
 FILES_ops="metrics httpd sdnotify"
 FILES_engine="runtime engine reconcile datastore_reconcile datastore_external \
 rollout status events deadline leader hooks delivery cause reissue_guard \
-observe"
+observe ca_overlap"
 FILES_cli="main cli cli_targets cmd_apply cmd_check cmd_completion cmd_delete \
 cmd_describe cmd_events cmd_get cmd_leader cmd_migrate cmd_plugins \
 cmd_rewrite cmd_rotate cmd_run output table jsonpath getwatch tcpwatch"

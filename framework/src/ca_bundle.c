@@ -108,6 +108,25 @@ int certlc_ca_load(certlc_ca *ca, const void *crt, size_t crt_len,
         return -1;
     ca->cert = sk_X509_shift(all);
     ca->issuers = all;
+    /* The chain ends at the first self-signed certificate; what follows
+     * is trusted beside it (see extra_roots). */
+    ca->extra_roots = sk_X509_new_null();
+    if (ca->extra_roots == NULL) {
+        certlc_err_set(err, "out of memory");
+        goto fail;
+    }
+    int end = self_signed(ca->cert) ? 0 : -1;
+    for (int i = 0; end < 0 && i < sk_X509_num(all); i++)
+        if (self_signed(sk_X509_value(all, i)))
+            end = i + 1;
+    while (end >= 0 && sk_X509_num(all) > end) {
+        X509 *x = sk_X509_pop(all);
+        if (!sk_X509_unshift(ca->extra_roots, x)) {
+            X509_free(x);
+            certlc_err_set(err, "out of memory");
+            goto fail;
+        }
+    }
     ca->key = certlc_private_key_from_pem(key, key_len, err);
     if (ca->key == NULL) {
         certlc_err_prefix(err, "ca.key");
@@ -140,7 +159,8 @@ int certlc_ca_from_root(certlc_ca *ca, X509 *cert, EVP_PKEY *key,
     ca->cert = cert;
     ca->key = key;
     ca->issuers = sk_X509_new_null();
-    if (ca->issuers == NULL) {
+    ca->extra_roots = sk_X509_new_null();
+    if (ca->issuers == NULL || ca->extra_roots == NULL) {
         certlc_err_set(err, "out of memory");
         goto fail;
     }
@@ -204,6 +224,18 @@ int certlc_ca_usable(const certlc_ca *ca, certlc_err *err)
                               "self-signed: add its issuers up to the root",
                               subj);
     }
+    /* Trusted beside the CA: only CAs, each its own root. */
+    for (int i = 0; i < sk_X509_num(ca->extra_roots); i++) {
+        X509 *r = sk_X509_value(ca->extra_roots, i);
+        if (!certlc_cert_is_ca(r) || !signed_by(r, r)) {
+            subject_of(r, subj, sizeof subj);
+            return certlc_err_set(err, "ca.crt: certificate %d (%s) follows "
+                                  "the root but is not a self-signed CA: "
+                                  "after the root, ca.crt may only hold "
+                                  "other roots to trust",
+                                  sk_X509_num(ca->issuers) + i + 2, subj);
+        }
+    }
     return 0;
 }
 
@@ -223,6 +255,7 @@ void certlc_ca_fini(certlc_ca *ca)
     X509_free(ca->cert);
     EVP_PKEY_free(ca->key);
     sk_X509_pop_free(ca->issuers, X509_free);
+    sk_X509_pop_free(ca->extra_roots, X509_free);
     free(ca->bundle_pem);
     free(ca->chain_pem);
     memset(ca, 0, sizeof *ca);

@@ -159,6 +159,13 @@ static int describe_tcp(certlc_cli *c, const char *ns, const char *name)
     printf("Defined At:          %s\n", tn->source);
     printf("Phase:               %s\n",
            st.phase[0] ? st.phase : CERTLC_PHASE_PROVISIONING);
+    if (st.ca_rotation.phase[0] != '\0') { /* ca_overlap.h */
+        char ends[32];
+        time_or_none(st.ca_rotation.phase_ends, ends, sizeof ends);
+        printf("CA Rotation:         %s-%s: %s (ends %s, overlap %llds)\n",
+               tn->name, st.ca_rotation.ca, st.ca_rotation.phase, ends,
+               (long long)st.ca_rotation.overlap);
+    }
     printf("Created:             %s\n", created);
     printf("Updated:             %s\n", updated);
     printf("Last Rollout:        %s\n", rollout);

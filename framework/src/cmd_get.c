@@ -363,6 +363,18 @@ static json_t *tcp_json(const certlc_tenant *t, const certlc_tcp_status *st)
                       "certificate", secret_ref(t, "datastore-certificate"),
                       "config", secret_ref(t, "datastore-config")));
     }
+    /* A CA rotation with overlap (ca_overlap.h): its phase and end. */
+    const certlc_ca_rotation_status *r = &st->ca_rotation;
+    if (status != NULL && r->phase[0] != '\0') {
+        char ends[32] = "";
+        if (r->phase_ends != 0)
+            certlc_time_rfc3339(r->phase_ends, ends, sizeof ends);
+        json_object_set_new(
+            status, "caRotation",
+            json_pack("{s:s, s:s, s:s, s:I, s:s}", "phase", r->phase, "ca",
+                      r->ca, "phaseEnds", ends, "overlapSeconds",
+                      (json_int_t)r->overlap, "rolledOutPhase", r->rolled));
+    }
     if (status != NULL && t->konnectivity)
         json_object_set_new(
             status, "addons",

@@ -216,6 +216,16 @@ static bool is_version(const char *s)
 
 /* ---- certlc.ini ----------------------------------------------------------- */
 
+/* ca_rotation = replace | overlap: 0, 1, or -1 for anything else. */
+static int parse_ca_rotation(const char *v)
+{
+    if (strcmp(v, "replace") == 0)
+        return 0;
+    if (strcmp(v, "overlap") == 0)
+        return 1;
+    return -1;
+}
+
 static const char *const certlc_keys[] = {
     "state_dir", "plugins_dir", "tenants_dir", "datastores_dir", "key_algorithm",
     "ca_validity", "leaf_validity", "renew_before", "rollout_hook", "log_level",
@@ -224,6 +234,7 @@ static const char *const certlc_keys[] = {
     "encryption_config",
     "reissue_on_removed_san",
     "rollout_hook_timeout",
+    "ca_rotation", "ca_overlap",
     NULL,
 };
 
@@ -305,7 +316,7 @@ static int find_sections(const certlc_ini_doc *doc, const char *file,
 /* The settings of [certlc] as written (or their defaults), before they are
  * checked and resolved into the certlc_config. */
 #define N_DIRS 4
-#define N_DURS 5
+#define N_DURS 6
 typedef struct main_settings {
     dir_setting dirs[N_DIRS];      /* state, plugins, tenants, datastores */
     duration_setting durs[N_DURS]; /* see settings_init for the order */
@@ -324,13 +335,15 @@ static void settings_init(main_settings *ms, certlc_config *cfg)
             {"datastores_dir", "datastores.d", 0, &cfg->datastores_dir, NULL},
         },
         /* 0 ca_validity, 1 leaf_validity, 2 renew_before, 3 leader_lease,
-         * 4 rollout_hook_timeout: the checks below name them by index. */
+         * 4 rollout_hook_timeout, 5 ca_overlap: the checks below name
+         * them by index. */
         .durs = {
             {"ca_validity", "87600h", 0, &cfg->ca_validity},
             {"leaf_validity", "8760h", 0, &cfg->leaf_validity},
             {"renew_before", "24h", 0, &cfg->renew_before},
             {"leader_lease", "15s", 0, &cfg->leader_lease},
             {"rollout_hook_timeout", "300s", 0, &cfg->rollout_hook_timeout},
+            {"ca_overlap", "24h", 0, &cfg->ca_overlap},
         },
         .rollout_hook = "",
         .metrics_listen = CERTLC_METRICS_LISTEN_DEFAULT,
@@ -378,6 +391,12 @@ static int read_main_key(certlc_config *cfg, main_settings *ms,
                            "info, warn or error)", kv->value);
     } else if (strcmp(kv->key, "rollout_hook") == 0) {
         ms->rollout_hook = kv->value;
+    } else if (strcmp(kv->key, "ca_rotation") == 0) {
+        int mode = parse_ca_rotation(kv->value);
+        if (mode < 0)
+            return certlc_ini_key_err(w, kv, err, "\"%s\" is neither "
+                           "replace nor overlap", kv->value);
+        cfg->ca_rotation_overlap = mode == 1;
     } else if (strcmp(kv->key, "encryption_config") == 0) {
         if (kv->value[0] == '\0')
             return certlc_ini_key_err(w, kv, err, "must name an "
@@ -551,6 +570,7 @@ static const char *const tenant_keys[] = {
     "datastore_schema", "datastore_user",
     "reissue_on_removed_san",
     "ca_source", "front_proxy_ca_source", "provided_certificates",
+    "ca_rotation", "ca_overlap",
     NULL,
 };
 
@@ -732,6 +752,7 @@ static int tenant_defaults(certlc_tenant *t, const char *name,
     t->port = 6443;
     t->konnectivity = false;
     t->reissue_on_removed_san = -1;
+    t->ca_rotation_overlap = -1;
     return 0;
 }
 
@@ -779,6 +800,21 @@ static int read_tenant_value(certlc_tenant *t, const certlc_ini_where *w,
                                err);
     if (strcmp(k, "provided_certificates") == 0)
         return add_provided(t, w, kv, err);
+    if (strcmp(k, "ca_rotation") == 0) {
+        if ((t->ca_rotation_overlap = parse_ca_rotation(v)) < 0)
+            return certlc_ini_key_err(w, kv, err, "\"%s\" is neither replace "
+                                      "nor overlap", v);
+        return 0;
+    }
+    if (strcmp(k, "ca_overlap") == 0) {
+        /* A duration is at least 1s (duration.h). */
+        if (certlc_duration_parse(v, &t->ca_overlap, err) != 0) {
+            certlc_err_prefix(err, "%s:%d: [%s] ca_overlap", w->file, kv->line,
+                              w->section);
+            return -1;
+        }
+        return 0;
+    }
     if (strcmp(k, "konnectivity") == 0) {
         if (!parse_bool(v, &t->konnectivity))
             return certlc_ini_key_err(w, kv, err, "\"%s\" is not a boolean (use true or false)", v);

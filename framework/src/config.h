@@ -48,6 +48,11 @@ typedef struct certlc_tenant {
     bool front_proxy_ca_provided; /* front_proxy_ca_source = provided */
     char **provided_certs;        /* provided_certificates */
     size_t n_provided_certs;
+    /* What a rotate request on a CA means (ca_overlap.h): 1 overlap,
+     * 0 replace, -1 as certlc.ini's ca_rotation says; ca_overlap in
+     * seconds, 0 as certlc.ini says. */
+    int ca_rotation_overlap;
+    int64_t ca_overlap;
 } certlc_tenant;
 
 /* True when the Secret <tcp>-<suffix> comes from an external issuer. */
@@ -83,6 +88,8 @@ typedef struct certlc_config {
     char *rollout_hook;           /* "" when none */
     bool reissue_on_removed_san;  /* default true (tenants may override) */
     int64_t rollout_hook_timeout; /* seconds; default 300s */
+    bool ca_rotation_overlap;     /* ca_rotation = overlap; default replace */
+    int64_t ca_overlap;           /* seconds; default 24h */
     enum certlc_log_level log_level; /* default info */
 
     enum certlc_log_format log_format; /* default text */

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ca_overlap.h"
 #include "events.h"
 #include "httpd.h"
 #include "kubeconfig.h"
@@ -47,6 +48,7 @@ struct certlc_observer {
     certlc_metrics *reg;
     certlc_metric *expiry, *renewal, *certs, *rotations, *failures, *phase,
         *ds_up, *awaiting, *duration, *build;
+    certlc_metric *ca_phase, *ca_phase_end; /* ca_overlap.h */
     certlc_httpd *httpd;
     char *listen; /* where httpd listens; NULL when it does not */
     atomic_int loaded;
@@ -321,6 +323,19 @@ certlc_observer *certlc_observer_new(certlc_runtime *c)
         m, "certlc_tenant_phase",
         "The phase of a tenant control plane: 1 for the current one.",
         CERTLC_METRIC_GAUGE, phase_l, NULL, 0);
+    static const char *const ca_phase_l[] = {"namespace", "tcp", "ca",
+                                             "phase", NULL};
+    static const char *const ca_end_l[] = {"namespace", "tcp", "ca", NULL};
+    o->ca_phase = certlc_metrics_add_family(
+        m, "certlc_ca_rotation_phase",
+        "The phase of a CA rotation with overlap (trust-both, move, retire, "
+        "done): 1 for the current one.",
+        CERTLC_METRIC_GAUGE, ca_phase_l, NULL, 0);
+    o->ca_phase_end = certlc_metrics_add_family(
+        m, "certlc_ca_rotation_phase_end_timestamp_seconds",
+        "When the current phase of a CA rotation with overlap may end (it "
+        "ends once rolled out), in Unix seconds.",
+        CERTLC_METRIC_GAUGE, ca_end_l, NULL, 0);
     o->ds_up = certlc_metrics_add_family(
         m, "certlc_datastore_up",
         "1 when the datastore answered the last pass of a tenant using it, "
@@ -338,7 +353,8 @@ certlc_observer *certlc_observer_new(certlc_runtime *c)
     if (o->build == NULL || o->expiry == NULL || o->renewal == NULL ||
         o->certs == NULL || o->rotations == NULL || o->failures == NULL ||
         o->phase == NULL || o->ds_up == NULL || o->awaiting == NULL ||
-        o->duration == NULL) {
+        o->duration == NULL || o->ca_phase == NULL ||
+        o->ca_phase_end == NULL) {
         certlc_error(COMPONENT, "out of memory: no metrics and no events");
         certlc_metrics_free(o->reg);
         free(o);
@@ -357,7 +373,8 @@ static void drop_tenant(certlc_observer *o, const tstate *s)
 {
     const char *m[] = {s->ns, s->name, NULL, NULL};
     certlc_metric *fams[] = {o->expiry,    o->renewal,  o->certs,
-                             o->rotations, o->failures, o->phase};
+                             o->rotations, o->failures, o->phase,
+                             o->ca_phase,  o->ca_phase_end};
     for (size_t i = 0; i < sizeof fams / sizeof fams[0]; i++)
         certlc_metric_remove(fams[i], m);
 }
@@ -703,6 +720,17 @@ static void set_status_metrics(certlc_observer *o, tstate *s,
     for (size_t i = 0; i < sizeof phases / sizeof phases[0]; i++) {
         const char *v[] = {t->namespace, t->name, phases[i]};
         certlc_metric_set(o->phase, v, strcmp(cur, phases[i]) == 0);
+    }
+    const certlc_ca_rotation_status *r = have_st ? &st->ca_rotation : NULL;
+    if (r != NULL && r->phase[0] != '\0') {
+        /* An abort shows as done: it is over as soon as it is recorded. */
+        for (size_t i = 0; i < certlc_ca_overlap_n_phases; i++) {
+            const char *ph = certlc_ca_overlap_phases[i];
+            const char *v[] = {t->namespace, t->name, r->ca, ph};
+            certlc_metric_set(o->ca_phase, v, strcmp(r->phase, ph) == 0);
+        }
+        const char *v[] = {t->namespace, t->name, r->ca};
+        certlc_metric_set(o->ca_phase_end, v, (double)r->phase_ends);
     }
     if (t->datastore[0] == '\0')
         return;

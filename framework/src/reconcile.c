@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ca_bundle.h"
+#include "ca_overlap.h"
 #include "datastore_reconcile.h"
 #include "kamaji.h"
 #include "delivery.h"
@@ -1046,6 +1047,15 @@ static void reconcile_item(pass *p, const certlc_item *item)
     } else if (p->cause == CERTLC_CAUSE_CA_NOT_YET_VALID) {
         report(p, name, CERTLC_ACT_FAILED, p->cause, err.msg);
         goto out;
+    } else if (item->kind == CERTLC_ITEM_CA &&
+               p->cause == CERTLC_CAUSE_MANUAL &&
+               certlc_ca_overlap_running(p->store, p->t) &&
+               check_ca(p, old, item, &err) == 0) {
+        /* One CA rotation at a time: a request that came during this pass
+         * is refused, with its reason, by the next one (ca_overlap.h). */
+        report(p, name, CERTLC_ACT_UNCHANGED, CERTLC_CAUSE_NONE, "");
+        p->res->next_due = p->now;
+        goto out;
     } else {
         snprintf(reason, sizeof reason, "%s", err.msg);
         /* A CA is replaced when asked to, or (when certlc makes it) when
@@ -1287,6 +1297,8 @@ static void save_status(pass *p)
             break;
         }
     }
+    /* A CA rotation with overlap: its phase in the status (ca_overlap.h). */
+    certlc_ca_overlap_note_status(&st, p->now, &p->res->next_due);
     /* Writing an unchanged status would wake every watcher for nothing. */
     st.updated = before.updated;
     if (rc == 0 && memcmp(&st, &before, sizeof st) == 0)
@@ -1308,6 +1320,15 @@ int certlc_reconcile_tenant(certlc_store *store, const certlc_config *cfg,
     result->next_due = INT64_MAX;
     pass p = {.store = store, .cfg = cfg, .t = t, .cb = cb, .arg = arg,
               .res = result, .now = certlc_now()};
+    /* A CA rotation with overlap moves on first (ca_overlap.h): the CA
+     * Secret must hold what its phase says before anything is judged. */
+    char ca_name[320];
+    certlc_err oerr = {{0}};
+    if (certlc_ca_overlap_step(store, cfg, t, p.now, &result->next_due,
+                               ca_name, sizeof ca_name, &oerr) != 0) {
+        report(&p, ca_name, CERTLC_ACT_FAILED, CERTLC_CAUSE_CA, oerr.msg);
+        p.stopped = true;
+    }
     size_t n;
     const certlc_item *items = certlc_plan_items(&n);
     for (size_t i = 0; i < n && !p.stopped; i++)

@@ -73,6 +73,7 @@ typedef struct rollout_ctx {
     certlc_rolled_secret rolled[CERTLC_STATUS_MAX_DIGESTS];
     size_t n_rolled;
     char checksum[72];
+    char ca_phase[16]; /* the CA rotation phase it rolls out, "" if none */
 } rollout_ctx;
 
 static bool hook_ok(const certlc_hook_end *end)
@@ -115,6 +116,11 @@ static void apply_end(certlc_tcp_status *st, const rollout_ctx *ctx,
         snprintf(st->checksum, sizeof st->checksum, "%s", ctx->checksum);
         st->last_rollout = now;
         st->rollout_error[0] = '\0';
+        /* The CA rotation may leave this phase (ca_overlap.h). */
+        if (ctx->ca_phase[0] != '\0' &&
+            strcmp(ctx->ca_phase, st->ca_rotation.phase) == 0)
+            snprintf(st->ca_rotation.rolled, sizeof st->ca_rotation.rolled,
+                     "%s", ctx->ca_phase);
         certlc_status_set_condition(st, "RolledOut", true, "HookSucceeded",
                                     how, now);
         return;
@@ -268,6 +274,13 @@ certlc_rollout_result certlc_rollout_tenant(certlc_store *store,
         }
         next.n_rolled++;
     }
+    /* Each phase of a CA rotation is a rollout of its own, even when no
+     * Secret changed (done), so that the hook hears every phase. */
+    const char *ca_phase = st->ca_rotation.phase;
+    if (ca_phase[0] != '\0') {
+        EVP_DigestUpdate(sum, "ca-rotation", sizeof "ca-rotation");
+        EVP_DigestUpdate(sum, ca_phase, strlen(ca_phase) + 1);
+    }
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
     EVP_DigestFinal_ex(sum, md, &mdlen);
@@ -279,6 +292,8 @@ certlc_rollout_result certlc_rollout_tenant(certlc_store *store,
     if (cfg->rollout_hook[0] == '\0') {
         next.last_rollout = now;
         next.rollout_error[0] = '\0';
+        snprintf(next.ca_rotation.rolled, sizeof next.ca_rotation.rolled, "%s",
+                 ca_phase);
         *st = next;
         return CERTLC_ROLLOUT_DONE;
     }
@@ -292,11 +307,18 @@ certlc_rollout_result certlc_rollout_tenant(certlc_store *store,
     memcpy(ctx->rolled, next.rolled, sizeof ctx->rolled);
     ctx->n_rolled = next.n_rolled;
     memcpy(ctx->checksum, next.checksum, sizeof ctx->checksum);
+    snprintf(ctx->ca_phase, sizeof ctx->ca_phase, "%s", ca_phase);
+    /* CERTLC_CA_PHASE while a CA rotation runs, and once for its end:
+     * later rollouts (a renewal months on) are not about it. */
+    bool say_phase = ca_phase[0] != '\0' &&
+                     (strcmp(ca_phase, "done") != 0 ||
+                      strcmp(st->ca_rotation.rolled, "done") != 0);
     const char *env[] = {"CERTLC_TCP", t->name,
                          "CERTLC_NAMESPACE", t->namespace,
                          "CERTLC_CHECKSUM", next.checksum,
                          "CERTLC_CHANGED", changed,
                          "CERTLC_STATE_DIR", cfg->state_dir,
+                         say_phase ? "CERTLC_CA_PHASE" : NULL, ca_phase,
                          NULL, NULL};
     certlc_info("rollout", "%s/%s: running the rollout hook; changed: %s",
                 t->namespace, t->name, changed);

@@ -94,6 +94,15 @@ char *certlc_status_to_json(const certlc_tcp_status *st, certlc_err *err)
         if (st->rollout_output[0] != '\0')
             json_object_set_new(root, "rolloutOutput",
                                 json_string(st->rollout_output));
+        const certlc_ca_rotation_status *r = &st->ca_rotation;
+        if (r->phase[0] != '\0')
+            json_object_set_new(
+                root, "caRotation",
+                json_pack("{s:s, s:s, s:o, s:I, s:o, s:s}", "phase", r->phase,
+                          "ca", r->ca, "phaseEnds", time_json(r->phase_ends),
+                          "overlapSeconds", (json_int_t)r->overlap, "started",
+                          time_json(r->started), "rolledOutPhase",
+                          r->rolled));
     } else {
         json_decref(rolled);
     }
@@ -172,6 +181,16 @@ int certlc_status_from_json(const char *json, certlc_tcp_status *st,
          str_of(root, "rolloutError"));
     copy(st->rollout_output, sizeof st->rollout_output,
          str_of(root, "rolloutOutput"));
+    json_t *rot = json_object_get(root, "caRotation");
+    if (json_is_object(rot)) {
+        certlc_ca_rotation_status *r = &st->ca_rotation;
+        copy(r->phase, sizeof r->phase, str_of(rot, "phase"));
+        copy(r->ca, sizeof r->ca, str_of(rot, "ca"));
+        copy(r->rolled, sizeof r->rolled, str_of(rot, "rolledOutPhase"));
+        r->phase_ends = time_of(rot, "phaseEnds");
+        r->started = time_of(rot, "started");
+        r->overlap = json_integer_value(json_object_get(rot, "overlapSeconds"));
+    }
     json_decref(root);
     return 0;
 }

@@ -36,6 +36,17 @@ typedef struct certlc_rolled_secret {
     char digest[20]; /* first 16 hex digits of SHA-256 over its data */
 } certlc_rolled_secret;
 
+/* A CA rotation with a trust overlap (ca_overlap.h), recorded before each
+ * of its phases acts, so that a restart resumes the same phase. */
+typedef struct certlc_ca_rotation_status {
+    char phase[16];     /* "" (never), trust-both, move, retire, abort, done */
+    char ca[40];        /* the CA item's suffix: ca, front-proxy-ca-... */
+    int64_t phase_ends; /* Unix seconds: the phase may end from then on */
+    int64_t overlap;    /* seconds each of trust-both and move lasts */
+    int64_t started;    /* when the rotation began */
+    char rolled[16];    /* the last phase the rollout hook succeeded for */
+} certlc_ca_rotation_status;
+
 typedef struct certlc_tcp_status {
     char phase[48];
     char version[64];
@@ -49,6 +60,7 @@ typedef struct certlc_tcp_status {
     char rollout_output[416]; /* the end of the hook's last output */
     certlc_condition conditions[CERTLC_STATUS_MAX_CONDITIONS];
     size_t n_conditions;
+    certlc_ca_rotation_status ca_rotation;
 } certlc_tcp_status;
 
 /* CERTLC_NOTFOUND leaves *st zeroed. */

@@ -129,6 +129,8 @@ static void test_defaults(void **state)
     assert_string_equal(cfg->rollout_hook, "");
     assert_int_equal(cfg->log_level, CERTLC_LOG_INFO);
     assert_true(cfg->reissue_on_removed_san);
+    assert_false(cfg->ca_rotation_overlap);
+    assert_int_equal(cfg->ca_overlap, INT64_C(24) * 3600);
     assert_int_equal(cfg->n_tenants, 0);
     assert_null(certlc_config_tenant(cfg, "default", "x"));
     certlc_config_free(cfg);
@@ -157,7 +159,9 @@ static void test_full(void **state)
            "renew_before = 1d12h\r\n"
            "rollout_hook = /usr/local/bin/roll --tenant ; ignored\n"
            "log_level = debug\n"
-           "reissue_on_removed_san = false\n");
+           "reissue_on_removed_san = false\n"
+           "ca_rotation = overlap\n"
+           "ca_overlap = 2h\n");
     mkdirf(fx, "conf/ds.d");
     writef(fx, "conf/ds.d/default.ini",
            "[datastore default]\n"
@@ -172,6 +176,8 @@ static void test_full(void **state)
            "namespace = prod\n"
            "version = v1.28.0-rc.1\n"
            "reissue_on_removed_san = true\n"
+           "ca_rotation = replace\n"
+           "ca_overlap = 90s\n"
            "address = fd00::10\n"
            "port = 443\n"
            "service_cidr = fd00:10:96::/112\n");
@@ -210,6 +216,8 @@ static void test_full(void **state)
     assert_string_equal(cfg->rollout_hook, "/usr/local/bin/roll --tenant");
     assert_int_equal(cfg->log_level, CERTLC_LOG_DEBUG);
     assert_false(cfg->reissue_on_removed_san);
+    assert_true(cfg->ca_rotation_overlap);
+    assert_int_equal(cfg->ca_overlap, 7200);
 
     /* Sorted by namespace, then name. */
     assert_int_equal(cfg->n_tenants, 4);
@@ -248,6 +256,8 @@ static void test_full(void **state)
     assert_false(t->konnectivity);
     assert_string_equal(t->datastore, "");
     assert_int_equal(t->reissue_on_removed_san, -1); /* as certlc.ini says */
+    assert_int_equal(t->ca_rotation_overlap, -1);
+    assert_int_equal(t->ca_overlap, 0);
     snprintf(src, sizeof src, "%s/conf/tenants.d/a.ini:13", fx->root);
     assert_string_equal(t->source, src);
 
@@ -257,6 +267,8 @@ static void test_full(void **state)
     assert_int_equal(t->port, 443);
     assert_string_equal(t->version, "v1.28.0-rc.1");
     assert_int_equal(t->reissue_on_removed_san, 1);
+    assert_int_equal(t->ca_rotation_overlap, 0);
+    assert_int_equal(t->ca_overlap, 90);
     assert_null(certlc_config_tenant(cfg, "default", "alpha"));
     certlc_config_free(cfg);
 }
@@ -367,6 +379,11 @@ static void test_tenant_errors(void **state)
     tenant_error(fx, "[tenant x]\n" T_OK "port = 65536\n", "4: [tenant x] port: \"65536\"",
                  "1-65535");
     tenant_error(fx, "[tenant x]\n" T_OK "port = 64x\n", "4: [tenant x] port: \"64x\"", "");
+    tenant_error(fx, "[tenant x]\n" T_OK "ca_rotation = both\n",
+                 "4: [tenant x] ca_rotation: \"both\" is neither replace nor "
+                 "overlap", "");
+    tenant_error(fx, "[tenant x]\n" T_OK "ca_overlap = 3x\n",
+                 "4: [tenant x] ca_overlap: invalid duration \"3x\"", "");
     tenant_error(fx, "[tenant x]\n" T_OK "port = -1\n", "4: [tenant x] port: \"-1\"", "");
     tenant_error(fx, "[tenant x]\n" T_OK "port = 6443 # https\n", "4: [tenant x] port:",
                  "inline comments start with ';'");
@@ -523,6 +540,12 @@ static void test_certlc_errors(void **state)
     main_ini_error(fx, "[certlc]\nrenew_before = 2d\nleaf_validity = 1d\n",
                  "3: [certlc] renew_before (2d) must be shorter than leaf_validity (1d)",
                  "");
+    main_ini_error(fx, "[certlc]\nca_rotation = rolling\n",
+                 "2: [certlc] ca_rotation: \"rolling\" is neither replace nor "
+                 "overlap", "");
+    main_ini_error(fx, "[certlc]\nca_overlap = 0s\n",
+                 "2: [certlc] ca_overlap: invalid duration \"0s\"",
+                 "greater than zero");
     main_ini_error(fx, "[certlc]\nca_validity = 100d\n",
                  "2: [certlc] ca_validity (100d) must not be shorter than leaf_validity "
                  "(8760h)", "");

@@ -20,3 +20,6 @@ $(eval $(call unit_test,output,output jsonpath table err))
 $(eval $(call unit_test,hooks,hooks err))
 # The reissue loop guard and the reconcile causes' labels.
 $(eval $(call unit_test,reissue_guard,reissue_guard cause))
+# ca.crt bundles with roots trusted beside the CA, and the CA rotation's
+# record in the status.
+$(eval $(call unit_test,ca_bundle,ca_bundle status pki timefmt err))

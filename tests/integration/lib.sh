@@ -35,6 +35,7 @@ cleanup() {
         while kill -0 "$p" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
         kill -9 "$p" 2>/dev/null
     done
+    release_ports
     rm -rf "$T"
 }
 trap cleanup EXIT
@@ -99,12 +100,29 @@ kubeconfig_field() {
     sed -n "s/^ *$2: *//p" "$1" | head -n 1 | base64 -d
 }
 
-# free_port: a TCP port nothing listens on at 127.0.0.1.
+# free_port: a TCP port nothing uses at 127.0.0.1, reserved for this
+# script until it ends. Scripts run side by side (run-integration.sh runs
+# several at once, other worktrees run theirs): a port that is free now may
+# be picked by another script before its server binds it, so each pick is
+# recorded in $CERTLC_PORTS/PORT (the owner's PID) under one lock, and a
+# port recorded by a live script is not picked again. The range is below
+# the kernel's ephemeral ports (32768-60999), which outgoing connections
+# take without asking.
+CERTLC_PORTS=${CERTLC_PORTS:-${TMPDIR:-/tmp}/certlc-ports}
 free_port() {
-    while :; do
-        p=$(shuf -i 20000-60999 -n 1)
-        if ! ss -Hltn "sport = :$p" | grep -q .; then echo "$p"; return; fi
-    done
+    mkdir -p "$CERTLC_PORTS" 2>/dev/null && chmod 1777 "$CERTLC_PORTS" 2>/dev/null
+    flock "$CERTLC_PORTS/.lock" sh -c '
+        while :; do
+            p=$(shuf -i 20000-32767 -n 1)
+            ss -Htan "sport = :$p" | grep -q . && continue
+            owner=$(cat "$1/$p" 2>/dev/null)
+            [ -n "$owner" ] && [ -d "/proc/$owner" ] && continue
+            echo "$2" > "$1/$p" && echo "$p" && exit 0
+        done' sh "$CERTLC_PORTS" "$$"
+}
+# release_ports: forgets this script's reservations (at exit).
+release_ports() {
+    for f in $(grep -lx "$$" "$CERTLC_PORTS"/[0-9]* 2>/dev/null); do rm -f "$f"; done
 }
 
 # wait_port PORT [SECONDS]: until something listens on 127.0.0.1:PORT.

@@ -20,9 +20,11 @@ start() {
     name=$1; shift
     { "$@" > "$steps/$name" 2>&1; echo $? > "$steps/$name.rc"; } &
 }
-# report NAME TITLE: once its step has ended, its output under "== TITLE".
+# report NAME TITLE: once the steps started have ended, the output of one
+# under "== TITLE".
 report() {
-    while [ ! -f "$steps/$1.rc" ]; do wait; done
+    wait
+    [ -f "$steps/$1.rc" ] || echo 1 > "$steps/$1.rc"
     echo "== $2"
     cat "$steps/$1"
     [ "$(cat "$steps/$1.rc")" -eq 0 ] || status=1

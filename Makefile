@@ -143,8 +143,10 @@ test-build-gcc:
 test-build-san:
 	@$(MAKE) --no-print-directory BUILD=build-san SAN=1 all $(patsubst $(BUILD)/%,build-san/%,$(UNIT_TESTS)) fuzz-replay
 
+# clang's warnings come from its front end, the same at -O0: the check
+# builds unoptimized, in less than half the time.
 check-clang:
-	@$(MAKE) --no-print-directory BUILD=build-clang CC=clang all
+	@CFLAGS="-O0" $(MAKE) --no-print-directory BUILD=build-clang CC=clang all
 
 # The operator on conf/, beside a local etcd (scripts/local-etcd.sh) that the
 # example tenant's datastore (conf/datastores.d/default.ini) points at. The

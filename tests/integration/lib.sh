@@ -35,6 +35,7 @@ cleanup() {
         while kill -0 "$p" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
         kill -9 "$p" 2>/dev/null
     done
+    release_ports
     rm -rf "$T"
 }
 trap cleanup EXIT
@@ -94,17 +95,46 @@ data() {
     certlc get secret "$1" -n "${3:-default}" -o json | jq -r --arg k "$2" '.data[$k] // empty' | base64 -d
 }
 
+# secrets_to DIR [NS]: every Secret's data values, decoded, as DIR/SECRET/KEY
+# (DIR is emptied first), from one listing: one certlc and one jq for what
+# `data` would take two of per value.
+secrets_to() {
+    rm -rf "$1" && mkdir -p "$1" || return 1
+    certlc get secrets -n "${2:-default}" -o json |
+        jq -r '.items[] | .metadata.name as $n | (.data // {}) | to_entries[] | "\($n) \(.key) \(.value)"' |
+        while read -r n k v; do
+            mkdir -p "$1/$n" && printf '%s' "$v" | base64 -d > "$1/$n/$k" || return 1
+        done
+}
+
 # kubeconfig_field FILE FIELD: a base64 *-data field of a kubeconfig, decoded.
 kubeconfig_field() {
     sed -n "s/^ *$2: *//p" "$1" | head -n 1 | base64 -d
 }
 
-# free_port: a TCP port nothing listens on at 127.0.0.1.
+# free_port: a TCP port nothing uses at 127.0.0.1, reserved for this
+# script until it ends. Scripts run side by side (run-integration.sh runs
+# several at once, other worktrees run theirs): a port that is free now may
+# be picked by another script before its server binds it, so each pick is
+# recorded in $CERTLC_PORTS/PORT (the owner's PID) under one lock, and a
+# port recorded by a live script is not picked again. The range is below
+# the kernel's ephemeral ports (32768-60999), which outgoing connections
+# take without asking.
+CERTLC_PORTS=${CERTLC_PORTS:-${TMPDIR:-/tmp}/certlc-ports}
 free_port() {
-    while :; do
-        p=$(shuf -i 20000-60999 -n 1)
-        if ! ss -Hltn "sport = :$p" | grep -q .; then echo "$p"; return; fi
-    done
+    mkdir -p "$CERTLC_PORTS" 2>/dev/null && chmod 1777 "$CERTLC_PORTS" 2>/dev/null
+    flock "$CERTLC_PORTS/.lock" sh -c '
+        while :; do
+            p=$(shuf -i 20000-32767 -n 1)
+            ss -Htan "sport = :$p" | grep -q . && continue
+            owner=$(cat "$1/$p" 2>/dev/null)
+            [ -n "$owner" ] && [ -d "/proc/$owner" ] && continue
+            echo "$2" > "$1/$p" && echo "$p" && exit 0
+        done' sh "$CERTLC_PORTS" "$$"
+}
+# release_ports: forgets this script's reservations (at exit).
+release_ports() {
+    for f in $(grep -lx "$$" "$CERTLC_PORTS"/[0-9]* 2>/dev/null); do rm -f "$f"; done
 }
 
 # wait_port PORT [SECONDS]: until something listens on 127.0.0.1:PORT.

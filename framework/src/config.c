@@ -222,6 +222,25 @@ static bool is_version(const char *s)
     return true;
 }
 
+/* "auto" (0) or a decimal count in [min, max]. */
+static int parse_count(const char *text, unsigned min, unsigned max,
+                       unsigned *out)
+{
+    if (strcmp(text, "auto") == 0) {
+        *out = 0;
+        return 0;
+    }
+    if (text[0] < '0' || text[0] > '9')
+        return -1;
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(text, &end, 10);
+    if (errno != 0 || *end != '\0' || v < min || v > max)
+        return -1;
+    *out = (unsigned)v;
+    return 0;
+}
+
 /* ---- certlc.ini ----------------------------------------------------------- */
 
 static const char *const certlc_keys[] = {
@@ -232,6 +251,7 @@ static const char *const certlc_keys[] = {
     "encryption_config",
     "reissue_on_removed_san",
     "rollout_hook_timeout",
+    "workers", "key_pool",
     NULL,
 };
 
@@ -332,6 +352,8 @@ static int load_certlc_ini(certlc_config *cfg, const certlc_ini_doc *doc,
     cfg->key_algorithm = CERTLC_KEY_RSA2048;
     cfg->log_level = CERTLC_LOG_INFO;
     cfg->reissue_on_removed_san = true;
+    cfg->workers = 0;
+    cfg->key_pool = -1;
 
     if (main_sec != NULL) {
         if (certlc_ini_check_keys(&w, main_sec, certlc_keys, NULL, err) != 0)
@@ -387,6 +409,16 @@ static int load_certlc_ini(certlc_config *cfg, const certlc_ini_doc *doc,
                 else
                     return certlc_ini_key_err(&w, kv, err, "unknown store \"%s\" (use "
                                    "file or etcd)", kv->value);
+            } else if (strcmp(kv->key, "workers") == 0) {
+                if (parse_count(kv->value, 1, 256, &cfg->workers) != 0)
+                    return certlc_ini_key_err(&w, kv, err, "\"%s\" is not auto or a "
+                                   "number of workers from 1 to 256", kv->value);
+            } else if (strcmp(kv->key, "key_pool") == 0) {
+                unsigned n;
+                if (parse_count(kv->value, 0, 1024, &n) != 0)
+                    return certlc_ini_key_err(&w, kv, err, "\"%s\" is not auto or a "
+                                   "number of keys from 0 to 1024", kv->value);
+                cfg->key_pool = strcmp(kv->value, "auto") == 0 ? -1 : (int)n;
             } else if (strcmp(kv->key, "metrics_listen") == 0) {
                 if (kv->value[0] != '\0' &&
                     certlc_listen_parse(kv->value, NULL, NULL, err) != 0) {

@@ -140,6 +140,16 @@ size_t certlc_keypool_ready(certlc_keypool *p)
     return n;
 }
 
+EVP_PKEY *certlc_keypool_peek(certlc_keypool *p, size_t i)
+{
+    if (p == NULL)
+        return NULL;
+    pthread_mutex_lock(&p->mu);
+    EVP_PKEY *key = i < p->n ? p->keys[i] : NULL;
+    pthread_mutex_unlock(&p->mu);
+    return key;
+}
+
 int certlc_keypool_wait_full(certlc_keypool *p, int timeout_ms)
 {
     if (p == NULL)

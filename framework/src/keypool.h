@@ -38,6 +38,10 @@ size_t certlc_keypool_ready(certlc_keypool *p);
  * timeout_ms. */
 int certlc_keypool_wait_full(certlc_keypool *p, int timeout_ms);
 
+/* For tests: the i-th key ready (i < certlc_keypool_ready), still the
+ * pool's; NULL past the end. */
+EVP_PKEY *certlc_keypool_peek(certlc_keypool *p, size_t i);
+
 /* Stops the thread and frees the keys left. NULL is fine. */
 void certlc_keypool_free(certlc_keypool *p);
 

@@ -20,3 +20,5 @@ $(eval $(call unit_test,output,output jsonpath table err))
 $(eval $(call unit_test,hooks,hooks err))
 # The reissue loop guard and the reconcile causes' labels.
 $(eval $(call unit_test,reissue_guard,reissue_guard cause))
+# The key pool and the worker pool.
+$(eval $(call unit_test,keypool,keypool pki log err))

@@ -145,6 +145,11 @@ static void run_marked(engine *e)
         if (e->ts[i].dirty)
             e->batch[n++] = i;
     certlc_workers_run(e->workers, n, pass_job, e);
+    /* What a pass wrote without a status after it (a failed step) is made
+     * durable now rather than at the next status write (store.h). */
+    certlc_err err;
+    if (n > 0 && certlc_store_flush(e->cli->store, &err) != 0)
+        certlc_error("engine", "%s", err.msg);
 }
 
 /* A rollout hook ended: its result goes into the status; a success is

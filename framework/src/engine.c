@@ -11,7 +11,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -42,6 +41,8 @@
 /* Rounds of draining the watch after a wake-up (wait_for_work): bounded so
  * that a store changing without pause still gets its passes. */
 #define DRAIN_ROUNDS 64
+/* The longest gap between two events of one burst of changes. */
+#define BURST_GAP_MS 1
 
 typedef struct tenant_state {
     bool dirty;
@@ -202,18 +203,20 @@ static void mark_all(engine *e)
         e->ts[i].dirty = true;
 }
 
-static void drain_watch(engine *e)
+/* Reads what the watch has queued; returns how many events. */
+static size_t drain_watch(engine *e)
 {
     certlc_store_event evs[64];
-    size_t n;
+    size_t n, total = 0;
     certlc_err err;
     do {
         if (e->cli->store->ops->watch_read(e->cli->store, evs, 64, &n,
                                            &err) != 0) {
             certlc_error("engine", "watch: %s", err.msg);
             mark_all(e);
-            return;
+            return total;
         }
+        total += n;
         for (size_t k = 0; k < n; k++) {
             if (evs[k].overflow)
                 mark_all(e);
@@ -221,23 +224,23 @@ static void drain_watch(engine *e)
                 mark_secret(e, &evs[k]);
         }
     } while (n == 64);
+    return total;
 }
 
-/* What is queued now, and what arrives while it is read: a bulk deletion
- * that is still going on when the first of its events wakes the engine
- * ends up in the marks of this one wake-up, so each tenant gets one pass.
- * No fixed wait: the first time the watch has nothing more, the passes
- * start. */
+/* What is queued now, and what follows it closely: the watch is drained
+ * for as long as events keep coming less than BURST_GAP_MS apart, then
+ * the passes start. A single change (a deleted Secret) costs that gap and
+ * nothing more; a burst (a bulk deletion) ends up in the marks of this one
+ * wake-up however long it lasts, so each tenant it touches gets one pass,
+ * not one per event. */
 static void drain_queued(engine *e)
 {
     struct pollfd p = {e->watchfd, POLLIN, 0};
+    drain_watch(e);
     for (int round = 0; round < DRAIN_ROUNDS; round++) {
-        drain_watch(e);
-        /* Let a writer running beside us (another core, or this one)
-         * finish what it is in the middle of before looking again. */
-        sched_yield();
-        if (poll(&p, 1, 0) <= 0 || !(p.revents & POLLIN))
+        if (poll(&p, 1, BURST_GAP_MS) <= 0 || !(p.revents & POLLIN))
             break;
+        drain_watch(e);
     }
 }
 

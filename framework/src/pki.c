@@ -713,6 +713,11 @@ static void free_decoders(void)
     }
 }
 
+void certlc_pki_thread_end(void)
+{
+    free_decoders();
+}
+
 /* The key type of an unencrypted PKCS#8 PEM, from the algorithm OID in the
  * first bytes of its DER; -1 when it is not one we cache a decoder for. */
 static int pkcs8_type(const void *pem, size_t len)

@@ -34,6 +34,10 @@ EVP_PKEY *certlc_key_generate_fresh(certlc_key_alg alg, certlc_err *err);
  * tenants share: the worker pool (workers.h) lets go of its pass lock
  * there. Set before the threads that generate keys start. */
 void certlc_pki_set_busy_hooks(void (*leave)(void), void (*enter)(void));
+/* Frees what this thread keeps for decoding keys faster; a thread other
+ * than the main one calls it before it ends (the main thread's are freed
+ * at exit). */
+void certlc_pki_thread_end(void);
 /* Where certlc_key_generate looks first: take returns a key of alg that
  * the caller then owns, or NULL (then the key is generated inline). NULL
  * take: none. Set before the threads that generate keys start. */

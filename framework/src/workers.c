@@ -80,6 +80,7 @@ static void *worker_main(void *arg)
         take_jobs(w);
     }
     pthread_mutex_unlock(&w->mu);
+    certlc_pki_thread_end();
     return NULL;
 }
 

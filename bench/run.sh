@@ -572,14 +572,25 @@ if want workers; then
         gen_conf "$d/conf" "$d/state" rsa-2048 "$N_WORKERS"
         printf 'metrics_listen =\nworkers = %s\n' "$w" >>"$d/conf/certlc.ini"
         t0=$(now)
-        "$CERTLC" -c "$d/conf/certlc.ini" run --once >/dev/null
+        "$CERTLC" -c "$d/conf/certlc.ini" run --once >/dev/null &
+        p=$!
+        # CPU time of the run, read from /proc just before it is reaped
+        cpu=0
+        while kill -0 "$p" 2>/dev/null; do
+            c=$(cpu_ticks "$p" 2>/dev/null) && cpu=$c
+            sleep 0.05
+        done
+        wait "$p"
         eval "w_$w=$(calc "$(now) - $t0")"
+        eval "c_$w=$(calc "$cpu / $(getconf CLK_TCK)")"
         rm -rf "$d"
     done
     # shellcheck disable=SC2154
     {
-        fmt "  workers = 1:    %6.3f tenants/s  (%.1f s)\n" "$N_WORKERS / $w_1" "$w_1"
-        fmt "  workers = auto: %6.3f tenants/s  (%.1f s)\n" "$N_WORKERS / $w_auto" "$w_auto"
+        fmt "  workers = 1:    %6.3f tenants/s  (%.1f s, %.1f s CPU = %.2f cores busy)\n" \
+            "$N_WORKERS / $w_1" "$w_1" "$c_1" "$c_1 / $w_1"
+        fmt "  workers = auto: %6.3f tenants/s  (%.1f s, %.1f s CPU = %.2f cores busy)\n" \
+            "$N_WORKERS / $w_auto" "$w_auto" "$c_auto" "$c_auto / $w_auto"
         fmt "  RATIO auto/1 (tenants/s): %.2f\n" "$w_1 / $w_auto"
     }
 fi

@@ -3,7 +3,8 @@
 # one go when it continues: each tenant is re-created in one pass (one
 # "ready (9 created" per tenant, no pass creating a part), and what comes
 # back chains to the tenant CA (openssl verify). Then a live bulk deletion
-# (certlc delete -l, while the operator runs) re-creates everything too.
+# (certlc delete -l, while the operator runs) re-creates everything too,
+# and SIGHUP applies new workers and key_pool settings.
 . "$(dirname "$0")/lib.sh"
 
 write_conf "workers = 2" "log_level = debug"
@@ -54,5 +55,18 @@ done
 certlc delete secret -A -l kamaji.clastix.io/certificate_lifecycle_controller=x509 > del.out
 check "delete -A -l takes the 12 x509 Secrets (3 a tenant)" test "$(grep -c 'deleted$' del.out)" -eq 12
 check "the operator re-creates them" until_ok 60 all_ready
+
+# --- SIGHUP applies workers and key_pool at once
+write_conf "workers = 1" "key_pool = 3" "log_level = debug"
+kill -HUP "$OP"
+check "after SIGHUP the operator runs 1 worker" until_ok 20 grep -q "1 worker(s)" "$T/op.log"
+check "after SIGHUP it keeps 3 ecdsa-p256 keys ready" until_ok 20 grep -q "key pool: 3 ecdsa-p256 key(s) kept ready" "$T/op.log"
+certlc delete secret t2-api-server-certificate > /dev/null
+check "a deleted Secret comes back with the pool" until_ok 60 all_ready
+data t2-ca ca.crt > pem/t2-ca2.crt
+data t2-api-server-certificate apiserver.crt > pem/t2-api2.crt
+check "openssl verify: the re-created certificate chains to t2's CA" \
+    openssl verify -CAfile pem/t2-ca2.crt pem/t2-api2.crt
+check_fails "the re-created certificate has a new key" cmp -s pem/t2-api.crt pem/t2-api2.crt
 
 finish

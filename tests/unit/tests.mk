@@ -22,3 +22,4 @@ $(eval $(call unit_test,hooks,hooks err))
 $(eval $(call unit_test,reissue_guard,reissue_guard cause))
 # The key pool and the worker pool.
 $(eval $(call unit_test,keypool,keypool pki log err))
+$(eval $(call unit_test,workers,workers pki log err))

@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 )
 
@@ -62,7 +61,6 @@ func main() {
 				certs++
 			}
 		}
-		_ = strings.TrimSpace(s.Kind)
 	}
 	wall := time.Since(start).Seconds()
 	fmt.Printf("files=%d certs=%d wall=%.6f\n", len(files), certs, wall)

@@ -16,6 +16,17 @@
 #                   re-creation, 100 times, median and p99
 #   3. idle         a running `certlc run` with 1,000 tenants: CPU over 30 s
 #   4. callgrind    instructions per tenant, certlc against bare OpenSSL
+#   5. scan         cold scan: `run --once` with nothing to do, and the
+#                   operator's start-up pass, against a Go program doing
+#                   Kamaji's path per Secret file (bench/peers/, built with
+#                   Debian's golang-go, installed here when missing)
+#   6. provision    ecdsa-p256 provisioning against cfssl issuing a
+#                   kubeadm-like set of 9 certificates per tenant
+#                   (bench/peers/cfssl_tenants.sh, Debian's golang-cfssl)
+#   7. workers      rsa-2048 provisioning, workers = 1 against auto
+#   8. latency_rsa  deletion -> re-creation, rsa-2048, warm key pool
+#   9. scale        BENCH_SCALE_TENANTS ecdsa-p256 tenants: provisioning,
+#                   operator start-up pass, idle CPU, peak RSS
 #
 # Environment (defaults in brackets):
 #   BENCH_ONLY          sections to run, space-separated
@@ -31,6 +42,11 @@
 #   BENCH_IDLE_SECONDS  length of the idle measurement [30]
 #   BENCH_TMPFS         a tmpfs directory [/dev/shm]
 #   BENCH_DISK          a directory on a real disk [/var/tmp]
+#   BENCH_SCAN_TENANTS  tenants of the scan runs, per algorithm [300]
+#   BENCH_CFSSL_TENANTS tenants cfssl issues [20]
+#   BENCH_WORKERS_TENANTS  rsa-2048 tenants of the workers run [4]
+#   BENCH_RSA_DELETIONS deletions of the rsa latency run [20]
+#   BENCH_SCALE_TENANTS tenants of the scale run [1000]
 set -eu
 
 BUILD=${1:?usage: sh bench/run.sh BUILD_DIR}
@@ -38,7 +54,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 CERTLC=$BUILD/certlc
 OUT=$BUILD/bench
 
-ONLY=${BENCH_ONLY:-issuance latency idle callgrind}
+ONLY=${BENCH_ONLY:-issuance latency idle callgrind scan provision workers latency_rsa scale}
 N_EC=${BENCH_TENANTS:-250}
 N_RSA=${BENCH_RSA_TENANTS:-3}
 N_DISK=${BENCH_DISK_TENANTS:-40}
@@ -48,6 +64,11 @@ DELETIONS=${BENCH_DELETIONS:-100}
 LATENCY_FS=${BENCH_LATENCY_FS:-disk tmpfs}
 IDLE_TENANTS=${BENCH_IDLE_TENANTS:-1000}
 IDLE_SECONDS=${BENCH_IDLE_SECONDS:-30}
+N_SCAN=${BENCH_SCAN_TENANTS:-300}
+N_CFSSL=${BENCH_CFSSL_TENANTS:-20}
+N_WORKERS=${BENCH_WORKERS_TENANTS:-4}
+RSA_DELETIONS=${BENCH_RSA_DELETIONS:-20}
+N_SCALE=${BENCH_SCALE_TENANTS:-1000}
 TMPFS_BASE=${BENCH_TMPFS:-/dev/shm}
 DISK_BASE=${BENCH_DISK:-/var/tmp}
 
@@ -465,6 +486,172 @@ if want callgrind; then
         fmt "  certlc checking pass (nothing to do): %.1f M instructions/tenant = %.2fx an issuing pass\n" \
             "$check / 1e6" "$check / $issue"
     fi
+fi
+
+# ---- 5-9: every core, the key pool, the cold scan, the scale ----
+
+# need_pkg COMMAND PACKAGE: installs a Debian package the peers need.
+need_pkg() {
+    command -v "$1" >/dev/null && return 0
+    echo "  (installing $2 for the peers in bench/peers/)"
+    apt-get install -y -q -o DPkg::Lock::Timeout=600 --no-install-recommends "$2" \
+        >/dev/null 2>&1 || true
+    command -v "$1" >/dev/null
+}
+
+# peak_rss PID: VmHWM in MiB.
+peak_rss() {
+    awk '/^VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"
+}
+
+# ms_since T0: milliseconds since T0 (now's format).
+ms_since() {
+    calc "($(now) - $1) * 1000"
+}
+
+if want scan; then
+    if need_pkg go golang-go; then
+        GOCACHE=$OUT/gocache go build -o "$OUT/kamaji_scan" "$ROOT/bench/peers/kamaji_scan.go"
+    fi
+    for alg in ecdsa-p256 rsa-2048; do
+        n=$N_SCAN
+        [ "$alg" = rsa-2048 ] && n=$((N_SCAN / 10))
+        section "cold scan, $alg: $n tenants x 11 Secrets, tmpfs (provisioning not timed)"
+        d="$SHM/scan-$alg"
+        gen_conf "$d/conf" "$d/state" "$alg" "$n"
+        echo "metrics_listen =" >>"$d/conf/certlc.ini"
+        "$CERTLC" -c "$d/conf/certlc.ini" run --once >/dev/null
+        files=$(ls "$d/state/default" | grep -c '\.json$')
+        t0=$(now)
+        "$CERTLC" -c "$d/conf/certlc.ini" run --once >/dev/null
+        once=$(calc "$(now) - $t0")
+        t0=$(now)
+        start_operator "$d/conf/certlc.ini" "$d/operator.log"
+        wait_idle "$OPERATOR"
+        start=$(calc "$BUSY_END - $t0")
+        stop_operator
+        fmt "  certlc run --once, nothing to do:   %8.0f Secrets/s  (%.2f s)\n" "$files / $once" "$once"
+        fmt "  certlc operator start-up pass:      %8.0f Secrets/s  (%.2f s)\n" "$files / $start" "$start"
+        if [ -x "$OUT/kamaji_scan" ]; then
+            line=$("$OUT/kamaji_scan" "$d/state")
+            gw=$(kv "$line" wall)
+            fmt "  Go, Kamaji's path (json+pem+x509):  %8.0f files/s    (%.2f s, %d certificates)\n" \
+                "$(kv "$line" files) / $gw" "$gw" "$(kv "$line" certs)"
+            fmt "  RATIO certlc/Go (files/s): run --once %.2f, start-up pass %.2f\n" \
+                "$gw / $once * $files / $(kv "$line" files)" "$gw / $start * $files / $(kv "$line" files)"
+        else
+            echo "  (no Go: the yardstick is skipped)"
+        fi
+        rm -rf "$d"
+    done
+fi
+
+if want provision; then
+    section "provisioning, ecdsa-p256, tmpfs: certlc run --once ($N_SCAN tenants, 11 Secrets) vs cfssl ($N_CFSSL tenants, 9 certificates)"
+    d="$SHM/prov"
+    gen_conf "$d/conf" "$d/state" ecdsa-p256 "$N_SCAN"
+    echo "metrics_listen =" >>"$d/conf/certlc.ini"
+    t0=$(now)
+    "$CERTLC" -c "$d/conf/certlc.ini" run --once >/dev/null
+    cw=$(calc "$(now) - $t0")
+    fmt "  certlc run --once (workers = auto): %8.2f tenants/s\n" "$N_SCAN / $cw"
+    if need_pkg cfssl golang-cfssl && command -v cfssljson >/dev/null; then
+        t0=$(now)
+        sh "$ROOT/bench/peers/cfssl_tenants.sh" "$N_CFSSL" "$d/cfssl"
+        fw=$(calc "$(now) - $t0")
+        fmt "  cfssl + cfssljson, 9 certificates:  %8.2f tenants/s\n" "$N_CFSSL / $fw"
+        fmt "  RATIO certlc/cfssl (tenants/s): %.1f\n" "($N_SCAN / $cw) / ($N_CFSSL / $fw)"
+    else
+        echo "  (no cfssl: the yardstick is skipped)"
+    fi
+    rm -rf "$d"
+fi
+
+if want workers; then
+    section "provisioning, rsa-2048, tmpfs, $N_WORKERS tenants: workers = 1 vs auto ($(nproc) CPUs)"
+    for w in 1 auto; do
+        d="$SHM/workers-$w"
+        gen_conf "$d/conf" "$d/state" rsa-2048 "$N_WORKERS"
+        printf 'metrics_listen =\nworkers = %s\n' "$w" >>"$d/conf/certlc.ini"
+        t0=$(now)
+        "$CERTLC" -c "$d/conf/certlc.ini" run --once >/dev/null &
+        p=$!
+        # CPU time of the run, read from /proc just before it is reaped
+        cpu=0
+        while kill -0 "$p" 2>/dev/null; do
+            c=$(cpu_ticks "$p" 2>/dev/null) && cpu=$c
+            sleep 0.05
+        done
+        wait "$p"
+        eval "w_$w=$(calc "$(now) - $t0")"
+        eval "c_$w=$(calc "$cpu / $(getconf CLK_TCK)")"
+        rm -rf "$d"
+    done
+    # shellcheck disable=SC2154
+    {
+        fmt "  workers = 1:    %6.3f tenants/s  (%.1f s, %.1f s CPU = %.2f cores busy)\n" \
+            "$N_WORKERS / $w_1" "$w_1" "$c_1" "$c_1 / $w_1"
+        fmt "  workers = auto: %6.3f tenants/s  (%.1f s, %.1f s CPU = %.2f cores busy)\n" \
+            "$N_WORKERS / $w_auto" "$w_auto" "$c_auto" "$c_auto / $w_auto"
+        fmt "  RATIO auto/1 (tenants/s): %.2f\n" "$w_1 / $w_auto"
+    }
+fi
+
+if want latency_rsa; then
+    section "deletion to re-creation, rsa-2048, warm key pool (key_pool = auto: 2), 5 tenants, tmpfs, $RSA_DELETIONS deletions"
+    d="$SHM/latency-rsa"
+    gen_conf "$d/conf" "$d/state" rsa-2048 5
+    echo "metrics_listen =" >>"$d/conf/certlc.ini"
+    "$CERTLC" -c "$d/conf/certlc.ini" run --once >/dev/null
+    names=
+    for t in 1 2 3 4 5; do
+        for s in api-server-certificate api-server-kubelet-client-certificate \
+            front-proxy-client-certificate admin-kubeconfig; do
+            names="$names t$t-$s"
+        done
+    done
+    for pool in 0 auto; do
+        echo "key_pool = $pool" >>"$d/conf/certlc.ini"
+        start_operator "$d/conf/certlc.ini" "$d/operator.log"
+        wait_idle "$OPERATOR"
+        # shellcheck disable=SC2086
+        line=$(BENCH_QUIET_MS=1000 "$OUT/bench_latency" "$d/state" default "$RSA_DELETIONS" \
+            "$d/scratch" $names)
+        stop_operator
+        sed -i '$d' "$d/conf/certlc.ini"
+        fmt "  key_pool = %-4s: median %7.2f ms   p90 %7.2f ms   p99 %7.2f ms\n" \
+            "\"$pool\"" "$(kv "$line" median)" "$(kv "$line" p90)" "$(kv "$line" p99)"
+        eval "lat_$pool=$(kv "$line" median)"
+    done
+    # shellcheck disable=SC2154
+    fmt "  RATIO without/with the pool (median): %.1f\n" "$lat_0 / $lat_auto"
+    rm -rf "$d"
+fi
+
+if want scale; then
+    section "scale, ecdsa-p256, $N_SCALE tenants, tmpfs"
+    d="$SHM/scale"
+    gen_conf "$d/conf" "$d/state" ecdsa-p256 "$N_SCALE"
+    echo "metrics_listen =" >>"$d/conf/certlc.ini"
+    t0=$(now)
+    "$CERTLC" -c "$d/conf/certlc.ini" run --once >/dev/null
+    prov=$(calc "$(now) - $t0")
+    t0=$(now)
+    start_operator "$d/conf/certlc.ini" "$d/operator.log"
+    wait_idle "$OPERATOR"
+    start=$(calc "$BUSY_END - $t0")
+    c0=$(cpu_ticks "$OPERATOR") w0=$(now)
+    sleep "$IDLE_SECONDS"
+    c1=$(cpu_ticks "$OPERATOR") w1=$(now)
+    rss=$(peak_rss "$OPERATOR")
+    stop_operator
+    hz=$(getconf CLK_TCK)
+    fmt "  provisioning (run --once):  %7.1f s  (%.0f tenants/s)\n" "$prov" "$N_SCALE / $prov"
+    fmt "  operator start-up pass:     %7.1f s  (%.0f Secrets/s)\n" "$start" "$N_SCALE * 11 / $start"
+    fmt "  idle CPU over %.0f s:        %7.3f s  (%.4f%% of one core)\n" "$w1 - $w0" \
+        "($c1 - $c0) / $hz" "($c1 - $c0) / $hz * 100 / ($w1 - $w0)"
+    fmt "  peak RSS of the operator:   %7.1f MiB\n" "$rss"
+    rm -rf "$d"
 fi
 
 echo

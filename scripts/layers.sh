@@ -34,14 +34,14 @@ LAYERS="util config pki store host ops engine cli"
 # The files of each folder, by name without .c/.h.
 FILES_util="err log base64 wipe_alloc timefmt version"
 FILES_config="config config_store datastore inifile duration names keyalg"
-FILES_pki="pki kubeconfig ca_bundle"
+FILES_pki="pki kubeconfig ca_bundle keypool"
 FILES_store="store secret selector store_file store_etcd etcd_client \
 encryption writer_lock plan kamaji"
 FILES_host="plugin host"
 FILES_ops="metrics httpd sdnotify"
 FILES_engine="runtime engine reconcile datastore_reconcile datastore_external \
 rollout status events deadline leader hooks delivery cause reissue_guard \
-observe ca_overlap"
+observe ca_overlap workers"
 FILES_cli="main cli cli_targets cmd_apply cmd_check cmd_completion cmd_delete \
 cmd_describe cmd_events cmd_get cmd_leader cmd_migrate cmd_plugins \
 cmd_rewrite cmd_rotate cmd_run output table jsonpath getwatch tcpwatch"

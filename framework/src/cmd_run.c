@@ -1,6 +1,7 @@
 /* certlc run: reconcile every tenant, once (--once) or as the operator. */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -10,6 +11,8 @@
 #include "observe.h"
 #include "reconcile.h"
 #include "store_etcd.h"
+#include "workers.h"
+
 
 static const char usage[] =
     "Usage: certlc run [--once [--wait] [--prune]]\n"
@@ -54,34 +57,67 @@ static void print_event(const certlc_reconcile_event *ev, void *arg)
     fflush(stdout);
 }
 
+/* One tenant's pass of run --once, kept to be printed in order. */
+typedef struct once_pass {
+    certlc_reconcile_result res;
+    certlc_err err;
+    int rc;
+} once_pass;
+
+typedef struct once_run {
+    certlc_cli *c;
+    certlc_observer *obs;
+    once_pass *passes;
+} once_run;
+
+/* A job of the worker pool (workers.h), under its pass lock. */
+static void once_job(void *arg, size_t i)
+{
+    once_run *r = arg;
+    const certlc_tenant *t = &r->c->cfg->tenants[i];
+    once_pass *p = &r->passes[i];
+    certlc_observer_pass_begin(r->obs, t);
+    p->rc = certlc_reconcile_tenant(r->c->store, r->c->cfg, t, print_event,
+                                    r->obs, &p->res, &p->err);
+    certlc_observer_pass_end(r->obs, t, &p->res, p->rc);
+}
+
 static int run_once(certlc_cli *c)
 {
     int rc = CERTLC_EXIT_OK;
-    certlc_observer *obs = certlc_observer_new(c);
+    once_run r = {c, certlc_observer_new(c), NULL};
+    r.passes = calloc(c->cfg->n_tenants + 1, sizeof *r.passes);
+    if (r.passes == NULL) {
+        fprintf(stderr, "certlc: out of memory\n");
+        certlc_observer_stop(r.obs);
+        return CERTLC_EXIT_FAIL;
+    }
+    /* Tenants are independent: their passes share the cores. The lines
+     * of what each did come in the configuration's order all the same. */
+    certlc_workers *w = certlc_workers_new(c->cfg->workers);
+    certlc_workers_run(w, c->cfg->n_tenants, once_job, &r);
+    certlc_workers_free(w);
     for (size_t i = 0; i < c->cfg->n_tenants; i++) {
         const certlc_tenant *t = &c->cfg->tenants[i];
-        certlc_reconcile_result res;
-        certlc_err err = {{0}};
-        certlc_observer_pass_begin(obs, t);
-        int prc = certlc_reconcile_tenant(c->store, c->cfg, t, print_event,
-                                          obs, &res, &err);
-        certlc_observer_pass_end(obs, t, &res, prc);
-        if (prc != 0) {
+        const once_pass *p = &r.passes[i];
+        if (p->rc != 0) {
             fprintf(stderr, "certlc: %s/%s: %s\n", t->namespace, t->name,
-                    err.msg);
+                    p->err.msg);
             rc = CERTLC_EXIT_FAIL;
             continue;
         }
         printf("%s/%s: %s (%zu created, %zu reissued, %zu unchanged, "
                "%zu failed)\n",
-               t->namespace, t->name, res.failed ? "incomplete" : "ready",
-               res.created, res.reissued, res.unchanged, res.failed);
-        if (res.failed)
+               t->namespace, t->name, p->res.failed ? "incomplete" : "ready",
+               p->res.created, p->res.reissued, p->res.unchanged,
+               p->res.failed);
+        if (p->res.failed)
             rc = CERTLC_EXIT_FAIL;
     }
+    free(r.passes);
     if (c->cfg->n_tenants == 0)
         printf("no tenants configured in %s\n", c->cfg->tenants_dir);
-    certlc_observer_stop(obs);
+    certlc_observer_stop(r.obs);
     return rc;
 }
 

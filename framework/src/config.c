@@ -214,6 +214,25 @@ static bool is_version(const char *s)
     return true;
 }
 
+/* "auto" (0) or a decimal count in [min, max]. */
+static int parse_count(const char *text, unsigned min, unsigned max,
+                       unsigned *out)
+{
+    if (strcmp(text, "auto") == 0) {
+        *out = 0;
+        return 0;
+    }
+    if (text[0] < '0' || text[0] > '9')
+        return -1;
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(text, &end, 10);
+    if (errno != 0 || *end != '\0' || v < min || v > max)
+        return -1;
+    *out = (unsigned)v;
+    return 0;
+}
+
 /* ---- certlc.ini ----------------------------------------------------------- */
 
 /* ca_rotation = replace | overlap: 0, 1, or -1 for anything else. */
@@ -235,6 +254,7 @@ static const char *const certlc_keys[] = {
     "reissue_on_removed_san",
     "rollout_hook_timeout",
     "ca_rotation", "ca_overlap",
+    "workers", "key_pool",
     NULL,
 };
 
@@ -351,6 +371,8 @@ static void settings_init(main_settings *ms, certlc_config *cfg)
     cfg->key_algorithm = CERTLC_KEY_RSA2048;
     cfg->log_level = CERTLC_LOG_INFO;
     cfg->reissue_on_removed_san = true;
+    cfg->workers = 0;
+    cfg->key_pool = -1;
 }
 
 /* kv when it is a directory or a duration: its text is kept for later. */
@@ -391,6 +413,16 @@ static int read_main_key(certlc_config *cfg, main_settings *ms,
                            "info, warn or error)", kv->value);
     } else if (strcmp(kv->key, "rollout_hook") == 0) {
         ms->rollout_hook = kv->value;
+    } else if (strcmp(kv->key, "workers") == 0) {
+        if (parse_count(kv->value, 1, 256, &cfg->workers) != 0)
+            return certlc_ini_key_err(w, kv, err, "\"%s\" is not auto or a "
+                           "number of workers from 1 to 256", kv->value);
+    } else if (strcmp(kv->key, "key_pool") == 0) {
+        unsigned n;
+        if (parse_count(kv->value, 0, 1024, &n) != 0)
+            return certlc_ini_key_err(w, kv, err, "\"%s\" is not auto or a "
+                           "number of keys from 0 to 1024", kv->value);
+        cfg->key_pool = strcmp(kv->value, "auto") == 0 ? -1 : (int)n;
     } else if (strcmp(kv->key, "ca_rotation") == 0) {
         int mode = parse_ca_rotation(kv->value);
         if (mode < 0)

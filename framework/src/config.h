@@ -97,6 +97,10 @@ typedef struct certlc_config {
     /* Where Secrets live (config_store.c) */
     certlc_store_kind store;      /* default file */
     int64_t leader_lease;         /* seconds; default 15s (etcd only) */
+    unsigned workers;             /* passes at once; 0: one per core
+                                     (default "auto") */
+    int key_pool;                 /* keys generated ahead; -1: the
+                                     algorithm's default ("auto") */
     certlc_etcd_config etcd;      /* [store.etcd] */
     char *encryption_config;      /* resolved path; NULL: Secrets in
                                      plaintext (encryption.h) */

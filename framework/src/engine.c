@@ -23,6 +23,7 @@
 #include "datastore_external.h"
 #include "deadline.h"
 #include "hooks.h"
+#include "keypool.h"
 #include "log.h"
 #include "leader.h"
 #include "store_etcd.h"
@@ -32,12 +33,16 @@
 #include "reconcile.h"
 #include "rollout.h"
 #include "timefmt.h"
+#include "workers.h"
+
 
 #define RETRY_MIN_SECONDS 5
 #define RETRY_MAX_SECONDS 300
-/* Events that arrive within this many ms of one another are handled in one
- * pass: a bulk deletion becomes one reconcile of each tenant. */
-#define COALESCE_MS 20
+/* Rounds of draining the watch after a wake-up (wait_for_work): bounded so
+ * that a store changing without pause still gets its passes. */
+#define DRAIN_ROUNDS 64
+/* The longest gap between two events of one burst of changes. */
+#define BURST_GAP_MS 1
 
 typedef struct tenant_state {
     bool dirty;
@@ -55,6 +60,9 @@ typedef struct engine {
     certlc_observer *obs; /* Metrics, events, systemd */
     certlc_leader *leader; /* etcd replicas; NULL with the file store */
     certlc_hooks *hooks;   /* the rollout hooks running in the background */
+    certlc_workers *workers; /* passes over tenants on every core */
+    certlc_keypool *keypool; /* keys generated ahead; NULL: none */
+    size_t *batch;           /* the tenants of the current run of passes */
 } engine;
 
 static void log_event(const certlc_reconcile_event *ev, void *arg)
@@ -82,6 +90,8 @@ static void schedule(engine *e, size_t i, int64_t at)
         certlc_error("engine", "out of memory scheduling a deadline");
 }
 
+static bool acting(engine *e);
+
 static void reconcile_one(engine *e, size_t i)
 {
     const certlc_tenant *t = &e->cli->cfg->tenants[i];
@@ -89,6 +99,7 @@ static void reconcile_one(engine *e, size_t i)
     certlc_reconcile_result res;
     certlc_err err = {{0}};
     s->dirty = false;
+    certlc_debug("engine", "%s/%s: pass", t->namespace, t->name);
     certlc_observer_pass_begin(e->obs, t);
     int rc = certlc_reconcile_tenant(e->cli->store, e->cli->cfg, t, log_event,
                                      e->obs, &res, &err);
@@ -113,6 +124,33 @@ static void reconcile_one(engine *e, size_t i)
                         t->namespace, t->name, res.created, res.reissued);
     }
     schedule(e, i, next);
+}
+
+/* One job of the worker pool, under the pass lock (workers.h). With
+ * replicas, leadership can end during a long run of passes: the rest wait,
+ * still marked, for the next time this replica leads. */
+static void pass_job(void *arg, size_t k)
+{
+    engine *e = arg;
+    if (!acting(e) || e->stop)
+        return;
+    reconcile_one(e, e->batch[k]);
+}
+
+/* The passes of every marked tenant, spread over the workers: each tenant
+ * is one job, so a tenant's Secrets have one writer. */
+static void run_marked(engine *e)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < e->cli->cfg->n_tenants; i++)
+        if (e->ts[i].dirty)
+            e->batch[n++] = i;
+    certlc_workers_run(e->workers, n, pass_job, e);
+    /* What a pass wrote without a status after it (a failed step) is made
+     * durable now rather than at the next status write (store.h). */
+    certlc_err err;
+    if (n > 0 && certlc_store_flush(e->cli->store, &err) != 0)
+        certlc_error("engine", "%s", err.msg);
 }
 
 /* A rollout hook ended: its result goes into the status; a success is
@@ -165,18 +203,20 @@ static void mark_all(engine *e)
         e->ts[i].dirty = true;
 }
 
-static void drain_watch(engine *e)
+/* Reads what the watch has queued; returns how many events. */
+static size_t drain_watch(engine *e)
 {
     certlc_store_event evs[64];
-    size_t n;
+    size_t n, total = 0;
     certlc_err err;
     do {
         if (e->cli->store->ops->watch_read(e->cli->store, evs, 64, &n,
                                            &err) != 0) {
             certlc_error("engine", "watch: %s", err.msg);
             mark_all(e);
-            return;
+            return total;
         }
+        total += n;
         for (size_t k = 0; k < n; k++) {
             if (evs[k].overflow)
                 mark_all(e);
@@ -184,6 +224,24 @@ static void drain_watch(engine *e)
                 mark_secret(e, &evs[k]);
         }
     } while (n == 64);
+    return total;
+}
+
+/* What is queued now, and what follows it closely: the watch is drained
+ * for as long as events keep coming less than BURST_GAP_MS apart, then
+ * the passes start. A single change (a deleted Secret) costs that gap and
+ * nothing more; a burst (a bulk deletion) ends up in the marks of this one
+ * wake-up however long it lasts, so each tenant it touches gets one pass,
+ * not one per event. */
+static void drain_queued(engine *e)
+{
+    struct pollfd p = {e->watchfd, POLLIN, 0};
+    drain_watch(e);
+    for (int round = 0; round < DRAIN_ROUNDS; round++) {
+        if (poll(&p, 1, BURST_GAP_MS) <= 0 || !(p.revents & POLLIN))
+            break;
+        drain_watch(e);
+    }
 }
 
 static bool same_strv(char **a, size_t na, char **b, size_t nb)
@@ -260,6 +318,42 @@ static void warn_restart_keys(const certlc_config *run,
                     (long long)run->leader_lease);
 }
 
+/* The key pool of the configured algorithm (keypool.h), replacing the one
+ * running. Called when no pass runs. */
+static void start_keypool(engine *e)
+{
+    const certlc_config *cfg = e->cli->cfg;
+    certlc_pki_set_key_source(NULL, NULL);
+    certlc_keypool_free(e->keypool);
+    e->keypool = NULL;
+    unsigned size = cfg->key_pool < 0
+                        ? certlc_keypool_default_size(cfg->key_algorithm)
+                        : (unsigned)cfg->key_pool;
+    certlc_err err;
+    e->keypool = certlc_keypool_start(cfg->key_algorithm, size, &err);
+    if (e->keypool == NULL && size > 0) {
+        certlc_warn("engine", "no key pool, keys are generated when needed: "
+                    "%s", err.msg);
+        return;
+    }
+    if (e->keypool != NULL) {
+        certlc_pki_set_key_source(certlc_keypool_source, e->keypool);
+        certlc_info("engine", "key pool: %u %s key(s) kept ready", size,
+                    certlc_key_alg_name(cfg->key_algorithm));
+    }
+}
+
+/* The worker pool of the configured size, replacing the one running.
+ * Called when no pass runs; without one the passes run on this thread. */
+static void start_workers(engine *e)
+{
+    certlc_workers_free(e->workers);
+    e->workers = certlc_workers_new(e->cli->cfg->workers);
+    if (e->workers == NULL)
+        certlc_warn("engine", "no worker pool: one pass at a time");
+    certlc_info("engine", "%u worker(s)", certlc_workers_count(e->workers));
+}
+
 static int reload(engine *e)
 {
     certlc_config *cfg;
@@ -270,7 +364,10 @@ static int reload(engine *e)
         return 0;
     }
     tenant_state *ts = calloc(cfg->n_tenants + 1, sizeof *ts);
-    if (ts == NULL) {
+    size_t *batch = calloc(cfg->n_tenants + 1, sizeof *batch);
+    if (ts == NULL || batch == NULL) {
+        free(ts);
+        free(batch);
         certlc_config_free(cfg);
         certlc_error("engine", "reload: out of memory");
         return 0;
@@ -282,14 +379,25 @@ static int reload(engine *e)
     if (certlc_ds_registry_reload(e->cli->datastores, cfg, &err) != 0) {
         swap_restart_keys(cfg, e->cli->cfg);
         free(ts);
+        free(batch);
         certlc_config_free(cfg);
         certlc_error("engine", "reload refused, keeping the running "
                      "configuration: %s", err.msg);
         return 0;
     }
     warn_restart_keys(cfg, e->cli->cfg);
+    bool pool_changed = cfg->key_algorithm != e->cli->cfg->key_algorithm ||
+                        cfg->key_pool != e->cli->cfg->key_pool;
+    bool workers_changed = cfg->workers != e->cli->cfg->workers;
     certlc_config_free(e->cli->cfg);
     e->cli->cfg = cfg;
+    /* Between two runs of passes: no worker is generating a key. */
+    if (pool_changed)
+        start_keypool(e);
+    if (workers_changed)
+        start_workers(e);
+    free(e->batch);
+    e->batch = batch;
     certlc_log_set_level(cfg->log_level);
     free(e->ts);
     e->ts = ts;
@@ -395,10 +503,8 @@ static int wait_for_work(engine *e, int timeout)
     }
     if (fds[0].revents & POLLIN)
         read_signals(e);
-    if (fds[1].revents & POLLIN) {
-        poll(fds, 1, COALESCE_MS);
-        drain_watch(e);
-    }
+    if (fds[1].revents & POLLIN)
+        drain_queued(e);
     if (fds[2].revents & POLLIN)
         leader_changed(e);
     free(fds);
@@ -409,9 +515,8 @@ static int loop(engine *e)
 {
     mark_all(e);
     while (!e->stop) {
-        for (size_t i = 0; i < e->cli->cfg->n_tenants && !e->stop; i++)
-            if (e->ts[i].dirty && acting(e))
-                reconcile_one(e, i);
+        if (acting(e))
+            run_marked(e);
         certlc_hooks_service(e->hooks);
         int timeout = due_timeout(e);
         bool any = false;
@@ -461,8 +566,12 @@ int certlc_engine_main(certlc_runtime *c)
     if (!certlc_store_has_writer_lock(c->store) && start_leader(&e) != 0)
         goto out;
     e.ts = calloc(c->cfg->n_tenants + 1, sizeof *e.ts);
-    if (e.ts == NULL)
+    e.batch = calloc(c->cfg->n_tenants + 1, sizeof *e.batch);
+    if (e.ts == NULL || e.batch == NULL)
         goto out;
+    /* After the signal mask, which their threads inherit */
+    start_workers(&e);
+    start_keypool(&e);
     certlc_info("engine", "operator started (PID %ld): %zu tenant(s), state "
                 "in %s", (long)getpid(), c->cfg->n_tenants, c->cfg->state_dir);
     e.obs = certlc_observer_start(c); /* After the signal mask */
@@ -479,11 +588,15 @@ out:
     certlc_hooks_free(e.hooks);
     certlc_observer_stop(e.obs); /* Before the store closes */
     certlc_leader_stop(e.leader); /* Hands over at once */
+    certlc_workers_free(e.workers);
+    certlc_pki_set_key_source(NULL, NULL);
+    certlc_keypool_free(e.keypool); /* Wipes the keys not used */
     if (e.sigfd >= 0)
         close(e.sigfd);
     if (lockfd >= 0)
         close(lockfd);
     free(e.ts);
+    free(e.batch);
     certlc_deadlines_free(&e.queue);
     certlc_runtime_close(c);
     return rc;

@@ -37,24 +37,66 @@ static const struct {
 };
 #define N_KEY_ALGS (sizeof key_algs / sizeof key_algs[0])
 
-EVP_PKEY *certlc_key_generate(certlc_key_alg alg, certlc_err *err)
+/* ---- hooks: the worker pool's lock and the key pool ---- */
+
+static void (*busy_leave)(void);
+static void (*busy_enter)(void);
+static EVP_PKEY *(*key_source)(certlc_key_alg alg, void *arg);
+static void *key_source_arg;
+
+void certlc_pki_set_busy_hooks(void (*leave)(void), void (*enter)(void))
+{
+    busy_leave = leave;
+    busy_enter = enter;
+}
+
+void certlc_pki_set_key_source(EVP_PKEY *(*take)(certlc_key_alg alg,
+                                                 void *arg),
+                               void *arg)
+{
+    key_source = take;
+    key_source_arg = arg;
+}
+
+static void busy_begin(void)
+{
+    if (busy_leave != NULL)
+        busy_leave();
+}
+
+static void busy_end(void)
+{
+    if (busy_enter != NULL)
+        busy_enter();
+}
+
+EVP_PKEY *certlc_key_generate_fresh(certlc_key_alg alg, certlc_err *err)
 {
     for (size_t i = 0; i < N_KEY_ALGS; i++) {
         if (key_algs[i].alg != alg)
             continue;
         EVP_PKEY *key;
+        busy_begin();
         if (key_algs[i].group != NULL)
             key = EVP_PKEY_Q_keygen(NULL, NULL, key_algs[i].type,
                                     key_algs[i].group);
         else
             key = EVP_PKEY_Q_keygen(NULL, NULL, key_algs[i].type,
                                     (size_t)key_algs[i].rsa_bits);
+        busy_end();
         if (key == NULL)
             certlc_err_ssl(err, "cannot generate a %s key", key_algs[i].name);
         return key;
     }
     certlc_err_set(err, "unknown key algorithm %d", (int)alg);
     return NULL;
+}
+
+EVP_PKEY *certlc_key_generate(certlc_key_alg alg, certlc_err *err)
+{
+    EVP_PKEY *key = key_source != NULL ? key_source(alg, key_source_arg)
+                                       : NULL;
+    return key != NULL ? key : certlc_key_generate_fresh(alg, err);
 }
 
 /* ---- small helpers ---- */
@@ -442,7 +484,10 @@ static X509 *build_cert(const certlc_cert_spec *spec, EVP_PKEY *key,
         add_key_ids(x, skid, akid, err) < 0 || add_sans(x, spec, err) < 0)
         goto fail;
 
-    if (X509_sign(x, issuer_key, EVP_sha256()) <= 0) {
+    busy_begin();
+    int signed_len = X509_sign(x, issuer_key, EVP_sha256());
+    busy_end();
+    if (signed_len <= 0) {
         certlc_err_ssl(err, "cannot sign the certificate");
         goto fail;
     }
@@ -644,6 +689,11 @@ static void free_decoders(void)
         OSSL_DECODER_CTX_free(decoders[i].ctx);
         decoders[i].ctx = NULL;
     }
+}
+
+void certlc_pki_thread_end(void)
+{
+    free_decoders();
 }
 
 /* The key type of an unencrypted PKCS#8 PEM, from the algorithm OID in the

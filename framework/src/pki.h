@@ -13,7 +13,26 @@
 #include "err.h"
 #include "keyalg.h"
 
+/* A new key: from the key source when one is set and has one ready
+ * (keypool.h), else generated now. */
 EVP_PKEY *certlc_key_generate(certlc_key_alg alg, certlc_err *err);
+/* Always generated now: what the key pool itself calls. */
+EVP_PKEY *certlc_key_generate_fresh(certlc_key_alg alg, certlc_err *err);
+
+/* Called around key generation and signing, which touch nothing that
+ * tenants share: the worker pool (workers.h) lets go of its pass lock
+ * there. Set before the threads that generate keys start. */
+void certlc_pki_set_busy_hooks(void (*leave)(void), void (*enter)(void));
+/* Frees what this thread keeps for decoding keys faster; a thread other
+ * than the main one calls it before it ends (the main thread's are freed
+ * at exit). */
+void certlc_pki_thread_end(void);
+/* Where certlc_key_generate looks first: take returns a key of alg that
+ * the caller then owns, or NULL (then the key is generated inline). NULL
+ * take: none. Set before the threads that generate keys start. */
+void certlc_pki_set_key_source(EVP_PKEY *(*take)(certlc_key_alg alg,
+                                                 void *arg),
+                               void *arg);
 
 /* What a certificate must say. Arrays may be NULL when their count is 0. */
 typedef struct certlc_cert_spec {

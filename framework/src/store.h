@@ -90,6 +90,10 @@ struct certlc_store_ops {
      * replaced), else 0. NULL: never gone (an etcd cluster that does not
      * answer may come back, and its watch resumes by itself). */
     int (*lost)(certlc_store *st, certlc_err *err);
+    /* Makes every write returned so far durable, where the store batches
+     * that (the file store defers the fsync of a directory to the status
+     * write that follows its Secrets). NULL: writes are durable at once. */
+    int (*flush)(certlc_store *st, certlc_err *err);
 };
 
 struct certlc_store {
@@ -196,6 +200,10 @@ static inline int certlc_store_status_remove(certlc_store *st, const char *ns,
 static inline int certlc_store_ping(certlc_store *st, certlc_err *err)
 {
     return st->ops->ping != NULL ? st->ops->ping(st, err) : 0;
+}
+static inline int certlc_store_flush(certlc_store *st, certlc_err *err)
+{
+    return st->ops->flush != NULL ? st->ops->flush(st, err) : 0;
 }
 static inline void certlc_store_close(certlc_store *st)
 {

@@ -12,6 +12,13 @@
  * <dir>, with names checked first, so no path built from a Secret's name
  * can leave the directory.
  *
+ * Durability is batched: each Secret's file is fsync'd before its rename
+ * (so it is whole or absent), but the fsync of its directory, which makes
+ * the rename itself survive a power cut, is deferred (pending_dfd) until
+ * the next status write, removal, flush or close: one directory fsync for
+ * all the Secrets of a tenant's pass, always before the status that
+ * records them.
+ *
  * The watch is inotify on <dir>, each namespace directory and each tcp
  * directory; a write shows up as the rename of its temp file onto
  * <name>.json, a removal as the unlink, a person's edit as a close after
@@ -58,6 +65,9 @@ struct fstore {
     /* flock does not exclude threads sharing lockfd: the mutex does. */
     pthread_mutex_t mu;
     uint64_t last_rv;
+    /* A directory with renames not yet fsync'd (under mu); -1: none. */
+    int pending_dfd;
+    char pending_where[PATH_MAX];
 
     /* The watch, set up by the first watch_fd call (one thread at a time). */
     char *abs_dir; /* inotify wants paths: this one survives a chdir */
@@ -275,7 +285,8 @@ static int write_all(int fd, const char *p, size_t n)
  * with O_EXCL), every byte, fsync, rename over the target, fsync of the
  * directory. `where` names the directory in messages. Call under the lock. */
 static int write_atomic(int dfd, const char *where, const char *file,
-                        const char *buf, size_t len, certlc_err *err)
+                        const char *buf, size_t len, bool sync_dir,
+                        certlc_err *err)
 {
     char tmp[NAME_MAX + 1];
     /* "<file>.tmp.<pid>", the file's stem shortened when a long name would
@@ -315,7 +326,7 @@ static int write_atomic(int dfd, const char *where, const char *file,
     step = "cannot rename into place";
     if (renameat(dfd, tmp, dfd, file) != 0)
         goto fail;
-    if (fsync(dfd) != 0)
+    if (sync_dir && fsync(dfd) != 0)
         return certlc_err_set(err, "%s: cannot fsync the directory: %s",
                               where, strerror(errno));
     return 0;
@@ -460,6 +471,41 @@ static int load(struct fstore *st, int dfd, const char *rel, const char *ns,
     return 0;
 }
 
+/* The deferred directory fsync (see the top): done now. Under the lock. */
+static int flush_pending(struct fstore *st, certlc_err *err)
+{
+    if (st->pending_dfd < 0)
+        return 0;
+    int rc = 0;
+    if (fsync(st->pending_dfd) != 0)
+        rc = certlc_err_set(err, "%s: cannot fsync the directory: %s",
+                            st->pending_where, strerror(errno));
+    close(st->pending_dfd);
+    st->pending_dfd = -1;
+    return rc;
+}
+
+/* A rename in dfd (<where>) whose directory fsync waits for the next
+ * flush_pending. Under the lock. */
+static int defer_dir_sync(struct fstore *st, int dfd, const char *where,
+                          certlc_err *err)
+{
+    if (st->pending_dfd >= 0 && strcmp(st->pending_where, where) == 0)
+        return 0;
+    if (flush_pending(st, err) != 0)
+        return -1;
+    int dup_fd = fcntl(dfd, F_DUPFD_CLOEXEC, 0);
+    if (dup_fd < 0) {
+        if (fsync(dfd) != 0)
+            return certlc_err_set(err, "%s: cannot fsync the directory: %s",
+                                  where, strerror(errno));
+        return 0;
+    }
+    st->pending_dfd = dup_fd;
+    snprintf(st->pending_where, sizeof st->pending_where, "%s", where);
+    return 0;
+}
+
 /* Writes s as <where>/<file>: its JSON, in the envelope (encryption.h). */
 static int write_secret(struct fstore *st, int fd, const char *where,
                         const char *file, const certlc_secret *s,
@@ -478,8 +524,10 @@ static int write_secret(struct fstore *st, int fd, const char *where,
     certlc_secret_json_free(json, len);
     if (rc != 0)
         return -1;
-    rc = write_atomic(fd, where, file, (const char *)env, envn, err);
+    rc = write_atomic(fd, where, file, (const char *)env, envn, false, err);
     buf_free((char *)env, envn + 1);
+    if (rc == 0)
+        rc = defer_dir_sync(st, fd, where, err);
     return rc;
 }
 
@@ -732,7 +780,9 @@ static int remove_file(struct fstore *st, const char *ns, bool tcp,
     if (lock(st, err) != 0)
         return -1;
     int fd = -1;
-    int rc = open_ns(st, ns, tcp, false, &fd, err);
+    int rc = flush_pending(st, err);
+    if (rc == 0)
+        rc = open_ns(st, ns, tcp, false, &fd, err);
     if (rc == 0) {
         char file[NAME_MAX + 1];
         snprintf(file, sizeof file, "%s.json", name);
@@ -812,7 +862,10 @@ static int fs_status_put(certlc_store *base, const char *ns, const char *tcp,
         char file[NAME_MAX + 1], where[PATH_MAX];
         snprintf(file, sizeof file, "%s.json", tcp);
         snprintf(where, sizeof where, "%s/%s/tcp", st->dir, ns);
-        rc = write_atomic(fd, where, file, json, strlen(json), err);
+        /* The Secrets it records are durable before it is. */
+        rc = flush_pending(st, err);
+        if (rc == 0)
+            rc = write_atomic(fd, where, file, json, strlen(json), true, err);
         close(fd);
     }
     unlock(st);
@@ -1134,9 +1187,24 @@ static int fs_watch_read(certlc_store *base, certlc_store_event *evs,
 
 /* ---- open and close ---------------------------------------------------- */
 
+static int fs_flush(certlc_store *base, certlc_err *err)
+{
+    struct fstore *st = (struct fstore *)base;
+    if (lock(st, err) != 0)
+        return -1;
+    int rc = flush_pending(st, err);
+    unlock(st);
+    return rc;
+}
+
 static void fs_close(certlc_store *base)
 {
     struct fstore *st = (struct fstore *)base;
+    certlc_err err;
+    pthread_mutex_lock(&st->mu);
+    if (flush_pending(st, &err) != 0)
+        certlc_error(COMPONENT, "%s", err.msg);
+    pthread_mutex_unlock(&st->mu);
     if (st->lockfd >= 0)
         close(st->lockfd);
     if (st->dirfd >= 0)
@@ -1273,6 +1341,7 @@ static const struct certlc_store_ops file_ops = {
     .status_remove = fs_status_remove,
     .watch_fd = fs_watch_fd,
     .watch_read = fs_watch_read,
+    .flush = fs_flush,
     .close = fs_close,
     .ping = fs_ping,
     .scan = fs_scan,
@@ -1415,7 +1484,7 @@ certlc_store *certlc_store_file_open(const char *dir, certlc_err *err)
         return NULL;
     }
     st->base.ops = &file_ops;
-    st->dirfd = st->lockfd = st->inofd = -1;
+    st->dirfd = st->lockfd = st->inofd = st->pending_dfd = -1;
     pthread_mutex_init(&st->mu, NULL);
 
     bool created = mkdir(dir, 0700) == 0;

@@ -572,6 +572,35 @@ static void test_certlc_errors(void **state)
     assert_null(cfg);
 }
 
+/* workers and key_pool: auto by default, a count, or a clear error. */
+static void test_workers_and_key_pool(void **state)
+{
+    fixture *fx = *state;
+    writef(fx, "conf/certlc.ini", "[certlc]\n");
+    certlc_config *cfg = load_ok(fx->ini);
+    assert_int_equal(cfg->workers, 0);   /* auto: one per CPU */
+    assert_int_equal(cfg->key_pool, -1); /* auto: the algorithm's default */
+    certlc_config_free(cfg);
+    writef(fx, "conf/certlc.ini", "[certlc]\nworkers = 3\nkey_pool = 0\n");
+    cfg = load_ok(fx->ini);
+    assert_int_equal(cfg->workers, 3);
+    assert_int_equal(cfg->key_pool, 0);
+    certlc_config_free(cfg);
+    writef(fx, "conf/certlc.ini", "[certlc]\nworkers = auto\nkey_pool = 8\n");
+    cfg = load_ok(fx->ini);
+    assert_int_equal(cfg->workers, 0);
+    assert_int_equal(cfg->key_pool, 8);
+    certlc_config_free(cfg);
+    main_ini_error(fx, "[certlc]\nworkers = 0\n",
+                   "2: [certlc] workers: \"0\" is not auto or a number of workers "
+                   "from 1 to 256", "");
+    main_ini_error(fx, "[certlc]\nworkers = -2\n", "2: [certlc] workers:", "-2");
+    main_ini_error(fx, "[certlc]\n\nkey_pool = lots\n",
+                   "3: [certlc] key_pool: \"lots\" is not auto or a number of keys "
+                   "from 0 to 1024", "");
+    main_ini_error(fx, "[certlc]\nkey_pool = 2x\n", "2: [certlc] key_pool:", "2x");
+}
+
 static void test_dns1123_label(void **state)
 {
     (void)state;
@@ -711,6 +740,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_certlc_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hostile_names, setup, teardown),
         cmocka_unit_test_setup_teardown(test_validity_limits, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_workers_and_key_pool, setup, teardown),
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_dns1123_label),
         cmocka_unit_test(test_cidr_first_ip),

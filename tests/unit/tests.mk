@@ -23,3 +23,6 @@ $(eval $(call unit_test,reissue_guard,reissue_guard cause))
 # ca.crt bundles with roots trusted beside the CA, and the CA rotation's
 # record in the status.
 $(eval $(call unit_test,ca_bundle,ca_bundle status pki timefmt err))
+# The key pool and the worker pool.
+$(eval $(call unit_test,keypool,keypool pki keyalg log err))
+$(eval $(call unit_test,workers,workers pki keyalg log err))

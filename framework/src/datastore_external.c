@@ -126,47 +126,34 @@ static int64_t set_await(const certlc_external_in *in, bool awaiting,
                          const char *reason, const char *msg,
                          const ext_settings *es, bool *overdue)
 {
-    certlc_tcp_status st;
-    certlc_err err;
-    int rc = certlc_status_load(in->store, in->t->namespace, in->t->name, &st,
-                                &err);
-    if (rc < 0)
-        return in->now;
-    certlc_tcp_status before = st;
-    int64_t since = in->now;
+    certlc_pass *p = in->pass;
+    /* In the pass's status, saved with the rest at the end of the pass. */
+    certlc_tcp_status *st = &p->status;
+    int64_t since = p->now;
     *overdue = false;
     if (awaiting) {
-        const certlc_condition *c = certlc_status_condition(&st,
+        const certlc_condition *c = certlc_status_condition(st,
                                                             COND_AWAITING);
         if (c != NULL && c->status)
             since = c->last_transition;
-        certlc_status_set_condition(&st, COND_AWAITING, true, reason, msg,
-                                    in->now);
-        if (in->now - since >= es->timeout) {
+        certlc_status_set_condition(st, COND_AWAITING, true, reason, msg,
+                                    p->now);
+        if (p->now - since >= es->timeout) {
             *overdue = true;
             char m[512], when[32];
             certlc_time_rfc3339(since, when, sizeof when);
             sfmt(m, sizeof m, "no certificate delivered to %s/%s since "
                      "%s (external_timeout %llds); still waiting", es->ns,
                      es->name, when, (long long)es->timeout);
-            certlc_status_set_condition(&st, COND_OVERDUE, true, "Overdue", m,
-                                        in->now);
+            certlc_status_set_condition(st, COND_OVERDUE, true, "Overdue", m,
+                                        p->now);
         } else {
-            certlc_status_clear_condition(&st, COND_OVERDUE);
+            certlc_status_clear_condition(st, COND_OVERDUE);
         }
     } else {
-        certlc_status_clear_condition(&st, COND_AWAITING);
-        certlc_status_clear_condition(&st, COND_OVERDUE);
+        certlc_status_clear_condition(st, COND_AWAITING);
+        certlc_status_clear_condition(st, COND_OVERDUE);
     }
-    if (rc == 0 && memcmp(&st, &before, sizeof st) == 0)
-        return since;
-    if (rc == CERTLC_NOTFOUND)
-        st.created = in->now;
-    st.updated = in->now;
-    if (certlc_status_save(in->store, in->t->namespace, in->t->name, &st,
-                           &err) != 0)
-        certlc_warn(COMPONENT, "%s/%s: cannot save the status: %s",
-                    in->t->namespace, in->t->name, err.msg);
     return since;
 }
 
@@ -177,6 +164,7 @@ static int64_t set_await(const certlc_external_in *in, bool awaiting,
 static int copy_ok(const certlc_external_in *in, const certlc_secret *c,
                    int64_t *not_after, certlc_err *err)
 {
+    certlc_pass *p = in->pass;
     const certlc_kv *crt = certlc_kvlist_get(&c->data, "server.crt");
     const certlc_kv *key = certlc_kvlist_get(&c->data, "server.key");
     const certlc_kv *ca = certlc_kvlist_get(&c->data, "ca.crt");
@@ -191,7 +179,7 @@ static int copy_ok(const certlc_external_in *in, const certlc_secret *c,
                    : NULL;
     int rc = -1;
     if (dsca != NULL && certlc_key_matches_cert(k, x, err) == 0 &&
-        certlc_cert_verify(x, dsca, in->now, err) == 0) {
+        certlc_cert_verify(x, dsca, p->now, err) == 0) {
         *not_after = certlc_cert_not_after(x);
         rc = 0;
     }
@@ -208,6 +196,7 @@ static int judge(const certlc_external_in *in, const material *m,
                  const certlc_kv *prev, int64_t current_not_after,
                  certlc_err *err)
 {
+    certlc_pass *p = in->pass;
     if (m->crt == NULL)
         return certlc_err_set(err, "it has no tls.crt");
     if (m->key == NULL)
@@ -223,7 +212,7 @@ static int judge(const certlc_external_in *in, const material *m,
     certlc_delivery_rules rules = {.issuer = dsca, .issuer_desc = desc,
                                    .previous = prev,
                                    .current_not_after = current_not_after,
-                                   .now = in->now};
+                                   .now = p->now};
     int rc = certlc_delivery_judge(&rules, m->crt, m->key, err);
     X509_free(dsca);
     if (rc != 0)
@@ -270,13 +259,14 @@ static int write_copy(const certlc_external_in *in, const material *m,
 static void clear_rotate_annotation(const certlc_external_in *in,
                                     certlc_secret *c)
 {
+    certlc_pass *p = in->pass;
     certlc_err err;
     if (!certlc_kamaji_rotation_requested(&c->annotations) ||
-        certlc_kamaji_rotation_done(&c->annotations, in->now) != 0)
+        certlc_kamaji_rotation_done(&c->annotations, p->now) != 0)
         return;
-    if (certlc_store_update(in->store, c, &err) != 0)
+    if (certlc_store_update(p->store, c, &err) != 0)
         certlc_warn(COMPONENT, "%s/%s: cannot clear the rotate annotation of "
-                    "%s: %s", in->t->namespace, in->t->name, in->cert_name,
+                    "%s: %s", p->t->namespace, p->t->name, in->cert_name,
                     err.msg);
 }
 
@@ -303,14 +293,15 @@ static void awaiting(const certlc_external_in *in, certlc_external_out *out,
                      const char *cond_reason, certlc_cause cause,
                      const char *msg)
 {
+    certlc_pass *p = in->pass;
     bool overdue = false;
     int64_t since = set_await(in, true, cond_reason, msg, es, &overdue);
     if (overdue)
         certlc_warn(COMPONENT, "%s/%s: datastore '%s': the external PKI is "
                     "overdue: nothing delivered to %s/%s for %llds "
                     "(external_timeout %llds); still waiting",
-                    in->t->namespace, in->t->name, in->ds->name, es->ns,
-                    es->name, (long long)(in->now - since),
+                    p->t->namespace, p->t->name, in->ds->name, es->ns,
+                    es->name, (long long)(p->now - since),
                     (long long)es->timeout);
     else if (since + es->timeout < out->next_due)
         out->next_due = since + es->timeout;
@@ -326,6 +317,7 @@ static void awaiting(const certlc_external_in *in, certlc_external_out *out,
 static void static_files(const certlc_external_in *in,
                          certlc_external_out *out, certlc_secret *c)
 {
+    certlc_pass *p = in->pass;
     const certlc_ds_instance *ds = in->ds;
     if (ds->client_cert == NULL || ds->client_key == NULL) {
         out_set(out, CERTLC_ACT_FAILED, CERTLC_CAUSE_DATASTORE,
@@ -361,14 +353,14 @@ static void static_files(const certlc_external_in *in,
     }
     X509 *x = certlc_cert_from_pem(crt.value, crt.len, &err);
     if (x != NULL) {
-        int64_t due = certlc_cert_not_after(x) - in->cfg->renew_before;
-        if (in->now >= due) {
+        int64_t due = certlc_cert_not_after(x) - p->cfg->renew_before;
+        if (p->now >= due) {
             char when[32];
             certlc_time_rfc3339(certlc_cert_not_after(x), when, sizeof when);
             certlc_warn(COMPONENT, "%s/%s: datastore '%s': the client_cert "
                         "file expires %s and nobody rotates it: replace the "
-                        "file, or use client_cert_secret", in->t->namespace,
-                        in->t->name, ds->name, when);
+                        "file, or use client_cert_secret", p->t->namespace,
+                        p->t->name, ds->name, when);
         } else if (due < out->next_due) {
             out->next_due = due;
         }
@@ -380,6 +372,7 @@ static void static_files(const certlc_external_in *in,
 void certlc_external_reconcile(const certlc_external_in *in,
                                certlc_external_out *out)
 {
+    certlc_pass *p = in->pass;
     memset(out, 0, sizeof *out);
     out->next_due = INT64_MAX;
     out->action = CERTLC_ACT_UNCHANGED;
@@ -395,12 +388,12 @@ void certlc_external_reconcile(const certlc_external_in *in,
     certlc_secret *c = NULL;
     int64_t c_not_after = 0;
     bool have_copy = false;
-    if (certlc_store_get(in->store, in->t->namespace, in->cert_name, &c,
+    if (certlc_store_get(p->store, p->t->namespace, in->cert_name, &c,
                          &err) == 0) {
         have_copy = copy_ok(in, c, &c_not_after, &err) == 0;
         if (!have_copy)
-            certlc_warn(COMPONENT, "%s/%s: %s: %s", in->t->namespace,
-                        in->t->name, in->cert_name, err.msg);
+            certlc_warn(COMPONENT, "%s/%s: %s: %s", p->t->namespace,
+                        p->t->name, in->cert_name, err.msg);
     } else {
         c = NULL;
     }
@@ -413,7 +406,7 @@ void certlc_external_reconcile(const certlc_external_in *in,
     char prev_name[300];
     sfmt(prev_name, sizeof prev_name, "%s-previous", es.name);
     certlc_secret *r = NULL, *prev = NULL;
-    int rrc = certlc_store_get(in->store, es.ns, es.name, &r, &err);
+    int rrc = certlc_store_get(p->store, es.ns, es.name, &r, &err);
     if (rrc == CERTLC_UNDECRYPTABLE) {
         /* Kept (not refused and removed) until its key is configured. */
         awaiting(in, out, &es, have_copy, "Undecryptable",
@@ -428,7 +421,7 @@ void certlc_external_reconcile(const certlc_external_in *in,
                  err.msg);
         certlc_warn(COMPONENT, "datastore '%s': the certificate delivered to "
                     "%s/%s is refused: %s", in->ds->name, es.ns, es.name, why);
-        certlc_store_remove(in->store, es.ns, es.name, &err);
+        certlc_store_remove(p->store, es.ns, es.name, &err);
         char msg[600];
         sfmt(msg, sizeof msg, "refused %s/%s: %s", es.ns, es.name, why);
         awaiting(in, out, &es, have_copy, "DeliveryRefused",
@@ -436,7 +429,7 @@ void certlc_external_reconcile(const certlc_external_in *in,
         certlc_secret_free(c);
         return;
     }
-    if (certlc_store_get(in->store, es.ns, prev_name, &prev, &err) != 0)
+    if (certlc_store_get(p->store, es.ns, prev_name, &prev, &err) != 0)
         prev = NULL;
     const certlc_kv *prev_crt = prev ? certlc_kvlist_get(&prev->data,
                                                          "tls.crt")
@@ -463,12 +456,12 @@ void certlc_external_reconcile(const certlc_external_in *in,
 
     if (is_copy) {
         /* Steady: rotate when due. */
-        int64_t due = c_not_after - in->cfg->renew_before;
+        int64_t due = c_not_after - p->cfg->renew_before;
         char why[200] = "";
         if (certlc_kamaji_rotation_requested(&c->annotations)) {
             sfmt(why, sizeof why, "rotation requested (%s)",
                      CERTLC_ANNOTATION_ROTATE);
-        } else if (in->now >= due) {
+        } else if (p->now >= due) {
             char when[32];
             certlc_time_rfc3339(c_not_after, when, sizeof when);
             sfmt(why, sizeof why, "due for renewal: expires %s", when);
@@ -482,15 +475,15 @@ void certlc_external_reconcile(const certlc_external_in *in,
             goto done;
         }
         char since[32];
-        certlc_time_rfc3339(in->now, since, sizeof since);
-        if (certlc_delivery_put_aside(in->store, r, es.ns, prev_name,
+        certlc_time_rfc3339(p->now, since, sizeof since);
+        if (certlc_delivery_put_aside(p->store, r, es.ns, prev_name,
                       CERTLC_ANNOTATION_PREVIOUS_OF, es.name, &err) != 0) {
             out_set(out, CERTLC_ACT_FAILED, CERTLC_CAUSE_STORE,
                     "cannot keep %s/%s aside as %s: "
                     "%s", es.ns, es.name, prev_name, err.msg);
             goto done;
         }
-        if (certlc_store_remove(in->store, es.ns, es.name, &err) < 0) {
+        if (certlc_store_remove(p->store, es.ns, es.name, &err) < 0) {
             out_set(out, CERTLC_ACT_FAILED, CERTLC_CAUSE_STORE,
                     "cannot remove %s/%s for the "
                     "external PKI: %s", es.ns, es.name, err.msg);
@@ -501,11 +494,11 @@ void certlc_external_reconcile(const certlc_external_in *in,
         if (drv->rotate(in->ds->inst, in->call, in->tt, why, &derr) !=
             CERTLC_DRV_OK)
             certlc_warn(COMPONENT, "%s/%s: driver '%s' rotate: %s",
-                        in->t->namespace, in->t->name, drv->name, derr.msg);
+                        p->t->namespace, p->t->name, drv->name, derr.msg);
         clear_rotate_annotation(in, c);
         certlc_info(COMPONENT, "%s/%s: datastore '%s': %s: removed %s/%s for "
                     "the external PKI to deliver a new one; the old one is "
-                    "kept as %s/%s", in->t->namespace, in->t->name,
+                    "kept as %s/%s", p->t->namespace, p->t->name,
                     in->ds->name, why, es.ns, es.name, es.ns, prev_name);
         char msg[600];
         sfmt(msg, sizeof msg, "%s: %s/%s removed for the external PKI to "
@@ -530,8 +523,8 @@ void certlc_external_reconcile(const certlc_external_in *in,
             char msg[CERTLC_ERR_MAX];
             sfmt(msg, sizeof msg, "the certificate delivered to %s/%s "
                      "awaits verification: %s", es.ns, es.name, derr.msg);
-            certlc_warn(COMPONENT, "%s/%s: %s", in->t->namespace,
-                        in->t->name, msg);
+            certlc_warn(COMPONENT, "%s/%s: %s", p->t->namespace,
+                        p->t->name, msg);
             awaiting(in, out, &es, have_copy, "AwaitingVerification",
                      CERTLC_CAUSE_UNREACHABLE, msg);
             out->action = CERTLC_ACT_FAILED;
@@ -551,13 +544,13 @@ void certlc_external_reconcile(const certlc_external_in *in,
     }
     if (refused != 0) {
         char aside[300];
-        if (certlc_delivery_refuse(in->store, r, es.ns, es.name, m.crt, why,
+        if (certlc_delivery_refuse(p->store, r, es.ns, es.name, m.crt, why,
                                    aside, sizeof aside, &err) != 0)
             certlc_warn(COMPONENT, "datastore '%s': cannot set the refused "
                         "delivery aside: %s", in->ds->name, err.msg);
         certlc_warn(COMPONENT, "%s/%s: datastore '%s': the certificate "
                     "delivered to %s/%s is refused: %s (kept as %s/%s)",
-                    in->t->namespace, in->t->name, in->ds->name, es.ns,
+                    p->t->namespace, p->t->name, in->ds->name, es.ns,
                     es.name, why, es.ns, aside);
         char msg[CERTLC_ERR_MAX];
         sfmt(msg, sizeof msg, "refused %s/%s: %s", es.ns, es.name, why);
@@ -574,7 +567,7 @@ void certlc_external_reconcile(const certlc_external_in *in,
     }
     certlc_info(COMPONENT, "%s/%s: datastore '%s': the certificate delivered "
                 "to %s/%s is accepted and verified; copied to %s",
-                in->t->namespace, in->t->name, in->ds->name, es.ns, es.name,
+                p->t->namespace, p->t->name, in->ds->name, es.ns, es.name,
                 in->cert_name);
     bool overdue;
     set_await(in, false, "", "", &es, &overdue);
@@ -584,7 +577,7 @@ void certlc_external_reconcile(const certlc_external_in *in,
     {
         X509 *x = certlc_cert_from_pem(m.crt->value, m.crt->len, &err);
         if (x != NULL) {
-            int64_t due = certlc_cert_not_after(x) - in->cfg->renew_before;
+            int64_t due = certlc_cert_not_after(x) - p->cfg->renew_before;
             if (due < out->next_due)
                 out->next_due = due;
             X509_free(x);

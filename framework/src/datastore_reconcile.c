@@ -17,13 +17,11 @@
 #include "timefmt.h"
 
 typedef struct dpass {
+    certlc_pass *pc; /* the pass this step is part of */
     certlc_store *store;
     const certlc_config *cfg;
     const certlc_tenant *t;
     int64_t now;
-    certlc_reconcile_cb cb;
-    void *arg;
-    certlc_reconcile_result *res;
     char cert_name[320];
     char config_name[320];
     char schema[600];
@@ -32,45 +30,22 @@ typedef struct dpass {
 static void report(dpass *p, const char *name, certlc_action action,
                    certlc_cause cause, const char *reason)
 {
-    switch (action) {
-    case CERTLC_ACT_UNCHANGED: p->res->unchanged++; break;
-    case CERTLC_ACT_CREATED: p->res->created++; break;
-    case CERTLC_ACT_REISSUED: p->res->reissued++; break;
-    case CERTLC_ACT_FAILED: p->res->failed++; break;
-    }
-    if (action == CERTLC_ACT_UNCHANGED || p->cb == NULL)
-        return;
-    certlc_reconcile_event ev = {p->t, name, action, reason, cause};
-    p->cb(&ev, p->arg);
+    certlc_pass_report(p->pc, name, action, cause, reason);
 }
 
 /* DatastoreReady and DatastoreUnreachable in the tenant's status. */
 static void set_conditions(dpass *p, bool ready, bool unreachable,
                            const char *reason, const char *msg)
 {
-    certlc_tcp_status st;
-    certlc_err err;
-    int rc = certlc_status_load(p->store, p->t->namespace, p->t->name, &st,
-                                &err);
-    if (rc < 0)
-        return;
-    certlc_tcp_status before = st;
-    certlc_status_set_condition(&st, "DatastoreReady", ready, reason, msg,
+    /* In the pass's status, saved with the rest at the end of the pass. */
+    certlc_tcp_status *st = &p->pc->status;
+    certlc_status_set_condition(st, "DatastoreReady", ready, reason, msg,
                                 p->now);
     if (unreachable)
-        certlc_status_set_condition(&st, "DatastoreUnreachable", true, reason,
+        certlc_status_set_condition(st, "DatastoreUnreachable", true, reason,
                                     msg, p->now);
     else
-        certlc_status_clear_condition(&st, "DatastoreUnreachable");
-    if (rc == 0 && memcmp(&st, &before, sizeof st) == 0)
-        return;
-    if (rc == CERTLC_NOTFOUND)
-        st.created = p->now;
-    st.updated = p->now;
-    if (certlc_status_save(p->store, p->t->namespace, p->t->name, &st,
-                           &err) != 0)
-        certlc_warn("datastore", "%s/%s: cannot save the status: %s",
-                    p->t->namespace, p->t->name, err.msg);
+        certlc_status_clear_condition(st, "DatastoreUnreachable");
 }
 
 static void fail(dpass *p, const char *secret, int drc, certlc_cause cause,
@@ -285,13 +260,14 @@ static int read_password(dpass *p, char *buf, size_t size, certlc_err *err)
     return 0;
 }
 
-void certlc_datastore_reconcile(certlc_store *store, const certlc_config *cfg,
-                                const certlc_tenant *t, int64_t now,
-                                certlc_reconcile_cb cb, void *arg,
-                                certlc_reconcile_result *result)
+void certlc_datastore_reconcile(certlc_pass *pc)
 {
-    dpass p = {.store = store, .cfg = cfg, .t = t, .now = now, .cb = cb,
-               .arg = arg, .res = result};
+    certlc_store *store = pc->store;
+    const certlc_config *cfg = pc->cfg;
+    const certlc_tenant *t = pc->t;
+    int64_t now = pc->now;
+    certlc_reconcile_result *result = pc->res;
+    dpass p = {.pc = pc, .store = store, .cfg = cfg, .t = t, .now = now};
     certlc_plan_secret_name(t, certlc_plan_item("datastore-certificate"),
                             p.cert_name, sizeof p.cert_name);
     certlc_plan_secret_name(t, certlc_plan_item("datastore-config"),
@@ -361,9 +337,8 @@ void certlc_datastore_reconcile(certlc_store *store, const certlc_config *cfg,
     certlc_cause cause = CERTLC_CAUSE_NONE;
     if (drv->mode == CERTLC_DRV_MODE_EXTERNAL) {
         /* Delivered by an external PKI (datastore_external.h). */
-        certlc_external_in xin = {.store = store, .cfg = cfg, .t = t,
-                                  .ds = in, .call = &call, .tt = &tt,
-                                  .cert_name = p.cert_name, .now = now};
+        certlc_external_in xin = {.pass = pc, .ds = in, .call = &call,
+                                  .tt = &tt, .cert_name = p.cert_name};
         certlc_external_out xo;
         certlc_external_reconcile(&xin, &xo);
         if (xo.next_due < result->next_due)

@@ -14,6 +14,7 @@
 #include "events.h"
 #include "kubeconfig.h"
 #include "log.h"
+#include "pass.h"
 #include "pki.h"
 #include "plan.h"
 #include "reissue_guard.h"
@@ -38,16 +39,14 @@ typedef struct signer {
 } signer;
 
 typedef struct pass {
+    certlc_pass *pc; /* the context of the pass (pass.h) */
     certlc_store *store;
     const certlc_config *cfg;
     const certlc_tenant *t;
-    certlc_reconcile_cb cb;
-    void *arg;
     certlc_reconcile_result *res;
     int64_t now;
     signer signers[MAX_SIGNERS];
     size_t n_signers;
-    char first_failure[600]; /* "<secret>: <reason>", for the status */
     char ca_expiring[300];   /* the CAs near their end, for the status */
     char awaiting_ca[400];   /* provided CAs not (validly) delivered yet */
     char adopted[500];       /* CAs certlc did not make, signing anyway */
@@ -644,8 +643,10 @@ static int store_secret(pass *p, const certlc_item *item, certlc_secret *old,
         }
         rc = certlc_store_create(p->store, s, err);
     }
-    if (rc == 0)
+    if (rc == 0) {
         *rv_out = s->resource_version;
+        certlc_pass_saw(p->pc, s);
+    }
     if (rc == CERTLC_CONFLICT || rc == CERTLC_NOTFOUND)
         rc = certlc_err_set(err, "the Secret changed while it was being "
                                  "issued (another writer?); it is reconciled "
@@ -680,46 +681,23 @@ static int check(pass *p, const certlc_secret *s, const certlc_item *item,
     return -1;
 }
 
-/* Every event of the pass goes through here (the datastore code's too):
- * the first failure is kept for the status, then the caller hears it. */
-static void note_event(const certlc_reconcile_event *ev, void *arg)
-{
-    pass *p = arg;
-    if (ev->action == CERTLC_ACT_FAILED && p->first_failure[0] == '\0')
-        snprintf(p->first_failure, sizeof p->first_failure, "%.200s: %.390s",
-                 ev->secret, ev->reason);
-    if (p->cb != NULL)
-        p->cb(ev, p->arg);
-}
-
 static void report(pass *p, const char *name, certlc_action action,
                    certlc_cause cause, const char *reason)
 {
-    switch (action) {
-    case CERTLC_ACT_UNCHANGED: p->res->unchanged++; break;
-    case CERTLC_ACT_CREATED: p->res->created++; break;
-    case CERTLC_ACT_REISSUED: p->res->reissued++; break;
-    case CERTLC_ACT_FAILED: p->res->failed++; break;
-    }
-    if (action == CERTLC_ACT_UNCHANGED)
-        return;
-    certlc_reconcile_event ev = {p->t, name, action, reason, cause};
-    note_event(&ev, p);
+    certlc_pass_report(p->pc, name, action, cause, reason);
 }
 
 /* Marks the tenant as rotating its CA before anything signed by the old CA
  * is replaced, so that the phase is visible while the rotation runs. */
 static void enter_ca_rotation(pass *p)
 {
-    certlc_tcp_status st;
+    certlc_tcp_status *st = &p->pc->status;
     certlc_err err;
-    if (certlc_status_load(p->store, p->t->namespace, p->t->name, &st,
-                           &err) != 0)
+    if (p->pc->status_rc != 0)
         return; /* never provisioned: this is provisioning, not rotation */
-    snprintf(st.phase, sizeof st.phase, "%s", CERTLC_PHASE_CA_ROTATING);
-    st.updated = p->now;
-    if (certlc_status_save(p->store, p->t->namespace, p->t->name, &st,
-                           &err) != 0)
+    /* Saved now: watchers see the phase while the rotation runs. */
+    snprintf(st->phase, sizeof st->phase, "%s", CERTLC_PHASE_CA_ROTATING);
+    if (certlc_pass_save_status(p->pc, &err) != 0)
         certlc_warn("engine", "%s/%s: cannot save the status: %s",
                     p->t->namespace, p->t->name, err.msg);
     p->res->ca_rotated = 1;
@@ -743,6 +721,7 @@ static void complete(pass *p, const certlc_secret *old,
     else if (rc != 0)
         certlc_err_set(&err, "out of memory");
     if (rc == 0 && changed) {
+        certlc_pass_saw(p->pc, s);
         /* The pass's own write: a CA it signs with is not "moved". */
         signer *sg = item->kind == CERTLC_ITEM_CA
                          ? find_signer(p, item->suffix) : NULL;
@@ -1019,6 +998,8 @@ static void reconcile_item(pass *p, const certlc_item *item)
     bool unreadable = false;
     char reason[CERTLC_ERR_MAX];
     int rc = certlc_store_get(p->store, p->t->namespace, name, &old, &err);
+    if (rc == 0)
+        certlc_pass_saw(p->pc, old); /* for the rollout's digest */
     if (rc == CERTLC_UNDECRYPTABLE) {
         /* Never replaced: a key missing from encryption_config must not
          * rotate a CA. The tenant is not ready until the key is back. */
@@ -1232,70 +1213,55 @@ static void note_ca_waiting(pass *p, certlc_tcp_status *st)
                                 p->now);
 }
 
-static void save_status(pass *p)
+/* The status the pass leaves; saved once, by the caller. */
+static void note_status(pass *p)
 {
-    certlc_tcp_status st;
-    certlc_err err;
-    int rc = certlc_status_load(p->store, p->t->namespace, p->t->name, &st,
-                                &err);
-    if (rc < 0)
-        memset(&st, 0, sizeof st);
-    certlc_tcp_status before = st;
-    if (st.created == 0)
-        st.created = p->now;
-    snprintf(st.version, sizeof st.version, "%s", p->t->version);
-    note_ca_expiry(p, &st);
-    note_ca_waiting(p, &st);
+    certlc_tcp_status *st = &p->pc->status;
+    if (st->created == 0)
+        st->created = p->now;
+    snprintf(st->version, sizeof st->version, "%s", p->t->version);
+    note_ca_expiry(p, st);
+    note_ca_waiting(p, st);
     if (p->res->failed == 0) {
-        snprintf(st.phase, sizeof st.phase, "%s", CERTLC_PHASE_READY);
-        certlc_status_set_condition(&st, "Ready", true, "Reconciled", "",
+        snprintf(st->phase, sizeof st->phase, "%s", CERTLC_PHASE_READY);
+        certlc_status_set_condition(st, "Ready", true, "Reconciled", "",
                                     p->now);
     } else {
         char msg[700];
         snprintf(msg, sizeof msg, "%zu Secret(s) could not be issued; first: "
-                 "%s", p->res->failed, p->first_failure);
+                 "%s", p->res->failed, p->pc->first_failure);
         /* A loop stopped by the guard needs a person: Failed, not the
          * NotReady of something that will be retried. */
-        snprintf(st.phase, sizeof st.phase, "%s",
+        snprintf(st->phase, sizeof st->phase, "%s",
                  p->looping ? CERTLC_PHASE_FAILED : CERTLC_PHASE_NOT_READY);
-        certlc_status_set_condition(&st, "Ready", false,
+        certlc_status_set_condition(st, "Ready", false,
                                     p->looping            ? "ReissueLoop"
                                     : p->ca_waiting[0]    ? "CANotYetValid"
                                                           : "IssueFailed",
                                     msg, p->now);
     }
-    note_ca_source(p, &st);
+    note_ca_source(p, st);
     if (p->res->failed == 0) {
         certlc_err rerr = {{0}};
-        switch (certlc_rollout_tenant(p->store, p->cfg, p->t, &st, p->now,
-                                      &rerr)) {
+        switch (certlc_rollout_tenant(p->pc, &rerr)) {
         case CERTLC_ROLLOUT_NONE:
         case CERTLC_ROLLOUT_STARTED: /* Its end is recorded by the engine */
         case CERTLC_ROLLOUT_WAITING:
             break;
         case CERTLC_ROLLOUT_DONE:
             p->res->rolled_out = 1;
-            certlc_status_set_condition(&st, "RolledOut", true, "HookSucceeded",
+            certlc_status_set_condition(st, "RolledOut", true, "HookSucceeded",
                                         "", p->now);
             break;
         case CERTLC_ROLLOUT_FAILED:
             p->res->rollout_failed = 1;
             certlc_warn("rollout", "%s/%s: %s", p->t->namespace, p->t->name,
                         rerr.msg);
-            certlc_status_set_condition(&st, "RolledOut", false, "HookFailed",
+            certlc_status_set_condition(st, "RolledOut", false, "HookFailed",
                                         rerr.msg, p->now);
             break;
         }
     }
-    /* Writing an unchanged status would wake every watcher for nothing. */
-    st.updated = before.updated;
-    if (rc == 0 && memcmp(&st, &before, sizeof st) == 0)
-        return;
-    st.updated = p->now;
-    if (certlc_status_save(p->store, p->t->namespace, p->t->name, &st,
-                           &err) != 0)
-        certlc_warn("engine", "%s/%s: cannot save the status: %s",
-                    p->t->namespace, p->t->name, err.msg);
 }
 
 int certlc_reconcile_tenant(certlc_store *store, const certlc_config *cfg,
@@ -1303,11 +1269,16 @@ int certlc_reconcile_tenant(certlc_store *store, const certlc_config *cfg,
                             void *arg, certlc_reconcile_result *result,
                             certlc_err *err)
 {
-    (void)err;
-    memset(result, 0, sizeof *result);
-    result->next_due = INT64_MAX;
-    pass p = {.store = store, .cfg = cfg, .t = t, .cb = cb, .arg = arg,
-              .res = result, .now = certlc_now()};
+    /* On the heap: the status is kept twice (as in memory, as stored). */
+    certlc_pass *pc = malloc(sizeof *pc);
+    if (pc == NULL) {
+        memset(result, 0, sizeof *result);
+        result->next_due = INT64_MAX;
+        return certlc_err_set(err, "out of memory starting a pass");
+    }
+    certlc_pass_begin(pc, store, cfg, t, certlc_now(), cb, arg, result);
+    pass p = {.pc = pc, .store = store, .cfg = cfg, .t = t, .res = result,
+              .now = pc->now};
     size_t n;
     const certlc_item *items = certlc_plan_items(&n);
     for (size_t i = 0; i < n && !p.stopped; i++)
@@ -1317,8 +1288,11 @@ int certlc_reconcile_tenant(certlc_store *store, const certlc_config *cfg,
         certlc_ca_fini(&p.signers[i].ca);
     /* ---- the datastore's Secrets, through its driver. ---- */
     if (t->datastore[0] != '\0' && !p.stopped)
-        certlc_datastore_reconcile(store, cfg, t, p.now, note_event, &p,
-                                   result);
-    save_status(&p);
-    return 0;
+        certlc_datastore_reconcile(pc);
+    note_status(&p);
+    int rc = certlc_pass_save_status(pc, err);
+    if (rc != 0)
+        certlc_err_prefix(err, "cannot save the status");
+    free(pc);
+    return rc;
 }

@@ -21,6 +21,7 @@
 #include "rollout.h"
 #include "status.h"
 #include "timefmt.h"
+#include "validation.h"
 
 #define MAX_SIGNERS 4
 /* Reissues of one Secret for one reason under one CA within an hour past
@@ -36,6 +37,9 @@ typedef struct signer {
     certlc_ca ca;
     bool held;
     uint64_t rv; /* the resourceVersion of its Secret as read or written */
+    /* A CA judged before (validation.h) is loaded only when something
+     * needs it (to sign, or to judge in full what it signed). */
+    certlc_secret *lazy;
 } signer;
 
 typedef struct pass {
@@ -54,6 +58,10 @@ typedef struct pass {
     certlc_cause cause;      /* why the last check failed */
     bool stopped;            /* a new CA could not be stored: stop */
     bool looping;            /* the reissue guard refused a Secret */
+    /* Of the certificates the last full check judged: the latest
+     * notBefore, the earliest notAfter, and the CA's end when one of them
+     * ends with its CA (the record of the verdict, validation.h). */
+    int64_t judged_nb, judged_na, judged_ca_end;
 } pass;
 
 /* Sets the pass's cause and the error message together: the cause is
@@ -61,7 +69,8 @@ typedef struct pass {
 #define FAIL(p, c, err, ...) \
     ((p)->cause = (c), certlc_err_set((err), __VA_ARGS__))
 
-static signer *find_signer(pass *p, const char *suffix)
+/* The signer as it is: a CA judged before may not be loaded yet. */
+static signer *signer_of(pass *p, const char *suffix)
 {
     for (size_t i = 0; i < p->n_signers; i++)
         if (strcmp(p->signers[i].item->suffix, suffix) == 0)
@@ -69,11 +78,35 @@ static signer *find_signer(pass *p, const char *suffix)
     return NULL;
 }
 
+/* The signer, its CA loaded (see signer_defer). */
+static signer *find_signer(pass *p, const char *suffix)
+{
+    signer *s = signer_of(p, suffix);
+    if (s == NULL || s->lazy == NULL)
+        return s;
+    const certlc_item *item = s->item;
+    const certlc_kv *ckv = certlc_kvlist_get(&s->lazy->data, item->cert_key);
+    const certlc_kv *kkv = certlc_kvlist_get(&s->lazy->data, item->key_key);
+    certlc_err err = {{0}};
+    certlc_validation_count_parse();
+    if (ckv == NULL || kkv == NULL ||
+        certlc_ca_load(&s->ca, ckv->value, ckv->len, kkv->value, kkv->len,
+                       &err) != 0)
+        /* Judged good with these very bytes: not expected. Signing with
+         * it then fails with "not available". */
+        certlc_warn("engine", "%s/%s: cannot load the CA %s-%s: %s",
+                    p->t->namespace, p->t->name, p->t->name, item->suffix,
+                    err.msg);
+    certlc_secret_free(s->lazy);
+    s->lazy = NULL;
+    return s;
+}
+
 /* The pass signs with ca from now on; it takes ca's contents. */
 static void signer_set(pass *p, const certlc_item *item, certlc_ca *ca,
                        uint64_t rv)
 {
-    signer *s = find_signer(p, item->suffix);
+    signer *s = signer_of(p, item->suffix);
     if (s == NULL) {
         s = &p->signers[p->n_signers++];
         s->item = item;
@@ -132,6 +165,19 @@ static int load_item_pair(const certlc_secret *s, const certlc_item *item,
     return load_pair(ckv, kkv, cert, key, err);
 }
 
+/* Keeps what the verdict's record needs of a judged certificate. */
+static void note_judged(pass *p, X509 *cert, int64_t ca_end)
+{
+    int64_t nb = certlc_cert_not_before(cert);
+    int64_t na = certlc_cert_not_after(cert);
+    if (nb > p->judged_nb)
+        p->judged_nb = nb;
+    if (p->judged_na == 0 || na < p->judged_na)
+        p->judged_na = na;
+    if (na == ca_end)
+        p->judged_ca_end = ca_end;
+}
+
 /* The checks every issued certificate must pass: signed by the current
  * signer, as the spec says, and not yet due. */
 static int check_issued(pass *p, X509 *cert, const certlc_item *item,
@@ -165,6 +211,7 @@ static int check_issued(pass *p, X509 *cert, const certlc_item *item,
     }
     if (certlc_cert_not_after(cert) == ca_end)
         due = ca_end;
+    note_judged(p, cert, ca_end);
     if (p->now >= due) {
         char when[32];
         certlc_time_rfc3339(certlc_cert_not_after(cert), when, sizeof when);
@@ -177,9 +224,9 @@ static int check_issued(pass *p, X509 *cert, const certlc_item *item,
 }
 
 /* Notes a CA that is near its end, for the status (see note_ca_expiry). */
-static void note_ca(pass *p, const certlc_item *item, X509 *cert)
+static void note_ca_end(pass *p, const certlc_item *item, int64_t not_after)
 {
-    int64_t left = certlc_cert_not_after(cert) - p->now;
+    int64_t left = not_after - p->now;
     if (left >= certlc_ca_warn_window(p->cfg))
         return;
     size_t used = strlen(p->ca_expiring);
@@ -188,13 +235,18 @@ static void note_ca(pass *p, const certlc_item *item, X509 *cert)
              item->suffix, (long long)(left / 86400));
 }
 
+static void note_ca(pass *p, const certlc_item *item, X509 *cert)
+{
+    note_ca_end(p, item, certlc_cert_not_after(cert));
+}
+
 /* A CA whose notBefore is in the future is never used to sign: it is kept
  * (issuing another would only move the problem), what it signed is left
  * alone, the tenant is not ready, and the pass is run again at notBefore. */
 static int hold_ca(pass *p, const certlc_item *item, int64_t not_before,
                    certlc_err *err)
 {
-    signer *s = find_signer(p, item->suffix);
+    signer *s = signer_of(p, item->suffix);
     if (s == NULL) {
         s = &p->signers[p->n_signers++];
         s->item = item;
@@ -724,7 +776,7 @@ static void complete(pass *p, const certlc_secret *old,
         certlc_pass_saw(p->pc, s);
         /* The pass's own write: a CA it signs with is not "moved". */
         signer *sg = item->kind == CERTLC_ITEM_CA
-                         ? find_signer(p, item->suffix) : NULL;
+                         ? signer_of(p, item->suffix) : NULL;
         if (sg != NULL)
             sg->rv = s->resource_version;
         certlc_info("engine", "%s/%s: secret \"%s\" completed: %s",
@@ -971,6 +1023,132 @@ static bool signer_moved(pass *p, const certlc_item *item, certlc_err *err)
     return moved;
 }
 
+/* ---- judging a Secret once per content (validation.h) ------------------- */
+
+/* The data digest of the Secret of the CA that signs item, as this pass
+ * read or wrote it; NULL when there is none (or it is not usable). */
+static const char *signer_digest(pass *p, const certlc_item *item)
+{
+    signer *sg = item->signer ? signer_of(p, item->signer) : NULL;
+    if (sg == NULL || sg->held || (sg->lazy == NULL && sg->ca.cert == NULL))
+        return NULL;
+    char name[320];
+    certlc_plan_secret_name(p->t, sg->item, name, sizeof name);
+    const certlc_pass_secret *seen = certlc_pass_seen(p->pc, name);
+    return seen != NULL ? seen->digest : NULL;
+}
+
+/* When a judged Secret falls due: its notAfter minus renew_before, or its
+ * CA's end when it ends with its CA (see check_issued). */
+static int64_t record_due(const pass *p, const certlc_validation *v)
+{
+    if (v->ca_not_after != 0)
+        return v->ca_not_after;
+    return v->not_after - p->cfg->renew_before;
+}
+
+/* A good CA judged before: it signs from now on, loaded only when needed. */
+static void signer_defer(pass *p, const certlc_item *item,
+                         const certlc_secret *s, const certlc_validation *v)
+{
+    certlc_secret *copy = certlc_secret_dup(s);
+    if (copy == NULL)
+        return; /* find_signer then says the CA is not available */
+    signer *sg = signer_of(p, item->suffix);
+    if (sg == NULL) {
+        sg = &p->signers[p->n_signers++];
+        sg->item = item;
+    }
+    sg->lazy = copy;
+    sg->rv = s->resource_version;
+    note_ca_end(p, item, v->not_after);
+    if (v->not_after < p->res->next_due)
+        p->res->next_due = v->not_after;
+}
+
+/* True when s was judged good before with these very bytes, this CA and
+ * these inputs, and time has not made it due since: then nothing is
+ * parsed. What is not covered (a CA certlc did not make, which is said in
+ * the status from its subject) is judged in full. */
+static bool judged_before(pass *p, const certlc_secret *s,
+                          const certlc_item *item, const certlc_cert_spec *spec,
+                          const char *name)
+{
+    const certlc_validation *v = certlc_validation_find(&p->pc->status, name);
+    const certlc_pass_secret *seen = certlc_pass_seen(p->pc, name);
+    char inputs[65];
+    if (v == NULL || seen == NULL || strcmp(v->verdict, "valid") != 0 ||
+        v->rv != s->resource_version || strcmp(v->data, seen->digest) != 0 ||
+        strcmp(s->type, item->type) != 0 ||
+        certlc_kamaji_rotation_requested(&s->annotations) ||
+        certlc_validation_inputs(item, p->t, p->cfg, spec, inputs) != 0 ||
+        strcmp(v->inputs, inputs) != 0)
+        return false;
+    if (item->kind == CERTLC_ITEM_KEYPAIR)
+        return true;
+    if (p->now < v->not_before)
+        return false;
+    if (item->kind == CERTLC_ITEM_CA) {
+        if (p->now >= v->not_after ||
+            certlc_kvlist_get(&s->annotations, CERTLC_ANNOTATION_ROTATED) ==
+                NULL)
+            return false;
+        signer_defer(p, item, s, v);
+        return true;
+    }
+    const char *ca = signer_digest(p, item);
+    int64_t due = record_due(p, v);
+    if (ca == NULL || strcmp(v->ca, ca) != 0 || p->now >= due)
+        return false;
+    if (item->lifecycle != NULL && due < p->res->next_due)
+        p->res->next_due = due;
+    return true;
+}
+
+/* The full judgement (check), counted; a record of an earlier verdict on
+ * this Secret no longer holds. */
+static int check_in_full(pass *p, const certlc_secret *s,
+                         const certlc_item *item, const certlc_cert_spec *spec,
+                         certlc_err *err)
+{
+    certlc_validation_drop(&p->pc->status, s->name);
+    certlc_validation_count_parse();
+    p->judged_nb = p->judged_na = p->judged_ca_end = 0;
+    return check(p, s, item, spec, err);
+}
+
+/* Records a good verdict on the Secret as it now is in the store. */
+static void judged_good(pass *p, const certlc_item *item,
+                        const certlc_cert_spec *spec, const char *name)
+{
+    const certlc_pass_secret *seen = certlc_pass_seen(p->pc, name);
+    certlc_validation v;
+    memset(&v, 0, sizeof v);
+    if (seen == NULL ||
+        certlc_validation_inputs(item, p->t, p->cfg, spec, v.inputs) != 0)
+        return;
+    snprintf(v.name, sizeof v.name, "%.255s", name);
+    v.rv = seen->rv;
+    snprintf(v.data, sizeof v.data, "%s", seen->digest);
+    snprintf(v.verdict, sizeof v.verdict, "valid");
+    if (item->kind == CERTLC_ITEM_CA) {
+        signer *sg = signer_of(p, item->suffix);
+        if (sg == NULL || sg->ca.cert == NULL)
+            return;
+        v.not_before = certlc_cert_not_before(sg->ca.cert);
+        v.not_after = certlc_ca_not_after(&sg->ca);
+    } else if (item->kind != CERTLC_ITEM_KEYPAIR) {
+        const char *ca = signer_digest(p, item);
+        if (ca == NULL || p->judged_na == 0)
+            return;
+        snprintf(v.ca, sizeof v.ca, "%s", ca);
+        v.not_before = p->judged_nb;
+        v.not_after = p->judged_na;
+        v.ca_not_after = p->judged_ca_end;
+    }
+    certlc_validation_put(&p->pc->status, &v);
+}
+
 static void reconcile_item(pass *p, const certlc_item *item)
 {
     char name[320];
@@ -982,7 +1160,7 @@ static void reconcile_item(pass *p, const certlc_item *item)
         return;
     }
     /* What a CA that is not valid yet signed is left as it is. */
-    signer *held = item->signer ? find_signer(p, item->signer) : NULL;
+    signer *held = item->signer ? signer_of(p, item->signer) : NULL;
     if (held != NULL && held->held) {
         report(p, name, CERTLC_ACT_UNCHANGED, CERTLC_CAUSE_NONE, "");
         certlc_plan_spec_fini(&ps);
@@ -1020,8 +1198,13 @@ static void reconcile_item(pass *p, const certlc_item *item)
             keep_ca(p, name, reason);
             goto out;
         }
-    } else if (check(p, old, item, &ps.spec, &err) == 0) {
+    } else if (judged_before(p, old, item, &ps.spec, name)) {
         complete(p, old, item, name);
+        report(p, name, CERTLC_ACT_UNCHANGED, CERTLC_CAUSE_NONE, "");
+        goto out;
+    } else if (check_in_full(p, old, item, &ps.spec, &err) == 0) {
+        complete(p, old, item, name);
+        judged_good(p, item, &ps.spec, name);
         report(p, name, CERTLC_ACT_UNCHANGED, CERTLC_CAUSE_NONE, "");
         goto out;
     } else if (p->cause == CERTLC_CAUSE_CA_NOT_YET_VALID) {
@@ -1284,8 +1467,10 @@ int certlc_reconcile_tenant(certlc_store *store, const certlc_config *cfg,
     for (size_t i = 0; i < n && !p.stopped; i++)
         if (certlc_plan_enabled(&items[i], t) && !items[i].datastore_only)
             reconcile_item(&p, &items[i]);
-    for (size_t i = 0; i < p.n_signers; i++)
+    for (size_t i = 0; i < p.n_signers; i++) {
         certlc_ca_fini(&p.signers[i].ca);
+        certlc_secret_free(p.signers[i].lazy);
+    }
     /* ---- the datastore's Secrets, through its driver. ---- */
     if (t->datastore[0] != '\0' && !p.stopped)
         certlc_datastore_reconcile(pc);

@@ -36,6 +36,23 @@ typedef struct certlc_rolled_secret {
     char digest[20]; /* first 16 hex digits of SHA-256 over its data */
 } certlc_rolled_secret;
 
+#define CERTLC_STATUS_MAX_VALIDATIONS 32
+
+/* How a Secret was last judged in full (validation.h): by its content, the
+ * CA it was verified against and what shaped it, so that the same content
+ * is not parsed again. */
+typedef struct certlc_validation {
+    char name[256];
+    uint64_t rv;          /* its resourceVersion when judged */
+    char data[65];        /* SHA-256 over its data (hex) */
+    char ca[65];          /* the data digest of its CA's Secret; "" none */
+    char inputs[65];      /* SHA-256 over what shapes it (validation.h) */
+    int64_t not_before;   /* of its certificates (the latest); 0: none */
+    int64_t not_after;    /* of its certificates (the earliest); 0: none */
+    int64_t ca_not_after; /* its CA's, when it ends with it; 0 otherwise */
+    char verdict[16];     /* "valid": only good verdicts are kept */
+} certlc_validation;
+
 typedef struct certlc_tcp_status {
     char phase[48];
     char version[64];
@@ -49,6 +66,8 @@ typedef struct certlc_tcp_status {
     char rollout_output[416]; /* the end of the hook's last output */
     certlc_condition conditions[CERTLC_STATUS_MAX_CONDITIONS];
     size_t n_conditions;
+    certlc_validation validations[CERTLC_STATUS_MAX_VALIDATIONS];
+    size_t n_validations;
 } certlc_tcp_status;
 
 /* CERTLC_NOTFOUND leaves *st zeroed. */

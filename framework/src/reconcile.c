@@ -19,6 +19,7 @@
 #include "plan.h"
 #include "reissue_guard.h"
 #include "rollout.h"
+#include "secret_write.h"
 #include "status.h"
 #include "timefmt.h"
 #include "validation.h"
@@ -639,23 +640,9 @@ out:
     return rc;
 }
 
-static int set_labels(certlc_secret *s, const certlc_tenant *t,
-                      const certlc_item *item)
-{
-    int rc = certlc_kvlist_set_str(&s->labels, CERTLC_LABEL_NAME, t->name);
-    rc |= certlc_kvlist_set_str(&s->labels, CERTLC_LABEL_COMPONENT,
-                                item->suffix);
-    rc |= certlc_kvlist_set_str(&s->labels, CERTLC_LABEL_MANAGED_BY, "certlc");
-    if (item->lifecycle != NULL)
-        rc |= certlc_kvlist_set_str(&s->labels, CERTLC_LABEL_LIFECYCLE,
-                                    item->lifecycle);
-    else
-        certlc_kvlist_del(&s->labels, CERTLC_LABEL_LIFECYCLE);
-    return rc;
-}
-
-/* Writes the new Secret: an update (compare-and-swap) when a readable one
- * was there, a create otherwise, after removing an unreadable one. */
+/* Writes the new Secret (secret_write.h): an update (compare-and-swap)
+ * when a readable one was there, a create otherwise, after removing an
+ * unreadable one. */
 static int store_secret(pass *p, const certlc_item *item, certlc_secret *old,
                         bool unreadable, const char *name, certlc_kvlist *data,
                         const char *reason, uint64_t *rv_out, certlc_err *err)
@@ -670,40 +657,22 @@ static int store_secret(pass *p, const certlc_item *item, certlc_secret *old,
     memset(data, 0, sizeof *data);
     free(s->type);
     s->type = strdup(item->type);
-    char when[32];
-    certlc_time_rfc3339(p->now, when, sizeof when);
     int rc = -1;
-    /* The request is fulfilled by this very write: an empty rotate
-     * annotation becomes the time of the rotation, as Kamaji writes it. */
-    if (s->type == NULL || set_labels(s, p->t, item) != 0 ||
-        certlc_kamaji_rotation_done(&s->annotations, p->now) != 0 ||
-        certlc_kamaji_metadata(s) != 0 ||
-        certlc_kvlist_set_str(&s->annotations, CERTLC_ANNOTATION_ROTATED,
-                              when) != 0 ||
-        certlc_kvlist_set_str(&s->annotations, CERTLC_ANNOTATION_REASON,
-                              reason) != 0) {
+    certlc_secret_write w = {.tenant = p->t->name, .item = item,
+                             .reason = reason, .now = p->now,
+                             .update = old != NULL, .unreadable = unreadable};
+    if (s->type == NULL)
         certlc_err_set(err, "out of memory");
-        goto out;
-    }
-    if (old != NULL) {
-        rc = certlc_store_update(p->store, s, err);
-    } else {
-        if (unreadable) {
-            rc = certlc_store_remove(p->store, p->t->namespace, name, err);
-            if (rc < 0)
-                goto out;
-        }
-        rc = certlc_store_create(p->store, s, err);
-    }
+    else
+        rc = certlc_secret_write_tenant(p->store, s, &w, err);
     if (rc == 0) {
         *rv_out = s->resource_version;
         certlc_pass_saw(p->pc, s);
     }
-    if (rc == CERTLC_CONFLICT || rc == CERTLC_NOTFOUND)
+    if (rc == CERTLC_CONFLICT)
         rc = certlc_err_set(err, "the Secret changed while it was being "
                                  "issued (another writer?); it is reconciled "
                                  "again next pass");
-out:
     certlc_secret_free(s);
     return rc;
 }
@@ -894,6 +863,8 @@ static void reconcile_provided(pass *p, const certlc_item *item,
         .previous = prev ? certlc_kvlist_get(&prev->data, item->cert_key)
                          : NULL,
         .now = p->now};
+    if (sg != NULL && sg->ca.cert != NULL)
+        certlc_validation_count_parse(); /* judged in full every pass */
     if (sg == NULL || sg->ca.cert == NULL) {
         snprintf(msg, sizeof msg, "its CA %s is not available", desc);
         report(p, name, CERTLC_ACT_FAILED, CERTLC_CAUSE_CA, msg);
@@ -1118,8 +1089,9 @@ static int check_in_full(pass *p, const certlc_secret *s,
 }
 
 /* Records a good verdict on the Secret as it now is in the store. */
-static void judged_good(pass *p, const certlc_item *item,
-                        const certlc_cert_spec *spec, const char *name)
+static void judged_good(pass *p, const certlc_secret *s,
+                        const certlc_item *item, const certlc_cert_spec *spec,
+                        const char *name)
 {
     const certlc_pass_secret *seen = certlc_pass_seen(p->pc, name);
     certlc_validation v;
@@ -1132,8 +1104,12 @@ static void judged_good(pass *p, const certlc_item *item,
     snprintf(v.data, sizeof v.data, "%s", seen->digest);
     snprintf(v.verdict, sizeof v.verdict, "valid");
     if (item->kind == CERTLC_ITEM_CA) {
+        /* A CA certlc did not make is judged in full on every pass (see
+         * judged_before): no record. */
         signer *sg = signer_of(p, item->suffix);
-        if (sg == NULL || sg->ca.cert == NULL)
+        if (sg == NULL || sg->ca.cert == NULL ||
+            certlc_kvlist_get(&s->annotations, CERTLC_ANNOTATION_ROTATED) ==
+                NULL)
             return;
         v.not_before = certlc_cert_not_before(sg->ca.cert);
         v.not_after = certlc_ca_not_after(&sg->ca);
@@ -1204,7 +1180,7 @@ static void reconcile_item(pass *p, const certlc_item *item)
         goto out;
     } else if (check_in_full(p, old, item, &ps.spec, &err) == 0) {
         complete(p, old, item, name);
-        judged_good(p, item, &ps.spec, name);
+        judged_good(p, old, item, &ps.spec, name);
         report(p, name, CERTLC_ACT_UNCHANGED, CERTLC_CAUSE_NONE, "");
         goto out;
     } else if (p->cause == CERTLC_CAUSE_CA_NOT_YET_VALID) {

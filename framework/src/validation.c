@@ -21,10 +21,17 @@ void certlc_validation_put(certlc_tcp_status *st, const certlc_validation *v)
     if (slot == NULL) {
         if (st->n_validations == CERTLC_STATUS_MAX_VALIDATIONS)
             return;
-        slot = &st->validations[st->n_validations++];
+        /* Kept sorted by name, as the JSON has them: a status read back
+         * compares equal to the one in memory. */
+        size_t i = 0;
+        while (i < st->n_validations &&
+               strcmp(st->validations[i].name, v->name) < 0)
+            i++;
+        memmove(&st->validations[i + 1], &st->validations[i],
+                (st->n_validations - i) * sizeof st->validations[0]);
+        st->n_validations++;
+        slot = &st->validations[i];
     }
-    /* Whole, padding included: the status is compared with memcmp. */
-    memset(slot, 0, sizeof *slot);
     memcpy(slot, v, sizeof *slot);
 }
 

@@ -22,8 +22,10 @@
 
 const certlc_validation *certlc_validation_find(const certlc_tcp_status *st,
                                                 const char *name);
-/* Adds or replaces v (by name); dropped when the status is full, which
- * only costs a full judgement next time. */
+/* Adds or replaces v (by name; kept sorted by name); not kept when the
+ * status is full, which only costs a full judgement next time. v is
+ * copied whole: it must have been zeroed before it was filled (the status
+ * is compared with memcmp). */
 void certlc_validation_put(certlc_tcp_status *st, const certlc_validation *v);
 void certlc_validation_drop(certlc_tcp_status *st, const char *name);
 

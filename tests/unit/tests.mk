@@ -20,3 +20,5 @@ $(eval $(call unit_test,output,output jsonpath table err))
 $(eval $(call unit_test,hooks,hooks err))
 # The reissue loop guard and the reconcile causes' labels.
 $(eval $(call unit_test,reissue_guard,reissue_guard cause))
+# Validation records (judging a Secret once per content) and the status JSON.
+$(eval $(call unit_test,validation,validation status plan pki timefmt config config_store inifile datastore duration names log err))

@@ -80,6 +80,37 @@ static const certlc_kv *need(const certlc_secret *s, const char *key,
     return kv;
 }
 
+/* The record a verdict on s would have (validation.h): its data, the
+ * DataStore's CA, the DataStore (the inputs). 0, or -1 (then v->name is
+ * "" and no record is kept). */
+static int ds_record(dpass *p, const certlc_ds_instance *in,
+                     const certlc_secret *s, certlc_validation *v)
+{
+    if (certlc_secret_data_digest(s, v->data) != 0 ||
+        certlc_validation_digest(in->ca_cert, in->ca_cert_len, v->ca) != 0 ||
+        certlc_validation_digest(in->name, strlen(in->name), v->inputs) != 0)
+        return -1;
+    snprintf(v->name, sizeof v->name, "%.255s", p->cert_name);
+    v->rv = s->resource_version;
+    return 0;
+}
+
+/* True when the same bytes were judged good under the same DataStore CA
+ * and are not due: *due is set and nothing is parsed. */
+static bool ds_judged_before(dpass *p, const certlc_validation *v,
+                             int64_t *due)
+{
+    const certlc_validation *r = certlc_validation_find(&p->pc->status,
+                                                        v->name);
+    if (r == NULL || strcmp(r->verdict, "valid") != 0 || r->rv != v->rv ||
+        strcmp(r->data, v->data) != 0 || strcmp(r->ca, v->ca) != 0 ||
+        strcmp(r->inputs, v->inputs) != 0 || p->now < r->not_before ||
+        p->now >= r->not_after - p->cfg->renew_before)
+        return false;
+    *due = r->not_after - p->cfg->renew_before;
+    return true;
+}
+
 /* 0 when the datastore-certificate is fine (and *due set), -1 with the
  * reason to renew it otherwise, and its cause; *missing tells a missing
  * Secret apart. */
@@ -103,8 +134,8 @@ static int check_cert(dpass *p, const certlc_ds_instance *in, int64_t *due,
         certlc_err_prefix(err, "unreadable");
         return -1;
     }
-    /* Judged in full on every pass (no validation record yet). */
-    certlc_validation_count_parse();
+    certlc_validation v;
+    memset(&v, 0, sizeof v);
     X509 *cert = NULL, *ca = NULL, *dsca = NULL;
     EVP_PKEY *key = NULL;
     const certlc_kv *ckv = need(s, "server.crt", err);
@@ -119,6 +150,12 @@ static int check_cert(dpass *p, const certlc_ds_instance *in, int64_t *due,
                        CERTLC_ANNOTATION_ROTATE);
         goto out;
     }
+    if (ds_record(p, in, s, &v) == 0 && ds_judged_before(p, &v, due)) {
+        rc = 0;
+        goto out;
+    }
+    certlc_validation_count_parse();
+    certlc_validation_drop(&p->pc->status, p->cert_name);
     if ((cert = certlc_cert_from_pem(ckv->value, ckv->len, err)) == NULL) {
         certlc_err_prefix(err, "server.crt");
         goto out;
@@ -160,6 +197,12 @@ static int check_cert(dpass *p, const certlc_ds_instance *in, int64_t *due,
         goto out;
     }
     rc = 0;
+    if (v.name[0] != '\0') {
+        v.not_before = certlc_cert_not_before(cert);
+        v.not_after = certlc_cert_not_after(cert);
+        snprintf(v.verdict, sizeof v.verdict, "valid");
+        certlc_validation_put(&p->pc->status, &v);
+    }
 out:
     X509_free(cert);
     X509_free(ca);

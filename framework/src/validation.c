@@ -93,6 +93,17 @@ int certlc_validation_inputs(const certlc_item *item, const certlc_tenant *t,
     return 0;
 }
 
+int certlc_validation_digest(const void *data, size_t len, char out[65])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    if (!EVP_Digest(data, len, md, &n, EVP_sha256(), NULL) || n != 32)
+        return -1;
+    for (unsigned i = 0; i < 32; i++)
+        snprintf(out + 2 * i, 3, "%02x", md[i]);
+    return 0;
+}
+
 /* Atomic: passes may run on several threads. */
 static atomic_uint_fast64_t parses;
 

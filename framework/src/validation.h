@@ -36,6 +36,9 @@ int certlc_validation_inputs(const certlc_item *item, const certlc_tenant *t,
                              const certlc_config *cfg,
                              const certlc_cert_spec *spec, char out[65]);
 
+/* SHA-256 (hex) of len bytes. Returns 0 or -1. */
+int certlc_validation_digest(const void *data, size_t len, char out[65]);
+
 /* How many Secrets were judged in full since the process started (the
  * metric certlc_certificate_parses_total). */
 void certlc_validation_count_parse(void);

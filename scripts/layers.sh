@@ -36,12 +36,12 @@ FILES_util="err log base64 wipe_alloc timefmt version"
 FILES_config="config config_store datastore inifile duration names keyalg"
 FILES_pki="pki kubeconfig ca_bundle keypool"
 FILES_store="store secret selector store_file store_etcd etcd_client \
-encryption writer_lock plan kamaji"
+encryption writer_lock plan kamaji secret_write"
 FILES_host="plugin host"
 FILES_ops="metrics httpd sdnotify"
 FILES_engine="runtime engine reconcile datastore_reconcile datastore_external \
 rollout status events deadline leader hooks delivery cause reissue_guard \
-observe ca_overlap workers"
+observe ca_overlap workers pass validation"
 FILES_cli="main cli cli_targets cmd_apply cmd_check cmd_completion cmd_delete \
 cmd_describe cmd_events cmd_get cmd_leader cmd_migrate cmd_plugins \
 cmd_rewrite cmd_rotate cmd_run output table jsonpath getwatch tcpwatch"

@@ -19,6 +19,7 @@
 #include "plan.h"
 #include "status.h"
 #include "timefmt.h"
+#include "validation.h"
 
 #define COMPONENT "external-pki"
 #define COND_AWAITING "AwaitingExternalPKI"
@@ -126,47 +127,34 @@ static int64_t set_await(const certlc_external_in *in, bool awaiting,
                          const char *reason, const char *msg,
                          const ext_settings *es, bool *overdue)
 {
-    certlc_tcp_status st;
-    certlc_err err;
-    int rc = certlc_status_load(in->store, in->t->namespace, in->t->name, &st,
-                                &err);
-    if (rc < 0)
-        return in->now;
-    certlc_tcp_status before = st;
-    int64_t since = in->now;
+    certlc_pass *p = in->pass;
+    /* In the pass's status, saved with the rest at the end of the pass. */
+    certlc_tcp_status *st = &p->status;
+    int64_t since = p->now;
     *overdue = false;
     if (awaiting) {
-        const certlc_condition *c = certlc_status_condition(&st,
+        const certlc_condition *c = certlc_status_condition(st,
                                                             COND_AWAITING);
         if (c != NULL && c->status)
             since = c->last_transition;
-        certlc_status_set_condition(&st, COND_AWAITING, true, reason, msg,
-                                    in->now);
-        if (in->now - since >= es->timeout) {
+        certlc_status_set_condition(st, COND_AWAITING, true, reason, msg,
+                                    p->now);
+        if (p->now - since >= es->timeout) {
             *overdue = true;
             char m[512], when[32];
             certlc_time_rfc3339(since, when, sizeof when);
             sfmt(m, sizeof m, "no certificate delivered to %s/%s since "
                      "%s (external_timeout %llds); still waiting", es->ns,
                      es->name, when, (long long)es->timeout);
-            certlc_status_set_condition(&st, COND_OVERDUE, true, "Overdue", m,
-                                        in->now);
+            certlc_status_set_condition(st, COND_OVERDUE, true, "Overdue", m,
+                                        p->now);
         } else {
-            certlc_status_clear_condition(&st, COND_OVERDUE);
+            certlc_status_clear_condition(st, COND_OVERDUE);
         }
     } else {
-        certlc_status_clear_condition(&st, COND_AWAITING);
-        certlc_status_clear_condition(&st, COND_OVERDUE);
+        certlc_status_clear_condition(st, COND_AWAITING);
+        certlc_status_clear_condition(st, COND_OVERDUE);
     }
-    if (rc == 0 && memcmp(&st, &before, sizeof st) == 0)
-        return since;
-    if (rc == CERTLC_NOTFOUND)
-        st.created = in->now;
-    st.updated = in->now;
-    if (certlc_status_save(in->store, in->t->namespace, in->t->name, &st,
-                           &err) != 0)
-        certlc_warn(COMPONENT, "%s/%s: cannot save the status: %s",
-                    in->t->namespace, in->t->name, err.msg);
     return since;
 }
 
@@ -177,6 +165,8 @@ static int64_t set_await(const certlc_external_in *in, bool awaiting,
 static int copy_ok(const certlc_external_in *in, const certlc_secret *c,
                    int64_t *not_after, certlc_err *err)
 {
+    certlc_validation_count_parse(); /* judged in full every pass */
+    certlc_pass *p = in->pass;
     const certlc_kv *crt = certlc_kvlist_get(&c->data, "server.crt");
     const certlc_kv *key = certlc_kvlist_get(&c->data, "server.key");
     const certlc_kv *ca = certlc_kvlist_get(&c->data, "ca.crt");
@@ -191,7 +181,7 @@ static int copy_ok(const certlc_external_in *in, const certlc_secret *c,
                    : NULL;
     int rc = -1;
     if (dsca != NULL && certlc_key_matches_cert(k, x, err) == 0 &&
-        certlc_cert_verify(x, dsca, in->now, err) == 0) {
+        certlc_cert_verify(x, dsca, p->now, err) == 0) {
         *not_after = certlc_cert_not_after(x);
         rc = 0;
     }
@@ -208,6 +198,7 @@ static int judge(const certlc_external_in *in, const material *m,
                  const certlc_kv *prev, int64_t current_not_after,
                  certlc_err *err)
 {
+    certlc_pass *p = in->pass;
     if (m->crt == NULL)
         return certlc_err_set(err, "it has no tls.crt");
     if (m->key == NULL)
@@ -223,7 +214,7 @@ static int judge(const certlc_external_in *in, const material *m,
     certlc_delivery_rules rules = {.issuer = dsca, .issuer_desc = desc,
                                    .previous = prev,
                                    .current_not_after = current_not_after,
-                                   .now = in->now};
+                                   .now = p->now};
     int rc = certlc_delivery_judge(&rules, m->crt, m->key, err);
     X509_free(dsca);
     if (rc != 0)
@@ -270,13 +261,14 @@ static int write_copy(const certlc_external_in *in, const material *m,
 static void clear_rotate_annotation(const certlc_external_in *in,
                                     certlc_secret *c)
 {
+    certlc_pass *p = in->pass;
     certlc_err err;
     if (!certlc_kamaji_rotation_requested(&c->annotations) ||
-        certlc_kamaji_rotation_done(&c->annotations, in->now) != 0)
+        certlc_kamaji_rotation_done(&c->annotations, p->now) != 0)
         return;
-    if (certlc_store_update(in->store, c, &err) != 0)
+    if (certlc_store_update(p->store, c, &err) != 0)
         certlc_warn(COMPONENT, "%s/%s: cannot clear the rotate annotation of "
-                    "%s: %s", in->t->namespace, in->t->name, in->cert_name,
+                    "%s: %s", p->t->namespace, p->t->name, in->cert_name,
                     err.msg);
 }
 
@@ -303,14 +295,15 @@ static void awaiting(const certlc_external_in *in, certlc_external_out *out,
                      const char *cond_reason, certlc_cause cause,
                      const char *msg)
 {
+    certlc_pass *p = in->pass;
     bool overdue = false;
     int64_t since = set_await(in, true, cond_reason, msg, es, &overdue);
     if (overdue)
         certlc_warn(COMPONENT, "%s/%s: datastore '%s': the external PKI is "
                     "overdue: nothing delivered to %s/%s for %llds "
                     "(external_timeout %llds); still waiting",
-                    in->t->namespace, in->t->name, in->ds->name, es->ns,
-                    es->name, (long long)(in->now - since),
+                    p->t->namespace, p->t->name, in->ds->name, es->ns,
+                    es->name, (long long)(p->now - since),
                     (long long)es->timeout);
     else if (since + es->timeout < out->next_due)
         out->next_due = since + es->timeout;
@@ -326,6 +319,7 @@ static void awaiting(const certlc_external_in *in, certlc_external_out *out,
 static void static_files(const certlc_external_in *in,
                          certlc_external_out *out, certlc_secret *c)
 {
+    certlc_pass *p = in->pass;
     const certlc_ds_instance *ds = in->ds;
     if (ds->client_cert == NULL || ds->client_key == NULL) {
         out_set(out, CERTLC_ACT_FAILED, CERTLC_CAUSE_DATASTORE,
@@ -361,14 +355,14 @@ static void static_files(const certlc_external_in *in,
     }
     X509 *x = certlc_cert_from_pem(crt.value, crt.len, &err);
     if (x != NULL) {
-        int64_t due = certlc_cert_not_after(x) - in->cfg->renew_before;
-        if (in->now >= due) {
+        int64_t due = certlc_cert_not_after(x) - p->cfg->renew_before;
+        if (p->now >= due) {
             char when[32];
             certlc_time_rfc3339(certlc_cert_not_after(x), when, sizeof when);
             certlc_warn(COMPONENT, "%s/%s: datastore '%s': the client_cert "
                         "file expires %s and nobody rotates it: replace the "
-                        "file, or use client_cert_secret", in->t->namespace,
-                        in->t->name, ds->name, when);
+                        "file, or use client_cert_secret", p->t->namespace,
+                        p->t->name, ds->name, when);
         } else if (due < out->next_due) {
             out->next_due = due;
         }
@@ -377,221 +371,297 @@ static void static_files(const certlc_external_in *in,
     out->verify = true;
 }
 
+/* What one external-delivery step holds once the Secrets are read. */
+typedef struct ext_step {
+    const certlc_external_in *in;
+    certlc_external_out *out;
+    ext_settings es;
+    certlc_secret *c;     /* the tenant's copy; NULL when absent */
+    int64_t c_not_after;
+    bool have_copy;       /* c is there and good */
+    certlc_secret *r;     /* the referenced Secret; NULL when absent */
+    certlc_secret *prev;  /* NAME-previous; NULL when absent */
+    const certlc_kv *prev_crt;
+    char prev_name[300];
+} ext_step;
+
+/* The tenant's copy, judged (a bad one is said in the log). */
+static void read_copy(ext_step *x)
+{
+    const certlc_external_in *in = x->in;
+    certlc_pass *p = in->pass;
+    certlc_err err = {{0}};
+    if (certlc_store_get(p->store, p->t->namespace, in->cert_name, &x->c,
+                         &err) != 0) {
+        x->c = NULL;
+        return;
+    }
+    x->have_copy = copy_ok(in, x->c, &x->c_not_after, &err) == 0;
+    if (!x->have_copy)
+        certlc_warn(COMPONENT, "%s/%s: %s: %s", p->t->namespace, p->t->name,
+                    in->cert_name, err.msg);
+}
+
+/* The referenced Secret and the previous one. False when the step ends
+ * here: the delivery cannot be decrypted (kept until its key is
+ * configured) or does not parse (a refused delivery like any other). */
+static bool read_delivery(ext_step *x)
+{
+    const certlc_external_in *in = x->in;
+    certlc_pass *p = in->pass;
+    const ext_settings *es = &x->es;
+    certlc_err err = {{0}};
+    sfmt(x->prev_name, sizeof x->prev_name, "%s-previous", es->name);
+    int rrc = certlc_store_get(p->store, es->ns, es->name, &x->r, &err);
+    if (rrc == CERTLC_UNDECRYPTABLE) {
+        awaiting(in, x->out, es, x->have_copy, "Undecryptable",
+                 CERTLC_CAUSE_UNREADABLE, err.msg);
+        return false;
+    }
+    if (rrc < 0 && rrc != CERTLC_NOTFOUND) {
+        char why[CERTLC_ERR_MAX];
+        sfmt(why, sizeof why, "it does not parse as a Secret: %s",
+                 err.msg);
+        certlc_warn(COMPONENT, "datastore '%s': the certificate delivered to "
+                    "%s/%s is refused: %s", in->ds->name, es->ns, es->name,
+                    why);
+        certlc_store_remove(p->store, es->ns, es->name, &err);
+        char msg[600];
+        sfmt(msg, sizeof msg, "refused %s/%s: %s", es->ns, es->name, why);
+        awaiting(in, x->out, es, x->have_copy, "DeliveryRefused",
+                 CERTLC_CAUSE_REFUSED, msg);
+        return false;
+    }
+    if (rrc != 0)
+        x->r = NULL;
+    if (certlc_store_get(p->store, es->ns, x->prev_name, &x->prev, &err) != 0)
+        x->prev = NULL;
+    x->prev_crt = x->prev ? certlc_kvlist_get(&x->prev->data, "tls.crt")
+                          : NULL;
+    return true;
+}
+
+/* Why the tenant's copy must be rotated now; "" when it need not. */
+static int64_t rotation_due(const ext_step *x, char *why, size_t size)
+{
+    const certlc_pass *p = x->in->pass;
+    int64_t due = x->c_not_after - p->cfg->renew_before;
+    why[0] = '\0';
+    if (certlc_kamaji_rotation_requested(&x->c->annotations)) {
+        sfmt(why, size, "rotation requested (%s)", CERTLC_ANNOTATION_ROTATE);
+    } else if (p->now >= due) {
+        char when[32];
+        certlc_time_rfc3339(x->c_not_after, when, sizeof when);
+        sfmt(why, size, "due for renewal: expires %s", when);
+    }
+    return due;
+}
+
+/* The referenced Secret is the tenant's copy: it stands until due; then
+ * it is kept aside as NAME-previous and removed, for the external PKI to
+ * deliver a new one, and the driver's rotate is told. */
+static void steady(ext_step *x)
+{
+    const certlc_external_in *in = x->in;
+    certlc_external_out *out = x->out;
+    certlc_pass *p = in->pass;
+    const ext_settings *es = &x->es;
+    const certlc_driver *drv = &in->ds->plugin->drv;
+    certlc_err err = {{0}};
+    char why[200];
+    int64_t due = rotation_due(x, why, sizeof why);
+    if (why[0] == '\0') {
+        bool overdue;
+        set_await(in, false, "", "", es, &overdue);
+        out->verify = true;
+        if (due < out->next_due)
+            out->next_due = due;
+        return;
+    }
+    if (certlc_delivery_put_aside(p->store, x->r, es->ns, x->prev_name,
+                      CERTLC_ANNOTATION_PREVIOUS_OF, es->name, &err) != 0) {
+        out_set(out, CERTLC_ACT_FAILED, CERTLC_CAUSE_STORE,
+                "cannot keep %s/%s aside as %s: "
+                "%s", es->ns, es->name, x->prev_name, err.msg);
+        return;
+    }
+    if (certlc_store_remove(p->store, es->ns, es->name, &err) < 0) {
+        out_set(out, CERTLC_ACT_FAILED, CERTLC_CAUSE_STORE,
+                "cannot remove %s/%s for the "
+                "external PKI: %s", es->ns, es->name, err.msg);
+        return;
+    }
+    certlc_drv_err derr = {{0}};
+    in->call->reason = why;
+    if (drv->rotate(in->ds->inst, in->call, in->tt, why, &derr) !=
+        CERTLC_DRV_OK)
+        certlc_warn(COMPONENT, "%s/%s: driver '%s' rotate: %s",
+                    p->t->namespace, p->t->name, drv->name, derr.msg);
+    clear_rotate_annotation(in, x->c);
+    certlc_info(COMPONENT, "%s/%s: datastore '%s': %s: removed %s/%s for "
+                "the external PKI to deliver a new one; the old one is "
+                "kept as %s/%s", p->t->namespace, p->t->name,
+                in->ds->name, why, es->ns, es->name, es->ns, x->prev_name);
+    char msg[600];
+    sfmt(msg, sizeof msg, "%s: %s/%s removed for the external PKI to "
+             "renew; the old certificate is kept as %s/%s", why, es->ns,
+             es->name, es->ns, x->prev_name);
+    awaiting(in, out, es, x->have_copy, "Rotating", CERTLC_CAUSE_AWAITING,
+             msg);
+}
+
+/* A delivery judged good: the driver's verify connects with it. 0 when it
+ * works; 1 when the datastore does not answer (the step ends, the
+ * delivery waits where it is); -1 with why when it was not accepted. */
+static int verify_delivery(ext_step *x, const material *m, char *why,
+                           size_t size)
+{
+    const certlc_external_in *in = x->in;
+    certlc_pass *p = in->pass;
+    const ext_settings *es = &x->es;
+    certlc_external_out *out = x->out;
+    certlc_drv_err derr = {{0}};
+    int v = in->ds->plugin->drv.verify(
+        in->ds->inst, in->call, in->tt, in->ds->ca_cert, in->ds->ca_cert_len,
+        (const char *)m->crt->value, m->crt->len, (const char *)m->key->value,
+        m->key->len, &derr);
+    if (v == CERTLC_DRV_OK)
+        return 0;
+    if (v != CERTLC_DRV_UNREACHABLE) {
+        sfmt(why, size, "datastore '%s' did not accept it: %s", in->ds->name,
+             derr.msg);
+        return -1;
+    }
+    char msg[CERTLC_ERR_MAX];
+    sfmt(msg, sizeof msg, "the certificate delivered to %s/%s "
+             "awaits verification: %s", es->ns, es->name, derr.msg);
+    certlc_warn(COMPONENT, "%s/%s: %s", p->t->namespace, p->t->name, msg);
+    awaiting(in, out, es, x->have_copy, "AwaitingVerification",
+             CERTLC_CAUSE_UNREACHABLE, msg);
+    out->action = CERTLC_ACT_FAILED;
+    out->cause = CERTLC_CAUSE_UNREACHABLE;
+    out->drc = CERTLC_DRV_UNREACHABLE;
+    out->verify = false;
+    sfmt(out->reason, sizeof out->reason, "%s", msg);
+    return 1;
+}
+
+/* A refused delivery is kept aside with the reason; the await goes on. */
+static void refuse_delivery(ext_step *x, const material *m, const char *why)
+{
+    const certlc_external_in *in = x->in;
+    certlc_pass *p = in->pass;
+    const ext_settings *es = &x->es;
+    certlc_err err = {{0}};
+    char aside[300];
+    if (certlc_delivery_refuse(p->store, x->r, es->ns, es->name, m->crt, why,
+                               aside, sizeof aside, &err) != 0)
+        certlc_warn(COMPONENT, "datastore '%s': cannot set the refused "
+                    "delivery aside: %s", in->ds->name, err.msg);
+    certlc_warn(COMPONENT, "%s/%s: datastore '%s': the certificate "
+                "delivered to %s/%s is refused: %s (kept as %s/%s)",
+                p->t->namespace, p->t->name, in->ds->name, es->ns,
+                es->name, why, es->ns, aside);
+    char msg[CERTLC_ERR_MAX];
+    sfmt(msg, sizeof msg, "refused %s/%s: %s", es->ns, es->name, why);
+    awaiting(in, x->out, es, x->have_copy, "DeliveryRefused",
+             CERTLC_CAUSE_REFUSED, msg);
+}
+
+/* A delivery (or the first copy for this tenant): judged, verified, then
+ * copied to the tenant. */
+static void take_delivery(ext_step *x, const material *m)
+{
+    const certlc_external_in *in = x->in;
+    certlc_external_out *out = x->out;
+    certlc_pass *p = in->pass;
+    const ext_settings *es = &x->es;
+    certlc_err err = {{0}};
+    char why[CERTLC_ERR_MAX];
+    int refused = judge(in, m, x->prev_crt, x->have_copy ? x->c_not_after : 0,
+                        &err);
+    if (refused != 0)
+        sfmt(why, sizeof why, "%s", err.msg);
+    else if ((refused = verify_delivery(x, m, why, sizeof why)) > 0)
+        return;
+    if (refused != 0) {
+        refuse_delivery(x, m, why);
+        return;
+    }
+    char reason[300];
+    sfmt(reason, sizeof reason, "delivered by the external PKI in %s/%s",
+             es->ns, es->name);
+    if (write_copy(in, m, reason, &err) != 0) {
+        out_set(out, CERTLC_ACT_FAILED, CERTLC_CAUSE_STORE, "%s", err.msg);
+        return;
+    }
+    certlc_info(COMPONENT, "%s/%s: datastore '%s': the certificate delivered "
+                "to %s/%s is accepted and verified; copied to %s",
+                p->t->namespace, p->t->name, in->ds->name, es->ns, es->name,
+                in->cert_name);
+    bool overdue;
+    set_await(in, false, "", "", es, &overdue);
+    out_set(out, x->c ? CERTLC_ACT_REISSUED : CERTLC_ACT_CREATED,
+            x->c ? CERTLC_CAUSE_DELIVERED : CERTLC_CAUSE_MISSING, "%s",
+            reason);
+    out->verify = false; /* just verified */
+    X509 *cert = certlc_cert_from_pem(m->crt->value, m->crt->len, &err);
+    if (cert != NULL) {
+        int64_t due = certlc_cert_not_after(cert) - p->cfg->renew_before;
+        if (due < out->next_due)
+            out->next_due = due;
+        X509_free(cert);
+    }
+}
+
+/* What the referenced Secret is: nothing yet, the tenant's copy, or a
+ * delivery. */
+static void step_delivery(ext_step *x)
+{
+    const certlc_external_in *in = x->in;
+    const ext_settings *es = &x->es;
+    if (x->r == NULL) {
+        char msg[600];
+        sfmt(msg, sizeof msg, "waiting for the external PKI to deliver "
+                 "%s/%s", es->ns, es->name);
+        awaiting(in, x->out, es, x->have_copy, "AwaitingDelivery",
+                 CERTLC_CAUSE_AWAITING, msg);
+        return;
+    }
+    material m = {certlc_kvlist_get(&x->r->data, "tls.crt"),
+                  certlc_kvlist_get(&x->r->data, "tls.key")};
+    bool is_copy =
+        x->have_copy &&
+        same_kv(m.crt, certlc_kvlist_get(&x->c->data, "server.crt")) &&
+        same_kv(m.key, certlc_kvlist_get(&x->c->data, "server.key"));
+    /* The certificate rotated out, delivered again, is no steady state:
+     * judge it (and refuse it). */
+    if (is_copy && x->prev_crt != NULL && same_kv(m.crt, x->prev_crt))
+        is_copy = false;
+    if (is_copy)
+        steady(x);
+    else
+        take_delivery(x, &m);
+}
+
 void certlc_external_reconcile(const certlc_external_in *in,
                                certlc_external_out *out)
 {
     memset(out, 0, sizeof *out);
     out->next_due = INT64_MAX;
     out->action = CERTLC_ACT_UNCHANGED;
-    const certlc_driver *drv = &in->ds->plugin->drv;
-    ext_settings es;
+    ext_step x = {.in = in, .out = out};
     certlc_err err = {{0}};
-    if (settings(in->ds, &es, &err) != 0) {
+    if (settings(in->ds, &x.es, &err) != 0) {
         out_set(out, CERTLC_ACT_FAILED, CERTLC_CAUSE_DATASTORE, "%s", err.msg);
         return;
     }
-
-    /* The tenant's copy. */
-    certlc_secret *c = NULL;
-    int64_t c_not_after = 0;
-    bool have_copy = false;
-    if (certlc_store_get(in->store, in->t->namespace, in->cert_name, &c,
-                         &err) == 0) {
-        have_copy = copy_ok(in, c, &c_not_after, &err) == 0;
-        if (!have_copy)
-            certlc_warn(COMPONENT, "%s/%s: %s: %s", in->t->namespace,
-                        in->t->name, in->cert_name, err.msg);
-    } else {
-        c = NULL;
-    }
-    if (es.name[0] == '\0') {
-        static_files(in, out, c);
-        certlc_secret_free(c);
-        return;
-    }
-
-    char prev_name[300];
-    sfmt(prev_name, sizeof prev_name, "%s-previous", es.name);
-    certlc_secret *r = NULL, *prev = NULL;
-    int rrc = certlc_store_get(in->store, es.ns, es.name, &r, &err);
-    if (rrc == CERTLC_UNDECRYPTABLE) {
-        /* Kept (not refused and removed) until its key is configured. */
-        awaiting(in, out, &es, have_copy, "Undecryptable",
-                 CERTLC_CAUSE_UNREADABLE, err.msg);
-        certlc_secret_free(c);
-        return;
-    }
-    if (rrc < 0 && rrc != CERTLC_NOTFOUND) {
-        /* Unparsable: a refused delivery like any other. */
-        char why[CERTLC_ERR_MAX];
-        sfmt(why, sizeof why, "it does not parse as a Secret: %s",
-                 err.msg);
-        certlc_warn(COMPONENT, "datastore '%s': the certificate delivered to "
-                    "%s/%s is refused: %s", in->ds->name, es.ns, es.name, why);
-        certlc_store_remove(in->store, es.ns, es.name, &err);
-        char msg[600];
-        sfmt(msg, sizeof msg, "refused %s/%s: %s", es.ns, es.name, why);
-        awaiting(in, out, &es, have_copy, "DeliveryRefused",
-                 CERTLC_CAUSE_REFUSED, msg);
-        certlc_secret_free(c);
-        return;
-    }
-    if (certlc_store_get(in->store, es.ns, prev_name, &prev, &err) != 0)
-        prev = NULL;
-    const certlc_kv *prev_crt = prev ? certlc_kvlist_get(&prev->data,
-                                                         "tls.crt")
-                                     : NULL;
-
-    if (r == NULL) {
-        char msg[600];
-        sfmt(msg, sizeof msg, "waiting for the external PKI to deliver "
-                 "%s/%s", es.ns, es.name);
-        awaiting(in, out, &es, have_copy, "AwaitingDelivery",
-                 CERTLC_CAUSE_AWAITING, msg);
-        goto done;
-    }
-
-    material m = {certlc_kvlist_get(&r->data, "tls.crt"),
-                  certlc_kvlist_get(&r->data, "tls.key")};
-    bool is_copy = have_copy &&
-                   same_kv(m.crt, certlc_kvlist_get(&c->data, "server.crt")) &&
-                   same_kv(m.key, certlc_kvlist_get(&c->data, "server.key"));
-    /* The certificate rotated out, delivered again, is no steady state:
-     * judge it (and refuse it). */
-    if (is_copy && prev_crt != NULL && same_kv(m.crt, prev_crt))
-        is_copy = false;
-
-    if (is_copy) {
-        /* Steady: rotate when due. */
-        int64_t due = c_not_after - in->cfg->renew_before;
-        char why[200] = "";
-        if (certlc_kamaji_rotation_requested(&c->annotations)) {
-            sfmt(why, sizeof why, "rotation requested (%s)",
-                     CERTLC_ANNOTATION_ROTATE);
-        } else if (in->now >= due) {
-            char when[32];
-            certlc_time_rfc3339(c_not_after, when, sizeof when);
-            sfmt(why, sizeof why, "due for renewal: expires %s", when);
-        }
-        if (why[0] == '\0') {
-            bool overdue;
-            set_await(in, false, "", "", &es, &overdue);
-            out->verify = true;
-            if (due < out->next_due)
-                out->next_due = due;
-            goto done;
-        }
-        char since[32];
-        certlc_time_rfc3339(in->now, since, sizeof since);
-        if (certlc_delivery_put_aside(in->store, r, es.ns, prev_name,
-                      CERTLC_ANNOTATION_PREVIOUS_OF, es.name, &err) != 0) {
-            out_set(out, CERTLC_ACT_FAILED, CERTLC_CAUSE_STORE,
-                    "cannot keep %s/%s aside as %s: "
-                    "%s", es.ns, es.name, prev_name, err.msg);
-            goto done;
-        }
-        if (certlc_store_remove(in->store, es.ns, es.name, &err) < 0) {
-            out_set(out, CERTLC_ACT_FAILED, CERTLC_CAUSE_STORE,
-                    "cannot remove %s/%s for the "
-                    "external PKI: %s", es.ns, es.name, err.msg);
-            goto done;
-        }
-        certlc_drv_err derr = {{0}};
-        in->call->reason = why;
-        if (drv->rotate(in->ds->inst, in->call, in->tt, why, &derr) !=
-            CERTLC_DRV_OK)
-            certlc_warn(COMPONENT, "%s/%s: driver '%s' rotate: %s",
-                        in->t->namespace, in->t->name, drv->name, derr.msg);
-        clear_rotate_annotation(in, c);
-        certlc_info(COMPONENT, "%s/%s: datastore '%s': %s: removed %s/%s for "
-                    "the external PKI to deliver a new one; the old one is "
-                    "kept as %s/%s", in->t->namespace, in->t->name,
-                    in->ds->name, why, es.ns, es.name, es.ns, prev_name);
-        char msg[600];
-        sfmt(msg, sizeof msg, "%s: %s/%s removed for the external PKI to "
-                 "renew; the old certificate is kept as %s/%s", why, es.ns,
-                 es.name, es.ns, prev_name);
-        awaiting(in, out, &es, have_copy, "Rotating",
-                 CERTLC_CAUSE_AWAITING, msg);
-        goto done;
-    }
-
-    /* A delivery (or the first copy for this tenant). */
-    char why[CERTLC_ERR_MAX];
-    int refused = judge(in, &m, prev_crt, have_copy ? c_not_after : 0, &err);
-    if (refused == 0) {
-        certlc_drv_err derr = {{0}};
-        int v = drv->verify(in->ds->inst, in->call, in->tt, in->ds->ca_cert,
-                            in->ds->ca_cert_len, (const char *)m.crt->value,
-                            m.crt->len, (const char *)m.key->value,
-                            m.key->len, &derr);
-        if (v == CERTLC_DRV_UNREACHABLE) {
-            /* Kept where it is: verified when the datastore answers. */
-            char msg[CERTLC_ERR_MAX];
-            sfmt(msg, sizeof msg, "the certificate delivered to %s/%s "
-                     "awaits verification: %s", es.ns, es.name, derr.msg);
-            certlc_warn(COMPONENT, "%s/%s: %s", in->t->namespace,
-                        in->t->name, msg);
-            awaiting(in, out, &es, have_copy, "AwaitingVerification",
-                     CERTLC_CAUSE_UNREACHABLE, msg);
-            out->action = CERTLC_ACT_FAILED;
-            out->cause = CERTLC_CAUSE_UNREACHABLE;
-            out->drc = CERTLC_DRV_UNREACHABLE;
-            out->verify = false;
-            sfmt(out->reason, sizeof out->reason, "%s", msg);
-            goto done;
-        }
-        if (v != CERTLC_DRV_OK) {
-            sfmt(why, sizeof why, "datastore '%s' did not accept it: %s",
-                     in->ds->name, derr.msg);
-            refused = -1;
-        }
-    } else {
-        sfmt(why, sizeof why, "%s", err.msg);
-    }
-    if (refused != 0) {
-        char aside[300];
-        if (certlc_delivery_refuse(in->store, r, es.ns, es.name, m.crt, why,
-                                   aside, sizeof aside, &err) != 0)
-            certlc_warn(COMPONENT, "datastore '%s': cannot set the refused "
-                        "delivery aside: %s", in->ds->name, err.msg);
-        certlc_warn(COMPONENT, "%s/%s: datastore '%s': the certificate "
-                    "delivered to %s/%s is refused: %s (kept as %s/%s)",
-                    in->t->namespace, in->t->name, in->ds->name, es.ns,
-                    es.name, why, es.ns, aside);
-        char msg[CERTLC_ERR_MAX];
-        sfmt(msg, sizeof msg, "refused %s/%s: %s", es.ns, es.name, why);
-        awaiting(in, out, &es, have_copy, "DeliveryRefused",
-                 CERTLC_CAUSE_REFUSED, msg);
-        goto done;
-    }
-    char reason[300];
-    sfmt(reason, sizeof reason, "delivered by the external PKI in %s/%s",
-             es.ns, es.name);
-    if (write_copy(in, &m, reason, &err) != 0) {
-        out_set(out, CERTLC_ACT_FAILED, CERTLC_CAUSE_STORE, "%s", err.msg);
-        goto done;
-    }
-    certlc_info(COMPONENT, "%s/%s: datastore '%s': the certificate delivered "
-                "to %s/%s is accepted and verified; copied to %s",
-                in->t->namespace, in->t->name, in->ds->name, es.ns, es.name,
-                in->cert_name);
-    bool overdue;
-    set_await(in, false, "", "", &es, &overdue);
-    out_set(out, c ? CERTLC_ACT_REISSUED : CERTLC_ACT_CREATED,
-            c ? CERTLC_CAUSE_DELIVERED : CERTLC_CAUSE_MISSING, "%s", reason);
-    out->verify = false; /* just verified */
-    {
-        X509 *x = certlc_cert_from_pem(m.crt->value, m.crt->len, &err);
-        if (x != NULL) {
-            int64_t due = certlc_cert_not_after(x) - in->cfg->renew_before;
-            if (due < out->next_due)
-                out->next_due = due;
-            X509_free(x);
-        }
-    }
-done:
-    certlc_secret_free(r);
-    certlc_secret_free(prev);
-    certlc_secret_free(c);
+    read_copy(&x);
+    if (x.es.name[0] == '\0')
+        static_files(in, out, x.c);
+    else if (read_delivery(&x))
+        step_delivery(&x);
+    certlc_secret_free(x.r);
+    certlc_secret_free(x.prev);
+    certlc_secret_free(x.c);
 }

@@ -40,20 +40,17 @@
 #include "config.h"
 #include "delivery.h"
 #include "plugin.h"
-#include "reconcile.h"
+#include "pass.h"
 #include "store.h"
 
 #define CERTLC_DEFAULT_EXTERNAL_TIMEOUT 3600
 
 typedef struct certlc_external_in {
-    certlc_store *store;
-    const certlc_config *cfg;
-    const certlc_tenant *t;
+    certlc_pass *pass; /* store, configuration, tenant, now, status */
     certlc_ds_instance *ds;
     certlc_drv_call *call;
     const certlc_drv_tenant *tt;
     const char *cert_name; /* <tcp>-datastore-certificate */
-    int64_t now;
 } certlc_external_in;
 
 typedef struct certlc_external_out {

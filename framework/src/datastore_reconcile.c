@@ -13,17 +13,17 @@
 #include "pki.h"
 #include "plan.h"
 #include "plugin.h"
+#include "secret_write.h"
 #include "status.h"
 #include "timefmt.h"
+#include "validation.h"
 
 typedef struct dpass {
+    certlc_pass *pc; /* the pass this step is part of */
     certlc_store *store;
     const certlc_config *cfg;
     const certlc_tenant *t;
     int64_t now;
-    certlc_reconcile_cb cb;
-    void *arg;
-    certlc_reconcile_result *res;
     char cert_name[320];
     char config_name[320];
     char schema[600];
@@ -32,45 +32,22 @@ typedef struct dpass {
 static void report(dpass *p, const char *name, certlc_action action,
                    certlc_cause cause, const char *reason)
 {
-    switch (action) {
-    case CERTLC_ACT_UNCHANGED: p->res->unchanged++; break;
-    case CERTLC_ACT_CREATED: p->res->created++; break;
-    case CERTLC_ACT_REISSUED: p->res->reissued++; break;
-    case CERTLC_ACT_FAILED: p->res->failed++; break;
-    }
-    if (action == CERTLC_ACT_UNCHANGED || p->cb == NULL)
-        return;
-    certlc_reconcile_event ev = {p->t, name, action, reason, cause};
-    p->cb(&ev, p->arg);
+    certlc_pass_report(p->pc, name, action, cause, reason);
 }
 
 /* DatastoreReady and DatastoreUnreachable in the tenant's status. */
 static void set_conditions(dpass *p, bool ready, bool unreachable,
                            const char *reason, const char *msg)
 {
-    certlc_tcp_status st;
-    certlc_err err;
-    int rc = certlc_status_load(p->store, p->t->namespace, p->t->name, &st,
-                                &err);
-    if (rc < 0)
-        return;
-    certlc_tcp_status before = st;
-    certlc_status_set_condition(&st, "DatastoreReady", ready, reason, msg,
+    /* In the pass's status, saved with the rest at the end of the pass. */
+    certlc_tcp_status *st = &p->pc->status;
+    certlc_status_set_condition(st, "DatastoreReady", ready, reason, msg,
                                 p->now);
     if (unreachable)
-        certlc_status_set_condition(&st, "DatastoreUnreachable", true, reason,
+        certlc_status_set_condition(st, "DatastoreUnreachable", true, reason,
                                     msg, p->now);
     else
-        certlc_status_clear_condition(&st, "DatastoreUnreachable");
-    if (rc == 0 && memcmp(&st, &before, sizeof st) == 0)
-        return;
-    if (rc == CERTLC_NOTFOUND)
-        st.created = p->now;
-    st.updated = p->now;
-    if (certlc_status_save(p->store, p->t->namespace, p->t->name, &st,
-                           &err) != 0)
-        certlc_warn("datastore", "%s/%s: cannot save the status: %s",
-                    p->t->namespace, p->t->name, err.msg);
+        certlc_status_clear_condition(st, "DatastoreUnreachable");
 }
 
 static void fail(dpass *p, const char *secret, int drc, certlc_cause cause,
@@ -103,6 +80,37 @@ static const certlc_kv *need(const certlc_secret *s, const char *key,
     return kv;
 }
 
+/* The record a verdict on s would have (validation.h): its data, the
+ * DataStore's CA, the DataStore (the inputs). 0, or -1 (then v->name is
+ * "" and no record is kept). */
+static int ds_record(dpass *p, const certlc_ds_instance *in,
+                     const certlc_secret *s, certlc_validation *v)
+{
+    if (certlc_secret_data_digest(s, v->data) != 0 ||
+        certlc_validation_digest(in->ca_cert, in->ca_cert_len, v->ca) != 0 ||
+        certlc_validation_digest(in->name, strlen(in->name), v->inputs) != 0)
+        return -1;
+    snprintf(v->name, sizeof v->name, "%.255s", p->cert_name);
+    v->rv = s->resource_version;
+    return 0;
+}
+
+/* True when the same bytes were judged good under the same DataStore CA
+ * and are not due: *due is set and nothing is parsed. */
+static bool ds_judged_before(dpass *p, const certlc_validation *v,
+                             int64_t *due)
+{
+    const certlc_validation *r = certlc_validation_find(&p->pc->status,
+                                                        v->name);
+    if (r == NULL || strcmp(r->verdict, "valid") != 0 || r->rv != v->rv ||
+        strcmp(r->data, v->data) != 0 || strcmp(r->ca, v->ca) != 0 ||
+        strcmp(r->inputs, v->inputs) != 0 || p->now < r->not_before ||
+        p->now >= r->not_after - p->cfg->renew_before)
+        return false;
+    *due = r->not_after - p->cfg->renew_before;
+    return true;
+}
+
 /* 0 when the datastore-certificate is fine (and *due set), -1 with the
  * reason to renew it otherwise, and its cause; *missing tells a missing
  * Secret apart. */
@@ -126,6 +134,8 @@ static int check_cert(dpass *p, const certlc_ds_instance *in, int64_t *due,
         certlc_err_prefix(err, "unreadable");
         return -1;
     }
+    certlc_validation v;
+    memset(&v, 0, sizeof v);
     X509 *cert = NULL, *ca = NULL, *dsca = NULL;
     EVP_PKEY *key = NULL;
     const certlc_kv *ckv = need(s, "server.crt", err);
@@ -140,6 +150,12 @@ static int check_cert(dpass *p, const certlc_ds_instance *in, int64_t *due,
                        CERTLC_ANNOTATION_ROTATE);
         goto out;
     }
+    if (ds_record(p, in, s, &v) == 0 && ds_judged_before(p, &v, due)) {
+        rc = 0;
+        goto out;
+    }
+    certlc_validation_count_parse();
+    certlc_validation_drop(&p->pc->status, p->cert_name);
     if ((cert = certlc_cert_from_pem(ckv->value, ckv->len, err)) == NULL) {
         certlc_err_prefix(err, "server.crt");
         goto out;
@@ -181,6 +197,12 @@ static int check_cert(dpass *p, const certlc_ds_instance *in, int64_t *due,
         goto out;
     }
     rc = 0;
+    if (v.name[0] != '\0') {
+        v.not_before = certlc_cert_not_before(cert);
+        v.not_after = certlc_cert_not_after(cert);
+        snprintf(v.verdict, sizeof v.verdict, "valid");
+        certlc_validation_put(&p->pc->status, &v);
+    }
 out:
     X509_free(cert);
     X509_free(ca);
@@ -190,54 +212,66 @@ out:
     return rc;
 }
 
-/* Writes the datastore-config Secret when it differs from what the driver
- * reported. */
-static int ensure_config(dpass *p, const certlc_ds_instance *in,
-                         certlc_drv_call *call, const certlc_drv_dbconfig *c,
-                         certlc_err *err)
+/* True when old holds exactly what the driver reported, with the label
+ * that says which datastore holds the tenant. */
+static bool config_same(const certlc_secret *old, const certlc_ds_instance *in,
+                        const char *const keys[4], const char *const vals[4])
 {
-    const char *keys[4] = {"DB_CONNECTION_STRING", "DB_SCHEMA", "DB_USER",
-                           "DB_PASSWORD"};
-    const char *vals[4] = {c->connection_string, c->schema, c->user,
-                           c->password};
+    for (size_t i = 0; i < 4; i++) {
+        const certlc_kv *kv = certlc_kvlist_get(&old->data, keys[i]);
+        if (kv == NULL || kv->len != strlen(vals[i]) ||
+            memcmp(kv->value, vals[i], kv->len) != 0)
+            return false;
+    }
+    const char *ds = certlc_kvlist_str(&old->labels, CERTLC_LABEL_DATASTORE);
+    return ds != NULL && strcmp(ds, in->name) == 0 && old->data.n == 4;
+}
+
+/* Writes the datastore-config Secret when it differs from what the driver
+ * reported (secret_write.h). */
+static int ensure_config(dpass *p, const certlc_ds_instance *in,
+                         const certlc_drv_dbconfig *c, certlc_err *err)
+{
+    const char *const keys[4] = {"DB_CONNECTION_STRING", "DB_SCHEMA",
+                                 "DB_USER", "DB_PASSWORD"};
+    const char *const vals[4] = {c->connection_string, c->schema, c->user,
+                                 c->password};
     certlc_secret *old = NULL;
     int rc = certlc_store_get(p->store, p->t->namespace, p->config_name, &old,
                               err);
-    bool same = rc == 0;
-    for (size_t i = 0; same && i < 4; i++) {
-        const certlc_kv *kv = certlc_kvlist_get(&old->data, keys[i]);
-        same = kv != NULL && kv->len == strlen(vals[i]) &&
-               memcmp(kv->value, vals[i], kv->len) == 0;
-    }
-    if (same) {
-        const char *ds = certlc_kvlist_str(&old->labels,
-                                           CERTLC_LABEL_DATASTORE);
-        same = ds != NULL && strcmp(ds, in->name) == 0 &&
-               old->data.n == 4;
-    }
-    certlc_secret_free(old);
-    if (same) {
+    if (rc == 0 && config_same(old, in, keys, vals)) {
+        certlc_secret_free(old);
         report(p, p->config_name, CERTLC_ACT_UNCHANGED, CERTLC_CAUSE_NONE, "");
         return 0;
     }
-    certlc_drv_kv data[4], label = {CERTLC_LABEL_DATASTORE, in->name,
-                                    strlen(in->name)};
-    for (size_t i = 0; i < 4; i++)
-        data[i] = (certlc_drv_kv){keys[i], vals[i], strlen(vals[i])};
-    certlc_drv_secret s = {.name = p->config_name, .type = CERTLC_TYPE_OPAQUE,
-                           .labels = &label, .n_labels = 1, .data = data,
-                           .n_data = 4};
-    call->reason = rc == CERTLC_NOTFOUND ? "missing" : "datastore settings "
-                                                       "changed";
-    certlc_drv_err derr = {{0}};
-    if (certlc_host_table()->secret_put(call, &s, &derr) != CERTLC_DRV_OK) {
-        certlc_host_err(err, &derr);
-        return -1;
+    const char *why = rc == CERTLC_NOTFOUND ? "missing"
+                                            : "datastore settings changed";
+    certlc_secret *s = rc == 0 ? certlc_secret_dup(old)
+                               : certlc_secret_new(p->t->namespace,
+                                                   p->config_name,
+                                                   CERTLC_TYPE_OPAQUE);
+    int bad = s == NULL;
+    if (s != NULL) {
+        certlc_kvlist_clear(&s->data);
+        for (size_t i = 0; i < 4; i++)
+            bad |= certlc_kvlist_set_str(&s->data, keys[i], vals[i]);
+        bad |= certlc_kvlist_set_str(&s->labels, CERTLC_LABEL_DATASTORE,
+                                     in->name);
     }
+    certlc_secret_write w = {
+        .tenant = p->t->name, .item = certlc_plan_item("datastore-config"),
+        .reason = why, .now = p->now, .update = rc == 0,
+        .unreadable = rc < 0 && rc != CERTLC_NOTFOUND};
+    int wrc = bad ? certlc_err_set(err, "out of memory")
+                  : certlc_secret_write_tenant(p->store, s, &w, err);
+    certlc_secret_free(s);
+    certlc_secret_free(old);
+    if (wrc != 0)
+        return -1;
     report(p, p->config_name,
            rc == CERTLC_NOTFOUND ? CERTLC_ACT_CREATED : CERTLC_ACT_REISSUED,
            rc == CERTLC_NOTFOUND ? CERTLC_CAUSE_MISSING : CERTLC_CAUSE_SPEC,
-           rc == CERTLC_NOTFOUND ? "missing" : "datastore settings changed");
+           why);
     return 0;
 }
 
@@ -285,34 +319,141 @@ static int read_password(dpass *p, char *buf, size_t size, certlc_err *err)
     return 0;
 }
 
-void certlc_datastore_reconcile(certlc_store *store, const certlc_config *cfg,
-                                const certlc_tenant *t, int64_t now,
-                                certlc_reconcile_cb cb, void *arg,
-                                certlc_reconcile_result *result)
+/* The names the step uses: the two Secrets, the schema and the user
+ * (datastore_schema and datastore_user of the tenant, when set). */
+static void step_names(dpass *p, char *user, size_t size)
 {
-    dpass p = {.store = store, .cfg = cfg, .t = t, .now = now, .cb = cb,
-               .arg = arg, .res = result};
+    const certlc_tenant *t = p->t;
     certlc_plan_secret_name(t, certlc_plan_item("datastore-certificate"),
-                            p.cert_name, sizeof p.cert_name);
+                            p->cert_name, sizeof p->cert_name);
     certlc_plan_secret_name(t, certlc_plan_item("datastore-config"),
-                            p.config_name, sizeof p.config_name);
-    schema_of(t, p.schema, sizeof p.schema);
-    /* datastore_schema and datastore_user of the tenant. */
-    char user[600];
-    snprintf(user, sizeof user, "%s", p.schema);
+                            p->config_name, sizeof p->config_name);
+    schema_of(t, p->schema, sizeof p->schema);
+    snprintf(user, size, "%s", p->schema);
     if (t->datastore_schema != NULL && t->datastore_schema[0] != '\0')
-        snprintf(p.schema, sizeof p.schema, "%s", t->datastore_schema);
+        snprintf(p->schema, sizeof p->schema, "%s", t->datastore_schema);
     if (t->datastore_user != NULL && t->datastore_user[0] != '\0')
-        snprintf(user, sizeof user, "%s", t->datastore_user);
+        snprintf(user, size, "%s", t->datastore_user);
+}
 
+/* Steps 1 and 2: the tenant's space (nothing is written before it
+ * succeeds), then datastore-config as the driver reported it. */
+static int provision(dpass *p, certlc_ds_instance *in, certlc_drv_call *call,
+                     const certlc_drv_tenant *tt)
+{
     certlc_err err = {{0}};
-    certlc_ds_instance *in = certlc_ds_instance_get(cfg, t->datastore, &err);
+    certlc_drv_err derr = {{0}};
+    certlc_drv_dbconfig dbc;
+    memset(&dbc, 0, sizeof dbc);
+    int rc = in->plugin->drv.provision(in->inst, call, tt, &dbc, &derr);
+    if (rc != CERTLC_DRV_OK) {
+        certlc_host_err(&err, &derr);
+        certlc_err_prefix(&err, "datastore '%s': provision", in->name);
+        fail(p, p->config_name, rc, CERTLC_CAUSE_DATASTORE, "ProvisionFailed",
+             err.msg);
+        OPENSSL_cleanse(&dbc, sizeof dbc);
+        return -1;
+    }
+    rc = ensure_config(p, in, &dbc, &err);
+    OPENSSL_cleanse(&dbc, sizeof dbc);
+    if (rc != 0) {
+        fail(p, p->config_name, CERTLC_DRV_ERROR, CERTLC_CAUSE_STORE,
+             "ConfigFailed", err.msg);
+        return -1;
+    }
+    return 0;
+}
+
+/* Step 3, delivered by an external PKI (datastore_external.h). -1: the
+ * step stops; 0: done, nothing to verify; 1: verify the tenant's copy. */
+static int cert_external(dpass *p, certlc_ds_instance *in,
+                         certlc_drv_call *call, const certlc_drv_tenant *tt)
+{
+    certlc_external_in xin = {.pass = p->pc, .ds = in, .call = call,
+                              .tt = tt, .cert_name = p->cert_name};
+    certlc_external_out xo;
+    certlc_external_reconcile(&xin, &xo);
+    if (xo.next_due < p->pc->res->next_due)
+        p->pc->res->next_due = xo.next_due;
+    if (xo.action == CERTLC_ACT_FAILED) {
+        fail(p, p->cert_name, xo.drc ? xo.drc : CERTLC_DRV_ERROR, xo.cause,
+             "AwaitingExternalPKI", xo.reason);
+        return -1;
+    }
+    report(p, p->cert_name, xo.action, xo.cause, xo.reason);
+    if (!xo.verify) {
+        set_conditions(p, true, false, "Provisioned", "");
+        return 0;
+    }
+    return 1;
+}
+
+/* Step 3, issued by the driver (mode issue): checked, and renewed by the
+ * driver's rotate when it fails a check or is missing. 0, or -1 when the
+ * step stops. */
+static int cert_issued(dpass *p, certlc_ds_instance *in,
+                       certlc_drv_call *call, const certlc_drv_tenant *tt)
+{
+    certlc_err err = {{0}};
+    int64_t due = INT64_MAX;
+    bool missing;
+    certlc_cause cause = CERTLC_CAUSE_NONE;
+    int rc = check_cert(p, in, &due, &missing, &cause, &err);
+    if (rc == CERTLC_UNDECRYPTABLE) {
+        /* Never reissued while its key is missing. */
+        fail(p, p->cert_name, CERTLC_DRV_ERROR, CERTLC_CAUSE_UNREADABLE,
+             "Undecryptable", err.msg);
+        return -1;
+    }
+    if (rc != 0) {
+        char reason[CERTLC_ERR_MAX];
+        snprintf(reason, sizeof reason, "%s", err.msg);
+        bool was_missing = missing;
+        call->reason = reason;
+        call->writes = 0;
+        certlc_drv_err derr = {{0}};
+        rc = in->plugin->drv.rotate(in->inst, call, tt, reason, &derr);
+        if (rc != CERTLC_DRV_OK) {
+            certlc_host_err(&err, &derr);
+            certlc_err_prefix(&err, "datastore '%s': rotate", in->name);
+            fail(p, p->cert_name, rc, CERTLC_CAUSE_DATASTORE, "RotateFailed",
+                 err.msg);
+            return -1;
+        }
+        certlc_cause after;
+        if (check_cert(p, in, &due, &missing, &after, &err) != 0) {
+            certlc_err_prefix(&err, "after rotate by driver '%s'",
+                              in->plugin->drv.name);
+            fail(p, p->cert_name, CERTLC_DRV_ERROR, CERTLC_CAUSE_DATASTORE,
+                 "RotateFailed", err.msg);
+            return -1;
+        }
+        report(p, p->cert_name,
+               was_missing ? CERTLC_ACT_CREATED : CERTLC_ACT_REISSUED, cause,
+               reason);
+    } else {
+        report(p, p->cert_name, CERTLC_ACT_UNCHANGED, CERTLC_CAUSE_NONE, "");
+    }
+    if (due < p->pc->res->next_due)
+        p->pc->res->next_due = due;
+    return 0;
+}
+
+void certlc_datastore_reconcile(certlc_pass *pc)
+{
+    dpass p = {.pc = pc, .store = pc->store, .cfg = pc->cfg, .t = pc->t,
+               .now = pc->now};
+    const certlc_tenant *t = pc->t;
+    char user[600];
+    step_names(&p, user, sizeof user);
+    certlc_err err = {{0}};
+    certlc_ds_instance *in = certlc_ds_instance_get(pc->cfg, t->datastore,
+                                                    &err);
     if (in == NULL) {
         fail(&p, p.cert_name, CERTLC_DRV_ERROR, CERTLC_CAUSE_DATASTORE,
              "DriverUnavailable", err.msg);
         return;
     }
-    const certlc_driver *drv = &in->plugin->drv;
     char password[256];
     /* An undecryptable datastore-config is left as it is: provisioning
      * without its password would give the tenant a new one. */
@@ -327,92 +468,23 @@ void certlc_datastore_reconcile(certlc_store *store, const certlc_config *cfg,
         .schema = p.schema, .user = user,
         .certificate_secret = p.cert_name, .config_secret = p.config_name,
         .password = password[0] ? password : NULL,
-        .validity = cfg->leaf_validity,
+        .validity = pc->cfg->leaf_validity,
     };
-    certlc_drv_call call = {.store = store, .cfg = cfg, .ns = t->namespace,
-                            .tenant = t->name, .now = now};
-    certlc_drv_err derr = {{0}};
-    certlc_drv_dbconfig dbc;
-    memset(&dbc, 0, sizeof dbc);
-
-    /* 1. The tenant's space. Nothing is written before it succeeds. */
-    int rc = drv->provision(in->inst, &call, &tt, &dbc, &derr);
+    certlc_drv_call call = {.store = pc->store, .cfg = pc->cfg,
+                            .ns = t->namespace, .tenant = t->name,
+                            .now = pc->now};
+    int rc = provision(&p, in, &call, &tt);
     OPENSSL_cleanse(password, sizeof password);
-    if (rc != CERTLC_DRV_OK) {
-        certlc_host_err(&err, &derr);
-        certlc_err_prefix(&err, "datastore '%s': provision", in->name);
-        fail(&p, p.config_name, rc, CERTLC_CAUSE_DATASTORE, "ProvisionFailed",
-             err.msg);
-        OPENSSL_cleanse(&dbc, sizeof dbc);
+    if (rc != 0)
         return;
-    }
-    /* 2. datastore-config. */
-    rc = ensure_config(&p, in, &call, &dbc, &err);
-    OPENSSL_cleanse(&dbc, sizeof dbc);
-    if (rc != 0) {
-        fail(&p, p.config_name, CERTLC_DRV_ERROR, CERTLC_CAUSE_STORE,
-             "ConfigFailed", err.msg);
-        return;
-    }
     /* 3. datastore-certificate: delivered by an external PKI, or issued by
      * the driver (mode issue). */
-    int64_t due = INT64_MAX;
-    bool missing;
-    certlc_cause cause = CERTLC_CAUSE_NONE;
-    if (drv->mode == CERTLC_DRV_MODE_EXTERNAL) {
-        /* Delivered by an external PKI (datastore_external.h). */
-        certlc_external_in xin = {.store = store, .cfg = cfg, .t = t,
-                                  .ds = in, .call = &call, .tt = &tt,
-                                  .cert_name = p.cert_name, .now = now};
-        certlc_external_out xo;
-        certlc_external_reconcile(&xin, &xo);
-        if (xo.next_due < result->next_due)
-            result->next_due = xo.next_due;
-        if (xo.action == CERTLC_ACT_FAILED) {
-            fail(&p, p.cert_name, xo.drc ? xo.drc : CERTLC_DRV_ERROR,
-                 xo.cause, "AwaitingExternalPKI", xo.reason);
-            return;
-        }
-        report(&p, p.cert_name, xo.action, xo.cause, xo.reason);
-        if (!xo.verify) {
-            set_conditions(&p, true, false, "Provisioned", "");
-            return;
-        }
-    } else if ((rc = check_cert(&p, in, &due, &missing, &cause, &err)) == 0) {
-        report(&p, p.cert_name, CERTLC_ACT_UNCHANGED, CERTLC_CAUSE_NONE, "");
-    } else if (rc == CERTLC_UNDECRYPTABLE) {
-        /* Never reissued while its key is missing. */
-        fail(&p, p.cert_name, CERTLC_DRV_ERROR, CERTLC_CAUSE_UNREADABLE,
-             "Undecryptable", err.msg);
+    if (in->plugin->drv.mode == CERTLC_DRV_MODE_EXTERNAL)
+        rc = cert_external(&p, in, &call, &tt);
+    else
+        rc = cert_issued(&p, in, &call, &tt) == 0 ? 1 : -1;
+    if (rc <= 0)
         return;
-    } else {
-        char reason[CERTLC_ERR_MAX];
-        snprintf(reason, sizeof reason, "%s", err.msg);
-        bool was_missing = missing;
-        call.reason = reason;
-        call.writes = 0;
-        rc = drv->rotate(in->inst, &call, &tt, reason, &derr);
-        if (rc != CERTLC_DRV_OK) {
-            certlc_host_err(&err, &derr);
-            certlc_err_prefix(&err, "datastore '%s': rotate", in->name);
-            fail(&p, p.cert_name, rc, CERTLC_CAUSE_DATASTORE, "RotateFailed",
-                 err.msg);
-            return;
-        }
-        certlc_cause after;
-        if (check_cert(&p, in, &due, &missing, &after, &err) != 0) {
-            certlc_err_prefix(&err, "after rotate by driver '%s'",
-                              drv->name);
-            fail(&p, p.cert_name, CERTLC_DRV_ERROR, CERTLC_CAUSE_DATASTORE,
-                 "RotateFailed", err.msg);
-            return;
-        }
-        report(&p, p.cert_name,
-               was_missing ? CERTLC_ACT_CREATED : CERTLC_ACT_REISSUED, cause,
-               reason);
-    }
-    if (due < result->next_due)
-        result->next_due = due;
     /* 4. The tenant's own credentials work. */
     rc = verify(&p, in, &call, &tt, &err);
     if (rc != CERTLC_DRV_OK) {

@@ -22,7 +22,7 @@
 #include <stdint.h>
 
 #include "config.h"
-#include "reconcile.h"
+#include "pass.h"
 #include "store.h"
 
 /* The label that records, on <tcp>-datastore-config, which datastore holds
@@ -30,12 +30,10 @@
  * configuration. */
 #define CERTLC_LABEL_DATASTORE "certlc.io/datastore"
 
-/* Adds to result (created, reissued, unchanged, failed, next_due) and tells
- * cb about every Secret that was not left unchanged. */
-void certlc_datastore_reconcile(certlc_store *store, const certlc_config *cfg,
-                                const certlc_tenant *t, int64_t now,
-                                certlc_reconcile_cb cb, void *arg,
-                                certlc_reconcile_result *result);
+/* The datastore step of pass p: its Secrets are reported through p (into
+ * p->res, and to the sink when not unchanged), its conditions set in
+ * p->status. */
+void certlc_datastore_reconcile(certlc_pass *p);
 
 /* Tenants that have Secrets in the store (managed by certlc) but are no
  * longer in the configuration: deprovisioned from their datastore (when

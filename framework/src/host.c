@@ -13,6 +13,7 @@
 #include "log.h"
 #include "pki.h"
 #include "plan.h"
+#include "secret_write.h"
 #include "timefmt.h"
 
 static const certlc_host_settings defaults = {
@@ -236,12 +237,6 @@ static int host_secret_put(certlc_drv_call *call, const certlc_drv_secret *ds,
     int rc = certlc_store_get(call->store, call->ns, ds->name, &old, &err);
     if (rc == CERTLC_UNDECRYPTABLE) /* kept until its key is configured */
         return derr_from(derr, &err);
-    if (rc < 0 && rc != CERTLC_NOTFOUND) {
-        /* Unreadable: replaced as a whole. */
-        if (certlc_store_remove(call->store, call->ns, ds->name, &err) < 0)
-            return derr_from(derr, &err);
-        rc = CERTLC_NOTFOUND;
-    }
     certlc_secret *s = certlc_secret_new(
         call->ns, ds->name, ds->type ? ds->type : CERTLC_TYPE_OPAQUE);
     if (s == NULL) {
@@ -263,36 +258,16 @@ static int host_secret_put(certlc_drv_call *call, const certlc_drv_secret *ds,
     for (size_t i = 0; i < ds->n_data; i++)
         bad |= certlc_kvlist_set(&s->data, ds->data[i].key,
                                  ds->data[i].value, ds->data[i].len);
-    const certlc_item *item = plan_item_of(call, ds->name);
-    if (item != NULL) {
-        bad |= certlc_kvlist_set_str(&s->labels, CERTLC_LABEL_NAME,
-                                     call->tenant);
-        bad |= certlc_kvlist_set_str(&s->labels, CERTLC_LABEL_COMPONENT,
-                                     item->suffix);
-        bad |= certlc_kvlist_set_str(&s->labels, CERTLC_LABEL_MANAGED_BY,
-                                     "certlc");
-        if (item->lifecycle != NULL)
-            bad |= certlc_kvlist_set_str(&s->labels, CERTLC_LABEL_LIFECYCLE,
-                                         item->lifecycle);
-        char when[32];
-        certlc_time_rfc3339(call->now, when, sizeof when);
-        bad |= certlc_kvlist_set_str(&s->annotations,
-                                     CERTLC_ANNOTATION_ROTATED, when);
-        bad |= certlc_kvlist_set_str(&s->annotations, CERTLC_ANNOTATION_REASON,
-                                     call->reason ? call->reason : "driver");
-        bad |= certlc_kamaji_rotation_done(&s->annotations, call->now);
-    }
-    bad |= certlc_kamaji_metadata(s);
-    if (bad != 0) {
-        certlc_secret_free(s);
-        certlc_secret_free(old);
-        return derr_set(derr, "out of memory");
-    }
-    rc = old != NULL ? certlc_store_update(call->store, s, &err)
-                     : certlc_store_create(call->store, s, &err);
-    certlc_secret_free(s);
+    /* Unreadable: replaced as a whole. */
+    certlc_secret_write w = {
+        .tenant = call->tenant, .item = plan_item_of(call, ds->name),
+        .reason = call->reason ? call->reason : "driver", .now = call->now,
+        .update = old != NULL, .unreadable = rc < 0 && rc != CERTLC_NOTFOUND};
     certlc_secret_free(old);
-    if (rc == CERTLC_CONFLICT || rc == CERTLC_NOTFOUND)
+    rc = bad != 0 ? certlc_err_set(&err, "out of memory")
+                  : certlc_secret_write_tenant(call->store, s, &w, &err);
+    certlc_secret_free(s);
+    if (rc == CERTLC_CONFLICT)
         return derr_set(derr, "secret_put %s/%s: the Secret changed while "
                         "it was written; try again", call->ns, ds->name);
     if (rc != 0)

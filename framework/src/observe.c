@@ -19,6 +19,7 @@
 #include "status.h"
 #include "timefmt.h"
 #include "version.h"
+#include "validation.h"
 
 #define COMPONENT "observe"
 
@@ -49,6 +50,9 @@ struct certlc_observer {
     certlc_metric *expiry, *renewal, *certs, *rotations, *failures, *phase,
         *ds_up, *awaiting, *duration, *build;
     certlc_metric *ca_phase, *ca_phase_end; /* ca_overlap.h */
+    /* Secrets judged in full (validation.h), as counted so far. */
+    certlc_metric *parses;
+    uint64_t parses_seen;
     certlc_httpd *httpd;
     char *listen; /* where httpd listens; NULL when it does not */
     atomic_int loaded;
@@ -350,11 +354,17 @@ certlc_observer *certlc_observer_new(certlc_runtime *c)
         "How long a reconcile pass of one tenant takes.",
         CERTLC_METRIC_HISTOGRAM, NULL, buckets,
         sizeof buckets / sizeof buckets[0]);
+    o->parses = certlc_metrics_add_family(
+        m, "certlc_certificate_parses_total",
+        "Secrets judged in full (parsed, key matched, chain, SANs and "
+        "usages checked); a Secret judged before with the same content, CA "
+        "and inputs is not.",
+        CERTLC_METRIC_COUNTER, NULL, NULL, 0);
     if (o->build == NULL || o->expiry == NULL || o->renewal == NULL ||
         o->certs == NULL || o->rotations == NULL || o->failures == NULL ||
         o->phase == NULL || o->ds_up == NULL || o->awaiting == NULL ||
         o->duration == NULL || o->ca_phase == NULL ||
-        o->ca_phase_end == NULL) {
+        o->ca_phase_end == NULL || o->parses == NULL) {
         certlc_error(COMPONENT, "out of memory: no metrics and no events");
         certlc_metrics_free(o->reg);
         free(o);
@@ -797,6 +807,9 @@ void certlc_observer_pass_end(certlc_observer *o, const certlc_tenant *t,
     certlc_event *evs = NULL;
     size_t n_evs = 0;
     certlc_metrics_lock(o->reg);
+    uint64_t parses = certlc_validation_parses();
+    certlc_metric_add(o->parses, NULL, (double)(parses - o->parses_seen));
+    o->parses_seen = parses;
     pass_events(o, s, t, nc, n_nc, res, &st, have_st, &evs, &n_evs);
     set_cert_metrics(o, s, t, nc, n_nc);
     set_status_metrics(o, s, t, &st, have_st);

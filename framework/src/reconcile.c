@@ -15,12 +15,15 @@
 #include "events.h"
 #include "kubeconfig.h"
 #include "log.h"
+#include "pass.h"
 #include "pki.h"
 #include "plan.h"
 #include "reissue_guard.h"
 #include "rollout.h"
+#include "secret_write.h"
 #include "status.h"
 #include "timefmt.h"
+#include "validation.h"
 
 #define MAX_SIGNERS 4
 /* Reissues of one Secret for one reason under one CA within an hour past
@@ -36,19 +39,20 @@ typedef struct signer {
     certlc_ca ca;
     bool held;
     uint64_t rv; /* the resourceVersion of its Secret as read or written */
+    /* A CA judged before (validation.h) is loaded only when something
+     * needs it (to sign, or to judge in full what it signed). */
+    certlc_secret *lazy;
 } signer;
 
 typedef struct pass {
+    certlc_pass *pc; /* the context of the pass (pass.h) */
     certlc_store *store;
     const certlc_config *cfg;
     const certlc_tenant *t;
-    certlc_reconcile_cb cb;
-    void *arg;
     certlc_reconcile_result *res;
     int64_t now;
     signer signers[MAX_SIGNERS];
     size_t n_signers;
-    char first_failure[600]; /* "<secret>: <reason>", for the status */
     char ca_expiring[300];   /* the CAs near their end, for the status */
     char awaiting_ca[400];   /* provided CAs not (validly) delivered yet */
     char adopted[500];       /* CAs certlc did not make, signing anyway */
@@ -56,6 +60,10 @@ typedef struct pass {
     certlc_cause cause;      /* why the last check failed */
     bool stopped;            /* a new CA could not be stored: stop */
     bool looping;            /* the reissue guard refused a Secret */
+    /* Of the certificates the last full check judged: the latest
+     * notBefore, the earliest notAfter, and the CA's end when one of them
+     * ends with its CA (the record of the verdict, validation.h). */
+    int64_t judged_nb, judged_na, judged_ca_end;
 } pass;
 
 /* Sets the pass's cause and the error message together: the cause is
@@ -63,7 +71,8 @@ typedef struct pass {
 #define FAIL(p, c, err, ...) \
     ((p)->cause = (c), certlc_err_set((err), __VA_ARGS__))
 
-static signer *find_signer(pass *p, const char *suffix)
+/* The signer as it is: a CA judged before may not be loaded yet. */
+static signer *signer_of(pass *p, const char *suffix)
 {
     for (size_t i = 0; i < p->n_signers; i++)
         if (strcmp(p->signers[i].item->suffix, suffix) == 0)
@@ -71,11 +80,35 @@ static signer *find_signer(pass *p, const char *suffix)
     return NULL;
 }
 
+/* The signer, its CA loaded (see signer_defer). */
+static signer *find_signer(pass *p, const char *suffix)
+{
+    signer *s = signer_of(p, suffix);
+    if (s == NULL || s->lazy == NULL)
+        return s;
+    const certlc_item *item = s->item;
+    const certlc_kv *ckv = certlc_kvlist_get(&s->lazy->data, item->cert_key);
+    const certlc_kv *kkv = certlc_kvlist_get(&s->lazy->data, item->key_key);
+    certlc_err err = {{0}};
+    certlc_validation_count_parse();
+    if (ckv == NULL || kkv == NULL ||
+        certlc_ca_load(&s->ca, ckv->value, ckv->len, kkv->value, kkv->len,
+                       &err) != 0)
+        /* Judged good with these very bytes: not expected. Signing with
+         * it then fails with "not available". */
+        certlc_warn("engine", "%s/%s: cannot load the CA %s-%s: %s",
+                    p->t->namespace, p->t->name, p->t->name, item->suffix,
+                    err.msg);
+    certlc_secret_free(s->lazy);
+    s->lazy = NULL;
+    return s;
+}
+
 /* The pass signs with ca from now on; it takes ca's contents. */
 static void signer_set(pass *p, const certlc_item *item, certlc_ca *ca,
                        uint64_t rv)
 {
-    signer *s = find_signer(p, item->suffix);
+    signer *s = signer_of(p, item->suffix);
     if (s == NULL) {
         s = &p->signers[p->n_signers++];
         s->item = item;
@@ -134,6 +167,19 @@ static int load_item_pair(const certlc_secret *s, const certlc_item *item,
     return load_pair(ckv, kkv, cert, key, err);
 }
 
+/* Keeps what the verdict's record needs of a judged certificate. */
+static void note_judged(pass *p, X509 *cert, int64_t ca_end)
+{
+    int64_t nb = certlc_cert_not_before(cert);
+    int64_t na = certlc_cert_not_after(cert);
+    if (nb > p->judged_nb)
+        p->judged_nb = nb;
+    if (p->judged_na == 0 || na < p->judged_na)
+        p->judged_na = na;
+    if (na == ca_end)
+        p->judged_ca_end = ca_end;
+}
+
 /* The checks every issued certificate must pass: signed by the current
  * signer, as the spec says, and not yet due. */
 static int check_issued(pass *p, X509 *cert, const certlc_item *item,
@@ -167,6 +213,7 @@ static int check_issued(pass *p, X509 *cert, const certlc_item *item,
     }
     if (certlc_cert_not_after(cert) == ca_end)
         due = ca_end;
+    note_judged(p, cert, ca_end);
     if (p->now >= due) {
         char when[32];
         certlc_time_rfc3339(certlc_cert_not_after(cert), when, sizeof when);
@@ -179,9 +226,9 @@ static int check_issued(pass *p, X509 *cert, const certlc_item *item,
 }
 
 /* Notes a CA that is near its end, for the status (see note_ca_expiry). */
-static void note_ca(pass *p, const certlc_item *item, X509 *cert)
+static void note_ca_end(pass *p, const certlc_item *item, int64_t not_after)
 {
-    int64_t left = certlc_cert_not_after(cert) - p->now;
+    int64_t left = not_after - p->now;
     if (left >= certlc_ca_warn_window(p->cfg))
         return;
     size_t used = strlen(p->ca_expiring);
@@ -190,13 +237,18 @@ static void note_ca(pass *p, const certlc_item *item, X509 *cert)
              item->suffix, (long long)(left / 86400));
 }
 
+static void note_ca(pass *p, const certlc_item *item, X509 *cert)
+{
+    note_ca_end(p, item, certlc_cert_not_after(cert));
+}
+
 /* A CA whose notBefore is in the future is never used to sign: it is kept
  * (issuing another would only move the problem), what it signed is left
  * alone, the tenant is not ready, and the pass is run again at notBefore. */
 static int hold_ca(pass *p, const certlc_item *item, int64_t not_before,
                    certlc_err *err)
 {
-    signer *s = find_signer(p, item->suffix);
+    signer *s = signer_of(p, item->suffix);
     if (s == NULL) {
         s = &p->signers[p->n_signers++];
         s->item = item;
@@ -589,23 +641,9 @@ out:
     return rc;
 }
 
-static int set_labels(certlc_secret *s, const certlc_tenant *t,
-                      const certlc_item *item)
-{
-    int rc = certlc_kvlist_set_str(&s->labels, CERTLC_LABEL_NAME, t->name);
-    rc |= certlc_kvlist_set_str(&s->labels, CERTLC_LABEL_COMPONENT,
-                                item->suffix);
-    rc |= certlc_kvlist_set_str(&s->labels, CERTLC_LABEL_MANAGED_BY, "certlc");
-    if (item->lifecycle != NULL)
-        rc |= certlc_kvlist_set_str(&s->labels, CERTLC_LABEL_LIFECYCLE,
-                                    item->lifecycle);
-    else
-        certlc_kvlist_del(&s->labels, CERTLC_LABEL_LIFECYCLE);
-    return rc;
-}
-
-/* Writes the new Secret: an update (compare-and-swap) when a readable one
- * was there, a create otherwise, after removing an unreadable one. */
+/* Writes the new Secret (secret_write.h): an update (compare-and-swap)
+ * when a readable one was there, a create otherwise, after removing an
+ * unreadable one. */
 static int store_secret(pass *p, const certlc_item *item, certlc_secret *old,
                         bool unreadable, const char *name, certlc_kvlist *data,
                         const char *reason, uint64_t *rv_out, certlc_err *err)
@@ -620,38 +658,22 @@ static int store_secret(pass *p, const certlc_item *item, certlc_secret *old,
     memset(data, 0, sizeof *data);
     free(s->type);
     s->type = strdup(item->type);
-    char when[32];
-    certlc_time_rfc3339(p->now, when, sizeof when);
     int rc = -1;
-    /* The request is fulfilled by this very write: an empty rotate
-     * annotation becomes the time of the rotation, as Kamaji writes it. */
-    if (s->type == NULL || set_labels(s, p->t, item) != 0 ||
-        certlc_kamaji_rotation_done(&s->annotations, p->now) != 0 ||
-        certlc_kamaji_metadata(s) != 0 ||
-        certlc_kvlist_set_str(&s->annotations, CERTLC_ANNOTATION_ROTATED,
-                              when) != 0 ||
-        certlc_kvlist_set_str(&s->annotations, CERTLC_ANNOTATION_REASON,
-                              reason) != 0) {
+    certlc_secret_write w = {.tenant = p->t->name, .item = item,
+                             .reason = reason, .now = p->now,
+                             .update = old != NULL, .unreadable = unreadable};
+    if (s->type == NULL)
         certlc_err_set(err, "out of memory");
-        goto out;
-    }
-    if (old != NULL) {
-        rc = certlc_store_update(p->store, s, err);
-    } else {
-        if (unreadable) {
-            rc = certlc_store_remove(p->store, p->t->namespace, name, err);
-            if (rc < 0)
-                goto out;
-        }
-        rc = certlc_store_create(p->store, s, err);
-    }
-    if (rc == 0)
+    else
+        rc = certlc_secret_write_tenant(p->store, s, &w, err);
+    if (rc == 0) {
         *rv_out = s->resource_version;
-    if (rc == CERTLC_CONFLICT || rc == CERTLC_NOTFOUND)
+        certlc_pass_saw(p->pc, s);
+    }
+    if (rc == CERTLC_CONFLICT)
         rc = certlc_err_set(err, "the Secret changed while it was being "
                                  "issued (another writer?); it is reconciled "
                                  "again next pass");
-out:
     certlc_secret_free(s);
     return rc;
 }
@@ -681,46 +703,23 @@ static int check(pass *p, const certlc_secret *s, const certlc_item *item,
     return -1;
 }
 
-/* Every event of the pass goes through here (the datastore code's too):
- * the first failure is kept for the status, then the caller hears it. */
-static void note_event(const certlc_reconcile_event *ev, void *arg)
-{
-    pass *p = arg;
-    if (ev->action == CERTLC_ACT_FAILED && p->first_failure[0] == '\0')
-        snprintf(p->first_failure, sizeof p->first_failure, "%.200s: %.390s",
-                 ev->secret, ev->reason);
-    if (p->cb != NULL)
-        p->cb(ev, p->arg);
-}
-
 static void report(pass *p, const char *name, certlc_action action,
                    certlc_cause cause, const char *reason)
 {
-    switch (action) {
-    case CERTLC_ACT_UNCHANGED: p->res->unchanged++; break;
-    case CERTLC_ACT_CREATED: p->res->created++; break;
-    case CERTLC_ACT_REISSUED: p->res->reissued++; break;
-    case CERTLC_ACT_FAILED: p->res->failed++; break;
-    }
-    if (action == CERTLC_ACT_UNCHANGED)
-        return;
-    certlc_reconcile_event ev = {p->t, name, action, reason, cause};
-    note_event(&ev, p);
+    certlc_pass_report(p->pc, name, action, cause, reason);
 }
 
 /* Marks the tenant as rotating its CA before anything signed by the old CA
  * is replaced, so that the phase is visible while the rotation runs. */
 static void enter_ca_rotation(pass *p)
 {
-    certlc_tcp_status st;
+    certlc_tcp_status *st = &p->pc->status;
     certlc_err err;
-    if (certlc_status_load(p->store, p->t->namespace, p->t->name, &st,
-                           &err) != 0)
+    if (p->pc->status_rc != 0)
         return; /* never provisioned: this is provisioning, not rotation */
-    snprintf(st.phase, sizeof st.phase, "%s", CERTLC_PHASE_CA_ROTATING);
-    st.updated = p->now;
-    if (certlc_status_save(p->store, p->t->namespace, p->t->name, &st,
-                           &err) != 0)
+    /* Saved now: watchers see the phase while the rotation runs. */
+    snprintf(st->phase, sizeof st->phase, "%s", CERTLC_PHASE_CA_ROTATING);
+    if (certlc_pass_save_status(p->pc, &err) != 0)
         certlc_warn("engine", "%s/%s: cannot save the status: %s",
                     p->t->namespace, p->t->name, err.msg);
     p->res->ca_rotated = 1;
@@ -744,9 +743,10 @@ static void complete(pass *p, const certlc_secret *old,
     else if (rc != 0)
         certlc_err_set(&err, "out of memory");
     if (rc == 0 && changed) {
+        certlc_pass_saw(p->pc, s);
         /* The pass's own write: a CA it signs with is not "moved". */
         signer *sg = item->kind == CERTLC_ITEM_CA
-                         ? find_signer(p, item->suffix) : NULL;
+                         ? signer_of(p, item->suffix) : NULL;
         if (sg != NULL)
             sg->rv = s->resource_version;
         certlc_info("engine", "%s/%s: secret \"%s\" completed: %s",
@@ -864,6 +864,8 @@ static void reconcile_provided(pass *p, const certlc_item *item,
         .previous = prev ? certlc_kvlist_get(&prev->data, item->cert_key)
                          : NULL,
         .now = p->now};
+    if (sg != NULL && sg->ca.cert != NULL)
+        certlc_validation_count_parse(); /* judged in full every pass */
     if (sg == NULL || sg->ca.cert == NULL) {
         snprintf(msg, sizeof msg, "its CA %s is not available", desc);
         report(p, name, CERTLC_ACT_FAILED, CERTLC_CAUSE_CA, msg);
@@ -993,6 +995,137 @@ static bool signer_moved(pass *p, const certlc_item *item, certlc_err *err)
     return moved;
 }
 
+/* ---- judging a Secret once per content (validation.h) ------------------- */
+
+/* The data digest of the Secret of the CA that signs item, as this pass
+ * read or wrote it; NULL when there is none (or it is not usable). */
+static const char *signer_digest(pass *p, const certlc_item *item)
+{
+    signer *sg = item->signer ? signer_of(p, item->signer) : NULL;
+    if (sg == NULL || sg->held || (sg->lazy == NULL && sg->ca.cert == NULL))
+        return NULL;
+    char name[320];
+    certlc_plan_secret_name(p->t, sg->item, name, sizeof name);
+    const certlc_pass_secret *seen = certlc_pass_seen(p->pc, name);
+    return seen != NULL ? seen->digest : NULL;
+}
+
+/* When a judged Secret falls due: its notAfter minus renew_before, or its
+ * CA's end when it ends with its CA (see check_issued). */
+static int64_t record_due(const pass *p, const certlc_validation *v)
+{
+    if (v->ca_not_after != 0)
+        return v->ca_not_after;
+    return v->not_after - p->cfg->renew_before;
+}
+
+/* A good CA judged before: it signs from now on, loaded only when needed. */
+static void signer_defer(pass *p, const certlc_item *item,
+                         const certlc_secret *s, const certlc_validation *v)
+{
+    certlc_secret *copy = certlc_secret_dup(s);
+    if (copy == NULL)
+        return; /* find_signer then says the CA is not available */
+    signer *sg = signer_of(p, item->suffix);
+    if (sg == NULL) {
+        sg = &p->signers[p->n_signers++];
+        sg->item = item;
+    }
+    sg->lazy = copy;
+    sg->rv = s->resource_version;
+    note_ca_end(p, item, v->not_after);
+    if (v->not_after < p->res->next_due)
+        p->res->next_due = v->not_after;
+}
+
+/* True when s was judged good before with these very bytes, this CA and
+ * these inputs, and time has not made it due since: then nothing is
+ * parsed. What is not covered (a CA certlc did not make, which is said in
+ * the status from its subject) is judged in full. */
+static bool judged_before(pass *p, const certlc_secret *s,
+                          const certlc_item *item, const certlc_cert_spec *spec,
+                          const char *name)
+{
+    const certlc_validation *v = certlc_validation_find(&p->pc->status, name);
+    const certlc_pass_secret *seen = certlc_pass_seen(p->pc, name);
+    char inputs[65];
+    if (v == NULL || seen == NULL || strcmp(v->verdict, "valid") != 0 ||
+        v->rv != s->resource_version || strcmp(v->data, seen->digest) != 0 ||
+        strcmp(s->type, item->type) != 0 ||
+        certlc_kamaji_rotation_requested(&s->annotations) ||
+        certlc_validation_inputs(item, p->t, p->cfg, spec, inputs) != 0 ||
+        strcmp(v->inputs, inputs) != 0)
+        return false;
+    if (item->kind == CERTLC_ITEM_KEYPAIR)
+        return true;
+    if (p->now < v->not_before)
+        return false;
+    if (item->kind == CERTLC_ITEM_CA) {
+        if (p->now >= v->not_after ||
+            certlc_kvlist_get(&s->annotations, CERTLC_ANNOTATION_ROTATED) ==
+                NULL)
+            return false;
+        signer_defer(p, item, s, v);
+        return true;
+    }
+    const char *ca = signer_digest(p, item);
+    int64_t due = record_due(p, v);
+    if (ca == NULL || strcmp(v->ca, ca) != 0 || p->now >= due)
+        return false;
+    if (item->lifecycle != NULL && due < p->res->next_due)
+        p->res->next_due = due;
+    return true;
+}
+
+/* The full judgement (check), counted; a record of an earlier verdict on
+ * this Secret no longer holds. */
+static int check_in_full(pass *p, const certlc_secret *s,
+                         const certlc_item *item, const certlc_cert_spec *spec,
+                         certlc_err *err)
+{
+    certlc_validation_drop(&p->pc->status, s->name);
+    certlc_validation_count_parse();
+    p->judged_nb = p->judged_na = p->judged_ca_end = 0;
+    return check(p, s, item, spec, err);
+}
+
+/* Records a good verdict on the Secret as it now is in the store. */
+static void judged_good(pass *p, const certlc_secret *s,
+                        const certlc_item *item, const certlc_cert_spec *spec,
+                        const char *name)
+{
+    const certlc_pass_secret *seen = certlc_pass_seen(p->pc, name);
+    certlc_validation v;
+    memset(&v, 0, sizeof v);
+    if (seen == NULL ||
+        certlc_validation_inputs(item, p->t, p->cfg, spec, v.inputs) != 0)
+        return;
+    snprintf(v.name, sizeof v.name, "%.255s", name);
+    v.rv = seen->rv;
+    snprintf(v.data, sizeof v.data, "%s", seen->digest);
+    snprintf(v.verdict, sizeof v.verdict, "valid");
+    if (item->kind == CERTLC_ITEM_CA) {
+        /* A CA certlc did not make is judged in full on every pass (see
+         * judged_before): no record. */
+        signer *sg = signer_of(p, item->suffix);
+        if (sg == NULL || sg->ca.cert == NULL ||
+            certlc_kvlist_get(&s->annotations, CERTLC_ANNOTATION_ROTATED) ==
+                NULL)
+            return;
+        v.not_before = certlc_cert_not_before(sg->ca.cert);
+        v.not_after = certlc_ca_not_after(&sg->ca);
+    } else if (item->kind != CERTLC_ITEM_KEYPAIR) {
+        const char *ca = signer_digest(p, item);
+        if (ca == NULL || p->judged_na == 0)
+            return;
+        snprintf(v.ca, sizeof v.ca, "%s", ca);
+        v.not_before = p->judged_nb;
+        v.not_after = p->judged_na;
+        v.ca_not_after = p->judged_ca_end;
+    }
+    certlc_validation_put(&p->pc->status, &v);
+}
+
 static void reconcile_item(pass *p, const certlc_item *item)
 {
     char name[320];
@@ -1004,7 +1137,7 @@ static void reconcile_item(pass *p, const certlc_item *item)
         return;
     }
     /* What a CA that is not valid yet signed is left as it is. */
-    signer *held = item->signer ? find_signer(p, item->signer) : NULL;
+    signer *held = item->signer ? signer_of(p, item->signer) : NULL;
     if (held != NULL && held->held) {
         report(p, name, CERTLC_ACT_UNCHANGED, CERTLC_CAUSE_NONE, "");
         certlc_plan_spec_fini(&ps);
@@ -1020,6 +1153,8 @@ static void reconcile_item(pass *p, const certlc_item *item)
     bool unreadable = false;
     char reason[CERTLC_ERR_MAX];
     int rc = certlc_store_get(p->store, p->t->namespace, name, &old, &err);
+    if (rc == 0)
+        certlc_pass_saw(p->pc, old); /* for the rollout's digest */
     if (rc == CERTLC_UNDECRYPTABLE) {
         /* Never replaced: a key missing from encryption_config must not
          * rotate a CA. The tenant is not ready until the key is back. */
@@ -1040,8 +1175,13 @@ static void reconcile_item(pass *p, const certlc_item *item)
             keep_ca(p, name, reason);
             goto out;
         }
-    } else if (check(p, old, item, &ps.spec, &err) == 0) {
+    } else if (judged_before(p, old, item, &ps.spec, name)) {
         complete(p, old, item, name);
+        report(p, name, CERTLC_ACT_UNCHANGED, CERTLC_CAUSE_NONE, "");
+        goto out;
+    } else if (check_in_full(p, old, item, &ps.spec, &err) == 0) {
+        complete(p, old, item, name);
+        judged_good(p, old, item, &ps.spec, name);
         report(p, name, CERTLC_ACT_UNCHANGED, CERTLC_CAUSE_NONE, "");
         goto out;
     } else if (p->cause == CERTLC_CAUSE_CA_NOT_YET_VALID) {
@@ -1242,72 +1382,57 @@ static void note_ca_waiting(pass *p, certlc_tcp_status *st)
                                 p->now);
 }
 
-static void save_status(pass *p)
+/* The status the pass leaves; saved once, by the caller. */
+static void note_status(pass *p)
 {
-    certlc_tcp_status st;
-    certlc_err err;
-    int rc = certlc_status_load(p->store, p->t->namespace, p->t->name, &st,
-                                &err);
-    if (rc < 0)
-        memset(&st, 0, sizeof st);
-    certlc_tcp_status before = st;
-    if (st.created == 0)
-        st.created = p->now;
-    snprintf(st.version, sizeof st.version, "%s", p->t->version);
-    note_ca_expiry(p, &st);
-    note_ca_waiting(p, &st);
+    certlc_tcp_status *st = &p->pc->status;
+    if (st->created == 0)
+        st->created = p->now;
+    snprintf(st->version, sizeof st->version, "%s", p->t->version);
+    note_ca_expiry(p, st);
+    note_ca_waiting(p, st);
     if (p->res->failed == 0) {
-        snprintf(st.phase, sizeof st.phase, "%s", CERTLC_PHASE_READY);
-        certlc_status_set_condition(&st, "Ready", true, "Reconciled", "",
+        snprintf(st->phase, sizeof st->phase, "%s", CERTLC_PHASE_READY);
+        certlc_status_set_condition(st, "Ready", true, "Reconciled", "",
                                     p->now);
     } else {
         char msg[700];
         snprintf(msg, sizeof msg, "%zu Secret(s) could not be issued; first: "
-                 "%s", p->res->failed, p->first_failure);
+                 "%s", p->res->failed, p->pc->first_failure);
         /* A loop stopped by the guard needs a person: Failed, not the
          * NotReady of something that will be retried. */
-        snprintf(st.phase, sizeof st.phase, "%s",
+        snprintf(st->phase, sizeof st->phase, "%s",
                  p->looping ? CERTLC_PHASE_FAILED : CERTLC_PHASE_NOT_READY);
-        certlc_status_set_condition(&st, "Ready", false,
+        certlc_status_set_condition(st, "Ready", false,
                                     p->looping            ? "ReissueLoop"
                                     : p->ca_waiting[0]    ? "CANotYetValid"
                                                           : "IssueFailed",
                                     msg, p->now);
     }
-    note_ca_source(p, &st);
+    note_ca_source(p, st);
     if (p->res->failed == 0) {
         certlc_err rerr = {{0}};
-        switch (certlc_rollout_tenant(p->store, p->cfg, p->t, &st, p->now,
-                                      &rerr)) {
+        switch (certlc_rollout_tenant(p->pc, &rerr)) {
         case CERTLC_ROLLOUT_NONE:
         case CERTLC_ROLLOUT_STARTED: /* Its end is recorded by the engine */
         case CERTLC_ROLLOUT_WAITING:
             break;
         case CERTLC_ROLLOUT_DONE:
             p->res->rolled_out = 1;
-            certlc_status_set_condition(&st, "RolledOut", true, "HookSucceeded",
+            certlc_status_set_condition(st, "RolledOut", true, "HookSucceeded",
                                         "", p->now);
             break;
         case CERTLC_ROLLOUT_FAILED:
             p->res->rollout_failed = 1;
             certlc_warn("rollout", "%s/%s: %s", p->t->namespace, p->t->name,
                         rerr.msg);
-            certlc_status_set_condition(&st, "RolledOut", false, "HookFailed",
+            certlc_status_set_condition(st, "RolledOut", false, "HookFailed",
                                         rerr.msg, p->now);
             break;
         }
     }
     /* A CA rotation with overlap: its phase in the status (ca_overlap.h). */
-    certlc_ca_overlap_note_status(&st, p->now, &p->res->next_due);
-    /* Writing an unchanged status would wake every watcher for nothing. */
-    st.updated = before.updated;
-    if (rc == 0 && memcmp(&st, &before, sizeof st) == 0)
-        return;
-    st.updated = p->now;
-    if (certlc_status_save(p->store, p->t->namespace, p->t->name, &st,
-                           &err) != 0)
-        certlc_warn("engine", "%s/%s: cannot save the status: %s",
-                    p->t->namespace, p->t->name, err.msg);
+    certlc_ca_overlap_note_status(st, p->now, &p->res->next_due);
 }
 
 int certlc_reconcile_tenant(certlc_store *store, const certlc_config *cfg,
@@ -1315,17 +1440,27 @@ int certlc_reconcile_tenant(certlc_store *store, const certlc_config *cfg,
                             void *arg, certlc_reconcile_result *result,
                             certlc_err *err)
 {
-    (void)err;
-    memset(result, 0, sizeof *result);
-    result->next_due = INT64_MAX;
-    pass p = {.store = store, .cfg = cfg, .t = t, .cb = cb, .arg = arg,
-              .res = result, .now = certlc_now()};
+    int64_t now = certlc_now();
     /* A CA rotation with overlap moves on first (ca_overlap.h): the CA
-     * Secret must hold what its phase says before anything is judged. */
+     * Secret must hold what its phase says before anything is judged, and
+     * the phase it records is in the status the pass then loads. */
+    int64_t overlap_due = INT64_MAX;
     char ca_name[320];
     certlc_err oerr = {{0}};
-    if (certlc_ca_overlap_step(store, cfg, t, p.now, &result->next_due,
-                               ca_name, sizeof ca_name, &oerr) != 0) {
+    int orc = certlc_ca_overlap_step(store, cfg, t, now, &overlap_due,
+                                     ca_name, sizeof ca_name, &oerr);
+    /* On the heap: the status is kept twice (as in memory, as stored). */
+    certlc_pass *pc = malloc(sizeof *pc);
+    if (pc == NULL) {
+        memset(result, 0, sizeof *result);
+        result->next_due = INT64_MAX;
+        return certlc_err_set(err, "out of memory starting a pass");
+    }
+    certlc_pass_begin(pc, store, cfg, t, now, cb, arg, result);
+    pass p = {.pc = pc, .store = store, .cfg = cfg, .t = t, .res = result,
+              .now = pc->now};
+    result->next_due = overlap_due;
+    if (orc != 0) {
         report(&p, ca_name, CERTLC_ACT_FAILED, CERTLC_CAUSE_CA, oerr.msg);
         p.stopped = true;
     }
@@ -1334,12 +1469,17 @@ int certlc_reconcile_tenant(certlc_store *store, const certlc_config *cfg,
     for (size_t i = 0; i < n && !p.stopped; i++)
         if (certlc_plan_enabled(&items[i], t) && !items[i].datastore_only)
             reconcile_item(&p, &items[i]);
-    for (size_t i = 0; i < p.n_signers; i++)
+    for (size_t i = 0; i < p.n_signers; i++) {
         certlc_ca_fini(&p.signers[i].ca);
+        certlc_secret_free(p.signers[i].lazy);
+    }
     /* ---- the datastore's Secrets, through its driver. ---- */
     if (t->datastore[0] != '\0' && !p.stopped)
-        certlc_datastore_reconcile(store, cfg, t, p.now, note_event, &p,
-                                   result);
-    save_status(&p);
-    return 0;
+        certlc_datastore_reconcile(pc);
+    note_status(&p);
+    int rc = certlc_pass_save_status(pc, err);
+    if (rc != 0)
+        certlc_err_prefix(err, "cannot save the status");
+    free(pc);
+    return rc;
 }

@@ -28,26 +28,13 @@ static void hex(const unsigned char *in, size_t n, char *out)
     out[2 * n] = '\0';
 }
 
-/* SHA-256 over the Secret's data, entries in key order (the kvlist keeps
- * them sorted), each as key, NUL, 8-byte length, value. */
+/* The first 16 hex digits of the SHA-256 of the Secret's data. */
 static int secret_digest(const certlc_secret *s, char out[20])
 {
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    int ok = ctx != NULL && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
-    for (size_t i = 0; ok && i < s->data.n; i++) {
-        const certlc_kv *kv = &s->data.items[i];
-        uint64_t n = kv->len;
-        ok = EVP_DigestUpdate(ctx, kv->key, strlen(kv->key) + 1) &&
-             EVP_DigestUpdate(ctx, &n, sizeof n) &&
-             EVP_DigestUpdate(ctx, kv->value, kv->len);
-    }
-    ok = ok && EVP_DigestFinal_ex(ctx, md, &len);
-    EVP_MD_CTX_free(ctx);
-    if (!ok)
+    char full[65];
+    if (certlc_secret_data_digest(s, full) != 0)
         return -1;
-    hex(md, 8, out);
+    snprintf(out, 20, "%.16s", full);
     return 0;
 }
 
@@ -235,12 +222,30 @@ static int run_hook_here(const certlc_config *cfg, const certlc_tenant *t,
     return 0;
 }
 
-certlc_rollout_result certlc_rollout_tenant(certlc_store *store,
-                                            const certlc_config *cfg,
-                                            const certlc_tenant *t,
-                                            certlc_tcp_status *st,
-                                            int64_t now, certlc_err *err)
+/* The digest of a Secret of the plan: as the pass read or wrote it, or
+ * from the store for those it did not (the datastore's, written by its
+ * driver); "absent" when there is none. */
+static void plan_digest(const certlc_pass *p, certlc_rolled_secret *r)
 {
+    const certlc_pass_secret *seen = certlc_pass_seen(p, r->name);
+    if (seen != NULL) {
+        snprintf(r->digest, sizeof r->digest, "%.16s", seen->digest);
+        return;
+    }
+    certlc_secret *s = NULL;
+    certlc_err gerr;
+    if (certlc_store_get(p->store, p->t->namespace, r->name, &s, &gerr) != 0 ||
+        secret_digest(s, r->digest) != 0)
+        snprintf(r->digest, sizeof r->digest, "absent");
+    certlc_secret_free(s);
+}
+
+certlc_rollout_result certlc_rollout_tenant(certlc_pass *p, certlc_err *err)
+{
+    const certlc_config *cfg = p->cfg;
+    const certlc_tenant *t = p->t;
+    certlc_tcp_status *st = &p->status;
+    int64_t now = p->now;
     certlc_tcp_status next = *st;
     next.n_rolled = 0;
     char changed[4096] = "";
@@ -258,12 +263,7 @@ certlc_rollout_result certlc_rollout_tenant(certlc_store *store,
             continue;
         certlc_rolled_secret *r = &next.rolled[next.n_rolled];
         certlc_plan_secret_name(t, &items[i], r->name, sizeof r->name);
-        certlc_secret *s = NULL;
-        certlc_err gerr;
-        if (certlc_store_get(store, t->namespace, r->name, &s, &gerr) != 0 ||
-            secret_digest(s, r->digest) != 0)
-            snprintf(r->digest, sizeof r->digest, "absent");
-        certlc_secret_free(s);
+        plan_digest(p, r);
         EVP_DigestUpdate(sum, r->name, strlen(r->name) + 1);
         EVP_DigestUpdate(sum, r->digest, strlen(r->digest) + 1);
         const char *was = recorded(st, r->name);

@@ -17,6 +17,7 @@
 #include "config.h"
 #include "err.h"
 #include "hooks.h"
+#include "pass.h"
 #include "status.h"
 #include "store.h"
 
@@ -37,12 +38,9 @@ void certlc_rollout_supervise(certlc_hooks *h);
  * Returns 0 when the hook succeeded. */
 int certlc_rollout_hook_ended(certlc_store *store, const certlc_hook_end *end);
 
-/* Updates st (rolled digests, checksum, last_rollout, rollout_error); the
- * caller saves it. */
-certlc_rollout_result certlc_rollout_tenant(certlc_store *store,
-                                            const certlc_config *cfg,
-                                            const certlc_tenant *t,
-                                            certlc_tcp_status *st,
-                                            int64_t now, certlc_err *err);
+/* After pass p: updates p->status (rolled digests, checksum,
+ * last_rollout, rollout_error), saved with the pass. The digests are those
+ * of the Secrets as the pass read or wrote them. */
+certlc_rollout_result certlc_rollout_tenant(certlc_pass *p, certlc_err *err);
 
 #endif

@@ -65,6 +65,24 @@ static json_t *time_json(int64_t t)
     return json_string(buf);
 }
 
+/* The validation records, by Secret name. */
+static json_t *validations_json(const certlc_tcp_status *st)
+{
+    json_t *all = json_object();
+    for (size_t i = 0; i < st->n_validations; i++) {
+        const certlc_validation *v = &st->validations[i];
+        json_object_set_new(
+            all, v->name,
+            json_pack("{s:I, s:s, s:s, s:s, s:I, s:I, s:I, s:s}",
+                      "resourceVersion", (json_int_t)v->rv, "data", v->data,
+                      "ca", v->ca, "inputs", v->inputs, "notBefore",
+                      (json_int_t)v->not_before, "notAfter",
+                      (json_int_t)v->not_after, "caNotAfter",
+                      (json_int_t)v->ca_not_after, "verdict", v->verdict));
+    }
+    return all;
+}
+
 char *certlc_status_to_json(const certlc_tcp_status *st, certlc_err *err)
 {
     json_t *conds = json_array();
@@ -81,6 +99,7 @@ char *certlc_status_to_json(const certlc_tcp_status *st, certlc_err *err)
     for (size_t i = 0; i < st->n_rolled; i++)
         json_object_set_new(rolled, st->rolled[i].name,
                             json_string(st->rolled[i].digest));
+    json_t *judged = validations_json(st);
     json_t *root = json_pack(
         "{s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:o, s:o}", "apiVersion",
         "certlc.io/v1", "kind", "TenantControlPlaneStatus", "phase", st->phase,
@@ -103,8 +122,13 @@ char *certlc_status_to_json(const certlc_tcp_status *st, certlc_err *err)
                           "overlapSeconds", (json_int_t)r->overlap, "started",
                           time_json(r->started), "rolledOutPhase",
                           r->rolled));
+        if (st->n_validations > 0)
+            json_object_set_new(root, "validations", judged);
+        else
+            json_decref(judged);
     } else {
         json_decref(rolled);
+        json_decref(judged);
     }
     if (root == NULL) {
         certlc_err_set(err, "cannot build the status JSON");
@@ -136,6 +160,28 @@ static const char *str_of(json_t *obj, const char *key)
 {
     const char *s = json_string_value(json_object_get(obj, key));
     return s != NULL ? s : "";
+}
+
+static void validations_from_json(json_t *all, certlc_tcp_status *st)
+{
+    const char *key;
+    json_t *o;
+    json_object_foreach(all, key, o) {
+        if (st->n_validations == CERTLC_STATUS_MAX_VALIDATIONS)
+            break;
+        certlc_validation *v = &st->validations[st->n_validations++];
+        copy(v->name, sizeof v->name, key);
+        v->rv = (uint64_t)json_integer_value(json_object_get(o,
+                                                             "resourceVersion"));
+        copy(v->data, sizeof v->data, str_of(o, "data"));
+        copy(v->ca, sizeof v->ca, str_of(o, "ca"));
+        copy(v->inputs, sizeof v->inputs, str_of(o, "inputs"));
+        v->not_before = json_integer_value(json_object_get(o, "notBefore"));
+        v->not_after = json_integer_value(json_object_get(o, "notAfter"));
+        v->ca_not_after = json_integer_value(json_object_get(o,
+                                                             "caNotAfter"));
+        copy(v->verdict, sizeof v->verdict, str_of(o, "verdict"));
+    }
 }
 
 int certlc_status_from_json(const char *json, certlc_tcp_status *st,
@@ -191,6 +237,7 @@ int certlc_status_from_json(const char *json, certlc_tcp_status *st,
         r->started = time_of(rot, "started");
         r->overlap = json_integer_value(json_object_get(rot, "overlapSeconds"));
     }
+    validations_from_json(json_object_get(root, "validations"), st);
     json_decref(root);
     return 0;
 }

@@ -46,6 +46,22 @@ typedef struct certlc_ca_rotation_status {
     int64_t started;    /* when the rotation began */
     char rolled[16];    /* the last phase the rollout hook succeeded for */
 } certlc_ca_rotation_status;
+#define CERTLC_STATUS_MAX_VALIDATIONS 32
+
+/* How a Secret was last judged in full (validation.h): by its content, the
+ * CA it was verified against and what shaped it, so that the same content
+ * is not parsed again. */
+typedef struct certlc_validation {
+    char name[256];
+    uint64_t rv;          /* its resourceVersion when judged */
+    char data[65];        /* SHA-256 over its data (hex) */
+    char ca[65];          /* the data digest of its CA's Secret; "" none */
+    char inputs[65];      /* SHA-256 over what shapes it (validation.h) */
+    int64_t not_before;   /* of its certificates (the latest); 0: none */
+    int64_t not_after;    /* of its certificates (the earliest); 0: none */
+    int64_t ca_not_after; /* its CA's, when it ends with it; 0 otherwise */
+    char verdict[16];     /* "valid": only good verdicts are kept */
+} certlc_validation;
 
 typedef struct certlc_tcp_status {
     char phase[48];
@@ -61,6 +77,8 @@ typedef struct certlc_tcp_status {
     certlc_condition conditions[CERTLC_STATUS_MAX_CONDITIONS];
     size_t n_conditions;
     certlc_ca_rotation_status ca_rotation;
+    certlc_validation validations[CERTLC_STATUS_MAX_VALIDATIONS];
+    size_t n_validations;
 } certlc_tcp_status;
 
 /* CERTLC_NOTFOUND leaves *st zeroed. */

@@ -26,3 +26,5 @@ $(eval $(call unit_test,ca_bundle,ca_bundle status pki timefmt err))
 # The key pool and the worker pool.
 $(eval $(call unit_test,keypool,keypool pki keyalg log err))
 $(eval $(call unit_test,workers,workers pki keyalg log err))
+# Validation records (judging a Secret once per content) and the status JSON.
+$(eval $(call unit_test,validation,validation status plan pki keyalg timefmt config config_store inifile datastore duration names log err))

@@ -1,0 +1,82 @@
+/* The pass context: what one pass over one tenant control plane holds.
+ *
+ * A pass (reconcile.h) works on one tenant at one instant. Everything it
+ * reads and decides is kept here and handed to each step (the plan's
+ * Secrets, the datastore step, the external deliveries, the rollout):
+ *  - the store, the configuration, the tenant and `now`;
+ *  - the tenant's status, loaded once when the pass begins and saved once
+ *    when it ends (only when it changed, so that a pass with nothing to do
+ *    writes nothing); a step changes it in memory;
+ *  - the event sink: every Secret that was not left unchanged is counted
+ *    into the result and told to the caller's callback, and the first
+ *    failure is kept for the status;
+ *  - the Secrets the pass read or wrote, with the digest of their data, so
+ *    that the rollout does not read them back.
+ */
+#ifndef CERTLC_PASS_H
+#define CERTLC_PASS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "err.h"
+#include "reconcile.h"
+#include "secret.h"
+#include "status.h"
+#include "store.h"
+
+#define CERTLC_PASS_MAX_SEEN 32
+
+/* A Secret as the pass last read or wrote it. */
+typedef struct certlc_pass_secret {
+    char name[256];
+    uint64_t rv;
+    char digest[65]; /* SHA-256 over its data (certlc_secret_data_digest) */
+} certlc_pass_secret;
+
+typedef struct certlc_pass {
+    certlc_store *store;
+    const certlc_config *cfg;
+    const certlc_tenant *t;
+    int64_t now;
+    certlc_tcp_status status;  /* in memory for the whole pass */
+    certlc_tcp_status saved;   /* as the store has it */
+    int status_rc;             /* how loading it went: 0, NOTFOUND, <0 */
+    certlc_reconcile_cb cb;    /* the caller's sink (may be NULL) */
+    void *arg;
+    certlc_reconcile_result *res;
+    char first_failure[600];   /* "<secret>: <reason>", for the status */
+    certlc_pass_secret seen[CERTLC_PASS_MAX_SEEN];
+    size_t n_seen;
+} certlc_pass;
+
+/* Starts a pass: zeroes *res (next_due INT64_MAX) and loads the status. */
+void certlc_pass_begin(certlc_pass *p, certlc_store *store,
+                       const certlc_config *cfg, const certlc_tenant *t,
+                       int64_t now, certlc_reconcile_cb cb, void *arg,
+                       certlc_reconcile_result *res);
+
+/* Counts one Secret's outcome into the result and, but for UNCHANGED,
+ * tells the sink. */
+void certlc_pass_report(certlc_pass *p, const char *name,
+                        certlc_action action, certlc_cause cause,
+                        const char *reason);
+
+/* Saves the status when it differs from the stored one (`updated` aside),
+ * setting `updated` (and `created` the first time). Called at the end of
+ * the pass, and when a phase must be seen while the pass runs (a CA
+ * rotation). Returns 0, or -1 with err. */
+int certlc_pass_save_status(certlc_pass *p, certlc_err *err);
+
+/* Notes a Secret as read or written by the pass (its data's digest). */
+void certlc_pass_saw(certlc_pass *p, const certlc_secret *s);
+/* The digest of a Secret the pass read or wrote, or NULL. */
+const certlc_pass_secret *certlc_pass_seen(const certlc_pass *p,
+                                           const char *name);
+
+/* SHA-256 over a Secret's data, entries in key order, each as key, NUL,
+ * 8-byte length, value; 64 hex digits. Returns 0 or -1. */
+int certlc_secret_data_digest(const certlc_secret *s, char out[65]);
+
+#endif

@@ -371,9 +371,10 @@ static json_t *tcp_json(const certlc_tenant *t, const certlc_tcp_status *st)
             certlc_time_rfc3339(r->phase_ends, ends, sizeof ends);
         json_object_set_new(
             status, "caRotation",
-            json_pack("{s:s, s:s, s:s, s:I, s:s}", "phase", r->phase, "ca",
-                      r->ca, "phaseEnds", ends, "overlapSeconds",
-                      (json_int_t)r->overlap, "rolledOutPhase", r->rolled));
+            json_pack("{s:s, s:s, s:s, s:I, s:s, s:s}", "phase", r->phase,
+                      "ca", r->ca, "phaseEnds", ends, "overlapSeconds",
+                      (json_int_t)r->overlap, "rolledOutPhase", r->rolled,
+                      "startedBy", r->deleted ? "deletion" : "request"));
     }
     if (status != NULL && t->konnectivity)
         json_object_set_new(

@@ -1,6 +1,7 @@
 #include "ca_overlap.h"
 
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include "log.h"
 #include "pki.h"
 #include "plan.h"
+#include "secret_write.h"
 #include "timefmt.h"
 
 const char *const certlc_ca_overlap_phases[] = {
@@ -504,6 +506,13 @@ static int apply(step *sp, const certlc_secret *cur, certlc_err *err)
 
 /* ---- requests ------------------------------------------------------------- */
 
+/* ca_rotation as the tenant, or else certlc.ini, says: overlap or not. */
+static bool configured_overlap(const step *sp)
+{
+    return sp->t->ca_rotation_overlap >= 0 ? sp->t->ca_rotation_overlap == 1
+                                           : sp->cfg->ca_rotation_overlap;
+}
+
 /* Whether a rotate request on a CA Secret asks for an overlap. */
 static bool wants_overlap(const step *sp, const certlc_secret *s)
 {
@@ -512,8 +521,7 @@ static bool wants_overlap(const step *sp, const certlc_secret *s)
         return true;
     if (is(mode, "replace"))
         return false;
-    return sp->t->ca_rotation_overlap >= 0 ? sp->t->ca_rotation_overlap == 1
-                                           : sp->cfg->ca_rotation_overlap;
+    return configured_overlap(sp);
 }
 
 /* A request that is not acted upon is removed, with the reason said. */
@@ -539,6 +547,151 @@ static void target(step *sp, const certlc_item *item)
     snprintf(sp->next_name, sizeof sp->next_name, "%s-next", sp->name);
 }
 
+/* ---- a deleted CA Secret ---------------------------------------------------- */
+
+/* A self-signed CA certificate, valid now, other than `not`. */
+static bool old_root(const step *sp, X509 *x, X509 *not)
+{
+    EVP_PKEY *pub = X509_get0_pubkey(x);
+    return certlc_cert_is_ca(x) && X509_check_issued(x, x) == X509_V_OK &&
+           pub != NULL && X509_verify(x, pub) == 1 &&
+           sp->now < certlc_cert_not_after(x) &&
+           (not == NULL || X509_cmp(x, not) != 0);
+}
+
+/* The old CA, as one kubeconfig it signed still carries it in its
+ * certificate-authority-data (the CA Secret, and its copy of the CA, went
+ * with the deletion); not is the new CA, once made. NULL when none does
+ * (they were deleted too, or never trusted this CA). */
+static X509 *old_ca_from_kubeconfigs(const step *sp, X509 *not)
+{
+    size_t n;
+    const certlc_item *items = certlc_plan_items(&n);
+    X509 *found = NULL;
+    for (size_t i = 0; i < n && found == NULL; i++) {
+        const certlc_item *it = &items[i];
+        if (it->kind != CERTLC_ITEM_KUBECONFIG || it->signer == NULL ||
+            !is(it->signer, sp->item->suffix) ||
+            !certlc_plan_enabled(it, sp->t))
+            continue;
+        char name[320];
+        certlc_plan_secret_name(sp->t, it, name, sizeof name);
+        certlc_secret *s = NULL;
+        certlc_err gerr;
+        if (certlc_store_get(sp->store, sp->t->namespace, name, &s, &gerr) !=
+            0)
+            continue;
+        certlc_plan_kubeconfig want[CERTLC_PLAN_MAX_KUBECONFIGS];
+        size_t nk = certlc_plan_kubeconfigs(it, sp->t, want);
+        for (size_t k = 0; k < nk && found == NULL; k++) {
+            const certlc_kv *kv = certlc_kvlist_get(&s->data, want[k].key);
+            certlc_kubeconfig *kc =
+                kv ? certlc_kubeconfig_parse(kv->value, kv->len, &gerr) : NULL;
+            STACK_OF(X509) *certs =
+                kc ? certlc_certs_from_pem(kc->ca_pem, kc->ca_len, &gerr)
+                   : NULL;
+            for (int c = 0; certs != NULL && c < sk_X509_num(certs) &&
+                            found == NULL; c++)
+                if (old_root(sp, sk_X509_value(certs, c), not))
+                    found = X509_dup(sk_X509_value(certs, c));
+            sk_X509_pop_free(certs, X509_free);
+            certlc_kubeconfig_free(kc);
+        }
+        certlc_secret_free(s);
+    }
+    certlc_err_ssl_clear();
+    return found;
+}
+
+/* A deleted CA Secret under ca_rotation = overlap. Its key went with it,
+ * so the old CA can sign nothing more: there is no trust-both. But every
+ * node and kubeconfig still trusts the old CA's certificate, which the
+ * kubeconfigs carry: the rotation starts in move (the new CA signs, ca.crt
+ * holds new+old), so that no client is cut off before retire. 1 started,
+ * 0 not possible (no kubeconfig has the old CA, or it expired: the pass
+ * replaces the CA), -1 error. */
+static int start_deleted(step *sp, certlc_err *err)
+{
+    if (!configured_overlap(sp))
+        return 0;
+    X509 *old = old_ca_from_kubeconfigs(sp, NULL);
+    if (old == NULL)
+        return 0;
+    X509_free(old);
+    certlc_ca_rotation_status *r = &sp->st.ca_rotation;
+    memset(r, 0, sizeof *r);
+    snprintf(r->ca, sizeof r->ca, "%s", sp->item->suffix);
+    r->overlap = certlc_ca_overlap_duration(sp->cfg, sp->t);
+    r->started = sp->now;
+    r->deleted = true;
+    return enter(sp, CERTLC_CA_PHASE_MOVE, err) == 0 ? 1 : -1;
+}
+
+/* The CA Secret of a rotation its deletion started, made again from the
+ * new CA (<name>-next, made first when missing) and the old CA the
+ * kubeconfigs carry: ca.crt = new+old, the new key. Safe to run again (a
+ * restart between the phase and this write does). 0 written or written
+ * meanwhile by another writer (read it again), 2 not possible any longer
+ * (no kubeconfig carries the old CA), -1 error. */
+static int restore_deleted(step *sp, certlc_err *err)
+{
+    const certlc_item *it = sp->item;
+    certlc_secret *next = NULL, *s = NULL;
+    int rc = certlc_store_get(sp->store, sp->t->namespace, sp->next_name,
+                              &next, err);
+    if (rc == CERTLC_NOTFOUND) {
+        if (make_next(sp, err) != 0)
+            return -1;
+        rc = certlc_store_get(sp->store, sp->t->namespace, sp->next_name,
+                              &next, err);
+    }
+    if (rc != 0)
+        return -1;
+    rc = -1;
+    X509 *new_ca = NULL, *old = NULL;
+    char *crt = NULL;
+    size_t crt_len = 0;
+    const certlc_kv *nc = certlc_kvlist_get(&next->data, it->cert_key);
+    const certlc_kv *nk = certlc_kvlist_get(&next->data, it->key_key);
+    if (nc == NULL || nk == NULL ||
+        (new_ca = certlc_cert_from_pem(nc->value, nc->len, err)) == NULL) {
+        certlc_err_set(err, "%s lacks its CA: delete it to start again",
+                       sp->next_name);
+        goto out;
+    }
+    if ((old = old_ca_from_kubeconfigs(sp, new_ca)) == NULL) {
+        rc = 2;
+        goto out;
+    }
+    if (add_pem(&crt, &crt_len, new_ca, err) != 0 ||
+        add_pem(&crt, &crt_len, old, err) != 0)
+        goto out;
+    s = certlc_secret_new(sp->t->namespace, sp->name, it->type);
+    if (s == NULL || certlc_kvlist_set(&s->data, it->cert_key, crt, crt_len) ||
+        certlc_kvlist_set(&s->data, it->key_key, nk->value, nk->len) ||
+        certlc_kamaji_ca_tls_keys(&s->data, it) != 0) {
+        certlc_err_set(err, "out of memory");
+        goto out;
+    }
+    certlc_secret_write w = {
+        .tenant = sp->t->name, .item = it, .now = sp->now,
+        .reason = "CA rotation with overlap: move (its Secret was deleted)"};
+    rc = certlc_secret_write_tenant(sp->store, s, &w, err);
+    if (rc == CERTLC_CONFLICT)
+        rc = 0;
+    else if (rc == 0)
+        event(sp, "Normal", "%s was deleted: the new CA signs and the old "
+              "one, as the kubeconfigs carry it, stays trusted until "
+              "retire", sp->name);
+out:
+    certlc_secret_free(s);
+    certlc_secret_free(next);
+    X509_free(new_ca);
+    X509_free(old);
+    free(crt);
+    return rc;
+}
+
 /* A rotate request with an overlap on a CA that can have one starts the
  * rotation: 1 started, 0 nothing to start, -1 error. An expired CA is
  * left to the pass, which replaces it: nothing it signed can be trusted. */
@@ -555,9 +708,16 @@ static int start(step *sp, certlc_err *err)
         target(sp, it);
         certlc_secret *s = NULL;
         certlc_err gerr;
-        if (provided ||
-            certlc_store_get(sp->store, sp->t->namespace, sp->name, &s,
-                             &gerr) != 0)
+        int grc = provided ? -1
+                           : certlc_store_get(sp->store, sp->t->namespace,
+                                              sp->name, &s, &gerr);
+        if (grc == CERTLC_NOTFOUND) {
+            int rc = start_deleted(sp, err);
+            if (rc != 0)
+                return rc;
+            continue;
+        }
+        if (grc != 0)
             continue;
         if (!certlc_kamaji_rotation_requested(&s->annotations) ||
             !wants_overlap(sp, s)) {
@@ -733,6 +893,14 @@ int certlc_ca_overlap_step(certlc_store *store, const certlc_config *cfg,
     for (int round = 0; round < 3; round++) {
         certlc_secret *cur = NULL;
         int rc = certlc_store_get(store, t->namespace, sp.name, &cur, err);
+        if (rc == CERTLC_NOTFOUND && r->deleted &&
+            is(r->phase, CERTLC_CA_PHASE_MOVE)) {
+            int made = restore_deleted(&sp, err);
+            if (made < 0)
+                return -1;
+            if (made == 0)
+                continue; /* read it again */
+        }
         if (rc == CERTLC_NOTFOUND)
             return abandon(&sp, "its CA Secret was deleted, which replaces "
                            "the CA", err);

@@ -117,11 +117,12 @@ char *certlc_status_to_json(const certlc_tcp_status *st, certlc_err *err)
         if (r->phase[0] != '\0')
             json_object_set_new(
                 root, "caRotation",
-                json_pack("{s:s, s:s, s:o, s:I, s:o, s:s}", "phase", r->phase,
-                          "ca", r->ca, "phaseEnds", time_json(r->phase_ends),
-                          "overlapSeconds", (json_int_t)r->overlap, "started",
-                          time_json(r->started), "rolledOutPhase",
-                          r->rolled));
+                json_pack("{s:s, s:s, s:o, s:I, s:o, s:s, s:s}", "phase",
+                          r->phase, "ca", r->ca, "phaseEnds",
+                          time_json(r->phase_ends), "overlapSeconds",
+                          (json_int_t)r->overlap, "started",
+                          time_json(r->started), "rolledOutPhase", r->rolled,
+                          "startedBy", r->deleted ? "deletion" : "request"));
         if (st->n_validations > 0)
             json_object_set_new(root, "validations", judged);
         else
@@ -235,6 +236,7 @@ int certlc_status_from_json(const char *json, certlc_tcp_status *st,
         copy(r->rolled, sizeof r->rolled, str_of(rot, "rolledOutPhase"));
         r->phase_ends = time_of(rot, "phaseEnds");
         r->started = time_of(rot, "started");
+        r->deleted = strcmp(str_of(rot, "startedBy"), "deletion") == 0;
         r->overlap = json_integer_value(json_object_get(rot, "overlapSeconds"));
     }
     validations_from_json(json_object_get(root, "validations"), st);

@@ -45,6 +45,8 @@ typedef struct certlc_ca_rotation_status {
     int64_t overlap;    /* seconds each of trust-both and move lasts */
     int64_t started;    /* when the rotation began */
     char rolled[16];    /* the last phase the rollout hook succeeded for */
+    bool deleted;       /* started by the deletion of the CA Secret: the
+                         * old CA is kept trusted from the kubeconfigs */
 } certlc_ca_rotation_status;
 #define CERTLC_STATUS_MAX_VALIDATIONS 32
 

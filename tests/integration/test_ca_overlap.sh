@@ -270,6 +270,46 @@ check "the front-proxy client certificate is under the new front-proxy CA" \
 
 kill "$OP" 2>/dev/null; wait "$OP" 2>/dev/null
 
+# --- Deleting the CA Secret under ca_rotation = overlap: its key is gone,
+# so there is no trust-both; the rotation starts in move, the old CA (as
+# the kubeconfigs carry it) still trusted, and retires it as before.
+take_old
+# hs_soon ...: hs, given a moment for nginx to load what the hook wrote.
+hs_soon() {
+    for _i in 1 2 3 4 5 6 7 8 9 10; do hs "$@" && return 0; sleep 0.3; done
+    return 1
+}
+check "the CA Secret is deleted" certlc delete secret alpha-ca
+certlc run --once > deleted.log 2>&1
+data alpha-ca ca.crt > del-move.crt
+check "after the deletion the rotation is in move" test "$(phase_of)" = move
+check "and says a deletion started it" \
+    test "$(certlc get tcp alpha -o json | jq -r .status.caRotation.startedBy)" = deletion
+check "ca.crt holds the new CA and the old one" \
+    test "$(grep -c 'BEGIN CERTIFICATE' del-move.crt)" -eq 2
+openssl x509 -in del-move.crt > del-new.crt
+check_fails "the first is a new CA" cmp -s del-new.crt ca-before.crt
+check "the second is the old CA, taken from the kubeconfigs" \
+    sh -c "cd '$T' && awk 'n>1{print} /END CERT/{n++} n==1&&/END CERT/{n=2}' del-move.crt | cmp -s - ca-before.crt"
+check "the old node is still accepted" hs_soon old.crt old.key del-move.crt
+data alpha-api-server-kubelet-client-certificate apiserver-kubelet-client.crt > del-leaf.crt
+check "the leaves are already under the new CA" openssl verify -CAfile del-new.crt del-leaf.crt
+poll_once del-polls
+check "the admin kubeconfig is accepted in move" grep -q 'admin:1$' del-polls
+check "--continue moves on to retire" certlc rotate ca alpha --continue
+i=0
+while [ "$(phase_of)" != done ] && [ $i -lt 6 ]; do
+    certlc run --once >> deleted.log 2>&1; i=$((i + 1))
+done
+data alpha-ca ca.crt > del-end.crt
+check "the rotation that the deletion started is done" test "$(phase_of)" = done
+check "ca.crt is the new CA alone" cmp -s del-end.crt del-new.crt
+check_fails "the old node is refused after retire" hs_soon old.crt old.key del-end.crt
+: > del-polls
+poll_once del-polls
+check "the admin kubeconfig is accepted after retire" grep -q 'admin:1$' del-polls
+check_fails "the -next Secret is gone" certlc get secret alpha-ca-next
+
 # --- An expired CA is replaced, never overlapped: nothing to keep trusting.
 mk_ca expired "$(utc '-3 days')" "$(utc '-1 day')"
 apply_ca alpha expired

@@ -140,6 +140,7 @@ static void test_status_rotation_json(void **state)
     r->phase_ends = 1796300000;
     r->started = 1796290000;
     r->overlap = 86400;
+    r->deleted = true; /* started by the deletion of its CA Secret */
     certlc_err err = {{0}};
     char *json = certlc_status_to_json(&st, &err);
     assert_non_null(json);

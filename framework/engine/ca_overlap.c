@@ -143,23 +143,32 @@ static int enter(step *sp, const char *phase, certlc_err *err)
 
 /* ---- the Secrets ------------------------------------------------------------ */
 
-/* A certificate's PEM appended to a growing buffer. */
-static int add_pem(char **buf, size_t *len, X509 *c, certlc_err *err)
+/* The next kubeconfig Secret the rotated CA signs, from plan item *i on;
+ * its item in *item. NULL when none is left (one that cannot be read is
+ * left to the pass, which issues it again). */
+static certlc_secret *next_kubeconfig(const step *sp, size_t *i,
+                                      const certlc_item **item)
 {
-    size_t n = 0;
-    char *pem = certlc_pem_cert(c, &n, err);
-    if (pem == NULL)
-        return -1;
-    char *nb = realloc(*buf, *len + n + 1);
-    if (nb == NULL) {
-        free(pem);
-        return certlc_err_set(err, "out of memory");
+    size_t n;
+    const certlc_item *items = certlc_plan_items(&n);
+    for (; *i < n; (*i)++) {
+        const certlc_item *it = &items[*i];
+        if (it->kind != CERTLC_ITEM_KUBECONFIG || it->signer == NULL ||
+            !is(it->signer, sp->item->suffix) ||
+            !certlc_plan_enabled(it, sp->t))
+            continue;
+        char name[320];
+        certlc_plan_secret_name(sp->t, it, name, sizeof name);
+        certlc_secret *s = NULL;
+        certlc_err gerr;
+        if (certlc_store_get(sp->store, sp->t->namespace, name, &s, &gerr) !=
+            0)
+            continue;
+        *item = it;
+        (*i)++;
+        return s;
     }
-    memcpy(nb + *len, pem, n + 1);
-    *buf = nb;
-    *len += n;
-    free(pem);
-    return 0;
+    return NULL;
 }
 
 /* The new CA: made as the plan says, stored as <name>-next before it is
@@ -314,8 +323,8 @@ static int wanted(step *sp, const pair *pr, bool next_exists, char **crt,
                               "hand?): abort the rotation, or delete %s to "
                               "replace the CA", sp->name, sp->next_name, ph,
                               sp->name);
-    if (add_pem(crt, crt_len, first, err) != 0 ||
-        (second != NULL && add_pem(crt, crt_len, second, err) != 0)) {
+    if (certlc_pem_append_cert(crt, crt_len, first, err) != 0 ||
+        (second != NULL && certlc_pem_append_cert(crt, crt_len, second, err) != 0)) {
         free(*crt);
         *crt = NULL;
         return -1;
@@ -392,21 +401,10 @@ out:
 static int patch_kubeconfigs(step *sp, const char *crt, size_t crt_len,
                              certlc_err *err)
 {
-    size_t n;
-    const certlc_item *items = certlc_plan_items(&n);
-    for (size_t i = 0; i < n; i++) {
-        const certlc_item *it = &items[i];
-        if (it->kind != CERTLC_ITEM_KUBECONFIG || it->signer == NULL ||
-            !is(it->signer, sp->item->suffix) ||
-            !certlc_plan_enabled(it, sp->t))
-            continue;
-        char name[320];
-        certlc_plan_secret_name(sp->t, it, name, sizeof name);
-        certlc_secret *s = NULL;
+    const certlc_item *it;
+    certlc_secret *s;
+    for (size_t i = 0; (s = next_kubeconfig(sp, &i, &it)) != NULL;) {
         certlc_err gerr;
-        if (certlc_store_get(sp->store, sp->t->namespace, name, &s, &gerr) !=
-            0)
-            continue;
         certlc_plan_kubeconfig want[CERTLC_PLAN_MAX_KUBECONFIGS];
         size_t nk = certlc_plan_kubeconfigs(it, sp->t, want);
         bool changed = false;
@@ -439,11 +437,11 @@ static int patch_kubeconfigs(step *sp, const char *crt, size_t crt_len,
             else
                 rc = certlc_store_update(sp->store, s, err);
         }
+        if (rc != 0)
+            certlc_err_prefix(err, "cannot give %s the CA bundle", s->name);
         certlc_secret_free(s);
-        if (rc != 0) {
-            certlc_err_prefix(err, "cannot give %s the CA bundle", name);
+        if (rc != 0)
             return -1;
-        }
     }
     return 0;
 }
@@ -565,22 +563,12 @@ static bool old_root(const step *sp, X509 *x, X509 *not)
  * (they were deleted too, or never trusted this CA). */
 static X509 *old_ca_from_kubeconfigs(const step *sp, X509 *not)
 {
-    size_t n;
-    const certlc_item *items = certlc_plan_items(&n);
     X509 *found = NULL;
-    for (size_t i = 0; i < n && found == NULL; i++) {
-        const certlc_item *it = &items[i];
-        if (it->kind != CERTLC_ITEM_KUBECONFIG || it->signer == NULL ||
-            !is(it->signer, sp->item->suffix) ||
-            !certlc_plan_enabled(it, sp->t))
-            continue;
-        char name[320];
-        certlc_plan_secret_name(sp->t, it, name, sizeof name);
-        certlc_secret *s = NULL;
+    const certlc_item *it;
+    certlc_secret *s;
+    for (size_t i = 0;
+         found == NULL && (s = next_kubeconfig(sp, &i, &it)) != NULL;) {
         certlc_err gerr;
-        if (certlc_store_get(sp->store, sp->t->namespace, name, &s, &gerr) !=
-            0)
-            continue;
         certlc_plan_kubeconfig want[CERTLC_PLAN_MAX_KUBECONFIGS];
         size_t nk = certlc_plan_kubeconfigs(it, sp->t, want);
         for (size_t k = 0; k < nk && found == NULL; k++) {
@@ -663,8 +651,8 @@ static int restore_deleted(step *sp, certlc_err *err)
         rc = 2;
         goto out;
     }
-    if (add_pem(&crt, &crt_len, new_ca, err) != 0 ||
-        add_pem(&crt, &crt_len, old, err) != 0)
+    if (certlc_pem_append_cert(&crt, &crt_len, new_ca, err) != 0 ||
+        certlc_pem_append_cert(&crt, &crt_len, old, err) != 0)
         goto out;
     s = certlc_secret_new(sp->t->namespace, sp->name, it->type);
     if (s == NULL || certlc_kvlist_set(&s->data, it->cert_key, crt, crt_len) ||

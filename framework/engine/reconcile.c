@@ -1465,8 +1465,6 @@ int certlc_reconcile_tenant(certlc_store *store, const certlc_config *cfg,
     int64_t overlap_due = INT64_MAX;
     char ca_name[320];
     certlc_err oerr = {{0}};
-    int orc = certlc_ca_overlap_step(store, cfg, t, now, &overlap_due,
-                                     ca_name, sizeof ca_name, &oerr);
     /* On the heap: the status is kept twice (as in memory, as stored). */
     certlc_pass *pc = malloc(sizeof *pc);
     if (pc == NULL) {
@@ -1475,6 +1473,13 @@ int certlc_reconcile_tenant(certlc_store *store, const certlc_config *cfg,
         return certlc_err_set(err, "out of memory starting a pass");
     }
     certlc_pass_begin(pc, store, cfg, t, now, cb, arg, result);
+    bool wrote = false;
+    int orc = certlc_ca_overlap_step(store, cfg, t, now,
+                                     pc->status_rc == 0 ? &pc->status : NULL,
+                                     &wrote, &overlap_due, ca_name,
+                                     sizeof ca_name, &oerr);
+    if (wrote) /* the phase it recorded */
+        certlc_pass_begin(pc, store, cfg, t, now, cb, arg, result);
     pass p = {.pc = pc, .store = store, .cfg = cfg, .t = t, .res = result,
               .now = pc->now};
     result->next_due = overlap_due;

@@ -34,6 +34,7 @@ typedef struct step {
     const certlc_item *item; /* the CA being rotated */
     char name[320];          /* its Secret */
     char next_name[340];     /* <name>-next: the new CA until retire */
+    bool wrote;              /* the status was saved */
 } step;
 
 static bool is(const char *a, const char *b)
@@ -126,6 +127,7 @@ static int enter(step *sp, const char *phase, certlc_err *err)
         is(phase, CERTLC_CA_PHASE_MOVE))
         r->phase_ends = sp->now + r->overlap;
     sp->st.updated = sp->now;
+    sp->wrote = true;
     if (certlc_status_save(sp->store, sp->t->namespace, sp->t->name, &sp->st,
                            err) != 0) {
         certlc_err_prefix(err, "the CA rotation cannot record its phase %s",
@@ -768,6 +770,7 @@ static int abandon(step *sp, const char *why, certlc_err *err)
     snprintf(sp->st.ca_rotation.phase, sizeof sp->st.ca_rotation.phase, "%s",
              CERTLC_CA_PHASE_DONE);
     sp->st.updated = sp->now;
+    sp->wrote = true;
     return certlc_status_save(sp->store, sp->t->namespace, sp->t->name,
                               &sp->st, err);
 }
@@ -854,20 +857,39 @@ static int advance(step *sp, const certlc_secret *cur, certlc_err *err)
     return 0;
 }
 
+static int overlap_step(step *sp, certlc_err *lerr, int64_t *next_due,
+                        char *which, size_t which_size, certlc_err *err);
+
 int certlc_ca_overlap_step(certlc_store *store, const certlc_config *cfg,
                            const certlc_tenant *t, int64_t now,
+                           const certlc_tcp_status *loaded, bool *wrote,
                            int64_t *next_due, char *which, size_t which_size,
                            certlc_err *err)
 {
-    step sp = {.store = store, .cfg = cfg, .t = t, .now = now};
-    certlc_err lerr;
-    if (certlc_status_load(store, t->namespace, t->name, &sp.st, &lerr) != 0)
+    *wrote = false;
+    if (loaded == NULL)
         return 0; /* never provisioned: nothing to rotate */
-    certlc_ca_rotation_status *r = &sp.st.ca_rotation;
+    /* The pass's own copy (loaded once for the pass): a step that saves
+     * says so through *wrote, and the pass loads the status again. */
+    step sp = {.store = store, .cfg = cfg, .t = t, .now = now,
+               .st = *loaded};
+    certlc_err lerr;
+    int rc = overlap_step(&sp, &lerr, next_due, which, which_size, err);
+    *wrote = sp.wrote;
+    return rc;
+}
+
+static int overlap_step(step *sp, certlc_err *lerr, int64_t *next_due,
+                        char *which, size_t which_size, certlc_err *err)
+{
+    certlc_store *store = sp->store;
+    const certlc_tenant *t = sp->t;
+    int64_t now = sp->now;
+    certlc_ca_rotation_status *r = &sp->st.ca_rotation;
     snprintf(which, which_size, "%s-ca", t->name);
-    if (!certlc_ca_overlap_active(&sp.st)) {
-        int rc = start(&sp, err);
-        snprintf(which, which_size, "%s", sp.name);
+    if (!certlc_ca_overlap_active(&sp->st)) {
+        int rc = start(sp, err);
+        snprintf(which, which_size, "%s", sp->name);
         if (rc <= 0)
             return rc;
     }
@@ -875,49 +897,49 @@ int certlc_ca_overlap_step(certlc_store *store, const certlc_config *cfg,
     if (item == NULL || item->kind != CERTLC_ITEM_CA)
         return certlc_err_set(err, "the status names an unknown CA \"%s\" "
                               "in its CA rotation", r->ca);
-    target(&sp, item);
-    snprintf(which, which_size, "%s", sp.name);
-    refuse_other(&sp);
+    target(sp, item);
+    snprintf(which, which_size, "%s", sp->name);
+    refuse_other(sp);
     for (int round = 0; round < 3; round++) {
         certlc_secret *cur = NULL;
-        int rc = certlc_store_get(store, t->namespace, sp.name, &cur, err);
+        int rc = certlc_store_get(store, t->namespace, sp->name, &cur, err);
         if (rc == CERTLC_NOTFOUND && r->deleted &&
             is(r->phase, CERTLC_CA_PHASE_MOVE)) {
-            int made = restore_deleted(&sp, err);
+            int made = restore_deleted(sp, err);
             if (made < 0)
                 return -1;
             if (made == 0)
                 continue; /* read it again */
         }
         if (rc == CERTLC_NOTFOUND)
-            return abandon(&sp, "its CA Secret was deleted, which replaces "
+            return abandon(sp, "its CA Secret was deleted, which replaces "
                            "the CA", err);
         if (rc != 0)
             return -1;
         X509 *first = NULL;
         const certlc_kv *c = certlc_kvlist_get(&cur->data, item->cert_key);
         if (c != NULL)
-            first = certlc_cert_from_pem(c->value, c->len, &lerr);
+            first = certlc_cert_from_pem(c->value, c->len, lerr);
         bool expired = first != NULL && now >= certlc_cert_not_after(first);
         X509_free(first);
         if (expired) {
             certlc_secret_free(cur);
-            return abandon(&sp, "the CA that signs expired: it is replaced",
+            return abandon(sp, "the CA that signs expired: it is replaced",
                            err);
         }
-        rc = advance(&sp, cur, err);
+        rc = advance(sp, cur, err);
         if (rc == 0)
-            rc = apply(&sp, cur, err);
+            rc = apply(sp, cur, err);
         certlc_secret_free(cur);
         if (rc < 0)
             return -1;
         if (rc == 1)
             continue;
         if (is(r->phase, CERTLC_CA_PHASE_ABORT))
-            return enter(&sp, CERTLC_CA_PHASE_DONE, err);
+            return enter(sp, CERTLC_CA_PHASE_DONE, err);
         break;
     }
-    if (certlc_ca_overlap_active(&sp.st)) {
+    if (certlc_ca_overlap_active(&sp->st)) {
         /* A hook's success is followed by a pass; without one, look again
          * shortly in case the rollout is still to come. */
         int64_t when = is(r->rolled, r->phase) ? r->phase_ends : now + 10;

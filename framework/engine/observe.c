@@ -35,6 +35,7 @@ typedef struct tstate {
     char ns[64], name[64];
     bool known;       /* looked at once: provisioned and certs are set */
     bool provisioned; /* had a status before: a creation is a rotation */
+    bool first;       /* in its first pass in this process */
     bool awaiting;    /* its datastore waits for the external PKI */
     char datastore[64];
     certlc_cert_info *certs;
@@ -67,24 +68,26 @@ static const char *const phases[] = {
 
 /* ---- certificates ---------------------------------------------------------- */
 
-/* The certificate of a Secret's data key; for kubeconfigs the embedded
- * client certificate. */
-static X509 *cert_of(const certlc_item *item, const certlc_secret *s,
-                     const char *key, certlc_err *err)
+/* The serial and notAfter of the certificate of a Secret's data key (for
+ * kubeconfigs the embedded client certificate), read without decoding its
+ * public key (certlc_cert_peek): the observer reads every certificate of a
+ * tenant it sees for the first time. Returns 0, or -1 with err. */
+static int cert_of(const certlc_item *item, const certlc_secret *s,
+                   const char *key, certlc_cert_info *ci, certlc_err *err)
 {
     const certlc_kv *kv = certlc_kvlist_get(&s->data, key);
-    if (kv == NULL) {
-        certlc_err_set(err, "data key '%s' is missing", key);
-        return NULL;
-    }
+    if (kv == NULL)
+        return certlc_err_set(err, "data key '%s' is missing", key);
     if (item->kind != CERTLC_ITEM_KUBECONFIG)
-        return certlc_cert_from_pem(kv->value, kv->len, err);
+        return certlc_cert_peek(kv->value, kv->len, ci->serial,
+                                sizeof ci->serial, &ci->not_after, err);
     certlc_kubeconfig *kc = certlc_kubeconfig_parse(kv->value, kv->len, err);
     if (kc == NULL)
-        return NULL;
-    X509 *x = certlc_cert_from_pem(kc->cert_pem, kc->cert_len, err);
+        return -1;
+    int rc = certlc_cert_peek(kc->cert_pem, kc->cert_len, ci->serial,
+                              sizeof ci->serial, &ci->not_after, err);
     certlc_kubeconfig_free(kc);
-    return x;
+    return rc;
 }
 
 static int push_cert(certlc_cert_info **v, size_t *n, size_t *cap,
@@ -110,23 +113,37 @@ static void fill(certlc_cert_info *ci, const certlc_item *item,
         return;
     }
     certlc_err err = {{0}};
-    X509 *x = rc == 0 ? cert_of(item, s, ci->key, &err) : NULL;
-    if (x == NULL) {
+    if (rc != 0 || cert_of(item, s, ci->key, ci, &err) != 0) {
+        ci->serial[0] = '\0';
+        ci->not_after = 0;
         ci->state = CERTLC_CERT_UNREADABLE;
         snprintf(ci->error, sizeof ci->error, "%.255s",
                  rc == 0 ? err.msg : gerr->msg);
         return;
     }
-    char *serial = certlc_cert_serial_hex(x);
-    snprintf(ci->serial, sizeof ci->serial, "%s", serial ? serial : "");
-    free(serial);
-    ci->not_after = certlc_cert_not_after(x);
     ci->state = CERTLC_CERT_OK;
-    X509_free(x);
 }
 
-int certlc_tenant_certs(certlc_store *store, const certlc_tenant *t,
-                        certlc_cert_info **out, size_t *n_out)
+/* From the record of a Secret judged good (validation.h), when there is
+ * one: its notAfter, no serial. True when ci was filled so. */
+static bool from_record(certlc_cert_info *ci, const certlc_item *item,
+                        const certlc_tcp_status *st)
+{
+    if (st == NULL || item->datastore_only)
+        return false; /* its DataStore CA has no record of its own */
+    const certlc_validation *v = certlc_validation_find(st, ci->secret);
+    if (v == NULL || v->not_after == 0)
+        return false;
+    ci->not_after = v->not_after;
+    ci->state = CERTLC_CERT_OK;
+    return true;
+}
+
+/* certlc_tenant_certs; with st, what the records of st cover is taken
+ * from them, unread. */
+static int tenant_certs(certlc_store *store, const certlc_tenant *t,
+                        const certlc_tcp_status *st, certlc_cert_info **out,
+                        size_t *n_out)
 {
     size_t n_items, n = 0, cap = 0;
     const certlc_item *items = certlc_plan_items(&n_items);
@@ -143,6 +160,13 @@ int certlc_tenant_certs(certlc_store *store, const certlc_tenant *t,
         ci.item = item;
         ci.ca = ca;
         ci.tracked = item->lifecycle != NULL;
+        if (from_record(&ci, item, st)) {
+            if (push_cert(&v, &n, &cap, &ci) != 0) {
+                free(v);
+                return -1;
+            }
+            continue;
+        }
         certlc_secret *s = NULL;
         certlc_err err = {{0}};
         int rc = certlc_store_get(store, t->namespace, ci.secret, &s, &err);
@@ -170,6 +194,12 @@ int certlc_tenant_certs(certlc_store *store, const certlc_tenant *t,
     *out = v;
     *n_out = n;
     return 0;
+}
+
+int certlc_tenant_certs(certlc_store *store, const certlc_tenant *t,
+                        certlc_cert_info **out, size_t *n_out)
+{
+    return tenant_certs(store, t, NULL, out, n_out);
 }
 
 /* ---- tenants ---------------------------------------------------------------- */
@@ -475,9 +505,13 @@ void certlc_observer_pass_begin(certlc_observer *o, const certlc_tenant *t)
     certlc_err err;
     s->provisioned = certlc_status_load(o->cli->store, t->namespace, t->name,
                                         &st, &err) == 0;
-    if (certlc_tenant_certs(o->cli->store, t, &s->certs, &s->n_certs) != 0)
+    /* What the records of the last pass say (notAfter, no serial) is not
+     * read again: a restart does not parse every certificate. */
+    if (tenant_certs(o->cli->store, t, s->provisioned ? &st : NULL,
+                     &s->certs, &s->n_certs) != 0)
         s->n_certs = 0;
     s->known = true;
+    s->first = true;
 }
 
 void certlc_observer_event(certlc_observer *o, const certlc_reconcile_event *ev)
@@ -791,19 +825,25 @@ void certlc_observer_pass_end(certlc_observer *o, const certlc_tenant *t,
      * that only re-checks. */
     bool unchanged = s->known && s->n_pend == 0 && res != NULL &&
                      res->created + res->reissued + res->failed == 0;
-    if (unchanged) {
+    certlc_tcp_status st;
+    certlc_err err = {{0}};
+    bool have_st = certlc_status_load(o->cli->store, t->namespace, t->name,
+                                      &st, &err) == 0;
+    if (unchanged && !s->first) {
         nc = s->certs;
         n_nc = s->n_certs;
-    } else if (certlc_tenant_certs(o->cli->store, t, &nc, &n_nc) != 0) {
+    } else if (tenant_certs(o->cli->store, t,
+                            unchanged && have_st ? &st : NULL, &nc,
+                            &n_nc) != 0) {
+        /* A first pass that changed nothing has just judged (or recorded)
+         * every Secret: its records say each notAfter. After a change,
+         * the certificates are read back for their serials. */
         certlc_error(COMPONENT, "%s/%s: out of memory reading the "
                                 "certificates back",
                      t->namespace, t->name);
         return;
     }
-    certlc_tcp_status st;
-    certlc_err err = {{0}};
-    bool have_st = certlc_status_load(o->cli->store, t->namespace, t->name,
-                                      &st, &err) == 0;
+    s->first = false;
     certlc_event *evs = NULL;
     size_t n_evs = 0;
     certlc_metrics_lock(o->reg);

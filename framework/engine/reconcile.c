@@ -167,17 +167,23 @@ static int load_item_pair(const certlc_secret *s, const certlc_item *item,
     return load_pair(ckv, kkv, cert, key, err);
 }
 
-/* Keeps what the verdict's record needs of a judged certificate. */
-static void note_judged(pass *p, X509 *cert, int64_t ca_end)
+/* Keeps what the verdict's record needs of a certificate judged (or just
+ * issued): the latest notBefore, the earliest notAfter, and the CA's end
+ * when the certificate ends with it. */
+static void note_dates(pass *p, int64_t nb, int64_t na, int64_t ca_end)
 {
-    int64_t nb = certlc_cert_not_before(cert);
-    int64_t na = certlc_cert_not_after(cert);
     if (nb > p->judged_nb)
         p->judged_nb = nb;
     if (p->judged_na == 0 || na < p->judged_na)
         p->judged_na = na;
     if (na == ca_end)
         p->judged_ca_end = ca_end;
+}
+
+static void note_judged(pass *p, X509 *cert, int64_t ca_end)
+{
+    note_dates(p, certlc_cert_not_before(cert), certlc_cert_not_after(cert),
+               ca_end);
 }
 
 /* The checks every issued certificate must pass: signed by the current
@@ -599,8 +605,14 @@ static int issue_one(pass *p, const certlc_item *item,
     case CERTLC_ITEM_KUBECONFIG:
         /* Only the PEM is stored: the faster path that never builds a
          * reusable X509 object. */
-        cert_pem = certlc_cert_issue_pem(spec, key, sg->ca.cert, sg->ca.key,
-                                         &cert_len, err);
+        {
+            int64_t nb = 0, na = 0;
+            cert_pem = certlc_cert_issue_pem_dated(spec, key, sg->ca.cert,
+                                                   sg->ca.key, &cert_len, &nb,
+                                                   &na, err);
+            if (cert_pem != NULL)
+                note_dates(p, nb, na, certlc_cert_not_after(sg->ca.cert));
+        }
         cert_pem = append_chain(item, sg, cert_pem, &cert_len, err);
         break;
     }
@@ -1089,10 +1101,12 @@ static int check_in_full(pass *p, const certlc_secret *s,
     return check(p, s, item, spec, err);
 }
 
-/* Records a good verdict on the Secret as it now is in the store. */
-static void judged_good(pass *p, const certlc_secret *s,
-                        const certlc_item *item, const certlc_cert_spec *spec,
-                        const char *name)
+/* Records a good verdict on the Secret as it now is in the store: one
+ * judged in full (rotated: it carries certlc's rotation annotation), or
+ * one this pass just issued and stored (its dates noted at signing). */
+static void judged_good(pass *p, const certlc_item *item,
+                        const certlc_cert_spec *spec, const char *name,
+                        bool rotated)
 {
     const certlc_pass_secret *seen = certlc_pass_seen(p->pc, name);
     certlc_validation v;
@@ -1108,9 +1122,7 @@ static void judged_good(pass *p, const certlc_secret *s,
         /* A CA certlc did not make is judged in full on every pass (see
          * judged_before): no record. */
         signer *sg = signer_of(p, item->suffix);
-        if (sg == NULL || sg->ca.cert == NULL ||
-            certlc_kvlist_get(&s->annotations, CERTLC_ANNOTATION_ROTATED) ==
-                NULL)
+        if (sg == NULL || sg->ca.cert == NULL || !rotated)
             return;
         v.not_before = certlc_cert_not_before(sg->ca.cert);
         v.not_after = certlc_ca_not_after(&sg->ca);
@@ -1181,7 +1193,9 @@ static void reconcile_item(pass *p, const certlc_item *item)
         goto out;
     } else if (check_in_full(p, old, item, &ps.spec, &err) == 0) {
         complete(p, old, item, name);
-        judged_good(p, old, item, &ps.spec, name);
+        judged_good(p, item, &ps.spec, name,
+                    certlc_kvlist_get(&old->annotations,
+                                      CERTLC_ANNOTATION_ROTATED) != NULL);
         report(p, name, CERTLC_ACT_UNCHANGED, CERTLC_CAUSE_NONE, "");
         goto out;
     } else if (p->cause == CERTLC_CAUSE_CA_NOT_YET_VALID) {
@@ -1243,6 +1257,7 @@ static void reconcile_item(pass *p, const certlc_item *item)
 
     certlc_kvlist data = {0};
     certlc_cause cause = p->cause;
+    p->judged_nb = p->judged_na = p->judged_ca_end = 0; /* see issue_one */
     X509 *new_ca = NULL;
     EVP_PKEY *new_key = NULL;
     if (issue(p, item, &ps.spec, &data, &new_ca, &new_key, &err) != 0) {
@@ -1287,6 +1302,9 @@ static void reconcile_item(pass *p, const certlc_item *item)
         }
         signer_set(p, item, &ca, rv);
     }
+    /* What was just signed is known: its record is made now, so that the
+     * next pass does not parse it back (validation.h). */
+    judged_good(p, item, &ps.spec, name, true);
     report(p, name, rc == CERTLC_NOTFOUND ? CERTLC_ACT_CREATED
                                           : CERTLC_ACT_REISSUED,
            cause, reason);
@@ -1447,8 +1465,6 @@ int certlc_reconcile_tenant(certlc_store *store, const certlc_config *cfg,
     int64_t overlap_due = INT64_MAX;
     char ca_name[320];
     certlc_err oerr = {{0}};
-    int orc = certlc_ca_overlap_step(store, cfg, t, now, &overlap_due,
-                                     ca_name, sizeof ca_name, &oerr);
     /* On the heap: the status is kept twice (as in memory, as stored). */
     certlc_pass *pc = malloc(sizeof *pc);
     if (pc == NULL) {
@@ -1457,6 +1473,13 @@ int certlc_reconcile_tenant(certlc_store *store, const certlc_config *cfg,
         return certlc_err_set(err, "out of memory starting a pass");
     }
     certlc_pass_begin(pc, store, cfg, t, now, cb, arg, result);
+    bool wrote = false;
+    int orc = certlc_ca_overlap_step(store, cfg, t, now,
+                                     pc->status_rc == 0 ? &pc->status : NULL,
+                                     &wrote, &overlap_due, ca_name,
+                                     sizeof ca_name, &oerr);
+    if (wrote) /* the phase it recorded */
+        certlc_pass_begin(pc, store, cfg, t, now, cb, arg, result);
     pass p = {.pc = pc, .store = store, .cfg = cfg, .t = t, .res = result,
               .now = pc->now};
     result->next_due = overlap_due;

@@ -580,10 +580,25 @@ char *certlc_cert_issue_pem(const certlc_cert_spec *spec, EVP_PKEY *key,
                             X509 *issuer_cert, EVP_PKEY *issuer_key,
                             size_t *len, certlc_err *err)
 {
+    return certlc_cert_issue_pem_dated(spec, key, issuer_cert, issuer_key,
+                                       len, NULL, NULL, err);
+}
+
+static int64_t asn1_time_to_unix(const ASN1_TIME *t);
+
+char *certlc_cert_issue_pem_dated(const certlc_cert_spec *spec, EVP_PKEY *key,
+                                  X509 *issuer_cert, EVP_PKEY *issuer_key,
+                                  size_t *len, int64_t *not_before,
+                                  int64_t *not_after, certlc_err *err)
+{
     X509 *x = build_cert(spec, key, issuer_cert, issuer_key, false, err);
     if (x == NULL)
         return NULL;
     char *pem = write_pem(PEM_CERT, x, NULL, len, err);
+    if (pem != NULL && not_before != NULL)
+        *not_before = asn1_time_to_unix(X509_get0_notBefore(x));
+    if (pem != NULL && not_after != NULL)
+        *not_after = asn1_time_to_unix(X509_get0_notAfter(x));
     X509_free(x);
     return pem;
 }
@@ -914,6 +929,121 @@ char *certlc_cert_serial_hex(X509 *cert)
     }
     *p = '\0';
     return out;
+}
+
+/* ---- reading a certificate's serial and notAfter without parsing it ----
+ *
+ * d2i_X509 decodes the public key through OpenSSL 3's decoder, which costs
+ * far more than the rest of the certificate. What the observer shows of a
+ * certificate (serial, notAfter) sits at the start of its TBSCertificate:
+ * walked here in DER; anything unexpected falls back to the full parse. */
+
+/* One TLV at *p within end: its tag, its content in *c and *clen; *p moves
+ * past it. Returns 0, or -1. */
+static int der_next(const unsigned char **p, const unsigned char *end,
+                    int *tag, int *cls, const unsigned char **c, long *clen)
+{
+    const unsigned char *q = *p;
+    long len = 0;
+    int r = ASN1_get_object(&q, &len, tag, cls, end - *p);
+    if ((r & 0x80) || len < 0 || len > end - q)
+        return -1;
+    *c = q;
+    *clen = len;
+    *p = q + len;
+    return 0;
+}
+
+static int peek_der(const unsigned char *der, long n, char *serial,
+                    size_t serial_size, int64_t *not_after)
+{
+    const unsigned char *p = der, *end = der + n, *c, *tbs, *tend;
+    long l;
+    int tag, cls;
+    if (der_next(&p, end, &tag, &cls, &c, &l) != 0 || tag != V_ASN1_SEQUENCE ||
+        p != end)
+        return -1;
+    p = c;
+    end = c + l;
+    if (der_next(&p, end, &tag, &cls, &tbs, &l) != 0 ||
+        tag != V_ASN1_SEQUENCE)
+        return -1;
+    p = tbs;
+    tend = tbs + l;
+    if (der_next(&p, tend, &tag, &cls, &c, &l) != 0)
+        return -1;
+    if (cls == V_ASN1_CONTEXT_SPECIFIC && tag == 0 && /* [0] version */
+        der_next(&p, tend, &tag, &cls, &c, &l) != 0)
+        return -1;
+    /* The serial, positive (a negative one takes the full parse). */
+    if (tag != V_ASN1_INTEGER || cls != V_ASN1_UNIVERSAL || l == 0 ||
+        (c[0] & 0x80) || (size_t)l * 2 + 2 > serial_size)
+        return -1;
+    while (l > 0 && c[0] == 0) {
+        c++;
+        l--;
+    }
+    static const char hex[] = "0123456789ABCDEF";
+    char *o = serial;
+    if (l == 0)
+        *o++ = '0';
+    for (long i = 0; i < l; i++) {
+        *o++ = hex[c[i] >> 4];
+        *o++ = hex[c[i] & 0xf];
+    }
+    *o = '\0';
+    /* signature, issuer, then validity { notBefore, notAfter } */
+    for (int i = 0; i < 2; i++)
+        if (der_next(&p, tend, &tag, &cls, &c, &l) != 0 ||
+            tag != V_ASN1_SEQUENCE)
+            return -1;
+    if (der_next(&p, tend, &tag, &cls, &c, &l) != 0 || tag != V_ASN1_SEQUENCE)
+        return -1;
+    const unsigned char *v = c, *vend = c + l, *na;
+    if (der_next(&v, vend, &tag, &cls, &c, &l) != 0)
+        return -1;
+    na = v;
+    if (der_next(&v, vend, &tag, &cls, &c, &l) != 0 ||
+        (tag != V_ASN1_UTCTIME && tag != V_ASN1_GENERALIZEDTIME))
+        return -1;
+    ASN1_TIME *t = d2i_ASN1_TIME(NULL, &na, v - na);
+    if (t == NULL)
+        return -1;
+    *not_after = asn1_time_to_unix(t);
+    ASN1_TIME_free(t);
+    return *not_after != 0 ? 0 : -1;
+}
+
+int certlc_cert_peek(const void *pem, size_t len, char *serial,
+                     size_t serial_size, int64_t *not_after, certlc_err *err)
+{
+    char *name = NULL, *header = NULL;
+    unsigned char *der = NULL;
+    long n = 0;
+    int rc = -1;
+    BIO *bio = mem_bio(pem, len, err);
+    if (bio == NULL)
+        return -1;
+    if (PEM_read_bio(bio, &name, &header, &der, &n) == 1 &&
+        strcmp(name, PEM_STRING_X509) == 0)
+        rc = peek_der(der, n, serial, serial_size, not_after);
+    certlc_err_ssl_clear();
+    BIO_free(bio);
+    OPENSSL_free(name);
+    OPENSSL_free(header);
+    OPENSSL_free(der);
+    if (rc == 0)
+        return 0;
+    /* Anything else: the full parse, and its error. */
+    X509 *x = certlc_cert_from_pem(pem, len, err);
+    if (x == NULL)
+        return -1;
+    char *hexs = certlc_cert_serial_hex(x);
+    snprintf(serial, serial_size, "%s", hexs ? hexs : "");
+    free(hexs);
+    *not_after = certlc_cert_not_after(x);
+    X509_free(x);
+    return 0;
 }
 
 /* ---- comparison with a spec ---- */

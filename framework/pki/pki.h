@@ -74,6 +74,13 @@ X509 *certlc_cert_issue(const certlc_cert_spec *spec, EVP_PKEY *key,
 char *certlc_cert_issue_pem(const certlc_cert_spec *spec, EVP_PKEY *key,
                             X509 *issuer_cert, EVP_PKEY *issuer_key,
                             size_t *len, certlc_err *err);
+/* The same, also telling the certificate's notBefore and notAfter (Unix
+ * time; either pointer may be NULL): what a record of the new Secret's
+ * verdict needs, without parsing it back. */
+char *certlc_cert_issue_pem_dated(const certlc_cert_spec *spec, EVP_PKEY *key,
+                                  X509 *issuer_cert, EVP_PKEY *issuer_key,
+                                  size_t *len, int64_t *not_before,
+                                  int64_t *not_after, certlc_err *err);
 
 /* PEM encodings, malloc'd and NUL-terminated; *len excludes the NUL.
  * certlc_pem_private_key writes unencrypted PKCS#8: free it with
@@ -107,6 +114,12 @@ bool certlc_cert_is_ca(X509 *cert);
 
 /* The serial as uppercase hex, malloc'd. */
 char *certlc_cert_serial_hex(X509 *cert);
+/* The serial (as certlc_cert_serial_hex writes it) and the notAfter of the
+ * first certificate of a PEM buffer, read from its DER without decoding
+ * its public key (which is most of d2i_X509's cost); falls back to the
+ * full parse for anything unusual. Returns 0, or -1 with err. */
+int certlc_cert_peek(const void *pem, size_t len, char *serial,
+                     size_t serial_size, int64_t *not_after, certlc_err *err);
 
 /* 0 when the certificate's subject CN and O values, and its SAN set (DNS
  * and IP, order ignored, IPs compared as addresses), are exactly those of

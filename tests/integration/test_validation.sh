@@ -33,6 +33,13 @@ stop_op() { kill -TERM "$OP"; wait "$OP"; }
 
 certlc run --once > run1 2>&1
 contains "provisioning creates the Secrets" run1 "default/alpha: ready (9 created"
+# What was just signed is known: its verdict is recorded at issuance.
+check "provisioning already records a verdict for each Secret it issued" \
+    sh -c "jq -e '[.validations[] | select(.verdict == \"valid\")] | length == 9' '$ST/tcp/alpha.json'"
+check "with the leaf's notAfter, as the certificate says" sh -c "
+    jq -r '.data[\"apiserver.crt\"]' '$ST/alpha-api-server-certificate.json' | base64 -d > api0.crt &&
+    [ \"\$(jq -r '.validations[\"alpha-api-server-certificate\"].notAfter' '$ST/tcp/alpha.json')\" = \
+      \"\$(date -u -d \"\$(openssl x509 -enddate -noout -in api0.crt | cut -d= -f2)\" +%s)\" ]"
 certlc run --once > run2 2>&1
 contains "the next pass leaves them" run2 "(0 created, 0 reissued, 9 unchanged"
 check "the status records a verdict for each of the 9 Secrets" \
@@ -55,6 +62,21 @@ check "the records are back in the status" \
 check "the restarted operator becomes Ready" start_op
 after=$(parses)
 check "and parses no unchanged Secret (certlc_certificate_parses_total = $after)" test "$after" = 0
+# The observer's expiry gauges come from the same records, unparsed, and
+# say what the certificates say.
+gauge() {
+    scrape | awk -v s="secret=\"$1\"" '/^certlc_certificate_expiration_timestamp_seconds\{/ && index($0, s) {printf "%d\n", $2}'
+}
+enddate() {
+    jq -r ".data[\"$2\"]" "$ST/$1.json" | base64 -d > cert.pem &&
+        date -u -d "$(openssl x509 -enddate -noout -in cert.pem | cut -d= -f2)" +%s
+}
+check "the API server certificate's expiry gauge is its notAfter" \
+    test "$(gauge alpha-api-server-certificate)" = "$(enddate alpha-api-server-certificate apiserver.crt)"
+check "the CA's expiry gauge is its notAfter" \
+    test "$(gauge alpha-ca)" = "$(enddate alpha-ca ca.crt)"
+check "every tracked certificate has its gauge (8)" \
+    test "$(scrape | grep -c '^certlc_certificate_expiration_timestamp_seconds{')" = 8
 
 # A CA that changes re-judges exactly what it signs: the front-proxy CA
 # signs only the front-proxy client certificate.
@@ -82,6 +104,11 @@ contains "the swapped certificate was judged again and reissued" "$T/op.log" \
 jq -r '.data["apiserver.crt"]' "$a" | base64 -d > api.crt
 jq -r '.data["ca.crt"]' "$ST/alpha-ca.json" | base64 -d > ca.crt
 check "the new one chains to the tenant's CA" openssl verify -CAfile ca.crt api.crt
+stop_op
+# The operator recorded its verdict on what it issued: not parsed back.
+check "restarted, the operator becomes Ready" start_op
+check "and parses nothing, not even the Secret it reissued ($(parses))" \
+    test "$(parses)" = 0
 stop_op
 
 # Time is not in the digests: a recorded certificate still falls due.

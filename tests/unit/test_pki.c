@@ -827,6 +827,40 @@ static void check_issue_pem(certlc_key_alg ca_alg, certlc_key_alg leaf_alg)
     OPENSSL_free(want);
     OPENSSL_free(got);
 
+    /* The dated variant says the notBefore and notAfter it signed, and
+     * certlc_cert_peek reads back the serial and notAfter a full parse
+     * reads. */
+    int64_t nb = 0, na = 0;
+    size_t dlen;
+    char *dated = certlc_cert_issue_pem_dated(&ls, leaf_key, ca, ca_key, &dlen,
+                                              &nb, &na, &err);
+    assert_non_null(dated);
+    X509 *dx = certlc_cert_from_pem(dated, dlen, &err);
+    assert_non_null(dx);
+    assert_int_equal(nb, certlc_cert_not_before(dx));
+    assert_int_equal(na, certlc_cert_not_after(dx));
+    const char *pems[] = {ca_pem, leaf_pem, dated};
+    X509 *xs[] = {ca, leaf, dx};
+    for (int i = 0; i < 3; i++) {
+        char serial[84];
+        int64_t peek_na = 0;
+        assert_int_equal(certlc_cert_peek(pems[i], strlen(pems[i]), serial,
+                                          sizeof serial, &peek_na, &err),
+                         0);
+        char *want_serial = certlc_cert_serial_hex(xs[i]);
+        assert_string_equal(serial, want_serial);
+        free(want_serial);
+        assert_int_equal(peek_na, certlc_cert_not_after(xs[i]));
+    }
+    char serial[84];
+    int64_t peek_na = 0;
+    assert_int_equal(certlc_cert_peek("garbage", 7, serial, sizeof serial,
+                                      &peek_na, &err),
+                     -1);
+    assert_non_null(strstr(err.msg, "no PEM certificate"));
+    X509_free(dx);
+    free(dated);
+
     X509_free(leaf);
     X509_free(ca);
     free(leaf_pem);

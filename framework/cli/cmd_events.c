@@ -10,7 +10,7 @@
 #include "cli.h"
 #include "duration.h"
 #include "events.h"
-#include "getwatch.h"
+#include "get_watch.h"
 #include "output.h"
 #include "table.h"
 #include "timefmt.h"

@@ -8,7 +8,8 @@
 
 #include "cli.h"
 #include "inifile.h"
-#include "plugin.h"
+#include "path.h"
+#include "plugin_loader.h"
 #include "table.h"
 
 static const char usage[] =

@@ -10,6 +10,7 @@
 
 #include "inifile.h"
 #include "names.h"
+#include "path.h"
 
 const char *const certlc_datastore_keys[] = {
     "driver", "endpoints", "ca_cert", "ca_key", "client_cert", "client_key",

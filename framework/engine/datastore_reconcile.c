@@ -12,7 +12,7 @@
 #include "log.h"
 #include "pki.h"
 #include "plan.h"
-#include "plugin.h"
+#include "ds_registry.h"
 #include "secret_write.h"
 #include "status.h"
 #include "timefmt.h"

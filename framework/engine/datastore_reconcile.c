@@ -504,8 +504,9 @@ typedef struct gone {
 } gone;
 
 static int prune_one(certlc_store *store, const certlc_config *cfg,
-                     const gone *g, const certlc_secret_list *all,
-                     certlc_prune_cb cb, void *arg)
+                     certlc_ds_registry *reg, const gone *g,
+                     const certlc_secret_list *all, certlc_prune_cb cb,
+                     void *arg)
 {
     char line[CERTLC_ERR_MAX + 128];
     char cfg_name[600];
@@ -526,7 +527,8 @@ static int prune_one(certlc_store *store, const certlc_config *cfg,
         snprintf(had_user, sizeof had_user, "%s", dbu ? dbu : "");
         certlc_secret_free(dc);
         certlc_ds_instance *in = dsname[0]
-                                     ? certlc_ds_instance_get(cfg, dsname, &err)
+                                     ? certlc_ds_registry_get(reg, cfg, dsname,
+                                                              &err)
                                      : NULL;
         if (in == NULL) {
             if (dsname[0] == '\0')
@@ -593,7 +595,8 @@ static int prune_one(certlc_store *store, const certlc_config *cfg,
 }
 
 int certlc_prune(certlc_store *store, const certlc_config *cfg,
-                 certlc_prune_cb cb, void *arg, certlc_err *err)
+                 certlc_ds_registry *reg, certlc_prune_cb cb, void *arg,
+                 certlc_err *err)
 {
     certlc_selector *sel = certlc_selector_parse(
         CERTLC_LABEL_MANAGED_BY "=certlc," CERTLC_LABEL_NAME, err);
@@ -632,7 +635,7 @@ int certlc_prune(certlc_store *store, const certlc_config *cfg,
     }
     int failed = 0;
     for (size_t k = 0; k < n; k++)
-        if (prune_one(store, cfg, &g[k], &all, cb, arg) != 0)
+        if (prune_one(store, cfg, reg, &g[k], &all, cb, arg) != 0)
             failed++;
     free(g);
     certlc_secret_list_free(&all);

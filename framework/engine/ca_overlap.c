@@ -141,25 +141,6 @@ static int enter(step *sp, const char *phase, certlc_err *err)
 
 /* ---- the Secrets ------------------------------------------------------------ */
 
-/* A certificate's PEM appended to a growing buffer. */
-static int add_pem(char **buf, size_t *len, X509 *c, certlc_err *err)
-{
-    size_t n = 0;
-    char *pem = certlc_pem_cert(c, &n, err);
-    if (pem == NULL)
-        return -1;
-    char *nb = realloc(*buf, *len + n + 1);
-    if (nb == NULL) {
-        free(pem);
-        return certlc_err_set(err, "out of memory");
-    }
-    memcpy(nb + *len, pem, n + 1);
-    *buf = nb;
-    *len += n;
-    free(pem);
-    return 0;
-}
-
 /* The new CA: made as the plan says, stored as <name>-next before it is
  * used anywhere, so that a restart finds the same one. */
 static int make_next(step *sp, certlc_err *err)
@@ -312,8 +293,9 @@ static int wanted(step *sp, const pair *pr, bool next_exists, char **crt,
                               "hand?): abort the rotation, or delete %s to "
                               "replace the CA", sp->name, sp->next_name, ph,
                               sp->name);
-    if (add_pem(crt, crt_len, first, err) != 0 ||
-        (second != NULL && add_pem(crt, crt_len, second, err) != 0)) {
+    if (certlc_pem_cert_append(crt, crt_len, first, err) != 0 ||
+        (second != NULL &&
+         certlc_pem_cert_append(crt, crt_len, second, err) != 0)) {
         free(*crt);
         *crt = NULL;
         return -1;

@@ -14,19 +14,10 @@
 #include <unistd.h>
 
 #include "events.h"
+#include "hex.h"
 #include "log.h"
 #include "plan.h"
 #include "timefmt.h"
-
-static void hex(const unsigned char *in, size_t n, char *out)
-{
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = digits[in[i] >> 4];
-        out[2 * i + 1] = digits[in[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
 
 /* The first 16 hex digits of the SHA-256 of the Secret's data. */
 static int secret_digest(const certlc_secret *s, char out[20])
@@ -285,7 +276,7 @@ certlc_rollout_result certlc_rollout_tenant(certlc_pass *p, certlc_err *err)
     unsigned int mdlen = 0;
     EVP_DigestFinal_ex(sum, md, &mdlen);
     EVP_MD_CTX_free(sum);
-    hex(md, 32, next.checksum);
+    certlc_hex(md, 32, next.checksum);
     if (changed[0] == '\0' && strcmp(next.checksum, st->checksum) == 0)
         return CERTLC_ROLLOUT_NONE;
 

@@ -9,6 +9,7 @@
 #include <yaml.h>
 
 #include "base64.h"
+#include "wipe_buf.h"
 
 /* ---- writing ----------------------------------------------------------------
  *
@@ -18,35 +19,17 @@
  * in our own output buffer, which is cleansed whenever it is moved. */
 
 typedef struct outbuf {
-    unsigned char *data;
-    size_t len;
-    size_t cap;
+    certlc_wipe_buf b;
     bool oom;
 } outbuf;
 
 static int out_write(void *ctx, unsigned char *buf, size_t size)
 {
     outbuf *o = ctx;
-    if (o->len + size + 1 > o->cap) {
-        size_t ncap = o->cap ? o->cap : 4096;
-        while (o->len + size + 1 > ncap)
-            ncap *= 2;
-        unsigned char *d = malloc(ncap);
-        if (d == NULL) {
-            o->oom = true;
-            return 0;
-        }
-        if (o->data != NULL) {
-            memcpy(d, o->data, o->len);
-            OPENSSL_cleanse(o->data, o->cap);
-            free(o->data);
-        }
-        o->data = d;
-        o->cap = ncap;
+    if (certlc_wipe_buf_append(&o->b, buf, size) != 0) {
+        o->oom = true;
+        return 0;
     }
-    memcpy(o->data + o->len, buf, size);
-    o->len += size;
-    o->data[o->len] = '\0';
     return 1;
 }
 
@@ -254,7 +237,7 @@ static int put_key(outbuf *out, const kc_text *t, certlc_err *err)
 {
     static const char field[] = "client-key-data: ";
     char *at = NULL;
-    for (char *p = strstr((char *)out->data, field); p != NULL;
+    for (char *p = strstr(out->b.p, field); p != NULL;
          p = strstr(p + 1, field))
         at = p;
     if (at == NULL)
@@ -262,7 +245,7 @@ static int put_key(outbuf *out, const kc_text *t, certlc_err *err)
     at += sizeof field - 1;
     if (*at == '"')
         at++;
-    if ((size_t)(out->data + out->len - (unsigned char *)at) < t->key_b64_len ||
+    if ((size_t)(out->b.p + out->b.n - at) < t->key_b64_len ||
         memcmp(at, t->placeholder, t->key_b64_len) != 0)
         return certlc_err_set(err, "kubeconfig: cannot write YAML: unexpected key layout");
     memcpy(at, t->key_b64, t->key_b64_len);
@@ -320,15 +303,12 @@ char *certlc_kubeconfig_write(const certlc_kubeconfig *kc, size_t *len,
     char *result = NULL;
     if (kc_text_make(kc, &t, err) == 0 && emit(kc, &t, &out, err) == 0 &&
         put_key(&out, &t, err) == 0) {
-        result = (char *)out.data;
+        result = out.b.p;
         if (len != NULL)
-            *len = out.len;
-        out.data = NULL;
+            *len = out.b.n;
+        out.b = (certlc_wipe_buf){0};
     }
-    if (out.data != NULL) {
-        OPENSSL_cleanse(out.data, out.cap);
-        free(out.data);
-    }
+    certlc_wipe_buf_free(&out.b);
     kc_text_free(&t);
     return result;
 }

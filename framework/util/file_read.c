@@ -2,10 +2,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/crypto.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "wipe_buf.h"
 
 char *certlc_file_read(const char *path, size_t *len, certlc_err *err)
 {
@@ -14,48 +14,33 @@ char *certlc_file_read(const char *path, size_t *len, certlc_err *err)
         certlc_err_set(err, "%s: %s", path, strerror(errno));
         return NULL;
     }
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap);
+    certlc_wipe_buf b = {0};
     for (;;) {
-        if (buf == NULL)
-            break;
-        if (n + 1 >= cap) {
-            char *b = malloc(cap * 2);
-            if (b != NULL)
-                memcpy(b, buf, n);
-            OPENSSL_cleanse(buf, cap);
-            free(buf);
-            buf = b;
-            cap *= 2;
-            continue;
+        if (certlc_wipe_buf_reserve(&b, 4096) != 0) {
+            certlc_err_set(err, "out of memory");
+            goto fail;
         }
-        ssize_t r = read(fd, buf + n, cap - n - 1);
+        ssize_t r = read(fd, b.p + b.n, b.cap - b.n - 1);
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0) {
             certlc_err_set(err, "%s: %s", path, strerror(errno));
-            OPENSSL_cleanse(buf, cap);
-            free(buf);
-            close(fd);
-            return NULL;
+            goto fail;
         }
         if (r == 0)
             break;
-        n += (size_t)r;
-        if (n > (1u << 20)) {
+        b.n += (size_t)r;
+        if (b.n > (1u << 20)) {
             certlc_err_set(err, "%s: larger than 1 MiB", path);
-            OPENSSL_cleanse(buf, cap);
-            free(buf);
-            close(fd);
-            return NULL;
+            goto fail;
         }
     }
     close(fd);
-    if (buf == NULL) {
-        certlc_err_set(err, "out of memory");
-        return NULL;
-    }
-    buf[n] = '\0';
-    *len = n;
-    return buf;
+    b.p[b.n] = '\0';
+    *len = b.n;
+    return b.p;
+fail:
+    certlc_wipe_buf_free(&b);
+    close(fd);
+    return NULL;
 }

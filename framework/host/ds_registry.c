@@ -230,6 +230,99 @@ static int check_options(const certlc_datastore *d, const certlc_driver *drv,
     return 0;
 }
 
+/* The keys a driver of this mode cannot do without. */
+static int check_required(const certlc_datastore *d, const certlc_driver *drv,
+                          certlc_err *err)
+{
+    if (drv->mode == CERTLC_DRV_MODE_ISSUE && d->ca_key == NULL)
+        return certlc_err_set(err, "%s: [datastore %s] missing key 'ca_key': "
+                              "driver '%s' rotates in mode issue and signs "
+                              "the tenants' certificates with the DataStore "
+                              "CA's key", d->source, d->name, drv->name);
+    if (d->ca_cert == NULL)
+        return certlc_err_set(err, "%s: [datastore %s] missing key 'ca_cert': "
+                              "the DataStore CA that the tenants' "
+                              "certificates chain to", d->source, d->name);
+    return 0;
+}
+
+/* The files the section names, read into in and checked. */
+static int read_files(const certlc_datastore *d, certlc_ds_instance *in,
+                      certlc_err *err)
+{
+    if (load_pem(d->ca_cert, "ca_cert", d->name, &in->ca_cert,
+                 &in->ca_cert_len, err) != 0 ||
+        load_pem(d->ca_key, "ca_key", d->name, &in->ca_key, &in->ca_key_len,
+                 err) != 0 ||
+        load_pem(d->client_cert, "client_cert", d->name, &in->client_cert,
+                 &in->client_cert_len, err) != 0 ||
+        load_pem(d->client_key, "client_key", d->name, &in->client_key,
+                 &in->client_key_len, err) != 0 ||
+        load_pem(d->password_file, "password_file", d->name, &in->password,
+                 &in->password_len, err) != 0)
+        return -1;
+    if (check_ds_keys(d, in, err) != 0)
+        return -1;
+    if (in->password != NULL) {
+        /* The first line only. */
+        size_t n = strcspn(in->password, "\r\n");
+        OPENSSL_cleanse(in->password + n, in->password_len - n);
+        in->password_len = n;
+    }
+    return 0;
+}
+
+/* Copies of the section's values: the instance outlives the configuration
+ * it was made from (a reload frees that one) and ds_option() reads them
+ * later. -1: out of memory (instance_free copes with what was copied). */
+static int copy_section(const certlc_datastore *d, certlc_ds_instance *in)
+{
+    in->endpoints = calloc(d->n_endpoints + 1, sizeof *in->endpoints);
+    in->options = calloc(d->n_options + 1, sizeof *in->options);
+    if (in->endpoints == NULL || in->options == NULL)
+        return -1;
+    for (size_t i = 0; i < d->n_endpoints; i++, in->n_endpoints++)
+        if ((in->endpoints[i] = strdup(d->endpoints[i])) == NULL)
+            return -1;
+    if ((d->username && (in->username = strdup(d->username)) == NULL) ||
+        (in->source = strdup(d->source)) == NULL)
+        return -1;
+    in->n_options = d->n_options; /* calloc'd: instance_free copes */
+    for (size_t i = 0; i < d->n_options; i++) {
+        char *k = strdup(d->options[i].key);
+        char *val = strdup(d->options[i].value);
+        in->options[i].key = k;
+        in->options[i].value = val;
+        if (k == NULL || val == NULL)
+            return -1;
+        in->options[i].len = strlen(val);
+    }
+    return 0;
+}
+
+/* What the driver's init receives: views of in's own storage. */
+static void fill_view(certlc_ds_instance *in)
+{
+    certlc_drv_datastore *v = &in->view;
+    v->size = sizeof *v;
+    v->name = in->name;
+    v->source = in->source;
+    v->endpoints = (const char *const *)in->endpoints;
+    v->n_endpoints = in->n_endpoints;
+    v->ca_cert_pem = in->ca_cert;
+    v->ca_cert_len = in->ca_cert_len;
+    v->ca_key_pem = in->ca_key;
+    v->ca_key_len = in->ca_key_len;
+    v->client_cert_pem = in->client_cert;
+    v->client_cert_len = in->client_cert_len;
+    v->client_key_pem = in->client_key;
+    v->client_key_len = in->client_key_len;
+    v->username = in->username;
+    v->password = in->password;
+    v->options = in->options;
+    v->n_options = in->n_options;
+}
+
 static certlc_ds_instance *instance_new(certlc_ds_registry *r,
                                         const certlc_config *cfg,
                                         const certlc_datastore *d,
@@ -253,84 +346,16 @@ static certlc_ds_instance *instance_new(certlc_ds_registry *r,
         goto fail;
     }
     const certlc_driver *drv = &p->drv;
-    if (check_options(d, drv, err) != 0)
+    if (check_options(d, drv, err) != 0 || check_required(d, drv, err) != 0 ||
+        read_files(d, in, err) != 0)
         goto fail;
-    if (drv->mode == CERTLC_DRV_MODE_ISSUE && d->ca_key == NULL) {
-        certlc_err_set(err, "%s: [datastore %s] missing key 'ca_key': driver "
-                       "'%s' rotates in mode issue and signs the tenants' "
-                       "certificates with the DataStore CA's key", d->source,
-                       d->name, drv->name);
-        goto fail;
-    }
-    if (d->ca_cert == NULL) {
-        certlc_err_set(err, "%s: [datastore %s] missing key 'ca_cert': the "
-                       "DataStore CA that the tenants' certificates chain "
-                       "to", d->source, d->name);
-        goto fail;
-    }
-    if (load_pem(d->ca_cert, "ca_cert", d->name, &in->ca_cert,
-                 &in->ca_cert_len, err) != 0 ||
-        load_pem(d->ca_key, "ca_key", d->name, &in->ca_key, &in->ca_key_len,
-                 err) != 0 ||
-        load_pem(d->client_cert, "client_cert", d->name, &in->client_cert,
-                 &in->client_cert_len, err) != 0 ||
-        load_pem(d->client_key, "client_key", d->name, &in->client_key,
-                 &in->client_key_len, err) != 0 ||
-        load_pem(d->password_file, "password_file", d->name, &in->password,
-                 &in->password_len, err) != 0)
-        goto fail;
-    if (check_ds_keys(d, in, err) != 0)
-        goto fail;
-    if (in->password != NULL) {
-        /* The first line only. */
-        size_t n = strcspn(in->password, "\r\n");
-        OPENSSL_cleanse(in->password + n, in->password_len - n);
-        in->password_len = n;
-    }
-    in->endpoints = calloc(d->n_endpoints + 1, sizeof *in->endpoints);
-    in->options = calloc(d->n_options + 1, sizeof *in->options);
-    if (in->endpoints == NULL || in->options == NULL)
+    if (copy_section(d, in) != 0)
         goto oom;
-    for (size_t i = 0; i < d->n_endpoints; i++, in->n_endpoints++)
-        if ((in->endpoints[i] = strdup(d->endpoints[i])) == NULL)
-            goto oom;
-    if ((d->username && (in->username = strdup(d->username)) == NULL) ||
-        (in->source = strdup(d->source)) == NULL)
-        goto oom;
-    /* Copies: the instance outlives the configuration it was made from
-     * (a reload frees that one) and ds_option() reads them later. */
-    in->n_options = d->n_options; /* calloc'd: instance_free copes */
-    for (size_t i = 0; i < d->n_options; i++) {
-        char *k = strdup(d->options[i].key);
-        char *val = strdup(d->options[i].value);
-        in->options[i].key = k;
-        in->options[i].value = val;
-        if (k == NULL || val == NULL)
-            goto oom;
-        in->options[i].len = strlen(val);
-    }
-    certlc_drv_datastore *v = &in->view;
-    v->size = sizeof *v;
-    v->name = in->name;
-    v->source = in->source;
-    v->endpoints = (const char *const *)in->endpoints;
-    v->n_endpoints = in->n_endpoints;
-    v->ca_cert_pem = in->ca_cert;
-    v->ca_cert_len = in->ca_cert_len;
-    v->ca_key_pem = in->ca_key;
-    v->ca_key_len = in->ca_key_len;
-    v->client_cert_pem = in->client_cert;
-    v->client_cert_len = in->client_cert_len;
-    v->client_key_pem = in->client_key;
-    v->client_key_len = in->client_key_len;
-    v->username = in->username;
-    v->password = in->password;
-    v->options = in->options;
-    v->n_options = in->n_options;
+    fill_view(in);
     bind_host(r, cfg);
     certlc_drv_err derr = {{0}};
     void *inst = NULL;
-    if (drv->init(v, &inst, &derr) != CERTLC_DRV_OK) {
+    if (drv->init(&in->view, &inst, &derr) != CERTLC_DRV_OK) {
         certlc_host_err(err, &derr);
         certlc_err_prefix(err, "datastore '%s': driver '%s': init failed",
                           d->name, drv->name);

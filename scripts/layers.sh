@@ -23,9 +23,9 @@
 #           inputs (no store, no configuration)
 #   config  certlc.ini, tenants.d, datastores.d, INI files, durations,
 #           names, the key algorithms
-#   util    errors, the log, base64, time formats, the wiping allocator,
-#           joining paths, reading a small file that may hold a secret,
-#           the version
+#   util    errors, the log, base64, hex, time formats, the wiping
+#           allocator and buffer, joining paths, reading a small file
+#           that may hold a secret, the version
 #
 # framework/include/certlc/ (the driver ABI, <certlc/driver.h>) is below
 # them all and may be included by any.

@@ -23,8 +23,9 @@
 #           inputs (no store, no configuration)
 #   config  certlc.ini, tenants.d, datastores.d, INI files, durations,
 #           names, the key algorithms
-#   util    errors, the log, base64, time formats, the wiping allocator,
-#           the version
+#   util    errors, the log, base64, hex, time formats, the wiping
+#           allocator and buffer, joining paths, reading a small file
+#           that may hold a secret, the version
 #
 # framework/include/certlc/ (the driver ABI, <certlc/driver.h>) is below
 # them all and may be included by any.
@@ -32,19 +33,19 @@
 LAYERS="util config pki store host ops engine cli"
 
 # The files of each folder, by name without .c/.h.
-FILES_util="err log base64 wipe_alloc timefmt version"
+FILES_util="err log base64 hex wipe_alloc wipe_buf timefmt version path file_read"
 FILES_config="config config_store datastore inifile duration names keyalg"
 FILES_pki="pki kubeconfig ca_bundle keypool"
 FILES_store="store secret selector store_file store_etcd etcd_client \
 encryption writer_lock plan kamaji secret_write"
-FILES_host="plugin host"
+FILES_host="plugin_loader ds_registry host"
 FILES_ops="metrics httpd sdnotify"
 FILES_engine="runtime engine reconcile datastore_reconcile datastore_external \
 rollout status events deadline leader hooks delivery cause reissue_guard \
 observe ca_overlap workers pass validation"
 FILES_cli="main cli cli_targets cmd_apply cmd_check cmd_completion cmd_delete \
 cmd_describe cmd_events cmd_get cmd_leader cmd_migrate cmd_plugins \
-cmd_rewrite cmd_rotate cmd_run output table jsonpath getwatch tcpwatch"
+cmd_rewrite cmd_rotate cmd_run output table jsonpath get_watch get_tcp_watch"
 
 # What each folder may include from (its own files always).
 ALLOW_util=""

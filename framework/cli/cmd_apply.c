@@ -20,6 +20,7 @@
 
 #include "cli.h"
 #include "secret.h"
+#include "wipe_alloc.h"
 
 static const char usage[] =
     "Usage: certlc apply -f FILE [-n NS]\n"
@@ -258,11 +259,8 @@ static char *yaml_to_json(const char *text, size_t len, const char *path,
  * back to it. */
 static void json_text_free(char *json, size_t len)
 {
-    json_malloc_t m;
-    json_free_t f;
-    json_get_alloc_funcs(&m, &f);
     OPENSSL_cleanse(json, len);
-    f(json);
+    certlc_json_free(json);
 }
 
 certlc_secret *certlc_apply_parse(const char *text, size_t len,

@@ -10,7 +10,7 @@
 #include "cli.h"
 #include "duration.h"
 #include "events.h"
-#include "getwatch.h"
+#include "get_watch.h"
 #include "output.h"
 #include "table.h"
 #include "timefmt.h"
@@ -174,6 +174,48 @@ static int print_json(const certlc_event_list *l, const certlc_output *out)
 static int get_events(certlc_cli *c, int argc, char **argv,
                       certlc_output *out);
 
+/* The events of the tenants of namespace ns (NULL: all), or of the one
+ * named only, into *all, oldest first; *seen counts the tenants. 0, or
+ * CERTLC_EXIT_FAIL after a message when one could not be read. */
+static int load_events(certlc_cli *c, const char *ns, const char *only,
+                       certlc_event_list *all, size_t *seen)
+{
+    int rc = 0;
+    certlc_err err;
+    for (size_t i = 0; i < c->cfg->n_tenants; i++) {
+        const certlc_tenant *t = &c->cfg->tenants[i];
+        if ((ns != NULL && strcmp(t->namespace, ns) != 0) ||
+            (only != NULL && strcmp(t->name, only) != 0))
+            continue;
+        (*seen)++;
+        certlc_event_list l;
+        if (certlc_events_load(c->store, t->namespace, t->name, &l, &err) !=
+            0) {
+            fprintf(stderr, "certlc: %s/%s: %s\n", t->namespace, t->name,
+                    err.msg);
+            rc = CERTLC_EXIT_FAIL;
+            continue;
+        }
+        certlc_event *v = l.n == 0 ? all->items
+                                   : realloc(all->items,
+                                             (all->n + l.n) * sizeof *v);
+        if (l.n > 0 && v == NULL) {
+            certlc_event_list_free(&l);
+            rc = CERTLC_EXIT_FAIL;
+            break;
+        }
+        if (l.n > 0) {
+            memcpy(v + all->n, l.items, l.n * sizeof *v);
+            all->items = v;
+            all->n += l.n;
+        }
+        certlc_event_list_free(&l);
+    }
+    if (all->n > 1)
+        qsort(all->items, all->n, sizeof *all->items, cmp_events);
+    return rc;
+}
+
 int certlc_cmd_get_events(certlc_cli *c, int argc, char **argv)
 {
     certlc_output out;
@@ -239,37 +281,7 @@ static int get_events(certlc_cli *c, int argc, char **argv,
         return rc;
     certlc_event_list all = {0};
     size_t seen = 0;
-    for (size_t i = 0; i < c->cfg->n_tenants; i++) {
-        const certlc_tenant *t = &c->cfg->tenants[i];
-        if ((!all_ns && strcmp(t->namespace, ns) != 0) ||
-            (only != NULL && strcmp(t->name, only) != 0))
-            continue;
-        seen++;
-        certlc_event_list l;
-        if (certlc_events_load(c->store, t->namespace, t->name, &l, &err) !=
-            0) {
-            fprintf(stderr, "certlc: %s/%s: %s\n", t->namespace, t->name,
-                    err.msg);
-            rc = CERTLC_EXIT_FAIL;
-            continue;
-        }
-        certlc_event *v = l.n == 0 ? all.items
-                                   : realloc(all.items,
-                                             (all.n + l.n) * sizeof *v);
-        if (l.n > 0 && v == NULL) {
-            certlc_event_list_free(&l);
-            rc = CERTLC_EXIT_FAIL;
-            break;
-        }
-        if (l.n > 0) {
-            memcpy(v + all.n, l.items, l.n * sizeof *v);
-            all.items = v;
-            all.n += l.n;
-        }
-        certlc_event_list_free(&l);
-    }
-    if (all.n > 1)
-        qsort(all.items, all.n, sizeof *all.items, cmp_events);
+    rc = load_events(c, all_ns ? NULL : ns, only, &all, &seen);
     if (only != NULL && seen == 0) {
         fprintf(stderr, "Error from server (NotFound): tenantcontrolplanes "
                         "\"%s\" not found in namespace \"%s\"\n",

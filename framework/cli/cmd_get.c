@@ -8,13 +8,13 @@
 
 #include "cli.h"
 #include "duration.h"
-#include "getwatch.h"
+#include "get_watch.h"
 #include "output.h"
 #include "plan.h"
 #include "selector.h"
 #include "status.h"
 #include "table.h"
-#include "tcpwatch.h"
+#include "get_tcp_watch.h"
 #include "timefmt.h"
 
 static const char usage_head[] =
@@ -400,7 +400,7 @@ static int get_tcp(certlc_cli *c, const get_opts *o)
         certlc_cli_close(c);
         return certlc_cli_usage("get", "get tcp -w prints the table only");
     }
-    /* tcpwatch.c prints rows of the fixed columns only. */
+    /* get_tcp_watch.c prints rows of the fixed columns only. */
     size_t extra = certlc_output_extra_columns(&o->out);
     if ((o->watch && extra > 0) || extra > 64) {
         certlc_cli_close(c);

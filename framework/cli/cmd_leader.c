@@ -15,6 +15,7 @@
 #include "leader.h"
 #include "output.h"
 #include "store_etcd.h"
+#include "wipe_alloc.h"
 #include "writer_lock.h"
 
 static const char usage[] =
@@ -149,11 +150,7 @@ static int get_leader(certlc_cli *c, int argc, char **argv,
                            : NULL;
             rc = line ? print_leader(out, line) : CERTLC_EXIT_FAIL;
             json_decref(j);
-            json_malloc_t m;
-            json_free_t f;
-            json_get_alloc_funcs(&m, &f);
-            if (line != NULL)
-                (f != NULL ? f : free)(line);
+            certlc_json_free(line);
         } else {
             printf("%-28s %-18s %-6s %s\n", "LEADER", "LEASE", "TTL", "SINCE");
             char t[32];

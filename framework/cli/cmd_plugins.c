@@ -8,7 +8,8 @@
 
 #include "cli.h"
 #include "inifile.h"
-#include "plugin.h"
+#include "path.h"
+#include "plugin_loader.h"
 #include "table.h"
 
 static const char usage[] =
@@ -24,6 +25,38 @@ static const char usage[] =
 static int name_cmp(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The names of the *.so files of dir, sorted, into *out and *n_out (a
+ * name that could not be copied ends the list). -1 with errno when dir
+ * cannot be opened. */
+static int so_files(const char *dir, char ***out, size_t *n_out)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return -1;
+    char **names = NULL;
+    size_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        size_t len = strlen(e->d_name);
+        if (e->d_name[0] == '.' || len < 4 ||
+            strcmp(e->d_name + len - 3, ".so") != 0)
+            continue;
+        char **v = realloc(names, (n + 1) * sizeof *v);
+        if (v == NULL || (v[n] = strdup(e->d_name)) == NULL) {
+            names = v ? v : names;
+            break;
+        }
+        names = v;
+        n++;
+    }
+    closedir(d);
+    if (n > 1)
+        qsort(names, n, sizeof *names, name_cmp);
+    *out = names;
+    *n_out = n;
+    return 0;
 }
 
 int certlc_cmd_plugins(certlc_cli *c, int argc, char **argv)
@@ -49,32 +82,14 @@ int certlc_cmd_plugins(certlc_cli *c, int argc, char **argv)
         return CERTLC_EXIT_FAIL;
     }
     const char *dir = c->cfg->plugins_dir;
-    DIR *d = opendir(dir);
-    if (d == NULL) {
+    char **names = NULL;
+    size_t n = 0;
+    if (so_files(dir, &names, &n) != 0) {
         fprintf(stderr, "certlc: plugins_dir %s: %s\n", dir, strerror(errno));
         certlc_config_free(c->cfg);
         c->cfg = NULL;
         return CERTLC_EXIT_FAIL;
     }
-    char **names = NULL;
-    size_t n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        size_t len = strlen(e->d_name);
-        if (e->d_name[0] == '.' || len < 4 ||
-            strcmp(e->d_name + len - 3, ".so") != 0)
-            continue;
-        char **v = realloc(names, (n + 1) * sizeof *v);
-        if (v == NULL || (v[n] = strdup(e->d_name)) == NULL) {
-            names = v ? v : names;
-            break;
-        }
-        names = v;
-        n++;
-    }
-    closedir(d);
-    if (n > 1)
-        qsort(names, n, sizeof *names, name_cmp);
 
     int rc = CERTLC_EXIT_OK;
     certlc_plugins ps = {0};

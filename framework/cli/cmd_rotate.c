@@ -45,37 +45,14 @@ static const char usage[] =
     "  -A, --all-namespaces     with -l: every namespace\n"
     "  -l, --selector SELECTOR  every Secret whose labels match\n";
 
-static int annotate(certlc_cli *c, const char *ns, const char *name)
-{
-    certlc_err err;
-    /* Compare-and-swap: a write that raced with ours is read again. */
-    for (int attempt = 0; attempt < 5; attempt++) {
-        certlc_secret *s = NULL;
-        int rc = certlc_store_get(c->store, ns, name, &s, &err);
-        if (rc == CERTLC_NOTFOUND) {
-            fprintf(stderr, "Error from server (NotFound): secrets \"%s\" "
-                            "not found\n", name);
-            return CERTLC_EXIT_FAIL;
-        }
-        if (rc == 0 && certlc_kvlist_set_str(&s->annotations,
-                                             CERTLC_ANNOTATION_ROTATE,
-                                             "") == 0)
-            rc = certlc_store_update(c->store, s, &err);
-        certlc_secret_free(s);
-        if (rc == 0) {
-            printf("secret/%s annotated\n", name);
-            return CERTLC_EXIT_OK;
-        }
-        if (rc != CERTLC_CONFLICT && rc != CERTLC_NOTFOUND)
-            break;
-    }
-    fprintf(stderr, "certlc: rotate %s/%s: %s\n", ns, name, err.msg);
-    return CERTLC_EXIT_FAIL;
-}
+/* What `rotate` sets on a Secret, as Kamaji does. */
+static const char *const rotate_kv[] = {CERTLC_ANNOTATION_ROTATE, "", NULL,
+                                        NULL};
 
 /* Sets annotations on a Secret (pairs of key, value; NULL-terminated),
- * compare-and-swap. */
-static int annotate_ca(certlc_cli *c, const char *ns, const char *name,
+ * compare-and-swap: a write that raced with ours is read again. `said`
+ * (may be NULL) follows "annotated" in parentheses. */
+static int annotate_kv(certlc_cli *c, const char *ns, const char *name,
                        const char *const *kv, const char *said)
 {
     certlc_err err = {{0}};
@@ -94,7 +71,10 @@ static int annotate_ca(certlc_cli *c, const char *ns, const char *name,
             rc = certlc_store_update(c->store, s, &err);
         certlc_secret_free(s);
         if (rc == 0) {
-            printf("secret/%s annotated (%s)\n", name, said);
+            if (said != NULL)
+                printf("secret/%s annotated (%s)\n", name, said);
+            else
+                printf("secret/%s annotated\n", name);
             return CERTLC_EXIT_OK;
         }
         if (rc != CERTLC_CONFLICT && rc != CERTLC_NOTFOUND)
@@ -102,6 +82,12 @@ static int annotate_ca(certlc_cli *c, const char *ns, const char *name,
     }
     fprintf(stderr, "certlc: rotate %s/%s: %s\n", ns, name, err.msg);
     return CERTLC_EXIT_FAIL;
+}
+
+/* `rotate secret NAME`: one Secret, as Kamaji's rotate annotation. */
+static int annotate(certlc_cli *c, const char *ns, const char *name)
+{
+    return annotate_kv(c, ns, name, rotate_kv, NULL);
 }
 
 typedef struct ca_request {
@@ -137,7 +123,7 @@ static int steer(certlc_cli *c, const certlc_tenant *t,
     certlc_plan_secret_name(t, item, name, sizeof name);
     const char *v = rq->abort_ ? "abort" : "continue";
     const char *kv[] = {CERTLC_ANNOTATION_CA_ROTATION, v, NULL, NULL};
-    return annotate_ca(c, t->namespace, name, kv, v);
+    return annotate_kv(c, t->namespace, name, kv, v);
 }
 
 static int request(certlc_cli *c, const certlc_tenant *t, const ca_request *rq)
@@ -178,7 +164,7 @@ static int request(certlc_cli *c, const certlc_tenant *t, const ca_request *rq)
     const char *kv[] = {CERTLC_ANNOTATION_ROTATE, "",
                         CERTLC_ANNOTATION_CA_ROTATION, "overlap",
                         CERTLC_ANNOTATION_CA_OVERLAP, rq->overlap, NULL, NULL};
-    return annotate_ca(c, t->namespace, name, kv, "overlap");
+    return annotate_kv(c, t->namespace, name, kv, "overlap");
 }
 
 /* certlc rotate ca TCP [--ca main|front-proxy] [--overlap D | --continue |

@@ -133,7 +133,8 @@ static void print_prune(const char *ns, const char *tcp, const char *what,
 static int run_prune(certlc_cli *c)
 {
     certlc_err err = {{0}};
-    int n = certlc_prune(c->store, c->cfg, print_prune, NULL, &err);
+    int n = certlc_prune(c->store, c->cfg, c->datastores, print_prune, NULL,
+                         &err);
     if (n < 0)
         fprintf(stderr, "certlc: prune: %s\n", err.msg);
     return n != 0 ? -1 : 0;

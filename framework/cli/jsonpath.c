@@ -4,6 +4,7 @@
  * the field but fails on an integer compared with a float), because
  * scripts depend on the exact bytes kubectl prints. */
 #include "jsonpath.h"
+#include "wipe_alloc.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -55,16 +56,6 @@ struct certlc_jsonpath {
     node *last_end;
 };
 
-/* Text from json_dumps goes back through jansson's allocator (certlc
- * installs its own, see wipe_alloc.h). */
-static void dump_free(char *s)
-{
-    json_malloc_t m;
-    json_free_t f;
-    json_get_alloc_funcs(&m, &f);
-    if (s != NULL)
-        (f != NULL ? f : free)(s);
-}
 
 /* ---- nodes ---- */
 
@@ -1105,7 +1096,7 @@ static int eval_filter(certlc_jsonpath *jp, vals *in, node *n, vals *out,
                                         JSON_ENCODE_ANY);
             certlc_err_set(err, "%s is not array or slice and cannot be "
                            "filtered", s ? s : "value");
-            dump_free(s);
+            certlc_json_free(s);
             return -1;
         }
         for (size_t k = 0; k < json_array_size(v); k++) {
@@ -1276,7 +1267,7 @@ static int print_json(FILE *out, json_t *v)
         else
             fputc(*c, out);
     }
-    dump_free(s);
+    certlc_json_free(s);
     return 0;
 }
 

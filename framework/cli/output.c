@@ -1,5 +1,6 @@
 /* kubectl's -o formats and extra columns, for every `get`. */
 #include "output.h"
+#include "wipe_alloc.h"
 
 #include <ctype.h>
 #include <getopt.h>
@@ -217,16 +218,6 @@ int certlc_output_option(certlc_output *o, int opt, const char *arg,
     }
 }
 
-/* Text from json_dumps goes back through jansson's allocator (certlc
- * installs its own, see wipe_alloc.h). */
-static void dump_free(char *s)
-{
-    json_malloc_t m;
-    json_free_t f;
-    json_get_alloc_funcs(&m, &f);
-    if (s != NULL)
-        (f != NULL ? f : free)(s);
-}
 
 /* ---- YAML ---- */
 
@@ -486,8 +477,8 @@ static int value_cmp(json_t *a, json_t *b)
     char *sa = json_dumps(a, JSON_ENCODE_ANY | JSON_SORT_KEYS);
     char *sb = json_dumps(b, JSON_ENCODE_ANY | JSON_SORT_KEYS);
     int c = strcmp(sa ? sa : "", sb ? sb : "");
-    dump_free(sa);
-    dump_free(sb);
+    certlc_json_free(sa);
+    certlc_json_free(sb);
     return c;
 }
 
@@ -633,7 +624,7 @@ static void go_sprint(FILE *m, json_t *v)
         char *s = json_dumps(v, JSON_ENCODE_ANY);
         if (s != NULL)
             fputs(s, m);
-        dump_free(s);
+        certlc_json_free(s);
     }
 }
 

@@ -16,6 +16,7 @@
 #include "duration.h"
 #include "inifile.h"
 #include "names.h"
+#include "path.h"
 #include "timefmt.h"
 
 /* ---- small helpers ---------------------------------------------------- */

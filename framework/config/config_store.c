@@ -17,6 +17,7 @@
 
 #include "config.h"
 #include "inifile.h"
+#include "path.h"
 
 static const char *const etcd_keys[] = {
     "endpoints", "prefix", "ca_cert", "client_cert", "client_key",

@@ -10,6 +10,7 @@
 
 #include "inifile.h"
 #include "names.h"
+#include "path.h"
 
 const char *const certlc_datastore_keys[] = {
     "driver", "endpoints", "ca_cert", "ca_key", "client_cert", "client_key",
@@ -129,10 +130,10 @@ static char *resolve(const char *base, const char *value)
     return certlc_path_join(base, value);
 }
 
-static int load_one(certlc_datastore *d, const char *file, const char *base,
-                    const certlc_ini_section *sec, certlc_err *err)
+/* The NAME of a [datastore NAME] section into *out. */
+static int section_name(const certlc_ini_section *sec, const char *file,
+                        const char **out, certlc_err *err)
 {
-    memset(d, 0, sizeof *d);
     const char *name = NULL;
     if (strncmp(sec->name, "datastore", 9) == 0 &&
         (sec->name[9] == ' ' || sec->name[9] == '\t' || sec->name[9] == '\0')) {
@@ -151,14 +152,103 @@ static int load_one(certlc_datastore *d, const char *file, const char *base,
         return certlc_err_set(err, "%s:%d: datastore name \"%s\" is not a "
                               "DNS-1123 label (lowercase letters, digits and "
                               "'-', at most 63)", file, sec->line, name);
+    *out = name;
+    return 0;
+}
+
+/* A key that is not one of the common ones: the driver's option. */
+static int add_option(certlc_datastore *d, const certlc_ini_kv *kv,
+                      certlc_err *err)
+{
+    certlc_ds_option *o = realloc(d->options, (d->n_options + 1) * sizeof *o);
+    if (o == NULL)
+        return certlc_err_set(err, "out of memory");
+    d->options = o;
+    o = &o[d->n_options];
+    o->key = strdup(kv->key);
+    o->value = strdup(kv->value);
+    o->line = kv->line;
+    if (o->key == NULL || o->value == NULL) {
+        free(o->key);
+        free(o->value);
+        return certlc_err_set(err, "out of memory");
+    }
+    d->n_options++;
+    return 0;
+}
+
+/* One of the common keys (is_common), not empty. */
+static int set_common(certlc_datastore *d, const certlc_ini_where *w,
+                      const char *base, const certlc_ini_kv *kv,
+                      certlc_err *err)
+{
+    const char *k = kv->key, *v = kv->value;
+    if (strcmp(k, "endpoints") == 0)
+        return add_endpoints(d, w, kv, err);
+    char **field = NULL;
+    bool path = true;
+    if (strcmp(k, "driver") == 0) {
+        if (strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(v) ||
+            v[0] == '-')
+            return certlc_ini_key_err(w, kv, err, "\"%s\" is not a driver "
+                                      "name (plugins_dir/NAME.so)", v);
+        field = &d->driver;
+        path = false;
+    } else if (strcmp(k, "username") == 0) {
+        field = &d->username;
+        path = false;
+    } else if (strcmp(k, "ca_cert") == 0) {
+        field = &d->ca_cert;
+    } else if (strcmp(k, "ca_key") == 0) {
+        field = &d->ca_key;
+    } else if (strcmp(k, "client_cert") == 0) {
+        field = &d->client_cert;
+    } else if (strcmp(k, "client_key") == 0) {
+        field = &d->client_key;
+    } else {
+        field = &d->password_file;
+    }
+    *field = path ? resolve(base, v) : strdup(v);
+    return *field != NULL ? 0 : certlc_err_set(err, "out of memory");
+}
+
+/* What a section must have, and the keys that go together. */
+static int check_complete(const certlc_datastore *d, const char *file,
+                          const certlc_ini_section *sec, certlc_err *err)
+{
+    if (d->driver == NULL)
+        return certlc_err_set(err, "%s:%d: [%s] missing required key "
+                              "'driver'", file, sec->line, sec->name);
+    if (d->n_endpoints == 0)
+        return certlc_err_set(err, "%s:%d: [%s] missing required key "
+                              "'endpoints'", file, sec->line, sec->name);
+    if ((d->client_cert == NULL) != (d->client_key == NULL))
+        return certlc_err_set(err, "%s:%d: [%s] client_cert and client_key go "
+                              "together: give both or neither", file,
+                              sec->line, sec->name);
+    if (d->password_file != NULL && d->username == NULL)
+        return certlc_err_set(err, "%s:%d: [%s] password_file needs a "
+                              "username", file, sec->line, sec->name);
+    return 0;
+}
+
+static int load_one(certlc_datastore *d, const char *file, const char *base,
+                    const certlc_ini_section *sec, certlc_err *err)
+{
+    memset(d, 0, sizeof *d);
+    const char *name = NULL;
+    if (section_name(sec, file, &name, err) != 0)
+        return -1;
     certlc_ini_where w = {file, sec->name};
     char source[PATH_MAX + 32];
     snprintf(source, sizeof source, "%s:%d", file, sec->line);
     d->name = strdup(name);
     d->file = strdup(file);
     d->source = strdup(source);
-    if (d->name == NULL || d->file == NULL || d->source == NULL)
-        goto oom;
+    if (d->name == NULL || d->file == NULL || d->source == NULL) {
+        certlc_err_set(err, "out of memory");
+        goto fail;
+    }
     for (size_t i = 0; i < sec->n_kv; i++) {
         const certlc_ini_kv *kv = &sec->kv[i];
         for (size_t j = 0; j < i; j++)
@@ -168,87 +258,21 @@ static int load_one(certlc_datastore *d, const char *file, const char *base,
                                kv->key, sec->kv[j].line);
                 goto fail;
             }
-        const char *k = kv->key, *v = kv->value;
-        if (!is_common(k)) {
-            certlc_ds_option *o = realloc(d->options,
-                                          (d->n_options + 1) * sizeof *o);
-            if (o == NULL)
-                goto oom;
-            d->options = o;
-            o = &o[d->n_options];
-            o->key = strdup(k);
-            o->value = strdup(v);
-            o->line = kv->line;
-            if (o->key == NULL || o->value == NULL) {
-                free(o->key);
-                free(o->value);
-                goto oom;
-            }
-            d->n_options++;
+        if (!is_common(kv->key)) {
+            if (add_option(d, kv, err) != 0)
+                goto fail;
             continue;
         }
-        if (*v == '\0') {
+        if (*kv->value == '\0') {
             certlc_ini_key_err(&w, kv, err, "must not be empty");
             goto fail;
         }
-        if (strcmp(k, "endpoints") == 0) {
-            if (add_endpoints(d, &w, kv, err) != 0)
-                goto fail;
-            continue;
-        }
-        char **field = NULL;
-        bool path = true;
-        if (strcmp(k, "driver") == 0) {
-            if (strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789_-") !=
-                    strlen(v) || v[0] == '-') {
-                certlc_ini_key_err(&w, kv, err, "\"%s\" is not a driver name "
-                                   "(plugins_dir/NAME.so)", v);
-                goto fail;
-            }
-            field = &d->driver;
-            path = false;
-        } else if (strcmp(k, "username") == 0) {
-            field = &d->username;
-            path = false;
-        } else if (strcmp(k, "ca_cert") == 0) {
-            field = &d->ca_cert;
-        } else if (strcmp(k, "ca_key") == 0) {
-            field = &d->ca_key;
-        } else if (strcmp(k, "client_cert") == 0) {
-            field = &d->client_cert;
-        } else if (strcmp(k, "client_key") == 0) {
-            field = &d->client_key;
-        } else {
-            field = &d->password_file;
-        }
-        *field = path ? resolve(base, v) : strdup(v);
-        if (*field == NULL)
-            goto oom;
+        if (set_common(d, &w, base, kv, err) != 0)
+            goto fail;
     }
-    if (d->driver == NULL) {
-        certlc_err_set(err, "%s:%d: [%s] missing required key 'driver'", file,
-                       sec->line, sec->name);
+    if (check_complete(d, file, sec, err) != 0)
         goto fail;
-    }
-    if (d->n_endpoints == 0) {
-        certlc_err_set(err, "%s:%d: [%s] missing required key 'endpoints'",
-                       file, sec->line, sec->name);
-        goto fail;
-    }
-    if ((d->client_cert == NULL) != (d->client_key == NULL)) {
-        certlc_err_set(err, "%s:%d: [%s] client_cert and client_key go "
-                       "together: give both or neither", file, sec->line,
-                       sec->name);
-        goto fail;
-    }
-    if (d->password_file != NULL && d->username == NULL) {
-        certlc_err_set(err, "%s:%d: [%s] password_file needs a username",
-                       file, sec->line, sec->name);
-        goto fail;
-    }
     return 0;
-oom:
-    certlc_err_set(err, "out of memory");
 fail:
     ds_fini(d);
     return -1;

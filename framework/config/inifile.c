@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "path.h"
 
 static bool is_space(char c)
 {
@@ -26,22 +27,6 @@ static int name_cmp(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
-
-/* malloc'd "a" + "/" + "b", without a doubled slash. */
-char *certlc_path_join(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    bool slash = la > 0 && a[la - 1] != '/';
-    char *d = malloc(la + slash + lb + 1);
-    if (d == NULL)
-        return NULL;
-    memcpy(d, a, la);
-    if (slash)
-        d[la] = '/';
-    memcpy(d + la + slash, b, lb + 1);
-    return d;
-}
-
 
 /* ---- INI reading -----------------------------------------------------------
  *

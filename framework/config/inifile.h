@@ -58,7 +58,4 @@ const char *certlc_ini_suggest(const char *key, const char *const *known);
 int certlc_ini_list_files(const char *dir, const char *display, char ***out,
                           size_t *n_out, certlc_err *err);
 
-/* malloc'd "a" + "/" + "b", without a doubled slash. */
-char *certlc_path_join(const char *a, const char *b);
-
 #endif

@@ -325,8 +325,9 @@ static int wanted(step *sp, const pair *pr, bool next_exists, char **crt,
                               "hand?): abort the rotation, or delete %s to "
                               "replace the CA", sp->name, sp->next_name, ph,
                               sp->name);
-    if (certlc_pem_append_cert(crt, crt_len, first, err) != 0 ||
-        (second != NULL && certlc_pem_append_cert(crt, crt_len, second, err) != 0)) {
+    if (certlc_pem_cert_append(crt, crt_len, first, err) != 0 ||
+        (second != NULL &&
+         certlc_pem_cert_append(crt, crt_len, second, err) != 0)) {
         free(*crt);
         *crt = NULL;
         return -1;
@@ -653,8 +654,8 @@ static int restore_deleted(step *sp, certlc_err *err)
         rc = 2;
         goto out;
     }
-    if (certlc_pem_append_cert(&crt, &crt_len, new_ca, err) != 0 ||
-        certlc_pem_append_cert(&crt, &crt_len, old, err) != 0)
+    if (certlc_pem_cert_append(&crt, &crt_len, new_ca, err) != 0 ||
+        certlc_pem_cert_append(&crt, &crt_len, old, err) != 0)
         goto out;
     s = certlc_secret_new(sp->t->namespace, sp->name, it->type);
     if (s == NULL || certlc_kvlist_set(&s->data, it->cert_key, crt, crt_len) ||

@@ -39,7 +39,7 @@
 
 #include "config.h"
 #include "delivery.h"
-#include "plugin.h"
+#include "ds_registry.h"
 #include "pass.h"
 #include "store.h"
 

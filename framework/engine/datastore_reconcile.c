@@ -12,7 +12,7 @@
 #include "log.h"
 #include "pki.h"
 #include "plan.h"
-#include "plugin.h"
+#include "ds_registry.h"
 #include "secret_write.h"
 #include "status.h"
 #include "timefmt.h"
@@ -503,71 +503,86 @@ typedef struct gone {
     char name[256];
 } gone;
 
+/* Deprovisions gone tenant g from the datastore its datastore-config
+ * Secret dc (freed here) names. 0, or -1 after telling cb why not. */
+static int prune_deprovision(certlc_store *store, const certlc_config *cfg,
+                             certlc_ds_registry *reg, const gone *g,
+                             const char *cfg_name, certlc_secret *dc,
+                             certlc_prune_cb cb, void *arg)
+{
+    char line[CERTLC_ERR_MAX + 128];
+    certlc_err err = {{0}};
+    const char *ds = certlc_kvlist_str(&dc->labels,
+                                       CERTLC_LABEL_DATASTORE);
+    char dsname[256];
+    snprintf(dsname, sizeof dsname, "%s", ds ? ds : "");
+    /* The names the tenant had, which may have been set in
+     * its (now removed) configuration. */
+    const char *dbs = certlc_kvlist_str(&dc->data, "DB_SCHEMA");
+    const char *dbu = certlc_kvlist_str(&dc->data, "DB_USER");
+    char had_schema[600], had_user[600];
+    snprintf(had_schema, sizeof had_schema, "%s", dbs ? dbs : "");
+    snprintf(had_user, sizeof had_user, "%s", dbu ? dbu : "");
+    certlc_secret_free(dc);
+    certlc_ds_instance *in = dsname[0]
+                                 ? certlc_ds_registry_get(reg, cfg, dsname,
+                                                          &err)
+                                 : NULL;
+    if (in == NULL) {
+        if (dsname[0] == '\0')
+            certlc_err_set(&err, "%s has no %s label", cfg_name,
+                           CERTLC_LABEL_DATASTORE);
+        snprintf(line, sizeof line, "cannot deprovision: %s", err.msg);
+        if (cb)
+            cb(g->ns, g->name, line, arg);
+        return -1;
+    }
+    certlc_tenant t = {.name = (char *)g->name, .namespace = (char *)g->ns};
+    char schema[600], cert_name[600];
+    schema_of(&t, schema, sizeof schema);
+    if (had_schema[0] != '\0')
+        snprintf(schema, sizeof schema, "%s", had_schema);
+    if (had_user[0] == '\0')
+        snprintf(had_user, sizeof had_user, "%s", schema);
+    snprintf(cert_name, sizeof cert_name, "%s-datastore-certificate",
+             g->name);
+    certlc_drv_tenant tt = {
+        .size = sizeof tt, .namespace = g->ns, .name = g->name,
+        .schema = schema, .user = had_user, .certificate_secret = cert_name,
+        .config_secret = cfg_name, .validity = cfg->leaf_validity};
+    certlc_drv_call call = {.store = store, .cfg = cfg, .ns = g->ns,
+                            .tenant = g->name, .reason = "prune",
+                            .now = certlc_now()};
+    certlc_drv_err derr = {{0}};
+    if (in->plugin->drv.deprovision(in->inst, &call, &tt, &derr) !=
+        CERTLC_DRV_OK) {
+        certlc_host_err(&err, &derr);
+        snprintf(line, sizeof line, "cannot deprovision from datastore "
+                 "'%s': %s", in->name, err.msg);
+        if (cb)
+            cb(g->ns, g->name, line, arg);
+        return -1;
+    }
+    snprintf(line, sizeof line, "deprovisioned from datastore '%s' "
+             "(driver %s)", in->name, in->plugin->drv.name);
+    if (cb)
+        cb(g->ns, g->name, line, arg);
+    return 0;
+}
+
 static int prune_one(certlc_store *store, const certlc_config *cfg,
-                     const gone *g, const certlc_secret_list *all,
-                     certlc_prune_cb cb, void *arg)
+                     certlc_ds_registry *reg, const gone *g,
+                     const certlc_secret_list *all, certlc_prune_cb cb,
+                     void *arg)
 {
     char line[CERTLC_ERR_MAX + 128];
     char cfg_name[600];
     snprintf(cfg_name, sizeof cfg_name, "%s-datastore-config", g->name);
     certlc_secret *dc = NULL;
     certlc_err err = {{0}};
-    if (certlc_store_get(store, g->ns, cfg_name, &dc, &err) == 0) {
-        const char *ds = certlc_kvlist_str(&dc->labels,
-                                           CERTLC_LABEL_DATASTORE);
-        char dsname[256];
-        snprintf(dsname, sizeof dsname, "%s", ds ? ds : "");
-        /* The names the tenant had, which may have been set in
-         * its (now removed) configuration. */
-        const char *dbs = certlc_kvlist_str(&dc->data, "DB_SCHEMA");
-        const char *dbu = certlc_kvlist_str(&dc->data, "DB_USER");
-        char had_schema[600], had_user[600];
-        snprintf(had_schema, sizeof had_schema, "%s", dbs ? dbs : "");
-        snprintf(had_user, sizeof had_user, "%s", dbu ? dbu : "");
-        certlc_secret_free(dc);
-        certlc_ds_instance *in = dsname[0]
-                                     ? certlc_ds_instance_get(cfg, dsname, &err)
-                                     : NULL;
-        if (in == NULL) {
-            if (dsname[0] == '\0')
-                certlc_err_set(&err, "%s has no %s label", cfg_name,
-                               CERTLC_LABEL_DATASTORE);
-            snprintf(line, sizeof line, "cannot deprovision: %s", err.msg);
-            if (cb)
-                cb(g->ns, g->name, line, arg);
-            return -1;
-        }
-        certlc_tenant t = {.name = (char *)g->name, .namespace = (char *)g->ns};
-        char schema[600], cert_name[600];
-        schema_of(&t, schema, sizeof schema);
-        if (had_schema[0] != '\0')
-            snprintf(schema, sizeof schema, "%s", had_schema);
-        if (had_user[0] == '\0')
-            snprintf(had_user, sizeof had_user, "%s", schema);
-        snprintf(cert_name, sizeof cert_name, "%s-datastore-certificate",
-                 g->name);
-        certlc_drv_tenant tt = {
-            .size = sizeof tt, .namespace = g->ns, .name = g->name,
-            .schema = schema, .user = had_user, .certificate_secret = cert_name,
-            .config_secret = cfg_name, .validity = cfg->leaf_validity};
-        certlc_drv_call call = {.store = store, .cfg = cfg, .ns = g->ns,
-                                .tenant = g->name, .reason = "prune",
-                                .now = certlc_now()};
-        certlc_drv_err derr = {{0}};
-        if (in->plugin->drv.deprovision(in->inst, &call, &tt, &derr) !=
-            CERTLC_DRV_OK) {
-            certlc_host_err(&err, &derr);
-            snprintf(line, sizeof line, "cannot deprovision from datastore "
-                     "'%s': %s", in->name, err.msg);
-            if (cb)
-                cb(g->ns, g->name, line, arg);
-            return -1;
-        }
-        snprintf(line, sizeof line, "deprovisioned from datastore '%s' "
-                 "(driver %s)", in->name, in->plugin->drv.name);
-        if (cb)
-            cb(g->ns, g->name, line, arg);
-    }
+    if (certlc_store_get(store, g->ns, cfg_name, &dc, &err) == 0 &&
+        prune_deprovision(store, cfg, reg, g, cfg_name, dc, cb, arg) != 0)
+        return -1;
     int rc = 0;
     for (size_t i = 0; i < all->n; i++) {
         const certlc_secret *s = all->items[i];
@@ -593,7 +608,8 @@ static int prune_one(certlc_store *store, const certlc_config *cfg,
 }
 
 int certlc_prune(certlc_store *store, const certlc_config *cfg,
-                 certlc_prune_cb cb, void *arg, certlc_err *err)
+                 certlc_ds_registry *reg, certlc_prune_cb cb, void *arg,
+                 certlc_err *err)
 {
     certlc_selector *sel = certlc_selector_parse(
         CERTLC_LABEL_MANAGED_BY "=certlc," CERTLC_LABEL_NAME, err);
@@ -632,7 +648,7 @@ int certlc_prune(certlc_store *store, const certlc_config *cfg,
     }
     int failed = 0;
     for (size_t k = 0; k < n; k++)
-        if (prune_one(store, cfg, &g[k], &all, cb, arg) != 0)
+        if (prune_one(store, cfg, reg, &g[k], &all, cb, arg) != 0)
             failed++;
     free(g);
     certlc_secret_list_free(&all);

@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "ds_registry.h"
 #include "pass.h"
 #include "store.h"
 
@@ -39,12 +40,13 @@ void certlc_datastore_reconcile(certlc_pass *p);
  * longer in the configuration: deprovisioned from their datastore (when
  * they had one), then their Secrets and status removed. A tenant whose
  * deprovisioning fails keeps its Secrets, so that a later prune can try
- * again. cb (may be NULL) hears one line per action. Returns the number of
- * tenants that could not be pruned, or -1 with err when the store could
- * not be read. */
+ * again. The drivers are reg's (the runtime's DataStore registry). cb (may
+ * be NULL) hears one line per action. Returns the number of tenants that
+ * could not be pruned, or -1 with err when the store could not be read. */
 typedef void (*certlc_prune_cb)(const char *ns, const char *tcp,
                                 const char *what, void *arg);
 int certlc_prune(certlc_store *store, const certlc_config *cfg,
-                 certlc_prune_cb cb, void *arg, certlc_err *err);
+                 certlc_ds_registry *reg, certlc_prune_cb cb, void *arg,
+                 certlc_err *err);
 
 #endif

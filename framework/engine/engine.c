@@ -29,7 +29,7 @@
 #include "store_etcd.h"
 #include "observe.h"
 #include "plan.h"
-#include "plugin.h"
+#include "ds_registry.h"
 #include "reconcile.h"
 #include "rollout.h"
 #include "timefmt.h"

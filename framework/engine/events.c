@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "timefmt.h"
+#include "wipe_alloc.h"
 
 void certlc_events_doc(const char *tcp, char *buf, size_t size)
 {
@@ -107,10 +108,7 @@ char *certlc_events_to_json(const certlc_event_list *l, certlc_err *err)
     /* json_dumps allocates with jansson's allocator (a wiping one in the
      * binary): hand the caller a copy it frees with free(). */
     char *out = dumped != NULL ? strdup(dumped) : NULL;
-    json_free_t jfree;
-    json_get_alloc_funcs(NULL, &jfree);
-    if (dumped != NULL)
-        jfree(dumped);
+    certlc_json_free(dumped);
     if (out == NULL)
         certlc_err_set(err, "events: cannot build the JSON (out of memory)");
     return out;

@@ -12,6 +12,7 @@
 
 #include "log.h"
 #include "store_etcd.h"
+#include "wipe_alloc.h"
 
 #define COMPONENT "leader"
 #define CAMPAIGN_EVERY_MS 1000
@@ -144,7 +145,7 @@ static int campaign(certlc_leader *l, certlc_err *err)
     char *text = val ? json_dumps(val, JSON_COMPACT) : NULL;
     json_decref(val);
     char *vb = text ? certlc_etcd_b64(text) : NULL;
-    certlc_etcd_jfree(text);
+    certlc_json_free(text);
     if (vb == NULL)
         return certlc_err_set(err, "out of memory");
     json_t *out = NULL;
@@ -255,6 +256,21 @@ static void *leader_main(void *arg)
     return NULL;
 }
 
+/* What certlc_leader_start made, once its thread is gone (or was never
+ * started). */
+static void leader_free(certlc_leader *l)
+{
+    if (l->pipefd[0] >= 0) {
+        close(l->pipefd[0]);
+        close(l->pipefd[1]);
+    }
+    pthread_mutex_destroy(&l->mu);
+    free(l->key);
+    free(l->key_b64);
+    free(l->identity);
+    free(l);
+}
+
 certlc_leader *certlc_leader_start(certlc_store *st, const char *identity,
                                    int64_t lease_seconds, certlc_err *err)
 {
@@ -298,15 +314,7 @@ certlc_leader *certlc_leader_start(certlc_store *st, const char *identity,
     }
     return l;
 fail:
-    if (l->pipefd[0] >= 0) {
-        close(l->pipefd[0]);
-        close(l->pipefd[1]);
-    }
-    pthread_mutex_destroy(&l->mu);
-    free(l->key);
-    free(l->key_b64);
-    free(l->identity);
-    free(l);
+    leader_free(l);
     return NULL;
 }
 
@@ -339,13 +347,7 @@ void certlc_leader_stop(certlc_leader *l)
     pthread_join(l->thr, NULL);
     /* Hand over now rather than after the lease. */
     lease_revoke(l);
-    close(l->pipefd[0]);
-    close(l->pipefd[1]);
-    pthread_mutex_destroy(&l->mu);
-    free(l->key);
-    free(l->key_b64);
-    free(l->identity);
-    free(l);
+    leader_free(l);
 }
 
 int certlc_leader_get(certlc_store *st, char **json, int64_t *ttl_left,

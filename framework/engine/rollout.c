@@ -14,19 +14,10 @@
 #include <unistd.h>
 
 #include "events.h"
+#include "hex.h"
 #include "log.h"
 #include "plan.h"
 #include "timefmt.h"
-
-static void hex(const unsigned char *in, size_t n, char *out)
-{
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = digits[in[i] >> 4];
-        out[2 * i + 1] = digits[in[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
 
 /* The first 16 hex digits of the SHA-256 of the Secret's data. */
 static int secret_digest(const certlc_secret *s, char out[20])
@@ -240,28 +231,29 @@ static void plan_digest(const certlc_pass *p, certlc_rolled_secret *r)
     certlc_secret_free(s);
 }
 
-certlc_rollout_result certlc_rollout_tenant(certlc_pass *p, certlc_err *err)
+/* Into next (a copy of the pass's status): the digest of each Secret of
+ * the plan as the pass left it, and the checksum over them (and over the
+ * CA rotation's phase); into changed, the names whose digest differs from
+ * the one recorded at the last rollout. 0, or -1 with err. */
+static int rollout_digests(const certlc_pass *p, certlc_tcp_status *next,
+                           char *changed, size_t size, certlc_err *err)
 {
-    const certlc_config *cfg = p->cfg;
     const certlc_tenant *t = p->t;
-    certlc_tcp_status *st = &p->status;
-    int64_t now = p->now;
-    certlc_tcp_status next = *st;
-    next.n_rolled = 0;
-    char changed[4096] = "";
+    const certlc_tcp_status *st = &p->status;
+    next->n_rolled = 0;
+    changed[0] = '\0';
     size_t n;
     const certlc_item *items = certlc_plan_items(&n);
     EVP_MD_CTX *sum = EVP_MD_CTX_new();
     if (sum == NULL || !EVP_DigestInit_ex(sum, EVP_sha256(), NULL)) {
         EVP_MD_CTX_free(sum);
-        certlc_err_ssl(err, "rollout: SHA-256");
-        return CERTLC_ROLLOUT_FAILED;
+        return certlc_err_ssl(err, "rollout: SHA-256");
     }
-    for (size_t i = 0; i < n && next.n_rolled < CERTLC_STATUS_MAX_DIGESTS;
+    for (size_t i = 0; i < n && next->n_rolled < CERTLC_STATUS_MAX_DIGESTS;
          i++) {
         if (!certlc_plan_enabled(&items[i], t))
             continue;
-        certlc_rolled_secret *r = &next.rolled[next.n_rolled];
+        certlc_rolled_secret *r = &next->rolled[next->n_rolled];
         certlc_plan_secret_name(t, &items[i], r->name, sizeof r->name);
         plan_digest(p, r);
         EVP_DigestUpdate(sum, r->name, strlen(r->name) + 1);
@@ -269,10 +261,10 @@ certlc_rollout_result certlc_rollout_tenant(certlc_pass *p, certlc_err *err)
         const char *was = recorded(st, r->name);
         if (was == NULL || strcmp(was, r->digest) != 0) {
             size_t used = strlen(changed);
-            snprintf(changed + used, sizeof changed - used, "%s%s",
-                     used ? " " : "", r->name);
+            snprintf(changed + used, size - used, "%s%s", used ? " " : "",
+                     r->name);
         }
-        next.n_rolled++;
+        next->n_rolled++;
     }
     /* Each phase of a CA rotation is a rollout of its own, even when no
      * Secret changed (done), so that the hook hears every phase. */
@@ -285,7 +277,21 @@ certlc_rollout_result certlc_rollout_tenant(certlc_pass *p, certlc_err *err)
     unsigned int mdlen = 0;
     EVP_DigestFinal_ex(sum, md, &mdlen);
     EVP_MD_CTX_free(sum);
-    hex(md, 32, next.checksum);
+    certlc_hex(md, 32, next->checksum);
+    return 0;
+}
+
+certlc_rollout_result certlc_rollout_tenant(certlc_pass *p, certlc_err *err)
+{
+    const certlc_config *cfg = p->cfg;
+    const certlc_tenant *t = p->t;
+    certlc_tcp_status *st = &p->status;
+    int64_t now = p->now;
+    certlc_tcp_status next = *st;
+    char changed[4096];
+    if (rollout_digests(p, &next, changed, sizeof changed, err) != 0)
+        return CERTLC_ROLLOUT_FAILED;
+    const char *ca_phase = st->ca_rotation.phase;
     if (changed[0] == '\0' && strcmp(next.checksum, st->checksum) == 0)
         return CERTLC_ROLLOUT_NONE;
 

@@ -7,7 +7,7 @@
 
 #include "config.h"
 #include "err.h"
-#include "plugin.h"
+#include "ds_registry.h"
 #include "store.h"
 
 typedef struct certlc_runtime {

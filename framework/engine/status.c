@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "timefmt.h"
+#include "wipe_alloc.h"
 
 static void copy(char *dst, size_t size, const char *src)
 {
@@ -140,9 +141,7 @@ char *certlc_status_to_json(const certlc_tcp_status *st, certlc_err *err)
     /* json_dumps allocates with jansson's allocator (which may be a custom
      * one): hand the caller a copy it can free() like any other string. */
     char *out = dumped != NULL ? strdup(dumped) : NULL;
-    json_free_t jfree;
-    json_get_alloc_funcs(NULL, &jfree);
-    jfree(dumped);
+    certlc_json_free(dumped);
     if (out == NULL)
         certlc_err_set(err, "out of memory");
     return out;

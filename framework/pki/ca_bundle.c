@@ -60,24 +60,6 @@ fail:
     return NULL;
 }
 
-int certlc_pem_append_cert(char **buf, size_t *len, X509 *c, certlc_err *err)
-{
-    size_t n = 0;
-    char *pem = certlc_pem_cert(c, &n, err);
-    if (pem == NULL)
-        return -1;
-    char *nb = realloc(*buf, *len + n + 1);
-    if (nb == NULL) {
-        free(pem);
-        return certlc_err_set(err, "out of memory");
-    }
-    memcpy(nb + *len, pem, n + 1);
-    *buf = nb;
-    *len += n;
-    free(pem);
-    return 0;
-}
-
 static int build_chain(certlc_ca *ca, certlc_err *err)
 {
     ca->chain_pem = calloc(1, 1);
@@ -87,12 +69,14 @@ static int build_chain(certlc_ca *ca, certlc_err *err)
     if (certlc_ca_is_root(ca))
         return 0;
     if (!self_signed(ca->cert) &&
-        certlc_pem_append_cert(&ca->chain_pem, &ca->chain_len, ca->cert, err) != 0)
+        certlc_pem_cert_append(&ca->chain_pem, &ca->chain_len, ca->cert,
+                               err) != 0)
         return -1;
     for (int i = 0; i < sk_X509_num(ca->issuers); i++) {
         X509 *c = sk_X509_value(ca->issuers, i);
         if (!self_signed(c) &&
-            certlc_pem_append_cert(&ca->chain_pem, &ca->chain_len, c, err) != 0)
+            certlc_pem_cert_append(&ca->chain_pem, &ca->chain_len, c,
+                                   err) != 0)
             return -1;
     }
     return 0;
@@ -164,7 +148,8 @@ int certlc_ca_from_root(certlc_ca *ca, X509 *cert, EVP_PKEY *key,
         goto fail;
     }
     ca->bundle_len = 0;
-    if (certlc_pem_append_cert(&ca->bundle_pem, &ca->bundle_len, cert, err) != 0 ||
+    if (certlc_pem_cert_append(&ca->bundle_pem, &ca->bundle_len, cert,
+                               err) != 0 ||
         build_chain(ca, err) != 0)
         goto fail;
     return 0;

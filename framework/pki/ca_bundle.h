@@ -37,10 +37,6 @@ typedef struct certlc_ca {
     size_t chain_len;
 } certlc_ca;
 
-/* Appends c's PEM to the NUL-terminated bundle *buf of *len bytes (both
- * start as NULL and 0; free *buf). */
-int certlc_pem_append_cert(char **buf, size_t *len, X509 *c, certlc_err *err);
-
 /* Every certificate of a PEM bundle, in order (at least one). */
 STACK_OF(X509) *certlc_certs_from_pem(const void *pem, size_t len,
                                       certlc_err *err);

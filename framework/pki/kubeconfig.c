@@ -9,6 +9,7 @@
 #include <yaml.h>
 
 #include "base64.h"
+#include "wipe_buf.h"
 
 /* ---- writing ----------------------------------------------------------------
  *
@@ -18,35 +19,17 @@
  * in our own output buffer, which is cleansed whenever it is moved. */
 
 typedef struct outbuf {
-    unsigned char *data;
-    size_t len;
-    size_t cap;
+    certlc_wipe_buf b;
     bool oom;
 } outbuf;
 
 static int out_write(void *ctx, unsigned char *buf, size_t size)
 {
     outbuf *o = ctx;
-    if (o->len + size + 1 > o->cap) {
-        size_t ncap = o->cap ? o->cap : 4096;
-        while (o->len + size + 1 > ncap)
-            ncap *= 2;
-        unsigned char *d = malloc(ncap);
-        if (d == NULL) {
-            o->oom = true;
-            return 0;
-        }
-        if (o->data != NULL) {
-            memcpy(d, o->data, o->len);
-            OPENSSL_cleanse(o->data, o->cap);
-            free(o->data);
-        }
-        o->data = d;
-        o->cap = ncap;
+    if (certlc_wipe_buf_append(&o->b, buf, size) != 0) {
+        o->oom = true;
+        return 0;
     }
-    memcpy(o->data + o->len, buf, size);
-    o->len += size;
-    o->data[o->len] = '\0';
     return 1;
 }
 
@@ -254,7 +237,7 @@ static int put_key(outbuf *out, const kc_text *t, certlc_err *err)
 {
     static const char field[] = "client-key-data: ";
     char *at = NULL;
-    for (char *p = strstr((char *)out->data, field); p != NULL;
+    for (char *p = strstr(out->b.p, field); p != NULL;
          p = strstr(p + 1, field))
         at = p;
     if (at == NULL)
@@ -262,7 +245,7 @@ static int put_key(outbuf *out, const kc_text *t, certlc_err *err)
     at += sizeof field - 1;
     if (*at == '"')
         at++;
-    if ((size_t)(out->data + out->len - (unsigned char *)at) < t->key_b64_len ||
+    if ((size_t)(out->b.p + out->b.n - at) < t->key_b64_len ||
         memcmp(at, t->placeholder, t->key_b64_len) != 0)
         return certlc_err_set(err, "kubeconfig: cannot write YAML: unexpected key layout");
     memcpy(at, t->key_b64, t->key_b64_len);
@@ -320,15 +303,12 @@ char *certlc_kubeconfig_write(const certlc_kubeconfig *kc, size_t *len,
     char *result = NULL;
     if (kc_text_make(kc, &t, err) == 0 && emit(kc, &t, &out, err) == 0 &&
         put_key(&out, &t, err) == 0) {
-        result = (char *)out.data;
+        result = out.b.p;
         if (len != NULL)
-            *len = out.len;
-        out.data = NULL;
+            *len = out.b.n;
+        out.b = (certlc_wipe_buf){0};
     }
-    if (out.data != NULL) {
-        OPENSSL_cleanse(out.data, out.cap);
-        free(out.data);
-    }
+    certlc_wipe_buf_free(&out.b);
     kc_text_free(&t);
     return result;
 }
@@ -467,115 +447,116 @@ static char *dup_str(reader *r, const char *s)
     return d;
 }
 
-static certlc_kubeconfig *parse_doc(reader *r)
+/* The root is a mapping of kind Config, apiVersion v1 (both optional). */
+static int check_header(reader *r, yaml_node_t *root)
 {
-    yaml_node_t *root = yaml_document_get_root_node(&r->doc);
-    if (root == NULL) {
-        certlc_err_set(r->err, "not a kubeconfig: empty document");
-        return NULL;
-    }
-    if (root->type != YAML_MAPPING_NODE) {
-        certlc_err_set(r->err, "not a kubeconfig: not a mapping");
-        return NULL;
-    }
+    if (root == NULL)
+        return certlc_err_set(r->err, "not a kubeconfig: empty document");
+    if (root->type != YAML_MAPPING_NODE)
+        return certlc_err_set(r->err, "not a kubeconfig: not a mapping");
     const char *kind = get_str(r, root, "kind", "", true);
     if (kind == NULL && get(r, root, "kind") != NULL)
-        return NULL;
-    if (kind != NULL && strcmp(kind, "Config") != 0) {
-        certlc_err_set(r->err, "not a kubeconfig: kind is '%s'", kind);
-        return NULL;
-    }
+        return -1;
+    if (kind != NULL && strcmp(kind, "Config") != 0)
+        return certlc_err_set(r->err, "not a kubeconfig: kind is '%s'", kind);
     const char *api = get_str(r, root, "apiVersion", "", true);
     if (api == NULL && get(r, root, "apiVersion") != NULL)
-        return NULL;
-    if (api != NULL && strcmp(api, "v1") != 0) {
-        certlc_err_set(r->err, "not a kubeconfig: apiVersion is '%s', not 'v1'", api);
-        return NULL;
-    }
+        return -1;
+    if (api != NULL && strcmp(api, "v1") != 0)
+        return certlc_err_set(r->err, "not a kubeconfig: apiVersion is '%s', "
+                              "not 'v1'", api);
+    return 0;
+}
 
-    yaml_node_t *clusters = get_list(r, root, "clusters");
-    yaml_node_t *users = clusters ? get_list(r, root, "users") : NULL;
-    if (users == NULL)
-        return NULL;
+/* The cluster and user a kubeconfig is read for. */
+typedef struct chosen {
+    const char *ctx_name;             /* "" without a current context */
+    char ctx_path[64];                /* "contexts[i].context" */
+    const char *cluster_name, *user_name; /* NULL: the first ones */
+    yaml_node_t *cl, *us;
+    size_t ci, ui;
+} chosen;
+
+/* The current context's names of cluster and user, if there is one. */
+static int choose_context(reader *r, yaml_node_t *root, chosen *c)
+{
     yaml_node_t *contexts = get(r, root, "contexts");
     if (contexts != NULL && contexts->type == YAML_SCALAR_NODE &&
         contexts->data.scalar.length == 0)
         contexts = NULL; /* "contexts:" with nothing */
-    if (contexts != NULL && contexts->type != YAML_SEQUENCE_NODE) {
-        certlc_err_set(r->err, "contexts: not a list");
-        return NULL;
-    }
+    if (contexts != NULL && contexts->type != YAML_SEQUENCE_NODE)
+        return certlc_err_set(r->err, "contexts: not a list");
     const char *current = get_str(r, root, "current-context", "", true);
     if (current == NULL && get(r, root, "current-context") != NULL)
-        return NULL;
+        return -1;
 
-    /* The current context; without one, the first cluster and user. */
     yaml_node_t *ctx = NULL;
     size_t ctx_i = 0;
-    char ctx_path[64] = "";
     if (current != NULL && *current != '\0') {
         int rc = contexts ? find_named(r, contexts, "contexts", current, &ctx, &ctx_i)
                           : CERTLC_NOTFOUND;
         if (rc == CERTLC_NOTFOUND)
             certlc_err_set(r->err, "current-context: no context named '%s'", current);
         if (rc != 0)
-            return NULL;
+            return -1;
     }
+    if (ctx == NULL)
+        return 0;
+    snprintf(c->ctx_path, sizeof c->ctx_path, "contexts[%zu]", ctx_i);
+    if ((c->ctx_name = get_str(r, ctx, "name", c->ctx_path, false)) == NULL)
+        return -1;
+    yaml_node_t *inner = get(r, ctx, "context");
+    snprintf(c->ctx_path, sizeof c->ctx_path, "contexts[%zu].context", ctx_i);
+    if (inner == NULL || inner->type != YAML_MAPPING_NODE)
+        return certlc_err_set(r->err, "%s: %s", c->ctx_path,
+                              inner ? "not a mapping" : "missing");
+    if ((c->cluster_name = get_str(r, inner, "cluster", c->ctx_path, false)) == NULL ||
+        (c->user_name = get_str(r, inner, "user", c->ctx_path, false)) == NULL)
+        return -1;
+    return 0;
+}
 
-    const char *ctx_name = "";
-    const char *cluster_name = NULL, *user_name = NULL;
-    if (ctx != NULL) {
-        snprintf(ctx_path, sizeof ctx_path, "contexts[%zu]", ctx_i);
-        if ((ctx_name = get_str(r, ctx, "name", ctx_path, false)) == NULL)
-            return NULL;
-        yaml_node_t *inner = get(r, ctx, "context");
-        snprintf(ctx_path, sizeof ctx_path, "contexts[%zu].context", ctx_i);
-        if (inner == NULL || inner->type != YAML_MAPPING_NODE) {
-            certlc_err_set(r->err, "%s: %s", ctx_path, inner ? "not a mapping" : "missing");
-            return NULL;
-        }
-        if ((cluster_name = get_str(r, inner, "cluster", ctx_path, false)) == NULL ||
-            (user_name = get_str(r, inner, "user", ctx_path, false)) == NULL)
-            return NULL;
-    }
-
-    size_t ci = 0, ui = 0;
-    yaml_node_t *cl = NULL, *us = NULL;
-    if (cluster_name != NULL) {
-        int rc = find_named(r, clusters, "clusters", cluster_name, &cl, &ci);
+/* The entries of clusters and users the context names; without one, the
+ * first of each. */
+static int choose_entries(reader *r, yaml_node_t *clusters, yaml_node_t *users,
+                          chosen *c)
+{
+    if (c->cluster_name != NULL) {
+        int rc = find_named(r, clusters, "clusters", c->cluster_name, &c->cl,
+                            &c->ci);
         if (rc == CERTLC_NOTFOUND)
-            certlc_err_set(r->err, "%s.cluster: no cluster named '%s'", ctx_path,
-                           cluster_name);
+            certlc_err_set(r->err, "%s.cluster: no cluster named '%s'",
+                           c->ctx_path, c->cluster_name);
         if (rc != 0)
-            return NULL;
-        rc = find_named(r, users, "users", user_name, &us, &ui);
+            return -1;
+        rc = find_named(r, users, "users", c->user_name, &c->us, &c->ui);
         if (rc == CERTLC_NOTFOUND)
-            certlc_err_set(r->err, "%s.user: no user named '%s'", ctx_path, user_name);
-        if (rc != 0)
-            return NULL;
-    } else {
-        if (seq_len(clusters) == 0) {
-            certlc_err_set(r->err, "clusters: empty");
-            return NULL;
-        }
-        if (seq_len(users) == 0) {
-            certlc_err_set(r->err, "users: empty");
-            return NULL;
-        }
-        if ((cl = item(r, clusters, 0, "clusters")) == NULL ||
-            (us = item(r, users, 0, "users")) == NULL)
-            return NULL;
+            certlc_err_set(r->err, "%s.user: no user named '%s'", c->ctx_path,
+                           c->user_name);
+        return rc != 0 ? -1 : 0;
     }
+    if (seq_len(clusters) == 0)
+        return certlc_err_set(r->err, "clusters: empty");
+    if (seq_len(users) == 0)
+        return certlc_err_set(r->err, "users: empty");
+    if ((c->cl = item(r, clusters, 0, "clusters")) == NULL ||
+        (c->us = item(r, users, 0, "users")) == NULL)
+        return -1;
+    return 0;
+}
 
+/* The kubeconfig of the chosen cluster and user. */
+static certlc_kubeconfig *kc_from(reader *r, const chosen *c)
+{
     char cpath[64], upath[64];
-    snprintf(cpath, sizeof cpath, "clusters[%zu]", ci);
-    snprintf(upath, sizeof upath, "users[%zu]", ui);
-    const char *cname = get_str(r, cl, "name", cpath, false);
-    const char *uname = cname ? get_str(r, us, "name", upath, false) : NULL;
+    snprintf(cpath, sizeof cpath, "clusters[%zu]", c->ci);
+    snprintf(upath, sizeof upath, "users[%zu]", c->ui);
+    const char *cname = get_str(r, c->cl, "name", cpath, false);
+    const char *uname = cname ? get_str(r, c->us, "name", upath, false) : NULL;
     if (uname == NULL)
         return NULL;
-    yaml_node_t *cdata = get(r, cl, "cluster");
-    yaml_node_t *udata = get(r, us, "user");
+    yaml_node_t *cdata = get(r, c->cl, "cluster");
+    yaml_node_t *udata = get(r, c->us, "user");
     if (cdata == NULL || cdata->type != YAML_MAPPING_NODE) {
         certlc_err_set(r->err, "%s.cluster: %s", cpath, cdata ? "not a mapping" : "missing");
         return NULL;
@@ -584,8 +565,8 @@ static certlc_kubeconfig *parse_doc(reader *r)
         certlc_err_set(r->err, "%s.user: %s", upath, udata ? "not a mapping" : "missing");
         return NULL;
     }
-    snprintf(cpath, sizeof cpath, "clusters[%zu].cluster", ci);
-    snprintf(upath, sizeof upath, "users[%zu].user", ui);
+    snprintf(cpath, sizeof cpath, "clusters[%zu].cluster", c->ci);
+    snprintf(upath, sizeof upath, "users[%zu].user", c->ui);
     const char *server = get_str(r, cdata, "server", cpath, false);
     if (server == NULL)
         return NULL;
@@ -596,7 +577,7 @@ static certlc_kubeconfig *parse_doc(reader *r)
         return NULL;
     }
     if ((kc->cluster = dup_str(r, cname)) == NULL || (kc->user = dup_str(r, uname)) == NULL ||
-        (kc->context = dup_str(r, ctx_name)) == NULL ||
+        (kc->context = dup_str(r, c->ctx_name)) == NULL ||
         (kc->server = dup_str(r, server)) == NULL ||
         decode(r, cdata, "certificate-authority-data", cpath, &kc->ca_pem, &kc->ca_len) ||
         decode(r, udata, "client-certificate-data", upath, &kc->cert_pem, &kc->cert_len) ||
@@ -605,6 +586,22 @@ static certlc_kubeconfig *parse_doc(reader *r)
         return NULL;
     }
     return kc;
+}
+
+static certlc_kubeconfig *parse_doc(reader *r)
+{
+    yaml_node_t *root = yaml_document_get_root_node(&r->doc);
+    if (check_header(r, root) != 0)
+        return NULL;
+    yaml_node_t *clusters = get_list(r, root, "clusters");
+    yaml_node_t *users = clusters ? get_list(r, root, "users") : NULL;
+    if (users == NULL)
+        return NULL;
+    chosen c = {.ctx_name = ""};
+    if (choose_context(r, root, &c) != 0 ||
+        choose_entries(r, clusters, users, &c) != 0)
+        return NULL;
+    return kc_from(r, &c);
 }
 
 /* Clears every scalar of the document: one of them is the private key. */

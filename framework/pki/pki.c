@@ -571,6 +571,25 @@ char *certlc_pem_cert(X509 *cert, size_t *len, certlc_err *err)
     return write_pem(PEM_CERT, cert, NULL, len, err);
 }
 
+int certlc_pem_cert_append(char **buf, size_t *len, X509 *cert,
+                           certlc_err *err)
+{
+    size_t n = 0;
+    char *pem = certlc_pem_cert(cert, &n, err);
+    if (pem == NULL)
+        return -1;
+    char *nb = realloc(*buf, *len + n + 1);
+    if (nb == NULL) {
+        free(pem);
+        return certlc_err_set(err, "out of memory");
+    }
+    memcpy(nb + *len, pem, n + 1);
+    *buf = nb;
+    *len += n;
+    free(pem);
+    return 0;
+}
+
 char *certlc_pem_private_key(EVP_PKEY *key, size_t *len, certlc_err *err)
 {
     return write_pem(PEM_PRIVATE, NULL, key, len, err);

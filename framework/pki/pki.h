@@ -89,6 +89,11 @@ char *certlc_pem_cert(X509 *cert, size_t *len, certlc_err *err);
 char *certlc_pem_private_key(EVP_PKEY *key, size_t *len, certlc_err *err);
 char *certlc_pem_public_key(EVP_PKEY *key, size_t *len, certlc_err *err);
 void certlc_pem_free(char *pem, size_t len);
+/* Appends the certificate's PEM to the malloc'd text *buf of *len bytes
+ * (NULL and 0 at first), keeping it NUL-terminated. 0, or -1 with err (*buf
+ * unchanged). */
+int certlc_pem_cert_append(char **buf, size_t *len, X509 *cert,
+                           certlc_err *err);
 
 /* Parsers of PEM held in memory (not NUL-terminated necessarily). The
  * certificate parser takes the first certificate in the buffer. The key

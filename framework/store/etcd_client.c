@@ -11,6 +11,8 @@
 
 #include "base64.h"
 #include "log.h"
+#include "wipe_alloc.h"
+#include "wipe_buf.h"
 
 #define COMPONENT "etcd"
 #define POOL_MAX 8
@@ -184,45 +186,16 @@ size_t certlc_etcd_n_endpoints(certlc_etcd *c)
 
 /* ---- one request ------------------------------------------------------- */
 
-typedef struct body {
-    char *p;
-    size_t n, cap;
-} body;
+typedef certlc_wipe_buf body; /* Secrets carry keys */
 
 static size_t on_data(char *ptr, size_t size, size_t nmemb, void *arg)
 {
     body *b = arg;
     size_t add = size * nmemb;
-    if (b->n + add + 1 > b->cap) {
-        if (b->n + add + 1 > MAX_RESPONSE)
-            return 0;
-        size_t cap = b->cap == 0 ? 4096 : b->cap;
-        while (cap < b->n + add + 1)
-            cap *= 2;
-        char *p = malloc(cap);
-        if (p == NULL)
-            return 0;
-        if (b->p != NULL) {
-            memcpy(p, b->p, b->n);
-            OPENSSL_cleanse(b->p, b->cap); /* Secrets carry keys */
-            free(b->p);
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->n, ptr, add);
-    b->n += add;
-    b->p[b->n] = '\0';
+    if ((b->n + add + 1 > b->cap && b->n + add + 1 > MAX_RESPONSE) ||
+        certlc_wipe_buf_append(b, ptr, add) != 0)
+        return 0;
     return add;
-}
-
-static void body_free(body *b)
-{
-    if (b->p != NULL) {
-        OPENSSL_cleanse(b->p, b->cap);
-        free(b->p);
-    }
-    memset(b, 0, sizeof *b);
 }
 
 enum outcome {
@@ -273,7 +246,7 @@ static enum outcome post(CURL *h, const char *ep,
     OPENSSL_cleanse(auth, sizeof auth);
     if (rc != CURLE_OK) {
         snprintf(why, whysize, "%s: %s", ep, ebuf[0] ? ebuf : curl_easy_strerror(rc));
-        body_free(&b);
+        certlc_wipe_buf_free(&b);
         *timed_out = rc == CURLE_OPERATION_TIMEDOUT;
         /* Refused, unresolved, TLS failed, or timed out before a byte of
          * the request went out (libcurl counts what it issued): nothing
@@ -291,10 +264,10 @@ static enum outcome post(CURL *h, const char *ep,
         snprintf(why, whysize, "%s: HTTP %ld with %s", ep, status,
                  b.n == 0 ? "no body" : "a body that is not a JSON object");
         json_decref(j);
-        body_free(&b);
+        certlc_wipe_buf_free(&b);
         return status >= 500 ? NEXT_MAYBE : ETCD_ERROR;
     }
-    body_free(&b);
+    certlc_wipe_buf_free(&b);
     json_t *e = json_object_get(j, "error");
     if (status == 200 && e == NULL) {
         *out = j;
@@ -341,7 +314,7 @@ static int authenticate(certlc_etcd *c, CURL *h, const char *ep, char *why,
     enum outcome o = post(h, ep, "/v3/auth/authenticate", text, NULL,
                           CERTLC_ETCD_TIMEOUT_MS, &out, NULL, NULL, why,
                           whysize);
-    certlc_etcd_jfree(text); /* wipes */
+    certlc_json_free(text); /* wipes */
     if (o != OK)
         return -1;
     const char *tok = json_string_value(json_object_get(out, "token"));
@@ -406,7 +379,7 @@ int certlc_etcd_call(certlc_etcd *c, const char *path, json_t *req,
     char *text = json_dumps(req, JSON_COMPACT);
     CURL *h = borrow(c);
     if (text == NULL || h == NULL) {
-        certlc_etcd_jfree(text);
+        certlc_json_free(text);
         if (h != NULL)
             give_back(c, h);
         return certlc_err_set(err, "etcd: out of memory");
@@ -476,22 +449,11 @@ int certlc_etcd_call(certlc_etcd *c, const char *path, json_t *req,
                                       "majority of its members must be up)"
                                     : "");
     give_back(c, h);
-    certlc_etcd_jfree(text);
+    certlc_json_free(text);
     return rc;
 }
 
 /* ---- JSON helpers ------------------------------------------------------ */
-
-void certlc_etcd_jfree(void *p)
-{
-    json_malloc_t m;
-    json_free_t f;
-    json_get_alloc_funcs(&m, &f);
-    if (f != NULL)
-        f(p);
-    else
-        free(p);
-}
 
 int64_t certlc_etcd_int(const json_t *obj, const char *key)
 {

@@ -50,9 +50,6 @@ size_t certlc_etcd_n_endpoints(certlc_etcd *c);
 int certlc_etcd_token(certlc_etcd *c, char *buf, size_t size, certlc_err *err);
 void certlc_etcd_token_invalidate(certlc_etcd *c);
 
-/* Frees what json_dumps returned (jansson's allocator, see wipe_alloc.h). */
-void certlc_etcd_jfree(void *p);
-
 /* JSON helpers: etcd's int64 fields come as strings ("42"); absent is 0. */
 int64_t certlc_etcd_int(const json_t *obj, const char *key);
 /* base64 of a C string, malloc'd (NULL on ENOMEM). */

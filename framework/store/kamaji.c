@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "hex.h"
 #include "timefmt.h"
 
 #define TLS_CERT_KEY "tls.crt"
@@ -11,7 +12,6 @@
 
 void certlc_kamaji_checksum(const certlc_kvlist *data, char out[33])
 {
-    static const char digits[] = "0123456789abcdef";
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
     out[0] = '\0';
@@ -26,11 +26,7 @@ void certlc_kamaji_checksum(const certlc_kvlist *data, char out[33])
     EVP_MD_CTX_free(ctx);
     if (!ok)
         return;
-    for (unsigned int i = 0; i < len; i++) {
-        out[2 * i] = digits[md[i] >> 4];
-        out[2 * i + 1] = digits[md[i] & 15];
-    }
-    out[2 * len] = '\0';
+    certlc_hex(md, len, out);
 }
 
 int certlc_kamaji_metadata(certlc_secret *s)

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "base64.h"
+#include "wipe_buf.h"
 
 /* ---- kvlist ------------------------------------------------------------ */
 
@@ -337,38 +338,11 @@ static void cleanse_object_strings(json_t *obj)
     }
 }
 
-/* Growable output buffer for json_dump_callback; grows without leaving
+/* json_dump_callback's output, into a buffer that grows without leaving
  * copies of the text behind. */
-struct outbuf {
-    char *p;
-    size_t n, cap;
-    bool failed;
-};
-
 static int outbuf_append(const char *buf, size_t size, void *data)
 {
-    struct outbuf *o = data;
-    if (o->n + size + 1 > o->cap) {
-        size_t cap = o->cap == 0 ? 1024 : o->cap;
-        while (cap < o->n + size + 1)
-            cap *= 2;
-        char *p = malloc(cap);
-        if (p == NULL) {
-            o->failed = true;
-            return -1;
-        }
-        if (o->p != NULL) {
-            memcpy(p, o->p, o->n);
-            OPENSSL_cleanse(o->p, o->cap);
-            free(o->p);
-        }
-        o->p = p;
-        o->cap = cap;
-    }
-    memcpy(o->p + o->n, buf, size);
-    o->n += size;
-    o->p[o->n] = '\0';
-    return 0;
+    return certlc_wipe_buf_append(data, buf, size);
 }
 
 /* Labels and annotations as a JSON object of strings; NULL on error. */
@@ -514,14 +488,11 @@ char *certlc_secret_to_json(const certlc_secret *s, size_t *len,
     if (json_object_size(data) > 0 && json_object_set(root, "data", data) != 0)
         goto nomem;
 
-    struct outbuf ob = {0};
+    certlc_wipe_buf ob = {0};
     if (json_dump_callback(root, outbuf_append, &ob,
                            JSON_SORT_KEYS | JSON_COMPACT) != 0 ||
-        ob.failed || ob.p == NULL) {
-        if (ob.p != NULL) {
-            OPENSSL_cleanse(ob.p, ob.cap);
-            free(ob.p);
-        }
+        ob.p == NULL) {
+        certlc_wipe_buf_free(&ob);
         goto nomem;
     }
     result = ob.p;

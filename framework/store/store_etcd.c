@@ -42,6 +42,7 @@
 #include "encryption.h"
 #include "log.h"
 #include "names.h"
+#include "wipe_alloc.h"
 
 #define COMPONENT "store"
 #define LIST_PAGE 500
@@ -108,6 +109,17 @@ void certlc_store_etcd_fence(certlc_store *base, int64_t lease)
 static int check_name(const char *what, const char *s, certlc_err *err)
 {
     return certlc_check_object_name(what, s, err);
+}
+
+/* A Secret to write: given, with a valid namespace and name. */
+static int check_secret(const certlc_secret *s, certlc_err *err)
+{
+    if (s == NULL)
+        return certlc_err_set(err, "no Secret given");
+    if (check_name("namespace", s->namespace, err) != 0 ||
+        check_name("name", s->name, err) != 0)
+        return -1;
+    return 0;
 }
 
 /* base64 of "<prefix>/<kind>/<ns>/<name>" (ns, name may be NULL for a
@@ -429,10 +441,7 @@ static int es_list(certlc_store *base, const char *ns,
 static int es_create(certlc_store *base, certlc_secret *s, certlc_err *err)
 {
     struct estore *st = (struct estore *)base;
-    if (s == NULL)
-        return certlc_err_set(err, "no Secret given");
-    if (check_name("namespace", s->namespace, err) != 0 ||
-        check_name("name", s->name, err) != 0)
+    if (check_secret(s, err) != 0)
         return -1;
     int64_t ts = s->creation_timestamp;
     s->creation_timestamp = (int64_t)time(NULL);
@@ -471,10 +480,7 @@ static int es_create(certlc_store *base, certlc_secret *s, certlc_err *err)
 static int es_update(certlc_store *base, certlc_secret *s, certlc_err *err)
 {
     struct estore *st = (struct estore *)base;
-    if (s == NULL)
-        return certlc_err_set(err, "no Secret given");
-    if (check_name("namespace", s->namespace, err) != 0 ||
-        check_name("name", s->name, err) != 0)
+    if (check_secret(s, err) != 0)
         return -1;
     if (s->creation_timestamp == 0) {
         /* Keep the stored creationTimestamp: the CAS below proves that it
@@ -927,7 +933,7 @@ static void *watch_main(void *arg)
         CURLcode rc = curl_easy_perform(h);
         curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
         curl_slist_free_all(hdr);
-        certlc_etcd_jfree(body);
+        certlc_json_free(body);
         OPENSSL_cleanse(token, sizeof token);
         if (atomic_load(&st->stop))
             break;

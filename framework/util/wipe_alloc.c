@@ -35,3 +35,12 @@ void certlc_wipe_alloc_install(void)
 {
     json_set_alloc_funcs(wipe_malloc, wipe_free);
 }
+
+void certlc_json_free(void *p)
+{
+    json_malloc_t m;
+    json_free_t f;
+    json_get_alloc_funcs(&m, &f);
+    if (p != NULL)
+        (f != NULL ? f : free)(p);
+}

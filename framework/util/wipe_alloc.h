@@ -8,4 +8,9 @@
  * jansson call. */
 void certlc_wipe_alloc_install(void);
 
+/* Frees what jansson allocated (the text of json_dumps) through the
+ * allocator jansson uses: this one once installed, else free. NULL is
+ * fine. */
+void certlc_json_free(void *p);
+
 #endif

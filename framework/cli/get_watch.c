@@ -1,4 +1,4 @@
-#include "getwatch.h"
+#include "get_watch.h"
 
 #include <errno.h>
 #include <poll.h>

@@ -1,6 +1,6 @@
 /* `certlc get tcp -w`: a new row each time a tenant's status changes. */
-#ifndef CERTLC_TCPWATCH_H
-#define CERTLC_TCPWATCH_H
+#ifndef CERTLC_GET_TCP_WATCH_H
+#define CERTLC_GET_TCP_WATCH_H
 
 #include "cli.h"
 #include "status.h"

@@ -1,7 +1,7 @@
 /* `certlc get secrets -w` and `certlc get events -w`: after the listing,
  * one line per change, as kubectl's watch prints them. */
-#ifndef CERTLC_GETWATCH_H
-#define CERTLC_GETWATCH_H
+#ifndef CERTLC_GET_WATCH_H
+#define CERTLC_GET_WATCH_H
 
 #include <stdbool.h>
 

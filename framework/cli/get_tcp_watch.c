@@ -1,4 +1,4 @@
-#include "tcpwatch.h"
+#include "get_tcp_watch.h"
 
 #include <errno.h>
 #include <poll.h>

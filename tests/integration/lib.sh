@@ -137,14 +137,21 @@ release_ports() {
     for f in $(grep -lx "$$" "$CERTLC_PORTS"/[0-9]* 2>/dev/null); do rm -f "$f"; done
 }
 
-# wait_port PORT [SECONDS]: until something listens on 127.0.0.1:PORT.
-wait_port() {
-    i=0
-    while [ $i -lt $((${2:-10} * 10)) ]; do
-        ss -Hltn "sport = :$1" | grep -q . && return 0
-        sleep 0.1; i=$((i + 1))
+# until_ok SECONDS COMMAND...: runs COMMAND (output discarded) every 50 ms
+# until it succeeds, at most SECONDS; 1 when it never did. Its counter has
+# a name of its own, so that a caller's loop variable is left alone.
+until_ok() {
+    _uo_n=$(($1 * 20)); shift
+    while [ "$_uo_n" -gt 0 ]; do
+        "$@" > /dev/null 2>&1 && return 0
+        sleep 0.05; _uo_n=$((_uo_n - 1))
     done
     return 1
+}
+
+# wait_port PORT [SECONDS]: until something listens on 127.0.0.1:PORT.
+wait_port() {
+    until_ok "${2:-10}" sh -c "ss -Hltn 'sport = :$1' | grep -q ."
 }
 
 finish() {

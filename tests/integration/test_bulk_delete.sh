@@ -14,15 +14,6 @@ for t in t1 t2 t3 t4; do tenant "$t"; done
 OP=$!
 PIDS="$PIDS $OP"
 
-until_ok() {
-    secs=$1; shift
-    i=0
-    while [ $i -lt $((secs * 20)) ]; do
-        "$@" >/dev/null 2>&1 && return 0
-        sleep 0.05; i=$((i + 1))
-    done
-    return 1
-}
 all_ready() { [ "$(certlc get tcp | grep -c ' Ready ')" -eq 4 ] && [ "$(certlc get secrets -o name | wc -l)" -eq 36 ]; }
 check "the operator provisions four tenants" until_ok 60 all_ready
 contains "the operator says how many workers it runs" "$T/op.log" "2 worker(s)"

@@ -184,11 +184,6 @@ PIDS="$PIDS $WPID"
 "$CERTLC_BIN" -c "$CONF/certlc.ini" get events -w > ewatch.out 2>&1 &
 EPID=$!
 PIDS="$PIDS $EPID"
-until_ok() {  # SECONDS COMMAND...: retries until it succeeds
-    n=$(($1 * 10)); shift
-    while [ $n -gt 0 ]; do "$@" && return 0; sleep 0.1; n=$((n - 1)); done
-    return 1
-}
 until_ok 10 grep -q '^k8s-126-sa-certificate ' watch.out
 before=$(wc -l < watch.out)
 certlc delete secret k8s-126-sa-certificate > /dev/null

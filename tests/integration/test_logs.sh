@@ -34,15 +34,6 @@ EOT
 tenant alpha konnectivity=true datastore=ex
 tenant beta
 
-until_ok() {
-    secs=$1; shift
-    i=0
-    while [ $i -lt $((secs * 20)) ]; do
-        "$@" >/dev/null 2>&1 && return 0
-        sleep 0.05; i=$((i + 1))
-    done
-    return 1
-}
 ready_n() { certlc get tcp | grep -c ' Ready ' | grep -qx "$1"; }
 mkdir -p "$T/keys"
 # Every private key in the store now, one PEM a file.

@@ -13,15 +13,6 @@ tenant beta namespace=team-b address=192.0.2.10
 OP=$!
 PIDS="$PIDS $OP"
 
-until_ok() {
-    secs=$1; shift
-    i=0
-    while [ $i -lt $((secs * 20)) ]; do
-        "$@" >/dev/null 2>&1 && return 0
-        sleep 0.05; i=$((i + 1))
-    done
-    return 1
-}
 url() { echo "http://127.0.0.1:$MPORT$1"; }
 scrape() { curl -fsS "$(url /metrics)"; }
 # sample FILE NAME LABELS-SUBSTRING: the value of the first matching series.

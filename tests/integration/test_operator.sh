@@ -38,15 +38,6 @@ cleanup_s_server() { [ -f "$T/s_server.pid" ] && kill "$(cat "$T/s_server.pid")"
 trap 'cleanup_s_server; cleanup' EXIT
 
 # until COMMAND succeeds, at most SECONDS (default 10).
-until_ok() {
-    secs=$1; shift
-    i=0
-    while [ $i -lt $((secs * 20)) ]; do
-        "$@" >/dev/null 2>&1 && return 0
-        sleep 0.05; i=$((i + 1))
-    done
-    return 1
-}
 ready() { certlc get tcp "$1" | grep -q " Ready "; }
 check "the operator provisions both tenants" until_ok 20 sh -c "'$CERTLC_BIN' -c '$CONF/certlc.ini' get tcp | grep -c ' Ready ' | grep -qx 2"
 check "the rollout hook ran for alpha" until_ok 10 grep -q "^default/alpha " "$T/hook.log"

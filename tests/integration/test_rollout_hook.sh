@@ -29,15 +29,6 @@ write_conf "rollout_hook = $T/hook.sh" "rollout_hook_timeout = ${TIMEOUT}s"
 tenant alpha
 tenant beta
 
-until_ok() {
-    secs=$1; shift
-    i=0
-    while [ $i -lt $((secs * 20)) ]; do
-        "$@" >/dev/null 2>&1 && return 0
-        sleep 0.05; i=$((i + 1))
-    done
-    return 1
-}
 # gone PID: no such process, or a zombie not yet reaped by init.
 gone() { s=$(ps -o stat= -p "$1" 2>/dev/null); [ -z "$s" ] || [ "${s#Z}" != "$s" ]; }
 status() { cat "$T/state/default/tcp/$1.json"; }

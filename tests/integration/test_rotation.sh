@@ -10,15 +10,6 @@ tenant alpha konnectivity=true
 OP=$!
 PIDS="$PIDS $OP"
 
-until_ok() {
-    secs=$1; shift
-    i=0
-    while [ $i -lt $((secs * 10)) ]; do
-        "$@" >/dev/null 2>&1 && return 0
-        sleep 0.1; i=$((i + 1))
-    done
-    return 1
-}
 count() { certlc get secrets -o name 2>/dev/null | wc -l; }
 check "the operator provisions alpha" until_ok 20 sh -c "[ \$('$CERTLC_BIN' -c '$CONF/certlc.ini' get secrets -o name | wc -l) -eq 11 ]"
 certlc check-expiration alpha > exp1.txt

@@ -14,15 +14,6 @@ write_conf "store = etcd" "$(etcd_store_conf)"
 tenant alpha konnectivity=true
 tenant beta
 
-until_ok() {
-    secs=$1; shift
-    n=0
-    while [ $n -lt $((secs * 10)) ]; do
-        "$@" >/dev/null 2>&1 && return 0
-        sleep 0.1; n=$((n + 1))
-    done
-    return 1
-}
 ready_count() { certlc get tcp | grep -c ' Ready '; }
 n_secrets() { certlc get secrets -l "$1" -o name | wc -l; }
 

@@ -14,15 +14,6 @@ etcd_cluster 3 || exit 1
 write_conf "store = etcd" "$(etcd_store_conf)"
 tenant alpha
 
-until_ok() {
-    secs=$1; shift
-    n=0
-    while [ $n -lt $((secs * 10)) ]; do
-        "$@" >/dev/null 2>&1 && return 0
-        sleep 0.1; n=$((n + 1))
-    done
-    return 1
-}
 
 "$CERTLC_BIN" -c "$CONF/certlc.ini" run > "$T/op.log" 2>&1 &
 OP=$!

@@ -23,15 +23,6 @@ write_conf "store = etcd" "leader_lease = ${LEASE}s" "rollout_hook = $T/hook.sh"
 i=1
 while [ $i -le $NT ]; do tenant "$(printf 't%02d' $i)"; i=$((i + 1)); done
 
-until_ok() {
-    secs=$1; shift
-    n=0
-    while [ $n -lt $((secs * 10)) ]; do
-        "$@" >/dev/null 2>&1 && return 0
-        sleep 0.1; n=$((n + 1))
-    done
-    return 1
-}
 all_ready() { [ "$(certlc get tcp 2>/dev/null | grep -c ' Ready ')" -eq $NT ]; }
 leader_pid() { certlc get leader -o json 2>/dev/null | jq -r '.identity' | sed 's|.*/||'; }
 

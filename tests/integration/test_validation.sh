@@ -11,15 +11,6 @@ write_conf "metrics_listen = 127.0.0.1:$MPORT"
 tenant alpha
 ST=$T/state/default
 
-until_ok() {
-    secs=$1; shift
-    i=0
-    while [ $i -lt $((secs * 20)) ]; do
-        "$@" >/dev/null 2>&1 && return 0
-        sleep 0.05; i=$((i + 1))
-    done
-    return 1
-}
 scrape() { curl -fsS "http://127.0.0.1:$MPORT/metrics"; }
 parses() { scrape | awk '/^certlc_certificate_parses_total / {print $2}'; }
 ready() { scrape | grep -q '^certlc_tenant_phase{.*phase="Ready"} 1'; }

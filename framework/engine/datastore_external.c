@@ -614,6 +614,46 @@ static void take_delivery(ext_step *x, const material *m)
     }
 }
 
+/* The newest delivery refused since the tenant's copy was written: its
+ * aside name and reason into name/why; false when there is none. Tenants
+ * that share a datastore share its deliveries, and whichever tenant's pass
+ * comes first judges one (workers run them in any order), so every other
+ * tenant learns of the refusal here, from the Secret set aside. The store's
+ * resourceVersions only grow, so "since" is a comparison of them. */
+static bool newest_refusal(const ext_step *x, char *name, size_t nsize,
+                           char *why, size_t wsize)
+{
+    certlc_pass *p = x->in->pass;
+    certlc_secret_list all = {0};
+    certlc_err err = {{0}};
+    char prefix[300];
+    sfmt(prefix, sizeof prefix, "%s-refused-", x->es.name);
+    const certlc_secret *best = NULL;
+    if (x->c == NULL) /* no copy yet: nothing to date a refusal against */
+        return false;
+    uint64_t since = x->c->resource_version;
+    if (certlc_store_list(p->store, x->es.ns, NULL, &all, &err) == 0) {
+        for (size_t i = 0; i < all.n; i++) {
+            const certlc_secret *s = all.items[i];
+            if (strncmp(s->name, prefix, strlen(prefix)) == 0 &&
+                s->resource_version > since &&
+                certlc_kvlist_get(&s->annotations,
+                                  CERTLC_ANNOTATION_REFUSED) != NULL &&
+                (best == NULL ||
+                 s->resource_version > best->resource_version))
+                best = s;
+        }
+    }
+    if (best != NULL) {
+        const certlc_kv *r = certlc_kvlist_get(&best->annotations,
+                                               CERTLC_ANNOTATION_REFUSED);
+        sfmt(name, nsize, "%s", best->name);
+        sfmt(why, wsize, "%.*s", (int)r->len, (const char *)r->value);
+    }
+    certlc_secret_list_free(&all);
+    return best != NULL;
+}
+
 /* What the referenced Secret is: nothing yet, the tenant's copy, or a
  * delivery. */
 static void step_delivery(ext_step *x)
@@ -621,7 +661,15 @@ static void step_delivery(ext_step *x)
     const certlc_external_in *in = x->in;
     const ext_settings *es = &x->es;
     if (x->r == NULL) {
-        char msg[600];
+        char msg[600], aside[300], why[CERTLC_ERR_MAX];
+        if (newest_refusal(x, aside, sizeof aside, why, sizeof why)) {
+            sfmt(msg, sizeof msg, "refused %s/%s: %s (kept as %s/%s); "
+                     "waiting for the external PKI to deliver again", es->ns,
+                     es->name, why, es->ns, aside);
+            awaiting(in, x->out, es, x->have_copy, "DeliveryRefused",
+                     CERTLC_CAUSE_REFUSED, msg);
+            return;
+        }
         sfmt(msg, sizeof msg, "waiting for the external PKI to deliver "
                  "%s/%s", es->ns, es->name);
         awaiting(in, x->out, es, x->have_copy, "AwaitingDelivery",

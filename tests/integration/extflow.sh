@@ -66,8 +66,11 @@ refuse() {
     deliver "$1" "$2" "$3" > /dev/null 2>&1
     certlc run --once > "$T/run-$1" 2>&1
     contains "$1: refused, the reason in the log" "$T/run-$1" "is refused: $4"
+    # Both tenants of the datastore say why, whichever of them judged it.
     certlc describe tcp alpha > "$T/describe-$1" 2>&1
     contains "$1: the reason in alpha's status" "$T/describe-$1" "$4"
+    certlc describe tcp beta -n other > "$T/describe-beta-$1" 2>&1
+    contains "$1: the reason in beta's status" "$T/describe-beta-$1" "$4"
     check "$1: the refused delivery is no longer under $EXT_NAME" ext_gone
     certlc get secrets -n "$EXT_NS" -o name > "$T/aside-$1"
     check "$1: it is kept aside as $EXT_NAME-refused-*" grep -q "secret/$EXT_NAME-refused-" "$T/aside-$1"

@@ -22,6 +22,7 @@
 
 #include "datastore_external.h"
 #include "deadline.h"
+#include "encryption.h"
 #include "hooks.h"
 #include "keypool.h"
 #include "log.h"
@@ -373,10 +374,14 @@ static int reload(engine *e)
         return 0;
     }
     swap_restart_keys(cfg, e->cli->cfg);
-    /* The DataStore instances of the new configuration, made beside the
-     * running ones: a driver or file that does not load refuses the whole
-     * reload instead of leaving half of it applied. */
-    if (certlc_ds_registry_reload(e->cli->datastores, cfg, &err) != 0) {
+    /* The encryption keys and the DataStore instances of the new
+     * configuration, made beside the running ones: a key file, driver or
+     * file that does not load refuses the whole reload instead of leaving
+     * half of it applied. */
+    certlc_encryption *enc = NULL;
+    if (certlc_runtime_load_encryption(cfg, &enc, &err) != 0 ||
+        certlc_ds_registry_reload(e->cli->datastores, cfg, &err) != 0) {
+        certlc_encryption_free(enc);
         swap_restart_keys(cfg, e->cli->cfg);
         free(ts);
         free(batch);
@@ -385,6 +390,9 @@ static int reload(engine *e)
                      "configuration: %s", err.msg);
         return 0;
     }
+    /* No pass runs now, and only passes read or write Secrets. */
+    certlc_encryption_free(e->cli->store->enc);
+    certlc_store_set_encryption(e->cli->store, enc);
     warn_restart_keys(cfg, e->cli->cfg);
     bool pool_changed = cfg->key_algorithm != e->cli->cfg->key_algorithm ||
                         cfg->key_pool != e->cli->cfg->key_pool;

@@ -4,18 +4,28 @@
 #include "log.h"
 #include "store_etcd.h"
 
+int certlc_runtime_load_encryption(const certlc_config *cfg,
+                                   struct certlc_encryption **enc,
+                                   certlc_err *err)
+{
+    *enc = NULL;
+    if (cfg->encryption_config == NULL)
+        return 0;
+    *enc = certlc_encryption_load(cfg->encryption_config, err);
+    if (*enc != NULL)
+        return 0;
+    certlc_err_prefix(err, "%s: encryption_config", cfg->path);
+    return -1;
+}
+
 int certlc_runtime_encrypt_store(const certlc_config *cfg, certlc_store *st,
                                  certlc_err *err)
 {
-    if (cfg->encryption_config == NULL)
-        return 0;
-    certlc_encryption *enc = certlc_encryption_load(cfg->encryption_config,
-                                                    err);
-    if (enc == NULL) {
-        certlc_err_prefix(err, "%s: encryption_config", cfg->path);
+    certlc_encryption *enc;
+    if (certlc_runtime_load_encryption(cfg, &enc, err) != 0)
         return -1;
-    }
-    certlc_store_set_encryption(st, enc);
+    if (enc != NULL)
+        certlc_store_set_encryption(st, enc);
     return 0;
 }
 

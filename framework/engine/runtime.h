@@ -26,6 +26,12 @@ int certlc_runtime_open(certlc_runtime *rt, certlc_err *err);
  * configuration. Safe on a runtime never opened. */
 void certlc_runtime_close(certlc_runtime *rt);
 
+/* The encryption keys cfg's encryption_config names into *enc (NULL when
+ * none is configured); -1 with a message naming the file otherwise. */
+struct certlc_encryption;
+int certlc_runtime_load_encryption(const certlc_config *cfg,
+                                   struct certlc_encryption **enc,
+                                   certlc_err *err);
 /* Hands st the encryption that cfg's encryption_config names (none when
  * unset); -1 with a message naming the file and the fault. */
 int certlc_runtime_encrypt_store(const certlc_config *cfg, certlc_store *st,

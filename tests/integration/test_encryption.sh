@@ -84,16 +84,27 @@ check "nothing was written" cmp rev1.txt rev2.txt
 certlc get tcp > tcp.txt
 contains "the tenant is Ready" tcp.txt " Ready "
 
-# --- rotation: key2 first, rewrite beside a running operator.
-enc_conf key2 key1
+# --- rotation: key2 first (SIGHUP re-reads the keys), rewrite beside a
+# running operator.
 "$CERTLC_BIN" -c "$CONF/certlc.ini" run > op.log 2>&1 &
 OP=$!
 PIDS="$PIDS $OP"
+check "the operator starts with key1" \
+    wait_for 20 sh -c "'$CERTLC_BIN' -c '$CONF/certlc.ini' get tcp | grep -q ' Ready '"
+enc_conf key2 key1
+kill -HUP "$OP"
+check "SIGHUP reloads the configuration" wait_for 20 grep -q "configuration reloaded" op.log
+certlc delete secret alpha-front-proxy-client-certificate > /dev/null 2>&1
+fp_raw() {
+    etcdc get /certlc/secrets/default/alpha-front-proxy-client-certificate --print-value-only |
+        head -c 23 | grep -qx 'k8s:enc:aesgcm:v1:key2:'
+}
+check "after SIGHUP the operator writes with key2" wait_for 20 fp_raw
 check "the operator with key2 first still reads key1's values" \
     wait_for 20 sh -c "'$CERTLC_BIN' -c '$CONF/certlc.ini' get tcp | grep -q ' Ready '"
 certlc rewrite-secrets > rw1.out 2>&1
 check "rewrite-secrets succeeds" test $? -eq 0
-contains "rewrite-secrets says what it did" rw1.out "$NSEC Secret(s) rewritten with aesgcm key \"key2\", 0 already were, 0 failed"
+contains "rewrite-secrets says what it did (the Secret issued after SIGHUP already was)" rw1.out "$((NSEC - 1)) Secret(s) rewritten with aesgcm key \"key2\", 1 already were, 0 failed"
 check "every raw value now names key2" all_name key2
 certlc rewrite-secrets > rw2.out 2>&1
 contains "a second run has nothing left to do (resumable)" rw2.out "0 Secret(s) rewritten with aesgcm key \"key2\", $NSEC already were"

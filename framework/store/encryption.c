@@ -63,6 +63,11 @@ static const char *kind_name(enum enc_kind k)
 static char *read_config(const char *path, size_t *len, certlc_err *err)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    if (fd < 0 && errno == ELOOP)
+        /* Whoever may change the link decides which keys are read. */
+        return certlc_err_set(err, "%s: is a symbolic link: point "
+                              "encryption_config at the file itself", path),
+               NULL;
     if (fd < 0)
         return certlc_err_set(err, "%s: %s", path, strerror(errno)), NULL;
     struct stat sb;

@@ -356,6 +356,12 @@ static void test_refused(void **state)
         assert_null(certlc_encryption_load(p, &err));
         assert_non_null(strstr(err.msg, "owned by uid 65534"));
     }
+    /* A symbolic link to a good file: refused, saying so. */
+    char link[160];
+    snprintf(link, sizeof link, "%s/link.yaml", dir);
+    assert_int_equal(symlink(write_conf("target.yaml", gcm1, 0600), link), 0);
+    assert_null(certlc_encryption_load(link, &err));
+    assert_non_null(strstr(err.msg, "is a symbolic link"));
     /* Missing file. */
     snprintf(path, sizeof path, "%s/absent.yaml", dir);
     assert_null(certlc_encryption_load(path, &err));

@@ -32,6 +32,7 @@
 #include "plan.h"
 #include "ds_registry.h"
 #include "reconcile.h"
+#include "status.h"
 #include "rollout.h"
 #include "timefmt.h"
 #include "workers.h"
@@ -102,9 +103,16 @@ static void reconcile_one(engine *e, size_t i)
     s->dirty = false;
     certlc_debug("engine", "%s/%s: pass", t->namespace, t->name);
     certlc_observer_pass_begin(e->obs, t);
-    int rc = certlc_reconcile_tenant(e->cli->store, e->cli->cfg, t, log_event,
-                                     e->obs, &res, &err);
-    certlc_observer_pass_end(e->obs, t, &res, rc);
+    /* The status the pass ends with goes to the observer as it is: one
+     * decoding of it a pass. On the heap: it is large. NULL (out of
+     * memory): the observer reads it from the store. */
+    certlc_tcp_status *st = malloc(sizeof *st);
+    int have_st = 0;
+    int rc = certlc_reconcile_tenant_status(e->cli->store, e->cli->cfg, t,
+                                            log_event, e->obs, &res, st,
+                                            &have_st, &err);
+    certlc_observer_pass_end(e->obs, t, &res, rc, have_st ? st : NULL);
+    free(st);
     int64_t next = res.next_due;
     if (rc != 0 || res.failed > 0 || res.rollout_failed) {
         if (rc != 0)

@@ -804,7 +804,8 @@ static void set_status_metrics(certlc_observer *o, tstate *s,
 }
 
 void certlc_observer_pass_end(certlc_observer *o, const certlc_tenant *t,
-                              const certlc_reconcile_result *res, int rc)
+                              const certlc_reconcile_result *res, int rc,
+                              const certlc_tcp_status *pass_st)
 {
     (void)rc;
     if (o == NULL)
@@ -825,15 +826,19 @@ void certlc_observer_pass_end(certlc_observer *o, const certlc_tenant *t,
      * that only re-checks. */
     bool unchanged = s->known && s->n_pend == 0 && res != NULL &&
                      res->created + res->reissued + res->failed == 0;
-    certlc_tcp_status st;
+    certlc_tcp_status loaded;
     certlc_err err = {{0}};
-    bool have_st = certlc_status_load(o->cli->store, t->namespace, t->name,
-                                      &st, &err) == 0;
+    /* The pass holds its status already: decoding it again from the store
+     * would cost as much as the pass's own load. */
+    bool have_st = pass_st != NULL ||
+                   certlc_status_load(o->cli->store, t->namespace, t->name,
+                                      &loaded, &err) == 0;
+    const certlc_tcp_status *st = pass_st != NULL ? pass_st : &loaded;
     if (unchanged && !s->first) {
         nc = s->certs;
         n_nc = s->n_certs;
     } else if (tenant_certs(o->cli->store, t,
-                            unchanged && have_st ? &st : NULL, &nc,
+                            unchanged && have_st ? st : NULL, &nc,
                             &n_nc) != 0) {
         /* A first pass that changed nothing has just judged (or recorded)
          * every Secret: its records say each notAfter. After a change,
@@ -850,9 +855,9 @@ void certlc_observer_pass_end(certlc_observer *o, const certlc_tenant *t,
     uint64_t parses = certlc_validation_parses();
     certlc_metric_add(o->parses, NULL, (double)(parses - o->parses_seen));
     o->parses_seen = parses;
-    pass_events(o, s, t, nc, n_nc, res, &st, have_st, &evs, &n_evs);
+    pass_events(o, s, t, nc, n_nc, res, st, have_st, &evs, &n_evs);
     set_cert_metrics(o, s, t, nc, n_nc);
-    set_status_metrics(o, s, t, &st, have_st);
+    set_status_metrics(o, s, t, st, have_st);
     certlc_metrics_unlock(o->reg);
 
     if (n_evs > 0 &&

@@ -4,9 +4,9 @@
  *
  * The engine calls these from its own thread: observer_pass_begin before a
  * tenant's pass, observer_event from the pass's callback, and
- * observer_pass_end after it. At the end of a pass the observer reads the
- * tenant's certificates back from the store (one get a Secret, so a pass
- * costs a few more reads), sets their metrics, and records the pass's
+ * observer_pass_end after it. At the end of a pass the observer takes the
+ * status the pass ended with, reads the tenant's changed certificates back
+ * from the store (one get a Secret), sets their metrics, and records the pass's
  * events, each with the serial and notAfter of the certificate before and
  * after.
  *
@@ -43,8 +43,11 @@ void certlc_observer_stop(certlc_observer *o);
 void certlc_observer_pass_begin(certlc_observer *o, const certlc_tenant *t);
 void certlc_observer_event(certlc_observer *o,
                            const certlc_reconcile_event *ev);
+/* st: the status the pass left in the store
+ * (certlc_reconcile_tenant_status), or NULL to read it from the store. */
 void certlc_observer_pass_end(certlc_observer *o, const certlc_tenant *t,
-                              const certlc_reconcile_result *res, int rc);
+                              const certlc_reconcile_result *res, int rc,
+                              const struct certlc_tcp_status *st);
 
 /* One certificate of a tenant as the store holds it. */
 typedef struct certlc_cert_info {

@@ -1458,6 +1458,20 @@ int certlc_reconcile_tenant(certlc_store *store, const certlc_config *cfg,
                             void *arg, certlc_reconcile_result *result,
                             certlc_err *err)
 {
+    return certlc_reconcile_tenant_status(store, cfg, t, cb, arg, result, NULL,
+                                          NULL, err);
+}
+
+int certlc_reconcile_tenant_status(certlc_store *store,
+                                   const certlc_config *cfg,
+                                   const certlc_tenant *t,
+                                   certlc_reconcile_cb cb, void *arg,
+                                   certlc_reconcile_result *result,
+                                   struct certlc_tcp_status *status,
+                                   int *have_status, certlc_err *err)
+{
+    if (have_status != NULL)
+        *have_status = 0;
     int64_t now = certlc_now();
     /* A CA rotation with overlap moves on first (ca_overlap.h): the CA
      * Secret must hold what its phase says before anything is judged, and
@@ -1503,6 +1517,13 @@ int certlc_reconcile_tenant(certlc_store *store, const certlc_config *cfg,
     int rc = certlc_pass_save_status(pc, err);
     if (rc != 0)
         certlc_err_prefix(err, "cannot save the status");
+    /* Saved, or equal to the stored one but for `updated`, which the save
+     * set back: what the store holds now. */
+    if (rc == 0 && status != NULL) {
+        *status = pc->status;
+        if (have_status != NULL)
+            *have_status = 1;
+    }
     free(pc);
     return rc;
 }

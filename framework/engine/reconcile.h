@@ -93,5 +93,18 @@ int certlc_reconcile_tenant(certlc_store *store, const certlc_config *cfg,
                             const certlc_tenant *t, certlc_reconcile_cb cb,
                             void *arg, certlc_reconcile_result *result,
                             certlc_err *err);
+/* The same, also copying the tenant's status as the pass left it in the
+ * store into *status (when not NULL): the observer's metrics and events
+ * then need not decode it again. *have_status is 1 when the copy was made,
+ * 0 when the pass did not save it (the store's copy is then the one to
+ * read). */
+struct certlc_tcp_status;
+int certlc_reconcile_tenant_status(certlc_store *store,
+                                   const certlc_config *cfg,
+                                   const certlc_tenant *t,
+                                   certlc_reconcile_cb cb, void *arg,
+                                   certlc_reconcile_result *result,
+                                   struct certlc_tcp_status *status,
+                                   int *have_status, certlc_err *err);
 
 #endif

@@ -17,6 +17,7 @@
 #include "plan.h"
 #include "secret_write.h"
 #include "timefmt.h"
+#include "validation.h"
 
 const char *const certlc_ca_overlap_phases[] = {
     CERTLC_CA_PHASE_TRUST_BOTH, CERTLC_CA_PHASE_MOVE, CERTLC_CA_PHASE_RETIRE,
@@ -686,6 +687,21 @@ out:
 /* A rotate request with an overlap on a CA that can have one starts the
  * rotation: 1 started, 0 nothing to start, -1 error. An expired CA is
  * left to the pass, which replaces it: nothing it signed can be trusted. */
+/* The CA's Secret holds the bytes its validation record was made from,
+ * and such a record is never made while a rotate request waits (see
+ * reconcile.c judged_before): nothing to start, and nothing to read. */
+static bool judged_unchanged(const step *sp)
+{
+    const certlc_validation *v = certlc_validation_find(&sp->st, sp->name);
+    char stored[65];
+    certlc_err err;
+    return v != NULL && v->stored[0] != '\0' &&
+           certlc_store_can_peek(sp->store) &&
+           certlc_store_peek(sp->store, sp->t->namespace, sp->name, stored,
+                             &err) == 0 &&
+           strcmp(stored, v->stored) == 0;
+}
+
 static int start(step *sp, certlc_err *err)
 {
     size_t n;
@@ -697,6 +713,8 @@ static int start(step *sp, certlc_err *err)
         bool provided = is(it->suffix, "ca") ? sp->t->ca_provided
                                              : sp->t->front_proxy_ca_provided;
         target(sp, it);
+        if (!provided && judged_unchanged(sp))
+            continue;
         certlc_secret *s = NULL;
         certlc_err gerr;
         int grc = provided ? -1

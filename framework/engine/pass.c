@@ -97,21 +97,39 @@ int certlc_secret_data_digest(const certlc_secret *s, char out[65])
     return 0;
 }
 
+/* The entry for name, made when missing; NULL when the table is full. */
+static certlc_pass_secret *seen_entry(certlc_pass *p, const char *name)
+{
+    for (size_t i = 0; i < p->n_seen; i++)
+        if (strcmp(p->seen[i].name, name) == 0)
+            return &p->seen[i];
+    if (p->n_seen == CERTLC_PASS_MAX_SEEN)
+        return NULL; /* the rollout reads the rest from the store */
+    certlc_pass_secret *e = &p->seen[p->n_seen++];
+    snprintf(e->name, sizeof e->name, "%s", name);
+    return e;
+}
+
 void certlc_pass_saw(certlc_pass *p, const certlc_secret *s)
 {
-    certlc_pass_secret *e = NULL;
-    for (size_t i = 0; i < p->n_seen && e == NULL; i++)
-        if (strcmp(p->seen[i].name, s->name) == 0)
-            e = &p->seen[i];
-    if (e == NULL) {
-        if (p->n_seen == CERTLC_PASS_MAX_SEEN)
-            return; /* the rollout reads the rest from the store */
-        e = &p->seen[p->n_seen++];
-        snprintf(e->name, sizeof e->name, "%s", s->name);
-    }
+    certlc_pass_secret *e = seen_entry(p, s->name);
+    if (e == NULL)
+        return;
     e->rv = s->resource_version;
     if (certlc_secret_data_digest(s, e->digest) != 0)
         e->digest[0] = '\0';
+    snprintf(e->stored, sizeof e->stored, "%s", s->stored_digest);
+}
+
+void certlc_pass_saw_unread(certlc_pass *p, const char *name, uint64_t rv,
+                            const char *digest, const char *stored)
+{
+    certlc_pass_secret *e = seen_entry(p, name);
+    if (e == NULL)
+        return;
+    e->rv = rv;
+    snprintf(e->digest, sizeof e->digest, "%s", digest);
+    snprintf(e->stored, sizeof e->stored, "%s", stored);
 }
 
 const certlc_pass_secret *certlc_pass_seen(const certlc_pass *p,

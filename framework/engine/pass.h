@@ -33,6 +33,7 @@ typedef struct certlc_pass_secret {
     char name[256];
     uint64_t rv;
     char digest[65]; /* SHA-256 over its data (certlc_secret_data_digest) */
+    char stored[65]; /* its stored_digest (secret.h); "": unknown */
 } certlc_pass_secret;
 
 typedef struct certlc_pass {
@@ -71,6 +72,10 @@ int certlc_pass_save_status(certlc_pass *p, certlc_err *err);
 
 /* Notes a Secret as read or written by the pass (its data's digest). */
 void certlc_pass_saw(certlc_pass *p, const certlc_secret *s);
+/* Notes a Secret the pass knows unchanged without reading it (its stored
+ * bytes are the ones a validation record was made from). */
+void certlc_pass_saw_unread(certlc_pass *p, const char *name, uint64_t rv,
+                            const char *digest, const char *stored);
 /* The digest of a Secret the pass read or wrote, or NULL. */
 const certlc_pass_secret *certlc_pass_seen(const certlc_pass *p,
                                            const char *name);

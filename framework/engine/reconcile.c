@@ -42,6 +42,10 @@ typedef struct signer {
     /* A CA judged before (validation.h) is loaded only when something
      * needs it (to sign, or to judge in full what it signed). */
     certlc_secret *lazy;
+    /* A CA judged before and not even read (its stored bytes are the ones
+     * judged: unchanged_since_judged): their digest, checked when it is
+     * read, when something needs it. "": read or loaded. */
+    char unread[65];
 } signer;
 
 typedef struct pass {
@@ -80,10 +84,33 @@ static signer *signer_of(pass *p, const char *suffix)
     return NULL;
 }
 
+/* Reads the Secret of a CA that was not read (unread) into lazy; when its
+ * bytes are not the ones judged any more, it is not available: the next
+ * pass judges it again. */
+static void read_signer(pass *p, signer *s)
+{
+    char name[320];
+    certlc_plan_secret_name(p->t, s->item, name, sizeof name);
+    certlc_err err = {{0}};
+    certlc_secret *got = NULL;
+    if (certlc_store_get(p->store, p->t->namespace, name, &got, &err) != 0)
+        certlc_warn("engine", "%s/%s: cannot read the CA %s: %s",
+                    p->t->namespace, p->t->name, name, err.msg);
+    else if (strcmp(got->stored_digest, s->unread) != 0)
+        certlc_warn("engine", "%s/%s: the CA %s changed during the pass",
+                    p->t->namespace, p->t->name, name);
+    else
+        s->lazy = got, got = NULL;
+    certlc_secret_free(got);
+    s->unread[0] = '\0';
+}
+
 /* The signer, its CA loaded (see signer_defer). */
 static signer *find_signer(pass *p, const char *suffix)
 {
     signer *s = signer_of(p, suffix);
+    if (s != NULL && s->unread[0] != '\0')
+        read_signer(p, s);
     if (s == NULL || s->lazy == NULL)
         return s;
     const certlc_item *item = s->item;
@@ -1014,7 +1041,8 @@ static bool signer_moved(pass *p, const certlc_item *item, certlc_err *err)
 static const char *signer_digest(pass *p, const certlc_item *item)
 {
     signer *sg = item->signer ? signer_of(p, item->signer) : NULL;
-    if (sg == NULL || sg->held || (sg->lazy == NULL && sg->ca.cert == NULL))
+    if (sg == NULL || sg->held ||
+        (sg->lazy == NULL && sg->ca.cert == NULL && sg->unread[0] == '\0'))
         return NULL;
     char name[320];
     certlc_plan_secret_name(p->t, sg->item, name, sizeof name);
@@ -1050,6 +1078,20 @@ static void signer_defer(pass *p, const certlc_item *item,
         p->res->next_due = v->not_after;
 }
 
+/* A certificate judged good before is still good: signed by the same CA,
+ * and not due. */
+static bool signed_still_good(pass *p, const certlc_item *item,
+                              const certlc_validation *v)
+{
+    const char *ca = signer_digest(p, item);
+    int64_t due = record_due(p, v);
+    if (ca == NULL || strcmp(v->ca, ca) != 0 || p->now >= due)
+        return false;
+    if (item->lifecycle != NULL && due < p->res->next_due)
+        p->res->next_due = due;
+    return true;
+}
+
 /* True when s was judged good before with these very bytes, this CA and
  * these inputs, and time has not made it due since: then nothing is
  * parsed. What is not covered (a CA certlc did not make, which is said in
@@ -1080,13 +1122,68 @@ static bool judged_before(pass *p, const certlc_secret *s,
         signer_defer(p, item, s, v);
         return true;
     }
-    const char *ca = signer_digest(p, item);
-    int64_t due = record_due(p, v);
-    if (ca == NULL || strcmp(v->ca, ca) != 0 || p->now >= due)
+    return signed_still_good(p, item, v);
+}
+
+/* judged_before without reading the Secret: the store's digest of its bytes
+ * is the one the good verdict was recorded from, so it is the very Secret
+ * judged (type, annotations, data, resourceVersion and all), and only what
+ * lies outside it is compared: the inputs, the time and the CA. This is
+ * what makes a pass with nothing to do cheap: no JSON, no base64, no
+ * X.509. A CA is then read only if something must be signed. */
+static bool unchanged_since_judged(pass *p, const certlc_item *item,
+                                   const certlc_cert_spec *spec,
+                                   const char *name)
+{
+    if (!certlc_store_can_peek(p->store))
         return false;
-    if (item->lifecycle != NULL && due < p->res->next_due)
-        p->res->next_due = due;
+    const certlc_validation *v = certlc_validation_find(&p->pc->status, name);
+    char stored[65], inputs[65];
+    certlc_err err = {{0}};
+    if (v == NULL || v->stored[0] == '\0' ||
+        strcmp(v->verdict, "valid") != 0 ||
+        certlc_store_peek(p->store, p->t->namespace, name, stored, &err) !=
+            0 ||
+        strcmp(stored, v->stored) != 0 ||
+        certlc_validation_inputs(item, p->t, p->cfg, spec, inputs) != 0 ||
+        strcmp(v->inputs, inputs) != 0)
+        return false;
+    if (item->kind == CERTLC_ITEM_CA) {
+        /* Only a CA certlc made has a record, made with its rotation
+         * annotation (judged_good): the bytes say so still. */
+        if (p->now < v->not_before || p->now >= v->not_after)
+            return false;
+        signer *sg = signer_of(p, item->suffix);
+        if (sg == NULL) {
+            sg = &p->signers[p->n_signers++];
+            sg->item = item;
+        }
+        snprintf(sg->unread, sizeof sg->unread, "%s", v->stored);
+        sg->rv = v->rv;
+        note_ca_end(p, item, v->not_after);
+        if (v->not_after < p->res->next_due)
+            p->res->next_due = v->not_after;
+    } else if (item->kind != CERTLC_ITEM_KEYPAIR &&
+               (p->now < v->not_before || !signed_still_good(p, item, v))) {
+        return false;
+    }
+    certlc_pass_saw_unread(p->pc, name, v->rv, v->data, v->stored);
     return true;
+}
+
+/* The record of a Secret judged good before gets the digest of its stored
+ * bytes once they are known (a record from an older certlc lacks it), when
+ * they are the bytes the record speaks of. */
+static void record_stored(pass *p, const char *name)
+{
+    const certlc_validation *v = certlc_validation_find(&p->pc->status, name);
+    const certlc_pass_secret *seen = certlc_pass_seen(p->pc, name);
+    if (v == NULL || seen == NULL || seen->stored[0] == '\0' ||
+        seen->rv != v->rv || strcmp(seen->stored, v->stored) == 0)
+        return;
+    certlc_validation u = *v;
+    snprintf(u.stored, sizeof u.stored, "%s", seen->stored);
+    certlc_validation_put(&p->pc->status, &u);
 }
 
 /* The full judgement (check), counted; a record of an earlier verdict on
@@ -1117,6 +1214,7 @@ static void judged_good(pass *p, const certlc_item *item,
     snprintf(v.name, sizeof v.name, "%.255s", name);
     v.rv = seen->rv;
     snprintf(v.data, sizeof v.data, "%s", seen->digest);
+    snprintf(v.stored, sizeof v.stored, "%s", seen->stored);
     snprintf(v.verdict, sizeof v.verdict, "valid");
     if (item->kind == CERTLC_ITEM_CA) {
         /* A CA certlc did not make is judged in full on every pass (see
@@ -1161,6 +1259,11 @@ static void reconcile_item(pass *p, const certlc_item *item)
         certlc_plan_spec_fini(&ps);
         return;
     }
+    if (unchanged_since_judged(p, item, &ps.spec, name)) {
+        report(p, name, CERTLC_ACT_UNCHANGED, CERTLC_CAUSE_NONE, "");
+        certlc_plan_spec_fini(&ps);
+        return;
+    }
     certlc_secret *old = NULL;
     bool unreadable = false;
     char reason[CERTLC_ERR_MAX];
@@ -1189,6 +1292,7 @@ static void reconcile_item(pass *p, const certlc_item *item)
         }
     } else if (judged_before(p, old, item, &ps.spec, name)) {
         complete(p, old, item, name);
+        record_stored(p, name);
         report(p, name, CERTLC_ACT_UNCHANGED, CERTLC_CAUSE_NONE, "");
         goto out;
     } else if (check_in_full(p, old, item, &ps.spec, &err) == 0) {

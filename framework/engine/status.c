@@ -74,9 +74,10 @@ static json_t *validations_json(const certlc_tcp_status *st)
         const certlc_validation *v = &st->validations[i];
         json_object_set_new(
             all, v->name,
-            json_pack("{s:I, s:s, s:s, s:s, s:I, s:I, s:I, s:s}",
+            json_pack("{s:I, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:s}",
                       "resourceVersion", (json_int_t)v->rv, "data", v->data,
-                      "ca", v->ca, "inputs", v->inputs, "notBefore",
+                      "ca", v->ca, "inputs", v->inputs, "stored", v->stored,
+                      "notBefore",
                       (json_int_t)v->not_before, "notAfter",
                       (json_int_t)v->not_after, "caNotAfter",
                       (json_int_t)v->ca_not_after, "verdict", v->verdict));
@@ -176,6 +177,7 @@ static void validations_from_json(json_t *all, certlc_tcp_status *st)
         copy(v->data, sizeof v->data, str_of(o, "data"));
         copy(v->ca, sizeof v->ca, str_of(o, "ca"));
         copy(v->inputs, sizeof v->inputs, str_of(o, "inputs"));
+        copy(v->stored, sizeof v->stored, str_of(o, "stored"));
         v->not_before = json_integer_value(json_object_get(o, "notBefore"));
         v->not_after = json_integer_value(json_object_get(o, "notAfter"));
         v->ca_not_after = json_integer_value(json_object_get(o,

@@ -59,6 +59,8 @@ typedef struct certlc_validation {
     char data[65];        /* SHA-256 over its data (hex) */
     char ca[65];          /* the data digest of its CA's Secret; "" none */
     char inputs[65];      /* SHA-256 over what shapes it (validation.h) */
+    char stored[65];      /* of its stored bytes (secret.h stored_digest);
+                           * "": unknown, it is then read and decoded */
     int64_t not_before;   /* of its certificates (the latest); 0: none */
     int64_t not_after;    /* of its certificates (the earliest); 0: none */
     int64_t ca_not_after; /* its CA's, when it ends with it; 0 otherwise */

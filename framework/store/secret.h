@@ -41,6 +41,12 @@ typedef struct certlc_secret {
     certlc_kvlist data; /* values may hold private keys: cleansed on free */
     uint64_t resource_version;  /* 0: never stored */
     int64_t creation_timestamp; /* Unix seconds; 0: never stored */
+    /* SHA-256 (hex) of the bytes the store holds for it, as read or
+     * written (the envelope when encrypted); "": the store does not say.
+     * Equal digests are equal Secrets, so a pass that finds the digest it
+     * judged before need not decode the Secret (store.h peek). Not copied
+     * by certlc_secret_dup: a copy may be changed. */
+    char stored_digest[65];
 } certlc_secret;
 
 /* Copies value (len bytes); replaces an existing key. Returns 0 or -1 (ENOMEM). */

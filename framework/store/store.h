@@ -94,6 +94,11 @@ struct certlc_store_ops {
      * that (the file store defers the fsync of a directory to the status
      * write that follows its Secrets). NULL: writes are durable at once. */
     int (*flush)(certlc_store *st, certlc_err *err);
+    /* The SHA-256 (hex) of the bytes stored for a Secret, as get sets
+     * stored_digest, without decoding it: 0, CERTLC_NOTFOUND, or -1. NULL:
+     * the store cannot tell it cheaper than a get. */
+    int (*peek)(certlc_store *st, const char *ns, const char *name,
+                char digest[65], certlc_err *err);
 };
 
 struct certlc_store {
@@ -151,6 +156,19 @@ static inline int certlc_store_writer_holder(certlc_store *st, char *pid,
 {
     return st->ops->writer_holder != NULL
                ? st->ops->writer_holder(st, pid, size) : 0;
+}
+/* See peek above; -1 with a message when the store has no peek. */
+static inline int certlc_store_peek(certlc_store *st, const char *ns,
+                                    const char *name, char digest[65],
+                                    certlc_err *err)
+{
+    if (st->ops->peek == NULL)
+        return certlc_err_set(err, "the store cannot peek");
+    return st->ops->peek(st, ns, name, digest, err);
+}
+static inline bool certlc_store_can_peek(const certlc_store *st)
+{
+    return st->ops->peek != NULL;
 }
 static inline int certlc_store_get(certlc_store *st, const char *ns,
                                    const char *name, certlc_secret **out,

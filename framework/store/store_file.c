@@ -33,6 +33,7 @@
 #include <jansson.h>
 #include <limits.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -45,6 +46,7 @@
 #include <unistd.h>
 
 #include "encryption.h"
+#include "hex.h"
 #include "log.h"
 #include "names.h"
 #include "writer_lock.h"
@@ -419,6 +421,18 @@ fail:;
 
 /* ---- Secrets ----------------------------------------------------------- */
 
+/* SHA-256 (hex) of a Secret's stored bytes (its file without the final
+ * newline): what get puts in stored_digest and peek answers. */
+static void stored_digest(const char *buf, size_t len, char out[65])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned n = 0;
+    if (EVP_Digest(buf, len, md, &n, EVP_sha256(), NULL) && n == 32)
+        certlc_hex(md, n, out);
+    else
+        out[0] = '\0';
+}
+
 /* Parses the Secret in <ns>/<file> below dfd (the store dir or the
  * namespace's). Returns 0, CERTLC_NOTFOUND, -1 when the file cannot be
  * read, -2 when it cannot be used as this Secret; messages start with the
@@ -440,6 +454,8 @@ static int load(struct fstore *st, int dfd, const char *rel, const char *ns,
      * newline, which is not part of the envelope. */
     if (len > 0 && buf[len - 1] == '\n')
         len--;
+    char digest[65];
+    stored_digest(buf, len, digest);
     char aad[600];
     snprintf(aad, sizeof aad, "%s/%s.json", ns, name);
     unsigned char *plain = NULL;
@@ -467,6 +483,7 @@ static int load(struct fstore *st, int dfd, const char *rel, const char *ns,
         certlc_secret_free(s);
         return -2;
     }
+    memcpy(s->stored_digest, digest, sizeof digest);
     *out = s;
     return 0;
 }
@@ -506,10 +523,11 @@ static int defer_dir_sync(struct fstore *st, int dfd, const char *where,
     return 0;
 }
 
-/* Writes s as <where>/<file>: its JSON, in the envelope (encryption.h). */
+/* Writes s as <where>/<file>: its JSON, in the envelope (encryption.h);
+ * the digest of what was written into digest. */
 static int write_secret(struct fstore *st, int fd, const char *where,
                         const char *file, const certlc_secret *s,
-                        certlc_err *err)
+                        char digest[65], certlc_err *err)
 {
     size_t len;
     char *json = certlc_secret_to_json(s, &len, err);
@@ -525,6 +543,7 @@ static int write_secret(struct fstore *st, int fd, const char *where,
     if (rc != 0)
         return -1;
     rc = write_atomic(fd, where, file, (const char *)env, envn, false, err);
+    stored_digest((const char *)env, envn, digest);
     buf_free((char *)env, envn + 1);
     if (rc == 0)
         rc = defer_dir_sync(st, fd, where, err);
@@ -544,6 +563,30 @@ static int fs_get(certlc_store *base, const char *ns, const char *name,
         certlc_err_set(err, "secrets \"%s\" not found in namespace \"%s\"",
                        name, ns);
     return rc == -2 ? -1 : rc;
+}
+
+/* The digest get would set, from the file's bytes alone: no decryption,
+ * no JSON. */
+static int fs_peek(certlc_store *base, const char *ns, const char *name,
+                   char digest[65], certlc_err *err)
+{
+    struct fstore *st = (struct fstore *)base;
+    if (check_ns_name(ns, name, "name", err) != 0)
+        return -1;
+    char rel[600];
+    snprintf(rel, sizeof rel, "%s/%s.json", ns, name);
+    char *buf;
+    size_t len, cap;
+    int rc = read_file(st->dirfd, rel, &buf, &len, &cap);
+    if (rc == CERTLC_NOTFOUND)
+        return rc;
+    if (rc != 0)
+        return certlc_err_set(err, "%s/%s: %s", st->dir, rel,
+                              strerror(errno));
+    stored_digest(buf, len > 0 && buf[len - 1] == '\n' ? len - 1 : len,
+                  digest);
+    buf_free(buf, cap);
+    return digest[0] != '\0' ? 0 : certlc_err_set(err, "out of memory");
 }
 
 /* Appends the Secrets of one namespace. With `tolerant` (listing every
@@ -698,10 +741,13 @@ static int fs_create(certlc_store *base, certlc_secret *s, certlc_err *err)
     s->creation_timestamp = (int64_t)time(NULL);
     char where[PATH_MAX];
     snprintf(where, sizeof where, "%s/%s", st->dir, s->namespace);
-    rc = write_secret(st, fd, where, file, s, err);
+    char written[65];
+    rc = write_secret(st, fd, where, file, s, written, err);
     if (rc != 0) {
         s->resource_version = old_rv;
         s->creation_timestamp = old_ts;
+    } else {
+        memcpy(s->stored_digest, written, sizeof written);
     }
 out:
     if (fd >= 0)
@@ -759,10 +805,13 @@ static int fs_update(certlc_store *base, certlc_secret *s, certlc_err *err)
     s->creation_timestamp = stored->creation_timestamp;
     char where[PATH_MAX];
     snprintf(where, sizeof where, "%s/%s", st->dir, s->namespace);
-    rc = write_secret(st, fd, where, file, s, err);
+    char written[65];
+    rc = write_secret(st, fd, where, file, s, written, err);
     if (rc != 0) {
         s->resource_version = old_rv;
         s->creation_timestamp = old_ts;
+    } else {
+        memcpy(s->stored_digest, written, sizeof written);
     }
 out:
     certlc_secret_free(stored);
@@ -1332,6 +1381,7 @@ static int fs_writer_holder(certlc_store *base, char *pid, size_t size)
 
 static const struct certlc_store_ops file_ops = {
     .get = fs_get,
+    .peek = fs_peek,
     .list = fs_list,
     .create = fs_create,
     .update = fs_update,

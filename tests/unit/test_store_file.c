@@ -147,6 +147,62 @@ static void test_create_get(void **state)
     assert_int_equal(certlc_store_get(f->st, "other", "t1-ca", &got, &err), CERTLC_NOTFOUND);
 }
 
+/* peek: the digest of the stored bytes, the one get and a write report;
+ * any change of the bytes (a hand edit that keeps the resourceVersion
+ * included) changes it. */
+static void test_peek(void **state)
+{
+    struct fixture *f = *state;
+    certlc_err err = {{0}};
+    certlc_secret *s = secret("ns1", "t1-ca", "gold");
+    assert_int_equal(certlc_store_create(f->st, s, &err), 0);
+    assert_int_equal(strlen(s->stored_digest), 64);
+    char d1[65];
+    assert_int_equal(certlc_store_peek(f->st, "ns1", "t1-ca", d1, &err), 0);
+    assert_string_equal(d1, s->stored_digest);
+    certlc_secret *got = NULL;
+    assert_int_equal(certlc_store_get(f->st, "ns1", "t1-ca", &got, &err), 0);
+    assert_string_equal(got->stored_digest, d1);
+    /* A copy may be changed: it does not claim the stored bytes. */
+    certlc_secret *dup = certlc_secret_dup(got);
+    assert_string_equal(dup->stored_digest, "");
+    certlc_secret_free(dup);
+
+    /* Rewritten by update: a new digest, reported by the write. */
+    assert_int_equal(certlc_kvlist_set_str(&got->labels, "tier", "silver"), 0);
+    assert_int_equal(certlc_store_update(f->st, got, &err), 0);
+    char d2[65];
+    assert_int_equal(certlc_store_peek(f->st, "ns1", "t1-ca", d2, &err), 0);
+    assert_string_not_equal(d2, d1);
+    assert_string_equal(d2, got->stored_digest);
+
+    /* One byte changed by hand, resourceVersion kept: another digest. */
+    char path[300];
+    snprintf(path, sizeof path, "%s/ns1/t1-ca.json", f->state);
+    FILE *fp = fopen(path, "r+");
+    assert_non_null(fp);
+    char buf[4096];
+    size_t n = fread(buf, 1, sizeof buf, fp);
+    char *tier = strstr(buf, "silver");
+    assert_non_null(tier);
+    tier[0] = 'S';
+    rewind(fp);
+    assert_int_equal(fwrite(buf, 1, n, fp), n);
+    fclose(fp);
+    char d3[65];
+    assert_int_equal(certlc_store_peek(f->st, "ns1", "t1-ca", d3, &err), 0);
+    assert_string_not_equal(d3, d2);
+    certlc_secret *again = NULL;
+    assert_int_equal(certlc_store_get(f->st, "ns1", "t1-ca", &again, &err), 0);
+    assert_int_equal(again->resource_version, got->resource_version);
+    assert_string_equal(again->stored_digest, d3);
+    certlc_secret_free(again);
+    certlc_secret_free(got);
+    certlc_secret_free(s);
+    assert_int_equal(certlc_store_peek(f->st, "ns1", "nope", d3, &err),
+                     CERTLC_NOTFOUND);
+}
+
 static void test_modes(void **state)
 {
     struct fixture *f = *state;
@@ -830,6 +886,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_create_get, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_peek, setup, teardown),
         cmocka_unit_test_setup_teardown(test_modes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_fixes_mode_and_reports_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_selector, setup, teardown),

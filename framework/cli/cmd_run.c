@@ -10,7 +10,6 @@
 #include "engine.h"
 #include "observe.h"
 #include "reconcile.h"
-#include "status.h"
 #include "store_etcd.h"
 #include "workers.h"
 
@@ -77,16 +76,8 @@ static void once_job(void *arg, size_t i)
     once_run *r = arg;
     const certlc_tenant *t = &r->c->cfg->tenants[i];
     once_pass *p = &r->passes[i];
-    certlc_observer_pass_begin(r->obs, t);
-    /* The status the pass ends with goes to the observer as it is (see
-     * engine.c); NULL: the observer reads it from the store. */
-    certlc_tcp_status *st = malloc(sizeof *st);
-    int have_st = 0;
-    p->rc = certlc_reconcile_tenant_status(r->c->store, r->c->cfg, t,
-                                           print_event, r->obs, &p->res, st,
-                                           &have_st, &p->err);
-    certlc_observer_pass_end(r->obs, t, &p->res, p->rc, have_st ? st : NULL);
-    free(st);
+    p->rc = certlc_observer_run_pass(r->obs, r->c->store, r->c->cfg, t,
+                                     print_event, r->obs, &p->res, &p->err);
 }
 
 static int run_once(certlc_cli *c)

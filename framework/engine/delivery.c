@@ -1,5 +1,7 @@
 #include "delivery.h"
 
+#include "hex.h"
+
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/x509v3.h>
@@ -171,10 +173,9 @@ static void short_digest(const certlc_kv *crt, char out[9])
     unsigned n = 0;
     snprintf(out, 9, "00000000");
     if (crt == NULL || !EVP_Digest(crt->value, crt->len, md, &n, EVP_sha256(),
-                                   NULL))
+                                   NULL) || n < 4)
         return;
-    for (unsigned i = 0; i < 4 && i < n; i++)
-        snprintf(out + 2 * i, 3, "%02x", md[i]);
+    certlc_hex(md, 4, out);
 }
 
 int certlc_delivery_refuse(certlc_store *store, const certlc_secret *r,

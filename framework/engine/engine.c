@@ -102,17 +102,8 @@ static void reconcile_one(engine *e, size_t i)
     certlc_err err = {{0}};
     s->dirty = false;
     certlc_debug("engine", "%s/%s: pass", t->namespace, t->name);
-    certlc_observer_pass_begin(e->obs, t);
-    /* The status the pass ends with goes to the observer as it is: one
-     * decoding of it a pass. On the heap: it is large. NULL (out of
-     * memory): the observer reads it from the store. */
-    certlc_tcp_status *st = malloc(sizeof *st);
-    int have_st = 0;
-    int rc = certlc_reconcile_tenant_status(e->cli->store, e->cli->cfg, t,
-                                            log_event, e->obs, &res, st,
-                                            &have_st, &err);
-    certlc_observer_pass_end(e->obs, t, &res, rc, have_st ? st : NULL);
-    free(st);
+    int rc = certlc_observer_run_pass(e->obs, e->cli->store, e->cli->cfg, t,
+                                      log_event, e->obs, &res, &err);
     int64_t next = res.next_due;
     if (rc != 0 || res.failed > 0 || res.rollout_failed) {
         if (rc != 0)

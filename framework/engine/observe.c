@@ -141,9 +141,22 @@ static bool from_record(certlc_cert_info *ci, const certlc_item *item,
 
 /* certlc_tenant_certs; with st, what the records of st cover is taken
  * from them, unread. */
+/* True when the pass just changed the Secret (an event names it). */
+static bool pending_for(const tstate *s, const char *secret)
+{
+    for (size_t i = 0; s != NULL && i < s->n_pend; i++)
+        if (strcmp(s->pend[i].secret, secret) == 0)
+            return true;
+    return false;
+}
+
+/* The tenant's certificates: from the records of st where there are, else
+ * read from the store, except those `changed` (the pass just rewrote them,
+ * so the store no longer shows them as they were): those are unknown,
+ * said as missing. */
 static int tenant_certs(certlc_store *store, const certlc_tenant *t,
-                        const certlc_tcp_status *st, certlc_cert_info **out,
-                        size_t *n_out)
+                        const certlc_tcp_status *st, const tstate *changed,
+                        certlc_cert_info **out, size_t *n_out)
 {
     size_t n_items, n = 0, cap = 0;
     const certlc_item *items = certlc_plan_items(&n_items);
@@ -169,7 +182,10 @@ static int tenant_certs(certlc_store *store, const certlc_tenant *t,
         }
         certlc_secret *s = NULL;
         certlc_err err = {{0}};
-        int rc = certlc_store_get(store, t->namespace, ci.secret, &s, &err);
+        int rc = pending_for(changed, ci.secret)
+                     ? CERTLC_NOTFOUND
+                     : certlc_store_get(store, t->namespace, ci.secret, &s,
+                                        &err);
         fill(&ci, item, s, rc, &err);
         int prc = push_cert(&v, &n, &cap, &ci);
         /* The datastore certificate's Secret also carries the DataStore
@@ -199,7 +215,7 @@ static int tenant_certs(certlc_store *store, const certlc_tenant *t,
 int certlc_tenant_certs(certlc_store *store, const certlc_tenant *t,
                         certlc_cert_info **out, size_t *n_out)
 {
-    return tenant_certs(store, t, NULL, out, n_out);
+    return tenant_certs(store, t, NULL, NULL, out, n_out);
 }
 
 /* ---- tenants ---------------------------------------------------------------- */
@@ -496,20 +512,34 @@ void certlc_observer_pass_begin(certlc_observer *o, const certlc_tenant *t)
         return;
     clock_gettime(CLOCK_MONOTONIC, &s->start);
     s->n_pend = 0;
-    if (s->known)
-        return;
-    /* First sight in this process: what is there before the first pass is
-     * the "before" of its events, and a tenant with a status was
-     * provisioned earlier, so what its pass creates is a rotation. */
-    certlc_tcp_status st;
-    certlc_err err;
-    s->provisioned = certlc_status_load(o->cli->store, t->namespace, t->name,
-                                        &st, &err) == 0;
-    /* What the records of the last pass say (notAfter, no serial) is not
-     * read again: a restart does not parse every certificate. */
-    if (tenant_certs(o->cli->store, t, s->provisioned ? &st : NULL,
-                     &s->certs, &s->n_certs) != 0)
+}
+
+/* First sight in this process, at the end of the tenant's first pass: what
+ * was there before it is the "before" of its events, and a tenant with a
+ * status was provisioned earlier, so what its pass creates is a rotation.
+ * Both come from the status the pass found (before); without it, from the
+ * store, which the pass has already changed. What the records say
+ * (notAfter, no serial) is not read again: a restart does not parse every
+ * certificate. */
+static void first_look(certlc_observer *o, tstate *s, const certlc_tenant *t,
+                       const certlc_pass_statuses *sts)
+{
+    certlc_tcp_status *loaded = NULL;
+    const certlc_tcp_status *before = NULL;
+    if (sts != NULL && sts->have_before) {
+        before = sts->before;
+    } else if ((sts == NULL || sts->before == NULL) &&
+               (loaded = malloc(sizeof *loaded)) != NULL) {
+        certlc_err err;
+        if (certlc_status_load(o->cli->store, t->namespace, t->name, loaded,
+                               &err) == 0)
+            before = loaded;
+    }
+    s->provisioned = before != NULL;
+    if (tenant_certs(o->cli->store, t, before, s, &s->certs,
+                     &s->n_certs) != 0)
         s->n_certs = 0;
+    free(loaded);
     s->known = true;
     s->first = true;
 }
@@ -805,7 +835,7 @@ static void set_status_metrics(certlc_observer *o, tstate *s,
 
 void certlc_observer_pass_end(certlc_observer *o, const certlc_tenant *t,
                               const certlc_reconcile_result *res, int rc,
-                              const certlc_tcp_status *pass_st)
+                              const certlc_pass_statuses *sts)
 {
     (void)rc;
     if (o == NULL)
@@ -813,6 +843,10 @@ void certlc_observer_pass_end(certlc_observer *o, const certlc_tenant *t,
     tstate *s = tenant_state(o, t);
     if (s == NULL)
         return;
+    if (!s->known)
+        first_look(o, s, t, sts);
+    const certlc_tcp_status *pass_st =
+        sts != NULL && sts->have_after ? sts->after : NULL;
     struct timespec end;
     clock_gettime(CLOCK_MONOTONIC, &end);
     double secs = (double)(end.tv_sec - s->start.tv_sec) +
@@ -838,7 +872,7 @@ void certlc_observer_pass_end(certlc_observer *o, const certlc_tenant *t,
         nc = s->certs;
         n_nc = s->n_certs;
     } else if (tenant_certs(o->cli->store, t,
-                            unchanged && have_st ? st : NULL, &nc,
+                            unchanged && have_st ? st : NULL, NULL, &nc,
                             &n_nc) != 0) {
         /* A first pass that changed nothing has just judged (or recorded)
          * every Secret: its records say each notAfter. After a change,
@@ -884,4 +918,25 @@ void certlc_observer_pass_end(certlc_observer *o, const certlc_tenant *t,
         s->n_certs = n_nc;
     }
     s->n_pend = 0;
+}
+
+int certlc_observer_run_pass(certlc_observer *o, certlc_store *store,
+                             const certlc_config *cfg, const certlc_tenant *t,
+                             certlc_reconcile_cb cb, void *arg,
+                             certlc_reconcile_result *res, certlc_err *err)
+{
+    certlc_observer_pass_begin(o, t);
+    /* On the heap: a status is large. NULL (out of memory): the observer
+     * reads it from the store. */
+    certlc_pass_statuses sts = {0};
+    if (o != NULL) {
+        sts.before = malloc(sizeof *sts.before);
+        sts.after = malloc(sizeof *sts.after);
+    }
+    int rc = certlc_reconcile_tenant_status(store, cfg, t, cb, arg, res,
+                                            o != NULL ? &sts : NULL, err);
+    certlc_observer_pass_end(o, t, res, rc, &sts);
+    free(sts.before);
+    free(sts.after);
+    return rc;
 }

@@ -43,11 +43,19 @@ void certlc_observer_stop(certlc_observer *o);
 void certlc_observer_pass_begin(certlc_observer *o, const certlc_tenant *t);
 void certlc_observer_event(certlc_observer *o,
                            const certlc_reconcile_event *ev);
-/* st: the status the pass left in the store
- * (certlc_reconcile_tenant_status), or NULL to read it from the store. */
+/* sts: the status the pass found and the one it left in the store
+ * (certlc_reconcile_tenant_status), or NULL to read them from the store. */
 void certlc_observer_pass_end(certlc_observer *o, const certlc_tenant *t,
                               const certlc_reconcile_result *res, int rc,
-                              const struct certlc_tcp_status *st);
+                              const certlc_pass_statuses *sts);
+
+/* One pass over t watched by o (which may be NULL): pass_begin, the pass
+ * (certlc_reconcile_tenant_status, cb and arg as there), pass_end with the
+ * statuses the pass held, so that neither is decoded again. */
+int certlc_observer_run_pass(certlc_observer *o, certlc_store *store,
+                             const certlc_config *cfg, const certlc_tenant *t,
+                             certlc_reconcile_cb cb, void *arg,
+                             certlc_reconcile_result *res, certlc_err *err);
 
 /* One certificate of a tenant as the store holds it. */
 typedef struct certlc_cert_info {

@@ -1563,7 +1563,7 @@ int certlc_reconcile_tenant(certlc_store *store, const certlc_config *cfg,
                             certlc_err *err)
 {
     return certlc_reconcile_tenant_status(store, cfg, t, cb, arg, result, NULL,
-                                          NULL, err);
+                                          err);
 }
 
 int certlc_reconcile_tenant_status(certlc_store *store,
@@ -1571,11 +1571,11 @@ int certlc_reconcile_tenant_status(certlc_store *store,
                                    const certlc_tenant *t,
                                    certlc_reconcile_cb cb, void *arg,
                                    certlc_reconcile_result *result,
-                                   struct certlc_tcp_status *status,
-                                   int *have_status, certlc_err *err)
+                                   certlc_pass_statuses *sts,
+                                   certlc_err *err)
 {
-    if (have_status != NULL)
-        *have_status = 0;
+    if (sts != NULL)
+        sts->have_before = sts->have_after = 0;
     int64_t now = certlc_now();
     /* A CA rotation with overlap moves on first (ca_overlap.h): the CA
      * Secret must hold what its phase says before anything is judged, and
@@ -1591,6 +1591,10 @@ int certlc_reconcile_tenant_status(certlc_store *store,
         return certlc_err_set(err, "out of memory starting a pass");
     }
     certlc_pass_begin(pc, store, cfg, t, now, cb, arg, result);
+    if (sts != NULL && sts->before != NULL && pc->status_rc == 0) {
+        *sts->before = pc->status;
+        sts->have_before = 1;
+    }
     bool wrote = false;
     int orc = certlc_ca_overlap_step(store, cfg, t, now,
                                      pc->status_rc == 0 ? &pc->status : NULL,
@@ -1623,10 +1627,9 @@ int certlc_reconcile_tenant_status(certlc_store *store,
         certlc_err_prefix(err, "cannot save the status");
     /* Saved, or equal to the stored one but for `updated`, which the save
      * set back: what the store holds now. */
-    if (rc == 0 && status != NULL) {
-        *status = pc->status;
-        if (have_status != NULL)
-            *have_status = 1;
+    if (rc == 0 && sts != NULL && sts->after != NULL) {
+        *sts->after = pc->status;
+        sts->have_after = 1;
     }
     free(pc);
     return rc;

@@ -93,18 +93,25 @@ int certlc_reconcile_tenant(certlc_store *store, const certlc_config *cfg,
                             const certlc_tenant *t, certlc_reconcile_cb cb,
                             void *arg, certlc_reconcile_result *result,
                             certlc_err *err);
-/* The same, also copying the tenant's status as the pass left it in the
- * store into *status (when not NULL): the observer's metrics and events
- * then need not decode it again. *have_status is 1 when the copy was made,
- * 0 when the pass did not save it (the store's copy is then the one to
- * read). */
+/* The tenant's status as a pass found it and as it left it in the store,
+ * copied into the caller's buffers (either may be NULL): the observer's
+ * metrics and events then need not decode it again. have_* is 1 when the
+ * copy was made: before, when there was a status; after, when the pass
+ * saved it (else the store's copy is the one to read). */
 struct certlc_tcp_status;
+typedef struct certlc_pass_statuses {
+    struct certlc_tcp_status *before;
+    struct certlc_tcp_status *after;
+    int have_before, have_after;
+} certlc_pass_statuses;
+
+/* certlc_reconcile_tenant, also filling *sts (when not NULL). */
 int certlc_reconcile_tenant_status(certlc_store *store,
                                    const certlc_config *cfg,
                                    const certlc_tenant *t,
                                    certlc_reconcile_cb cb, void *arg,
                                    certlc_reconcile_result *result,
-                                   struct certlc_tcp_status *status,
-                                   int *have_status, certlc_err *err);
+                                   certlc_pass_statuses *sts,
+                                   certlc_err *err);
 
 #endif

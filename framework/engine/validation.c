@@ -1,5 +1,7 @@
 #include "validation.h"
 
+#include "hex.h"
+
 #include <openssl/evp.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -88,8 +90,7 @@ int certlc_validation_inputs(const certlc_item *item, const certlc_tenant *t,
     EVP_MD_CTX_free(ctx);
     if (!ok)
         return -1;
-    for (unsigned i = 0; i < 32; i++)
-        snprintf(out + 2 * i, 3, "%02x", md[i]);
+    certlc_hex(md, 32, out);
     return 0;
 }
 
@@ -99,8 +100,7 @@ int certlc_validation_digest(const void *data, size_t len, char out[65])
     unsigned int n = 0;
     if (!EVP_Digest(data, len, md, &n, EVP_sha256(), NULL) || n != 32)
         return -1;
-    for (unsigned i = 0; i < 32; i++)
-        snprintf(out + 2 * i, 3, "%02x", md[i]);
+    certlc_hex(md, 32, out);
     return 0;
 }
 

@@ -27,4 +27,4 @@ $(eval $(call unit_test,ca_bundle,ca_bundle status wipe_alloc pki timefmt err))
 $(eval $(call unit_test,keypool,keypool pki keyalg log err))
 $(eval $(call unit_test,workers,workers pki keyalg log err))
 # Validation records (judging a Secret once per content) and the status JSON.
-$(eval $(call unit_test,validation,validation status wipe_alloc plan pki keyalg timefmt config config_store inifile path datastore duration names log err))
+$(eval $(call unit_test,validation,validation status wipe_alloc plan pki keyalg timefmt config config_store inifile path datastore duration names hex log err))

@@ -10,6 +10,7 @@
 #include "kubeconfig.h"
 #include "pki.h"
 #include "plan.h"
+#include "inventory.h"
 #include "reconcile.h"
 #include "table.h"
 #include "timefmt.h"
@@ -28,24 +29,6 @@ static const char usage[] =
 
 /* The certificate an item's Secret holds: for kubeconfigs, the embedded
  * client certificate. */
-static X509 *item_cert(const certlc_item *item, const certlc_secret *s,
-                       certlc_err *err)
-{
-    const certlc_kv *kv = certlc_kvlist_get(&s->data, item->cert_key);
-    if (kv == NULL) {
-        certlc_err_set(err, "data key '%s' is missing", item->cert_key);
-        return NULL;
-    }
-    if (item->kind != CERTLC_ITEM_KUBECONFIG)
-        return certlc_cert_from_pem(kv->value, kv->len, err);
-    certlc_kubeconfig *kc = certlc_kubeconfig_parse(kv->value, kv->len, err);
-    if (kc == NULL)
-        return NULL;
-    X509 *x = certlc_cert_from_pem(kc->cert_pem, kc->cert_len, err);
-    certlc_kubeconfig_free(kc);
-    return x;
-}
-
 /* Fills the EXPIRES and RESIDUAL TIME cells; false when the certificate is
  * missing, unreadable or expired. */
 static bool expiry_cells(certlc_cli *c, const certlc_tenant *t,
@@ -63,7 +46,7 @@ static bool expiry_cells(certlc_cli *c, const certlc_tenant *t,
         snprintf(residual, size, "<missing>");
         return false;
     }
-    X509 *x = rc == 0 ? item_cert(item, s, &err) : NULL;
+    X509 *x = rc == 0 ? certlc_item_cert(item, s, &err) : NULL;
     certlc_secret_free(s);
     if (x == NULL) {
         fprintf(stderr, "certlc: %s/%s: %s\n", t->namespace, name, err.msg);

@@ -20,6 +20,7 @@
 
 #include "plan.h"
 #include "reconcile.h"
+#include "inventory.h"
 #include "runtime.h"
 
 typedef struct certlc_observer certlc_observer;
@@ -56,28 +57,5 @@ int certlc_observer_run_pass(certlc_observer *o, certlc_store *store,
                              const certlc_config *cfg, const certlc_tenant *t,
                              certlc_reconcile_cb cb, void *arg,
                              certlc_reconcile_result *res, certlc_err *err);
-
-/* One certificate of a tenant as the store holds it. */
-typedef struct certlc_cert_info {
-    char secret[256];
-    char key[64];     /* data key of the certificate */
-    const certlc_item *item;
-    int ca;           /* a CA (of the plan, or the DataStore CA) */
-    int tracked;      /* rotated by the engine (lifecycle label) */
-    int state;        /* CERTLC_CERT_* */
-    char serial[84];  /* uppercase hex */
-    int64_t not_after;
-    char error[256];  /* when unreadable */
-} certlc_cert_info;
-
-#define CERTLC_CERT_OK 0
-#define CERTLC_CERT_MISSING 1
-#define CERTLC_CERT_UNREADABLE 2
-
-/* Every CA and tracked certificate of tenant t, in plan order; for
- * kubeconfigs the embedded client certificate, for the datastore
- * certificate also its ca.crt. *out is malloc'd. 0 or -1 (out of memory). */
-int certlc_tenant_certs(certlc_store *store, const certlc_tenant *t,
-                        certlc_cert_info **out, size_t *n);
 
 #endif

@@ -3,6 +3,7 @@
 #include <certlc/driver.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -177,6 +178,103 @@ certlc_observer *certlc_observer_start(certlc_runtime *c)
     return o;
 }
 
+/* The metric families the observer keeps, each into its field of
+ * certlc_observer. */
+static const char *const cert_l[] = {"namespace", "tcp", "secret", "key",
+                                     NULL};
+static const char *const count_l[] = {"namespace", "tcp", "status", NULL};
+static const char *const rot_l[] = {"namespace", "tcp", "secret", "reason",
+                                    NULL};
+static const char *const phase_l[] = {"namespace", "tcp", "phase", NULL};
+static const char *const ds_l[] = {"datastore", "driver", NULL};
+static const char *const await_l[] = {"datastore", NULL};
+static const char *const build_l[] = {"version", "driver_abi", NULL};
+static const char *const ca_phase_l[] = {"namespace", "tcp", "ca", "phase",
+                                         NULL};
+static const char *const ca_end_l[] = {"namespace", "tcp", "ca", NULL};
+static const double buckets[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+                                 1,     2.5,  5,     10,   30,  60,   120,
+                                 300};
+
+typedef struct family {
+    size_t field; /* offsetof(certlc_observer, the certlc_metric *) */
+    const char *name, *help;
+    certlc_metric_type type;
+    const char *const *labels;
+} family;
+
+static const family families[] = {
+    {offsetof(certlc_observer, build), "certlc_build_info",
+     "The version of certlc and the major.minor of its driver ABI.",
+     CERTLC_METRIC_GAUGE, build_l},
+    {offsetof(certlc_observer, expiry),
+     "certlc_certificate_expiration_timestamp_seconds",
+     "The notAfter of a certificate the operator keeps (every tracked "
+     "certificate and every CA), in Unix seconds.",
+     CERTLC_METRIC_GAUGE, cert_l},
+    {offsetof(certlc_observer, renewal),
+     "certlc_certificate_renewal_timestamp_seconds",
+     "When the engine rotates a tracked certificate: its notAfter minus "
+     "renew_before, in Unix seconds.",
+     CERTLC_METRIC_GAUGE, cert_l},
+    {offsetof(certlc_observer, certs), "certlc_certificates",
+     "Certificates (tracked ones and CAs) of a tenant by status: valid, "
+     "expiring (due for renewal; for a CA, within 30 days or "
+     "renew_before) or invalid (missing, unreadable, expired or failing).",
+     CERTLC_METRIC_GAUGE, count_l},
+    {offsetof(certlc_observer, rotations), "certlc_rotations_total",
+     "Certificates issued again, by reason: deleted, expiring, invalid, "
+     "spec, ca or manual.",
+     CERTLC_METRIC_COUNTER, rot_l},
+    {offsetof(certlc_observer, failures), "certlc_rotation_failures_total",
+     "Rotations that failed (each attempt), by reason.",
+     CERTLC_METRIC_COUNTER, rot_l},
+    {offsetof(certlc_observer, phase), "certlc_tenant_phase",
+     "The phase of a tenant control plane: 1 for the current one.",
+     CERTLC_METRIC_GAUGE, phase_l},
+    {offsetof(certlc_observer, ca_phase), "certlc_ca_rotation_phase",
+     "The phase of a CA rotation with overlap (trust-both, move, retire, "
+     "done): 1 for the current one.",
+     CERTLC_METRIC_GAUGE, ca_phase_l},
+    {offsetof(certlc_observer, ca_phase_end),
+     "certlc_ca_rotation_phase_end_timestamp_seconds",
+     "When the current phase of a CA rotation with overlap may end (it "
+     "ends once rolled out), in Unix seconds.",
+     CERTLC_METRIC_GAUGE, ca_end_l},
+    {offsetof(certlc_observer, ds_up), "certlc_datastore_up",
+     "1 when the datastore answered the last pass of a tenant using it, "
+     "0 when no endpoint did.",
+     CERTLC_METRIC_GAUGE, ds_l},
+    {offsetof(certlc_observer, awaiting), "certlc_external_pki_awaiting",
+     "Tenants whose datastore certificate waits for the external PKI.",
+     CERTLC_METRIC_GAUGE, await_l},
+    {offsetof(certlc_observer, duration), "certlc_reconcile_duration_seconds",
+     "How long a reconcile pass of one tenant takes.",
+     CERTLC_METRIC_HISTOGRAM, NULL},
+    {offsetof(certlc_observer, parses), "certlc_certificate_parses_total",
+     "Secrets judged in full (parsed, key matched, chain, SANs and "
+     "usages checked); a Secret judged before with the same content, CA "
+     "and inputs is not.",
+     CERTLC_METRIC_COUNTER, NULL},
+};
+
+/* Every family into its field; -1 when one could not be made. */
+static int add_families(certlc_observer *o)
+{
+    for (size_t i = 0; i < sizeof families / sizeof families[0]; i++) {
+        const family *f = &families[i];
+        bool histogram = f->type == CERTLC_METRIC_HISTOGRAM;
+        certlc_metric *m = certlc_metrics_add_family(
+            o->reg, f->name, f->help, f->type, f->labels,
+            histogram ? buckets : NULL,
+            histogram ? sizeof buckets / sizeof buckets[0] : 0);
+        if (m == NULL)
+            return -1;
+        *(certlc_metric **)((char *)o + f->field) = m;
+    }
+    return 0;
+}
+
 certlc_observer *certlc_observer_new(certlc_runtime *c)
 {
     certlc_observer *o = calloc(1, sizeof *o);
@@ -186,90 +284,7 @@ certlc_observer *certlc_observer_new(certlc_runtime *c)
         return NULL;
     }
     o->cli = c;
-    static const char *const cert_l[] = {"namespace", "tcp", "secret", "key",
-                                         NULL};
-    static const char *const count_l[] = {"namespace", "tcp", "status", NULL};
-    static const char *const rot_l[] = {"namespace", "tcp", "secret",
-                                        "reason", NULL};
-    static const char *const phase_l[] = {"namespace", "tcp", "phase", NULL};
-    static const char *const ds_l[] = {"datastore", "driver", NULL};
-    static const char *const await_l[] = {"datastore", NULL};
-    static const char *const build_l[] = {"version", "driver_abi", NULL};
-    static const double buckets[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
-                                     1,     2.5,  5,     10,   30,  60,   120,
-                                     300};
-    certlc_metrics *m = o->reg;
-    o->build = certlc_metrics_add_family(
-        m, "certlc_build_info",
-        "The version of certlc and the major.minor of its driver ABI.",
-        CERTLC_METRIC_GAUGE, build_l, NULL, 0);
-    o->expiry = certlc_metrics_add_family(
-        m, "certlc_certificate_expiration_timestamp_seconds",
-        "The notAfter of a certificate the operator keeps (every tracked "
-        "certificate and every CA), in Unix seconds.",
-        CERTLC_METRIC_GAUGE, cert_l, NULL, 0);
-    o->renewal = certlc_metrics_add_family(
-        m, "certlc_certificate_renewal_timestamp_seconds",
-        "When the engine rotates a tracked certificate: its notAfter minus "
-        "renew_before, in Unix seconds.",
-        CERTLC_METRIC_GAUGE, cert_l, NULL, 0);
-    o->certs = certlc_metrics_add_family(
-        m, "certlc_certificates",
-        "Certificates (tracked ones and CAs) of a tenant by status: valid, "
-        "expiring (due for renewal; for a CA, within 30 days or "
-        "renew_before) or invalid (missing, unreadable, expired or failing).",
-        CERTLC_METRIC_GAUGE, count_l, NULL, 0);
-    o->rotations = certlc_metrics_add_family(
-        m, "certlc_rotations_total",
-        "Certificates issued again, by reason: deleted, expiring, invalid, "
-        "spec, ca or manual.",
-        CERTLC_METRIC_COUNTER, rot_l, NULL, 0);
-    o->failures = certlc_metrics_add_family(
-        m, "certlc_rotation_failures_total",
-        "Rotations that failed (each attempt), by reason.",
-        CERTLC_METRIC_COUNTER, rot_l, NULL, 0);
-    o->phase = certlc_metrics_add_family(
-        m, "certlc_tenant_phase",
-        "The phase of a tenant control plane: 1 for the current one.",
-        CERTLC_METRIC_GAUGE, phase_l, NULL, 0);
-    static const char *const ca_phase_l[] = {"namespace", "tcp", "ca",
-                                             "phase", NULL};
-    static const char *const ca_end_l[] = {"namespace", "tcp", "ca", NULL};
-    o->ca_phase = certlc_metrics_add_family(
-        m, "certlc_ca_rotation_phase",
-        "The phase of a CA rotation with overlap (trust-both, move, retire, "
-        "done): 1 for the current one.",
-        CERTLC_METRIC_GAUGE, ca_phase_l, NULL, 0);
-    o->ca_phase_end = certlc_metrics_add_family(
-        m, "certlc_ca_rotation_phase_end_timestamp_seconds",
-        "When the current phase of a CA rotation with overlap may end (it "
-        "ends once rolled out), in Unix seconds.",
-        CERTLC_METRIC_GAUGE, ca_end_l, NULL, 0);
-    o->ds_up = certlc_metrics_add_family(
-        m, "certlc_datastore_up",
-        "1 when the datastore answered the last pass of a tenant using it, "
-        "0 when no endpoint did.",
-        CERTLC_METRIC_GAUGE, ds_l, NULL, 0);
-    o->awaiting = certlc_metrics_add_family(
-        m, "certlc_external_pki_awaiting",
-        "Tenants whose datastore certificate waits for the external PKI.",
-        CERTLC_METRIC_GAUGE, await_l, NULL, 0);
-    o->duration = certlc_metrics_add_family(
-        m, "certlc_reconcile_duration_seconds",
-        "How long a reconcile pass of one tenant takes.",
-        CERTLC_METRIC_HISTOGRAM, NULL, buckets,
-        sizeof buckets / sizeof buckets[0]);
-    o->parses = certlc_metrics_add_family(
-        m, "certlc_certificate_parses_total",
-        "Secrets judged in full (parsed, key matched, chain, SANs and "
-        "usages checked); a Secret judged before with the same content, CA "
-        "and inputs is not.",
-        CERTLC_METRIC_COUNTER, NULL, NULL, 0);
-    if (o->build == NULL || o->expiry == NULL || o->renewal == NULL ||
-        o->certs == NULL || o->rotations == NULL || o->failures == NULL ||
-        o->phase == NULL || o->ds_up == NULL || o->awaiting == NULL ||
-        o->duration == NULL || o->ca_phase == NULL ||
-        o->ca_phase_end == NULL || o->parses == NULL) {
+    if (add_families(o) != 0) {
         certlc_error(COMPONENT, "out of memory: no metrics and no events");
         certlc_metrics_free(o->reg);
         free(o);
@@ -490,79 +505,71 @@ static bool failed_now(const tstate *s, const char *secret)
 
 /* The events of a pass, from its callbacks and its result. Counts the
  * rotations and failures. */
-static void pass_events(certlc_observer *o, tstate *s, const certlc_tenant *t,
-                        const certlc_cert_info *nc, size_t n_nc,
-                        const certlc_reconcile_result *res,
-                        const certlc_tcp_status *st, bool have_st,
-                        certlc_event **evs, size_t *n_evs)
+/* A Secret issued again (or created for a tenant provisioned before): a
+ * rotation, counted. */
+static void rotated_event(certlc_observer *o, const certlc_tenant *t,
+                          const pending *p, certlc_event *e)
 {
-    int64_t now = certlc_now();
-    size_t initial = 0;
-    certlc_event e;
-    for (size_t i = 0; i < s->n_pend; i++) {
-        const pending *p = &s->pend[i];
-        const certlc_cert_info *old = find_cert(s->certs, s->n_certs,
-                                                p->secret);
-        const certlc_cert_info *nw = find_cert(nc, n_nc, p->secret);
-        event_init(&e, t, p->secret, now);
-        if (p->action == CERTLC_ACT_CREATED && !s->provisioned) {
-            initial++;
-            continue;
-        }
-        if (p->action == CERTLC_ACT_CREATED ||
-            p->action == CERTLC_ACT_REISSUED) {
-            const char *cause = p->action == CERTLC_ACT_CREATED
-                                    ? certlc_cause_label(CERTLC_CAUSE_MISSING)
-                                    : certlc_cause_label(p->cause);
-            const char *v[] = {t->namespace, t->name, p->secret, cause};
-            certlc_metric_add(o->rotations, v, 1);
-            bool ca = is_ca_secret(t, p->secret);
-            snprintf(e.reason, sizeof e.reason, "%s",
-                     ca ? CERTLC_EV_CA_ROTATED : CERTLC_EV_ROTATED);
-            snprintf(e.cause, sizeof e.cause, "%s", cause);
-            if (p->cause == CERTLC_CAUSE_CA_EXPIRED) {
-                /* Nothing it signed was valid any more: say it loudly. */
-                snprintf(e.type, sizeof e.type, "Warning");
-                snprintf(e.reason, sizeof e.reason, CERTLC_EV_CA_EXPIRED);
-                snprintf(e.message, sizeof e.message,
-                         "%.400s: a new CA was made, and everything it signs is "
-                         "issued again",
-                         p->reason);
-            } else if (p->action == CERTLC_ACT_CREATED && ca)
-                snprintf(e.message, sizeof e.message,
-                         "the CA was deleted: a new CA was made, and "
-                         "everything it signs is issued again");
-            else if (p->action == CERTLC_ACT_CREATED)
-                snprintf(e.message, sizeof e.message,
-                         "the Secret was deleted: issued again");
-            else
-                snprintf(e.message, sizeof e.message, "issued again: %.480s",
-                         p->reason);
-            event_certs(&e, old, nw);
-        } else if (p->action == CERTLC_ACT_FAILED) {
-            if (p->cause == CERTLC_CAUSE_AWAITING) {
-                /* Not a fault: the await is how the external PKI works. */
-                snprintf(e.reason, sizeof e.reason, CERTLC_EV_AWAITING);
-                snprintf(e.cause, sizeof e.cause, "%s",
-                         certlc_cause_label(p->cause));
-                snprintf(e.message, sizeof e.message, "%.500s", p->reason);
-            } else {
-                const char *cause = certlc_cause_label(p->cause);
-                const char *v[] = {t->namespace, t->name, p->secret, cause};
-                certlc_metric_add(o->failures, v, 1);
-                bool refused = p->cause == CERTLC_CAUSE_REFUSED;
-                snprintf(e.type, sizeof e.type, "Warning");
-                snprintf(e.reason, sizeof e.reason, "%s",
-                         refused ? CERTLC_EV_REFUSED : CERTLC_EV_FAILED);
-                snprintf(e.cause, sizeof e.cause, "%s", cause);
-                snprintf(e.message, sizeof e.message, "%.500s", p->reason);
-                event_certs(&e, old, NULL);
-            }
-        } else {
-            continue;
-        }
-        push_event(evs, n_evs, &e);
+    const char *cause = p->action == CERTLC_ACT_CREATED
+                            ? certlc_cause_label(CERTLC_CAUSE_MISSING)
+                            : certlc_cause_label(p->cause);
+    const char *v[] = {t->namespace, t->name, p->secret, cause};
+    certlc_metric_add(o->rotations, v, 1);
+    bool ca = is_ca_secret(t, p->secret);
+    snprintf(e->reason, sizeof e->reason, "%s",
+             ca ? CERTLC_EV_CA_ROTATED : CERTLC_EV_ROTATED);
+    snprintf(e->cause, sizeof e->cause, "%s", cause);
+    if (p->cause == CERTLC_CAUSE_CA_EXPIRED) {
+        /* Nothing it signed was valid any more: say it loudly. */
+        snprintf(e->type, sizeof e->type, "Warning");
+        snprintf(e->reason, sizeof e->reason, CERTLC_EV_CA_EXPIRED);
+        snprintf(e->message, sizeof e->message,
+                 "%.400s: a new CA was made, and everything it signs is "
+                 "issued again",
+                 p->reason);
+    } else if (p->action == CERTLC_ACT_CREATED && ca)
+        snprintf(e->message, sizeof e->message,
+                 "the CA was deleted: a new CA was made, and "
+                 "everything it signs is issued again");
+    else if (p->action == CERTLC_ACT_CREATED)
+        snprintf(e->message, sizeof e->message,
+                 "the Secret was deleted: issued again");
+    else
+        snprintf(e->message, sizeof e->message, "issued again: %.480s",
+                 p->reason);
+}
+
+/* A Secret that could not be issued: a failure, counted, or the await of
+ * the external PKI, which is how it works and no fault. */
+static void failed_event(certlc_observer *o, const certlc_tenant *t,
+                         const pending *p, certlc_event *e)
+{
+    if (p->cause == CERTLC_CAUSE_AWAITING) {
+        snprintf(e->reason, sizeof e->reason, CERTLC_EV_AWAITING);
+        snprintf(e->cause, sizeof e->cause, "%s",
+                 certlc_cause_label(p->cause));
+        snprintf(e->message, sizeof e->message, "%.500s", p->reason);
+        return;
     }
+    const char *cause = certlc_cause_label(p->cause);
+    const char *v[] = {t->namespace, t->name, p->secret, cause};
+    certlc_metric_add(o->failures, v, 1);
+    bool refused = p->cause == CERTLC_CAUSE_REFUSED;
+    snprintf(e->type, sizeof e->type, "Warning");
+    snprintf(e->reason, sizeof e->reason, "%s",
+             refused ? CERTLC_EV_REFUSED : CERTLC_EV_FAILED);
+    snprintf(e->cause, sizeof e->cause, "%s", cause);
+    snprintf(e->message, sizeof e->message, "%.500s", p->reason);
+}
+
+/* The tenant's own events of a pass: provisioned, rolled out, rollout
+ * failed. */
+static void tenant_events(certlc_observer *o, const certlc_tenant *t,
+                          size_t initial, const certlc_reconcile_result *res,
+                          const certlc_tcp_status *st, bool have_st,
+                          int64_t now, certlc_event **evs, size_t *n_evs)
+{
+    certlc_event e;
     if (initial > 0) {
         event_init(&e, t, "", now);
         snprintf(e.reason, sizeof e.reason, CERTLC_EV_PROVISIONED);
@@ -593,6 +600,40 @@ static void pass_events(certlc_observer *o, tstate *s, const certlc_tenant *t,
                                                  : "the rollout hook failed");
         push_event(evs, n_evs, &e);
     }
+}
+
+static void pass_events(certlc_observer *o, tstate *s, const certlc_tenant *t,
+                        const certlc_cert_info *nc, size_t n_nc,
+                        const certlc_reconcile_result *res,
+                        const certlc_tcp_status *st, bool have_st,
+                        certlc_event **evs, size_t *n_evs)
+{
+    int64_t now = certlc_now();
+    size_t initial = 0;
+    certlc_event e;
+    for (size_t i = 0; i < s->n_pend; i++) {
+        const pending *p = &s->pend[i];
+        const certlc_cert_info *old = find_cert(s->certs, s->n_certs,
+                                                p->secret);
+        event_init(&e, t, p->secret, now);
+        if (p->action == CERTLC_ACT_CREATED && !s->provisioned) {
+            initial++;
+            continue;
+        }
+        if (p->action == CERTLC_ACT_CREATED ||
+            p->action == CERTLC_ACT_REISSUED) {
+            rotated_event(o, t, p, &e);
+            event_certs(&e, old, find_cert(nc, n_nc, p->secret));
+        } else if (p->action == CERTLC_ACT_FAILED) {
+            failed_event(o, t, p, &e);
+            if (p->cause != CERTLC_CAUSE_AWAITING)
+                event_certs(&e, old, NULL);
+        } else {
+            continue;
+        }
+        push_event(evs, n_evs, &e);
+    }
+    tenant_events(o, t, initial, res, st, have_st, now, evs, n_evs);
 }
 
 static void set_cert_metrics(certlc_observer *o, tstate *s,
@@ -692,6 +733,29 @@ static void set_status_metrics(certlc_observer *o, tstate *s,
     certlc_metric_set(o->awaiting, v, n);
 }
 
+/* The pass's events into the tenant's event document, and a CA rotation
+ * (the rollout hook and the rotations say the rest already) into the
+ * log. */
+static void record_events(certlc_observer *o, const certlc_tenant *t,
+                          const certlc_event *evs, size_t n_evs)
+{
+    certlc_err err = {{0}};
+    if (n_evs > 0 &&
+        certlc_events_record(o->cli->store, t->namespace, t->name, evs, n_evs,
+                             &err) != 0)
+        certlc_logx(CERTLC_LOG_WARN, COMPONENT, t->namespace, t->name, NULL,
+                    "cannot record %zu event(s): %s", n_evs, err.msg);
+    for (size_t i = 0; i < n_evs; i++)
+        if (strcmp(evs[i].reason, CERTLC_EV_CA_ROTATED) == 0 ||
+            strcmp(evs[i].reason, CERTLC_EV_ROLLED_OUT) == 0)
+            certlc_logx(strcmp(evs[i].reason, CERTLC_EV_CA_ROTATED) == 0
+                            ? CERTLC_LOG_INFO
+                            : CERTLC_LOG_DEBUG,
+                        "engine", t->namespace, t->name,
+                        evs[i].secret[0] ? evs[i].secret : NULL, "%s: %s",
+                        evs[i].reason, evs[i].message);
+}
+
 void certlc_observer_pass_end(certlc_observer *o, const certlc_tenant *t,
                               const certlc_reconcile_result *res, int rc,
                               const certlc_pass_statuses *sts)
@@ -753,22 +817,7 @@ void certlc_observer_pass_end(certlc_observer *o, const certlc_tenant *t,
     set_status_metrics(o, s, t, st, have_st);
     certlc_metrics_unlock(o->reg);
 
-    if (n_evs > 0 &&
-        certlc_events_record(o->cli->store, t->namespace, t->name, evs, n_evs,
-                             &err) != 0)
-        certlc_logx(CERTLC_LOG_WARN, COMPONENT, t->namespace, t->name, NULL,
-                    "cannot record %zu event(s): %s", n_evs, err.msg);
-    /* The rollout hook and the rotations say it already; a CA rotation is
-     * worth its own line. */
-    for (size_t i = 0; i < n_evs; i++)
-        if (strcmp(evs[i].reason, CERTLC_EV_CA_ROTATED) == 0 ||
-            strcmp(evs[i].reason, CERTLC_EV_ROLLED_OUT) == 0)
-            certlc_logx(strcmp(evs[i].reason, CERTLC_EV_CA_ROTATED) == 0
-                            ? CERTLC_LOG_INFO
-                            : CERTLC_LOG_DEBUG,
-                        "engine", t->namespace, t->name,
-                        evs[i].secret[0] ? evs[i].secret : NULL, "%s: %s",
-                        evs[i].reason, evs[i].message);
+    record_events(o, t, evs, n_evs);
     free(evs);
     s->provisioned = s->provisioned || have_st;
     if (nc != s->certs) {

@@ -1285,7 +1285,10 @@ static void reconcile_item(pass *p, const certlc_item *item)
             certlc_err_prefix(&err, "the new CA was not stored, so nothing "
                               "else of this tenant is issued in this pass");
         }
-        report(p, name, CERTLC_ACT_FAILED, CERTLC_CAUSE_STORE, err.msg);
+        report(p, name, CERTLC_ACT_FAILED,
+               item->kind == CERTLC_ITEM_CA ? CERTLC_CAUSE_CA_UNSTORED
+                                            : CERTLC_CAUSE_STORE,
+               err.msg);
         goto out;
     }
     /* Stored: now, and only now, the new CA signs. */

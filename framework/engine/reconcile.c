@@ -26,10 +26,6 @@
 #include "validation.h"
 
 #define MAX_SIGNERS 4
-/* Reissues of one Secret for one reason under one CA within an hour past
- * which the reconciler stops (reissue_guard.h); renewals for age get
- * more, as many as leaf_validity - renew_before allows in an hour. */
-#define REISSUE_LIMIT 10
 
 /* A CA of the plan as loaded (or just issued and stored) in this pass.
  * held: the CA is there but not valid yet (its notBefore is in the
@@ -960,13 +956,9 @@ static int guard_note(pass *p, const char *name, const certlc_item *item)
  * allows. */
 static int guard_limit(const pass *p)
 {
-    int64_t every = p->cfg->leaf_validity - p->cfg->renew_before;
-    if (p->cause != CERTLC_CAUSE_EXPIRING)
-        return REISSUE_LIMIT;
-    if (every < 1)
-        every = 1;
-    int64_t n = CERTLC_REISSUE_WINDOW / every;
-    return n > 100000 ? 100000 + REISSUE_LIMIT : (int)n + REISSUE_LIMIT;
+    return certlc_reissue_guard_limit(p->cfg->leaf_validity,
+                                      p->cfg->renew_before,
+                                      p->cause == CERTLC_CAUSE_EXPIRING);
 }
 
 /* When a just-issued tracked certificate falls due. */
@@ -1502,6 +1494,7 @@ int certlc_reconcile_tenant(certlc_store *store, const certlc_config *cfg,
     /* ---- the datastore's Secrets, through its driver. ---- */
     if (t->datastore[0] != '\0' && !p.stopped)
         certlc_datastore_reconcile(pc);
+    p.looping |= pc->looping; /* the guard stopped the datastore's too */
     note_status(&p);
     int rc = certlc_pass_save_status(pc, err);
     if (rc != 0)

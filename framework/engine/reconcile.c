@@ -1147,6 +1147,17 @@ static void reconcile_item(pass *p, const certlc_item *item)
         certlc_plan_spec_fini(&ps);
         return;
     }
+    /* What a provided CA not (validly) delivered yet would sign waits
+     * with it: an await, not a failure to issue. */
+    if (item->signer != NULL && held == NULL &&
+        ca_provided(p, certlc_plan_item(item->signer))) {
+        char msg[400];
+        snprintf(msg, sizeof msg, "awaiting its CA %.200s-%.100s "
+                 "(ca_source = provided)", p->t->name, item->signer);
+        report(p, name, CERTLC_ACT_FAILED, CERTLC_CAUSE_AWAITING, msg);
+        certlc_plan_spec_fini(&ps);
+        return;
+    }
 
     if (certlc_tenant_provides(p->t, item->suffix)) {
         reconcile_provided(p, item, &ps.spec, name);

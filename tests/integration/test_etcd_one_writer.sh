@@ -54,4 +54,20 @@ if [ "$unstored" -gt 0 ]; then
     contains "and its event says the cause: ca-unstored" events.txt "(ca-unstored) the new CA was not stored"
 fi
 
+# The etcd store takes the names the file store takes, no longer: 250
+# characters (the file store's "<name>.json" must fit a directory entry,
+# and `certlc migrate` goes both ways), and a 251-character one is refused.
+long_secret() {
+    jq -n --arg n "$1" '{apiVersion:"v1",kind:"Secret",metadata:{name:$n,namespace:"default"},
+                        type:"Opaque",data:{k:"dg=="}}' > "$T/long.json"
+    certlc apply -f "$T/long.json"
+}
+n250=$(printf 'a%.0s' $(seq 1 250))
+check "a 250-character Secret name is stored in etcd" long_secret "$n250"
+check "and reads back" certlc get secret "$n250" -o name
+long_secret "${n250}b" > long.out 2>&1
+check_fails "a 251-character name is refused" test $? -eq 0
+contains "saying why" long.out "longer than 250"
+check_fails "and nothing is stored under it" certlc get secret "${n250}b" -o name
+
 finish

@@ -4,7 +4,8 @@
 # for a CA stops, and afterwards, with no repair pass in between, every
 # leaf verifies against the CA in the store. A pass that could not store
 # its CA names the CA Secret, fails, and its event carries the cause
-# ca-unstored (how many trials race is timing, and only printed).
+# ca-unstored (how many trials race is timing, and only printed). Then
+# the etcd store's name limit: 250 characters, as the file store's.
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 . "$HERE/etcd.sh"

@@ -13,6 +13,7 @@
 #include "pki.h"
 #include "plan.h"
 #include "ds_registry.h"
+#include "reissue_guard.h"
 #include "secret_write.h"
 #include "status.h"
 #include "timefmt.h"
@@ -105,9 +106,11 @@ static bool ds_judged_before(dpass *p, const certlc_validation *v,
     if (r == NULL || strcmp(r->verdict, "valid") != 0 || r->rv != v->rv ||
         strcmp(r->data, v->data) != 0 || strcmp(r->ca, v->ca) != 0 ||
         strcmp(r->inputs, v->inputs) != 0 || p->now < r->not_before ||
-        p->now >= r->not_after - p->cfg->renew_before)
+        p->now >= (r->ca_not_after ? r->ca_not_after
+                                   : r->not_after - p->cfg->renew_before))
         return false;
-    *due = r->not_after - p->cfg->renew_before;
+    *due = r->ca_not_after ? r->ca_not_after
+                           : r->not_after - p->cfg->renew_before;
     return true;
 }
 
@@ -146,6 +149,7 @@ static int check_cert(dpass *p, const certlc_ds_instance *in, int64_t *due,
         goto out;
     /* Kamaji's request (an empty value); its "rotated at" time is none. */
     if (certlc_kamaji_rotation_requested(&s->annotations)) {
+        *cause = CERTLC_CAUSE_MANUAL;
         certlc_err_set(err, "rotation requested (annotation %s)",
                        CERTLC_ANNOTATION_ROTATE);
         goto out;
@@ -189,6 +193,14 @@ static int check_cert(dpass *p, const certlc_ds_instance *in, int64_t *due,
         goto out;
     }
     *due = certlc_cert_not_after(cert) - p->cfg->renew_before;
+    /* One that ends with the DataStore CA cannot be renewed for longer:
+     * due when the CA ends (then nothing is issued, see ds_ca_usable).
+     * Judged by renew_before it would be issued again on every pass. */
+    int64_t ca_end = certlc_cert_not_after(dsca);
+    if (certlc_cert_not_after(cert) == ca_end) {
+        *due = ca_end;
+        v.ca_not_after = ca_end;
+    }
     if (p->now >= *due) {
         char when[32];
         certlc_time_rfc3339(certlc_cert_not_after(cert), when, sizeof when);
@@ -388,6 +400,90 @@ static int cert_external(dpass *p, certlc_ds_instance *in,
     return 1;
 }
 
+/* A DataStore CA that cannot sign now (expired, or not valid yet after
+ * the clock stepped back) issues nothing: what it signed would be clamped
+ * to its end, already past, and renewed again on every pass. -1 (the step
+ * stops, the tenant is not ready with the reason), or 0. */
+static int ds_ca_usable(dpass *p, const certlc_ds_instance *in)
+{
+    certlc_err err = {{0}};
+    switch (certlc_ds_ca_valid_at(in->ca_cert_path ? in->ca_cert_path : "?",
+                                  in->ca_cert, in->ca_cert_len, p->now,
+                                  &err)) {
+    case CERTLC_DS_CA_VALID:
+        return 0;
+    case CERTLC_DS_CA_EXPIRED:
+        certlc_err_prefix(&err, "datastore '%s'", in->name);
+        fail(p, p->cert_name, CERTLC_DRV_ERROR, CERTLC_CAUSE_CA_EXPIRED,
+             "DataStoreCAExpired", err.msg);
+        return -1;
+    case CERTLC_DS_CA_NOT_YET_VALID:
+        certlc_err_prefix(&err, "datastore '%s'", in->name);
+        fail(p, p->cert_name, CERTLC_DRV_ERROR, CERTLC_CAUSE_CA_NOT_YET_VALID,
+             "DataStoreCANotYetValid", err.msg);
+        return -1;
+    case CERTLC_DS_CA_UNREADABLE:
+        break;
+    }
+    certlc_err_prefix(&err, "datastore '%s'", in->name);
+    fail(p, p->cert_name, CERTLC_DRV_ERROR, CERTLC_CAUSE_DATASTORE,
+         "DataStoreCAUnreadable", err.msg);
+    return -1;
+}
+
+/* The reissue guard (reissue_guard.h), as the plan's Secrets have it: a
+ * deletion or a rotate request is someone's asking; anything else is the
+ * reconciler's own judgement, which must not loop. The key holds the
+ * DataStore CA's serial: a new CA starts a new count. true: stopped. */
+static bool guard_stops(dpass *p, const certlc_ds_instance *in,
+                        certlc_cause cause, const char *reason)
+{
+    if (cause == CERTLC_CAUSE_MISSING || cause == CERTLC_CAUSE_MANUAL)
+        return false;
+    certlc_err err = {{0}};
+    X509 *ca = certlc_cert_from_pem(in->ca_cert, in->ca_cert_len, &err);
+    char *serial = ca != NULL ? certlc_cert_serial_hex(ca) : NULL;
+    X509_free(ca);
+    char key[900];
+    snprintf(key, sizeof key, "%s/%s/%s/%s", p->t->namespace, p->cert_name,
+             certlc_cause_label(cause), serial ? serial : "");
+    free(serial);
+    int n = certlc_reissue_guard_note(key, p->now);
+    if (n <= certlc_reissue_guard_limit(p->cfg->leaf_validity,
+                                        p->cfg->renew_before,
+                                        cause == CERTLC_CAUSE_EXPIRING))
+        return false;
+    char msg[CERTLC_ERR_MAX];
+    snprintf(msg, sizeof msg, "%d attempts to issue it again within %ds for "
+             "the same reason (%s): stopped, as this is a loop; the reason: "
+             "%.700s", n - 1, CERTLC_REISSUE_WINDOW, certlc_cause_label(cause),
+             reason);
+    p->pc->looping = true;
+    fail(p, p->cert_name, CERTLC_DRV_ERROR, CERTLC_CAUSE_REISSUE_LOOP,
+         "ReissueLoop", msg);
+    return true;
+}
+
+/* A certificate the driver just had issued ends with the DataStore CA
+ * when leaf_validity would outlive it (pki.h): said, as for the plan's. */
+static void note_clamp(dpass *p, const certlc_ds_instance *in)
+{
+    certlc_err err = {{0}};
+    X509 *ca = certlc_cert_from_pem(in->ca_cert, in->ca_cert_len, &err);
+    if (ca == NULL)
+        return;
+    int64_t ca_end = certlc_cert_not_after(ca);
+    X509_free(ca);
+    if (p->now + p->cfg->leaf_validity <= ca_end)
+        return;
+    char when[32];
+    certlc_time_rfc3339(ca_end, when, sizeof when);
+    certlc_logx(CERTLC_LOG_WARN, "engine", p->t->namespace, p->t->name, NULL,
+                "%s: notAfter clamped to %s, the notAfter of the CA of "
+                "datastore '%s' (leaf_validity would outlive the CA)",
+                p->cert_name, when, in->name);
+}
+
 /* Step 3, issued by the driver (mode issue): checked, and renewed by the
  * driver's rotate when it fails a check or is missing. 0, or -1 when the
  * step stops. */
@@ -398,6 +494,8 @@ static int cert_issued(dpass *p, certlc_ds_instance *in,
     int64_t due = INT64_MAX;
     bool missing;
     certlc_cause cause = CERTLC_CAUSE_NONE;
+    if (ds_ca_usable(p, in) != 0)
+        return -1;
     int rc = check_cert(p, in, &due, &missing, &cause, &err);
     if (rc == CERTLC_UNDECRYPTABLE) {
         /* Never reissued while its key is missing. */
@@ -408,6 +506,8 @@ static int cert_issued(dpass *p, certlc_ds_instance *in,
     if (rc != 0) {
         char reason[CERTLC_ERR_MAX];
         snprintf(reason, sizeof reason, "%s", err.msg);
+        if (guard_stops(p, in, cause, reason))
+            return -1;
         bool was_missing = missing;
         call->reason = reason;
         call->writes = 0;
@@ -428,6 +528,7 @@ static int cert_issued(dpass *p, certlc_ds_instance *in,
                  "RotateFailed", err.msg);
             return -1;
         }
+        note_clamp(p, in);
         report(p, p->cert_name,
                was_missing ? CERTLC_ACT_CREATED : CERTLC_ACT_REISSUED, cause,
                reason);

@@ -48,6 +48,7 @@ typedef struct certlc_pass {
     void *arg;
     certlc_reconcile_result *res;
     char first_failure[600];   /* "<secret>: <reason>", for the status */
+    bool looping;              /* the reissue guard stopped a Secret */
     certlc_pass_secret seen[CERTLC_PASS_MAX_SEEN];
     size_t n_seen;
 } certlc_pass;

@@ -26,10 +26,6 @@
 #include "validation.h"
 
 #define MAX_SIGNERS 4
-/* Reissues of one Secret for one reason under one CA within an hour past
- * which the reconciler stops (reissue_guard.h); renewals for age get
- * more, as many as leaf_validity - renew_before allows in an hour. */
-#define REISSUE_LIMIT 10
 
 /* A CA of the plan as loaded (or just issued and stored) in this pass.
  * held: the CA is there but not valid yet (its notBefore is in the
@@ -987,13 +983,9 @@ static int guard_note(pass *p, const char *name, const certlc_item *item)
  * allows. */
 static int guard_limit(const pass *p)
 {
-    int64_t every = p->cfg->leaf_validity - p->cfg->renew_before;
-    if (p->cause != CERTLC_CAUSE_EXPIRING)
-        return REISSUE_LIMIT;
-    if (every < 1)
-        every = 1;
-    int64_t n = CERTLC_REISSUE_WINDOW / every;
-    return n > 100000 ? 100000 + REISSUE_LIMIT : (int)n + REISSUE_LIMIT;
+    return certlc_reissue_guard_limit(p->cfg->leaf_validity,
+                                      p->cfg->renew_before,
+                                      p->cause == CERTLC_CAUSE_EXPIRING);
 }
 
 /* When a just-issued tracked certificate falls due. */
@@ -1253,6 +1245,17 @@ static void reconcile_item(pass *p, const certlc_item *item)
         certlc_plan_spec_fini(&ps);
         return;
     }
+    /* What a provided CA not (validly) delivered yet would sign waits
+     * with it: an await, not a failure to issue. */
+    if (item->signer != NULL && held == NULL &&
+        ca_provided(p, certlc_plan_item(item->signer))) {
+        char msg[400];
+        snprintf(msg, sizeof msg, "awaiting its CA %.200s-%.100s "
+                 "(ca_source = provided)", p->t->name, item->signer);
+        report(p, name, CERTLC_ACT_FAILED, CERTLC_CAUSE_AWAITING, msg);
+        certlc_plan_spec_fini(&ps);
+        return;
+    }
 
     if (certlc_tenant_provides(p->t, item->suffix)) {
         reconcile_provided(p, item, &ps.spec, name);
@@ -1389,7 +1392,10 @@ static void reconcile_item(pass *p, const certlc_item *item)
             certlc_err_prefix(&err, "the new CA was not stored, so nothing "
                               "else of this tenant is issued in this pass");
         }
-        report(p, name, CERTLC_ACT_FAILED, CERTLC_CAUSE_STORE, err.msg);
+        report(p, name, CERTLC_ACT_FAILED,
+               item->kind == CERTLC_ITEM_CA ? CERTLC_CAUSE_CA_UNSTORED
+                                            : CERTLC_CAUSE_STORE,
+               err.msg);
         goto out;
     }
     /* Stored: now, and only now, the new CA signs. */
@@ -1621,6 +1627,7 @@ int certlc_reconcile_tenant_status(certlc_store *store,
     /* ---- the datastore's Secrets, through its driver. ---- */
     if (t->datastore[0] != '\0' && !p.stopped)
         certlc_datastore_reconcile(pc);
+    p.looping |= pc->looping; /* the guard stopped the datastore's too */
     note_status(&p);
     int rc = certlc_pass_save_status(pc, err);
     if (rc != 0)

@@ -51,6 +51,19 @@ int certlc_reissue_guard_note(const char *key, int64_t now)
     return 1;
 }
 
+int certlc_reissue_guard_limit(int64_t leaf_validity, int64_t renew_before,
+                               bool for_age)
+{
+    if (!for_age)
+        return CERTLC_REISSUE_LIMIT;
+    int64_t every = leaf_validity - renew_before;
+    if (every < 1)
+        every = 1;
+    int64_t n = CERTLC_REISSUE_WINDOW / every;
+    return n > 100000 ? 100000 + CERTLC_REISSUE_LIMIT
+                      : (int)n + CERTLC_REISSUE_LIMIT;
+}
+
 void certlc_reissue_guard_reset(void)
 {
     for (size_t i = 0; i < n_table; i++)

@@ -14,6 +14,7 @@
 #ifndef CERTLC_REISSUE_GUARD_H
 #define CERTLC_REISSUE_GUARD_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define CERTLC_REISSUE_WINDOW 3600 /* seconds */
@@ -23,6 +24,14 @@
  * the window that began with the first of them, this one included; -1
  * when out of memory (the caller goes on: the guard is a safety net). */
 int certlc_reissue_guard_note(const char *key, int64_t now);
+
+/* How many reissues of one Secret for one reason a window may take
+ * before the guard stops them: CERTLC_REISSUE_LIMIT, and for renewals
+ * for age (for_age) as many more as leaf_validity - renew_before allows
+ * in a window. */
+#define CERTLC_REISSUE_LIMIT 10
+int certlc_reissue_guard_limit(int64_t leaf_validity, int64_t renew_before,
+                               bool for_age);
 
 /* Forgets every count (tests; the end of the process). */
 void certlc_reissue_guard_reset(void);

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "path.h"
 #include "pki.h"
+#include "timefmt.h"
 
 /* The DataStore instances of one runtime (ds_registry.h). */
 struct certlc_ds_registry {
@@ -48,6 +49,7 @@ static void instance_free(certlc_ds_instance *in)
     secret_free(in->password, in->password_len);
     free(in->username);
     free(in->source);
+    free(in->ca_cert_path);
     for (size_t i = 0; in->options != NULL && i < in->n_options; i++) {
         free((char *)in->options[i].key);
         free((char *)in->options[i].value);
@@ -175,16 +177,52 @@ static void warn_readable(const char *path, const char *key,
                 (unsigned)(st.st_mode & 07777), path);
 }
 
-/* The DataStore CA's key must be the key of ca_cert: said at load rather
- * than at the first issuance, which would sign with a CA no one trusts. */
+certlc_ds_ca_time certlc_ds_ca_valid_at(const char *path, const char *pem,
+                                        size_t len, int64_t now,
+                                        certlc_err *err)
+{
+    X509 *crt = certlc_cert_from_pem(pem, len, err);
+    if (crt == NULL) {
+        certlc_err_prefix(err, "ca_cert %s", path);
+        return CERTLC_DS_CA_UNREADABLE;
+    }
+    int64_t nb = certlc_cert_not_before(crt), na = certlc_cert_not_after(crt);
+    X509_free(crt);
+    char when[32];
+    if (now >= na) {
+        certlc_time_rfc3339(na, when, sizeof when);
+        certlc_err_set(err, "ca_cert %s expired at %s (its notAfter): a "
+                       "certificate it signed would end with it, already "
+                       "expired; renew the DataStore CA", path, when);
+        return CERTLC_DS_CA_EXPIRED;
+    }
+    if (now < nb) {
+        certlc_time_rfc3339(nb, when, sizeof when);
+        certlc_err_set(err, "ca_cert %s is not valid before %s (its "
+                       "notBefore): nothing it signs is issued until then",
+                       path, when);
+        return CERTLC_DS_CA_NOT_YET_VALID;
+    }
+    return CERTLC_DS_CA_VALID;
+}
+
+/* The DataStore CA's key must be the key of ca_cert, and ca_cert not
+ * expired: said at load rather than at the first issuance, which would
+ * sign with a CA no one trusts, or make certificates already expired. */
 static int check_ds_keys(const certlc_datastore *d,
                          const certlc_ds_instance *in, certlc_err *err)
 {
     warn_readable(d->ca_key, "ca_key", d->name);
     warn_readable(d->client_key, "client_key", d->name);
+    certlc_err e;
+    /* Not valid yet is left to the pass: the clock may catch up. */
+    if (in->ca_cert != NULL &&
+        certlc_ds_ca_valid_at(d->ca_cert, in->ca_cert, in->ca_cert_len,
+                              certlc_now(), &e) == CERTLC_DS_CA_EXPIRED)
+        return certlc_err_set(err, "%s: [datastore %s] %s", d->source,
+                              d->name, e.msg);
     if (in->ca_key == NULL)
         return 0;
-    certlc_err e;
     X509 *crt = certlc_cert_from_pem(in->ca_cert, in->ca_cert_len, &e);
     if (crt == NULL)
         return certlc_err_set(err, "%s: [datastore %s] ca_cert %s: %s",
@@ -285,7 +323,8 @@ static int copy_section(const certlc_datastore *d, certlc_ds_instance *in)
         if ((in->endpoints[i] = strdup(d->endpoints[i])) == NULL)
             return -1;
     if ((d->username && (in->username = strdup(d->username)) == NULL) ||
-        (in->source = strdup(d->source)) == NULL)
+        (in->source = strdup(d->source)) == NULL ||
+        (d->ca_cert && (in->ca_cert_path = strdup(d->ca_cert)) == NULL))
         return -1;
     in->n_options = d->n_options; /* calloc'd: instance_free copes */
     for (size_t i = 0; i < d->n_options; i++) {

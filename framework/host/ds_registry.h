@@ -28,6 +28,7 @@ typedef struct certlc_ds_instance {
     size_t ca_cert_len, ca_key_len, client_cert_len, client_key_len,
         password_len;
     char *username, *source;
+    char *ca_cert_path; /* the file ca_cert was read from */
     certlc_drv_kv *options;
     size_t n_options;
 } certlc_ds_instance;
@@ -54,6 +55,20 @@ certlc_ds_instance *certlc_ds_registry_get(certlc_ds_registry *r,
  * -1 naming the datastore, and the running set is untouched. */
 int certlc_ds_registry_reload(certlc_ds_registry *r, const certlc_config *cfg,
                               certlc_err *err);
+
+/* Whether the DataStore CA (PEM pem, read from path) can sign at now.
+ * Anything it signed would end with it: past its end, already expired.
+ * But for VALID, err says why, naming the file and its notAfter
+ * (EXPIRED) or its notBefore (NOT_YET_VALID: the clock is behind it). */
+typedef enum certlc_ds_ca_time {
+    CERTLC_DS_CA_VALID,
+    CERTLC_DS_CA_UNREADABLE,
+    CERTLC_DS_CA_EXPIRED,
+    CERTLC_DS_CA_NOT_YET_VALID,
+} certlc_ds_ca_time;
+certlc_ds_ca_time certlc_ds_ca_valid_at(const char *path, const char *pem,
+                                        size_t len, int64_t now,
+                                        certlc_err *err);
 
 /* The registry certlc_ds_instance_get (the pass) uses:
  * the runtime installs its own for its lifetime (NULL uninstalls). */

@@ -280,13 +280,14 @@ static enum outcome post(CURL *h, const char *ep,
     if (code != NULL)
         *code = gcode;
     snprintf(why, whysize, "%s: %s", ep, msg != NULL ? msg : "unknown error");
-    /* Unauthenticated: the token expired or the member forgot it. "user
-     * name is empty" (a request without a token) shares InvalidArgument
-     * with other errors: its text is all etcd gives, as clientv3 finds
-     * too. */
+    /* Unauthenticated: the token expired or the member forgot it. A
+     * request without a token is ErrGRPCUserEmpty, InvalidArgument like
+     * any bad request: the gateway's body has no other code, so its whole
+     * message tells it apart, compared exactly, as etcd's own client does
+     * (rpctypes.Error looks the description up in errStringToError). */
     bool reauth = gcode == 16 ||
                   (gcode == 3 && msg != NULL &&
-                   strstr(msg, "user name is empty") != NULL);
+                   strcmp(msg, "etcdserver: user name is empty") == 0);
     json_decref(j); /* msg pointed into it */
     if (reauth)
         return REAUTH;

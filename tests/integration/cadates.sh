@@ -8,9 +8,13 @@
 #                           from START to END (YYYYMMDDHHMMSSZ)
 #   utc WHEN                WHEN (as date -d takes it) as YYYYMMDDHHMMSSZ
 #   apply_ca TENANT DIR     TENANT-ca becomes DIR's CA (Secret JSON, 0600)
-#   leaves_chain TENANT     every leaf and kubeconfig of TENANT signed by
-#                           TENANT-ca verifies against the stored TENANT-ca;
-#                           the first that does not is named on stdout
+#   leaves_chain TENANT     every leaf of TENANT verifies against its own
+#                           stored CA (front-proxy-client against the
+#                           front-proxy CA, konnectivity when there), and
+#                           every kubeconfig's client certificate (each
+#                           *.conf of each kubeconfig Secret, super-admin.conf
+#                           included) against TENANT-ca; the first that does
+#                           not (or is missing) is named on stdout
 
 utc() { date -u -d "$1" +%Y%m%d%H%M%SZ; }
 
@@ -39,15 +43,35 @@ apply_ca() {
 }
 
 leaves_chain() {
-    data "$1-ca" ca.crt > "$T/chain-ca.pem" || { echo "$1-ca missing"; return 1; }
-    for pair in api-server-certificate:apiserver api-server-kubelet-client-certificate:apiserver-kubelet-client; do
-        data "$1-${pair%%:*}" "${pair#*:}.crt" > "$T/chain-leaf.pem" || { echo "$1-${pair%%:*} missing"; return 1; }
-        openssl verify -CAfile "$T/chain-ca.pem" "$T/chain-leaf.pem" > /dev/null 2>&1 || { echo "$1-${pair%%:*} does not verify"; return 1; }
+    d="$T/chain"
+    secrets_to "$d" || { echo "cannot list the Secrets"; return 1; }
+    ca="$d/$1-ca/ca.crt" fp="$d/$1-front-proxy-ca-certificate/front-proxy-ca.crt"
+    [ -s "$ca" ] || { echo "$1-ca missing"; return 1; }
+    [ -s "$fp" ] || { echo "$1-front-proxy-ca-certificate missing"; return 1; }
+    # SECRET/KEY:CA; a "?" before the name: only when the Secret exists.
+    for x in api-server-certificate/apiserver.crt:"$ca" \
+             api-server-kubelet-client-certificate/apiserver-kubelet-client.crt:"$ca" \
+             front-proxy-client-certificate/front-proxy-client.crt:"$fp" \
+             ?konnectivity-certificate/tls.crt:"$ca"; do
+        sk=${x%%:*} opt=""
+        case $sk in \?*) opt=1; sk=${sk#\?} ;; esac
+        leaf="$d/$1-$sk"
+        if [ ! -s "$leaf" ]; then
+            [ -n "$opt" ] && [ ! -d "${leaf%/*}" ] && continue
+            echo "$1-$sk missing"; return 1
+        fi
+        openssl verify -CAfile "${x#*:}" "$leaf" > /dev/null 2>&1 || { echo "$1-$sk does not verify against its CA"; return 1; }
     done
     for kc in admin controller-manager scheduler; do
-        data "$1-$kc-kubeconfig" "$kc.conf" > "$T/chain-kc.yaml" || { echo "$1-$kc-kubeconfig missing"; return 1; }
-        kubeconfig_field "$T/chain-kc.yaml" client-certificate-data > "$T/chain-leaf.pem"
-        openssl verify -CAfile "$T/chain-ca.pem" "$T/chain-leaf.pem" > /dev/null 2>&1 || { echo "$1-$kc-kubeconfig does not verify"; return 1; }
+        [ -d "$d/$1-$kc-kubeconfig" ] || { echo "$1-$kc-kubeconfig missing"; return 1; }
+    done
+    # Every kubeconfig of every kubeconfig Secret (super-admin.conf beside
+    # admin.conf from v1.29, konnectivity-server.conf with konnectivity).
+    for conf in "$d/$1"-*-kubeconfig/*.conf; do
+        kubeconfig_field "$conf" client-certificate-data > "$T/chain-leaf.pem"
+        what="${conf#"$d/"}"
+        [ -s "$T/chain-leaf.pem" ] || { echo "$what has no client certificate"; return 1; }
+        openssl verify -CAfile "$ca" "$T/chain-leaf.pem" > /dev/null 2>&1 || { echo "$what does not verify"; return 1; }
     done
 }
 

@@ -1,6 +1,7 @@
 # A CA's validity dates, against the real clock: CAs made with openssl
 # (dated in the past or the future) are applied with `certlc apply -f`.
-#  - expired: rotated as if deleted, once, with a Warning CAExpired event;
+#  - expired: rotated as if deleted (CertificateAuthorityRotating, then
+#    Ready), once, with a Warning CAExpired event;
 #    never a reissue loop under it, in run --once or in the operator;
 #  - not valid yet: never used to sign; the tenant is not ready with a
 #    condition naming the CA and its notBefore, nothing is reissued, and
@@ -36,8 +37,15 @@ OP=$!
 PIDS="$PIDS $OP"
 check "the operator starts" wait_for 10 grep -q "operator started" op.log
 mk_ca "$T/old2" 20200101000000Z "$(utc '2 hours ago')" || not_ok "openssl makes an expired CA"
+"$CERTLC_BIN" -c "$CONF/certlc.ini" get tcp -w > watch.out 2>&1 & # $! must be certlc
+W=$!
+PIDS="$PIDS $W"
+sleep 0.3
 apply_ca alpha "$T/old2" > /dev/null
 check "the operator rotates the expired CA" wait_for 20 grep -q 'secret "alpha-ca" reissued: the CA expired' op.log
+check "get tcp -w shows CertificateAuthorityRotating" until_ok 10 grep -q "^alpha .*CertificateAuthorityRotating" watch.out
+check "then Ready again" until_ok 15 sh -c "grep -A100 CertificateAuthorityRotating watch.out | grep -q '^alpha .* Ready '"
+kill "$W" 2>/dev/null; wait "$W" 2>/dev/null
 sleep 4 # a loop would show here: it reissued thousands of times in 25 s
 check "the operator rotated the CA once" test "$(grep -c 'secret "alpha-ca" reissued' op.log)" -eq 1
 check "and each leaf once (5 reissues besides the CA)" test "$(grep -c 'secret ".*" reissued' op.log)" -eq 6

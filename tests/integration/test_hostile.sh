@@ -1,7 +1,8 @@
 # Hostile or careless files: drivers someone else could have planted (the
 # loader's StrictModes), a state tree with wrong modes, DataStore keys that
 # are readable or do not match, a reload that changes keys needing a
-# restart, and a namespace directory that is a symbolic link.
+# restart, a reload with a driver that does not load (refused whole), and
+# a namespace directory that is a symbolic link.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/extpki.sh"
 
@@ -65,6 +66,14 @@ check "with a readable ca_key the run still succeeds" test $? -eq 0
 contains "a ca_key readable by others is warned about, naming the file" run2 \
     "datastore 'main': ca_key $T/pki/ca.key is readable by group and others (mode 0644)"
 chmod 0600 "$T/pki/ca.key"
+cp "$T/pki/ca.key" "$T/pki/client.key" && chmod 0640 "$T/pki/client.key"
+printf 'client_cert = %s\nclient_key = %s\n' "$T/pki/ca.crt" "$T/pki/client.key" >> "$CONF/datastores.d/main.ini"
+certlc run --once > run2b 2>&1
+check "with a group-readable client_key the run still succeeds" test $? -eq 0
+contains "a client_key readable by its group is warned about, naming the file" run2b \
+    "datastore 'main': client_key $T/pki/client.key is readable by group (mode 0640)"
+lacks "the ca_key, 0600 again, is not" run2b "ca_key $T/pki/ca.key is readable"
+sed -i '/^client_/d' "$CONF/datastores.d/main.ini"
 pki_ca "$T/other"
 sed -i "s|^ca_key = .*|ca_key = $T/other/ca.key|" "$CONF/datastores.d/main.ini"
 certlc delete secret alpha-datastore-certificate > /dev/null 2>&1
@@ -118,6 +127,30 @@ check "the new state_dir is not half-applied" test ! -e "$T/state2"
 kill "$OP"; wait "$OP" 2>/dev/null
 lacks "no sanitizer report from the operator" op.log "ERROR: AddressSanitizer"
 cp "$T/certlc.ini.orig" "$CONF/certlc.ini"
+
+# --- SIGHUP with a driver that does not load: the whole reload is
+# refused (the new tenant and DataStore alike), the running
+# configuration goes on.
+"$CERTLC_BIN" -c "$CONF/certlc.ini" run > op2.log 2>&1 &
+OP=$!
+PIDS="$PIDS $OP"
+check "the operator starts" wait_for 20 grep -q "operator started" op2.log
+printf '[datastore bad]\ndriver = nosuch\nendpoints = 127.0.0.1:1\nca_cert = %s\nca_key = %s\n' \
+    "$T/pki/ca.crt" "$T/pki/ca.key" > "$CONF/datastores.d/bad.ini"
+tenant gamma datastore=bad
+kill -HUP "$OP"
+check "the reload is refused" wait_for 10 grep -q "reload refused, keeping the running configuration: " op2.log
+contains "naming the DataStore and its driver file" op2.log \
+    "reload refused, keeping the running configuration: datastore 'bad': driver 'nosuch': $P/nosuch.so: No such file or directory"
+lacks "nothing of it is applied (no 'configuration reloaded')" op2.log "configuration reloaded"
+rm "$T/state/default/alpha-scheduler-kubeconfig.json"
+check "the running configuration still serves alpha" \
+    wait_for 10 test -s "$T/state/default/alpha-scheduler-kubeconfig.json"
+certlc delete secret alpha-datastore-certificate > /dev/null
+check "and its DataStore" wait_for 10 certlc get secret alpha-datastore-certificate -o name
+check_fails "the new tenant of the refused reload is not served" certlc get secret gamma-ca -o name
+kill "$OP"; wait "$OP" 2>/dev/null
+rm -f "$CONF/datastores.d/bad.ini" "$CONF/tenants.d/gamma.ini"
 
 # --- a namespace directory that is a symbolic link: refused everywhere,
 # with one message.

@@ -130,6 +130,17 @@ if [ "$(id -u)" != 0 ]; then
     check "/readyz is 503 while the state directory is not accessible (got $code)" test "$code" = 503
 fi
 
+# An await is not a failure: a tenant whose CA is provided and not
+# delivered yet waits (a Normal event), and no failure is counted for it.
+tenant gamma ca_source=provided
+kill -HUP "$OP"
+awaits() { "$CERTLC_BIN" -c "$CONF/certlc.ini" get events --for gamma -o json |
+    jq -e '.items[] | select(.secret == "gamma-ca" and .type == "Normal" and .cause == "awaiting")' > /dev/null; }
+check "gamma awaits its CA (a Normal event with cause awaiting)" until_ok 15 awaits
+scrape > "$T/m-await.txt"
+check "the failures metric is exposed" grep -q '^# TYPE certlc_rotation_failures_total counter' "$T/m-await.txt"
+check "and counts nothing for gamma's await" sh -c "! grep '^certlc_rotation_failures_total{' '$T/m-await.txt' | grep -q 'tcp=\"gamma\"'"
+
 # SIGHUP with a new metrics_listen moves the server.
 MPORT2=$(free_port)
 sed -i "s/^metrics_listen = .*/metrics_listen = 127.0.0.1:$MPORT2/" "$CONF/certlc.ini"

@@ -5,13 +5,17 @@
 #    for the lock either waited or was refused naming the holder's PID;
 #  - `run --once` beside a running operator is refused with its PID, and
 #    with --wait runs once the operator stops;
-#  - a new CA that cannot be stored (its file's path is a directory) stops
-#    the tenant's pass: nothing it would have signed is written.
+#  - a new CA that the file store cannot write (a directory where its
+#    temp file goes) stops the tenant's pass with cause ca-unstored:
+#    nothing it would have signed is written.
+# leaves_chain checks every leaf against its own CA and every kubeconfig
+# (alpha is a v1.30 tenant with konnectivity: super-admin.conf and the
+# konnectivity Secrets too).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cadates.sh"
 
 write_conf
-tenant alpha
+tenant alpha version=v1.30.2 konnectivity=true
 tenant beta
 
 broken=0 refused=0 waited=0
@@ -72,20 +76,24 @@ done
 
 # ---- a CA that cannot be stored is not used ----
 rm -rf "$T/state"
-mkdir -p "$T/state/default/alpha-ca.json"
-certlc run --once > nostore.log 2>&1
+mkdir -p "$T/state/default" && chmod 700 "$T/state" "$T/state/default"
+# The file store writes <name>.json.tmp.<its PID> then renames it: a
+# directory at that path makes the CA's write fail (as a full disk would)
+# while its Secret reads as missing. exec keeps the PID the shell had.
+sh -c 'mkdir "$1/alpha-ca.json.tmp.$$" && exec "$2" -c "$3" run --once' sh \
+    "$T/state/default" "$CERTLC_BIN" "$CONF/certlc.ini" > nostore.log 2>&1
 check "the pass fails" test $? -ne 0
-# A directory where the CA's file belongs does not read as a CA Secret: a
-# CA that cannot be read is left as it is (it is never replaced but by
-# deletion), so the pass stops before signing anything either way. The
-# unstored-CA path proper is shown on etcd (test_etcd_one_writer: a lost
-# compare-and-swap on the CA).
-check "it says why the CA cannot be used" \
-    grep -Eq "the new CA was not stored|alpha-ca\" FAILED: unreadable" nostore.log
+contains "the CA's write failed, and the pass says it stopped" nostore.log \
+    'secret "alpha-ca" FAILED: the new CA was not stored, so nothing else of this tenant is issued in this pass'
+contains "naming what the store could not do" nostore.log "alpha-ca.json.tmp."
+check_fails "the CA is not in the store" certlc get secret alpha-ca
 check_fails "no leaf signed by the unstored CA was written" certlc get secret alpha-api-server-certificate
 check_fails "no kubeconfig either" certlc get secret alpha-admin-kubeconfig
+check "nothing of alpha at all" sh -c "! ls '$T/state/default' | grep -q '^alpha-.*\.json\$'"
 contains "beta is not affected" nostore.log "default/beta: ready"
-rmdir "$T/state/default/alpha-ca.json"
+certlc get events --for alpha > nostore-events.txt 2>&1
+contains "the event says the cause: ca-unstored" nostore-events.txt "(ca-unstored) the new CA was not stored"
+rmdir "$T"/state/default/alpha-ca.json.tmp.*
 certlc run --once > fixed.log 2>&1
 contains "once the path is free the pass completes" fixed.log "default/alpha: ready"
 if why=$(leaves_chain alpha); then ok "and every leaf chains to the stored CA"; else not_ok "$why"; fi

@@ -28,3 +28,8 @@ $(eval $(call unit_test,keypool,keypool pki keyalg log err))
 $(eval $(call unit_test,workers,workers pki keyalg log err))
 # Validation records (judging a Secret once per content) and the status JSON.
 $(eval $(call unit_test,validation,validation status wipe_alloc plan pki keyalg timefmt config config_store inifile path datastore duration names hex log err))
+# A pass whose new CA the store does not take (refused, or a lost
+# compare-and-swap) stops: a store wrapper around a real file store.
+# Links the whole library: a pass uses most of the engine.
+$(eval $(call unit_test,reconcile_store,))
+$(BUILD)/tests/test_reconcile_store: $(LIB)

@@ -823,17 +823,60 @@ static void refuse_ca(pass *p, const certlc_secret *s, const certlc_item *item,
 
 /* ---- certificates an external issuer provides ------------------------------ */
 
-/* The certificate and key of a provided Secret: under the item's keys, or
- * tls.crt and tls.key as cert-manager writes them. */
+/* The certificate and key delivered in a provided Secret. An issuer that
+ * writes tls.crt and tls.key (cert-manager) delivers there: the item's own
+ * keys (apiserver.crt, ...) are then certlc's copy of the last delivery it
+ * accepted, the keys the control plane mounts (see mount_delivery). One
+ * that writes the item's keys alone delivers there. */
 static void provided_pair(const certlc_secret *s, const certlc_item *item,
                           const certlc_kv **crt, const certlc_kv **key)
 {
-    *crt = certlc_kvlist_get(&s->data, item->cert_key);
-    *key = certlc_kvlist_get(&s->data, item->key_key);
+    *crt = certlc_kvlist_get(&s->data, "tls.crt");
+    *key = certlc_kvlist_get(&s->data, "tls.key");
     if (*crt == NULL && *key == NULL) {
-        *crt = certlc_kvlist_get(&s->data, "tls.crt");
-        *key = certlc_kvlist_get(&s->data, "tls.key");
+        *crt = certlc_kvlist_get(&s->data, item->cert_key);
+        *key = certlc_kvlist_get(&s->data, item->key_key);
     }
+}
+
+static bool same_bytes(const certlc_kv *a, const certlc_kv *b)
+{
+    return a != NULL && b != NULL && a->len == b->len &&
+           CRYPTO_memcmp(a->value, b->value, a->len) == 0;
+}
+
+/* An accepted delivery under tls.crt/tls.key gets the item's keys too
+ * (apiserver.crt/apiserver.key, ...): what certlc would have written, and
+ * what Kamaji's control plane mounts. The delivered bytes are copied, not
+ * changed; tls.* stay for the issuer, which owns them. The Secret as it
+ * now is goes into *out (the caller frees it); NULL when nothing was
+ * written. 0, or -1 with the reason. */
+static int mount_delivery(pass *p, const certlc_item *item,
+                          const certlc_secret *s, const certlc_kv *crt,
+                          const certlc_kv *key, certlc_secret **out,
+                          certlc_err *err)
+{
+    *out = NULL;
+    if (same_bytes(crt, certlc_kvlist_get(&s->data, item->cert_key)) &&
+        same_bytes(key, certlc_kvlist_get(&s->data, item->key_key)))
+        return 0;
+    certlc_secret *c = certlc_secret_dup(s);
+    if (c == NULL ||
+        certlc_kvlist_set(&c->data, item->cert_key, crt->value, crt->len) ||
+        certlc_kvlist_set(&c->data, item->key_key, key->value, key->len)) {
+        certlc_secret_free(c);
+        return certlc_err_set(err, "out of memory");
+    }
+    /* Compare-and-swap: a delivery written meanwhile is judged next pass. */
+    int rc = certlc_store_update(p->store, c, err);
+    if (rc != 0) {
+        certlc_secret_free(c);
+        if (rc == CERTLC_CONFLICT)
+            certlc_err_set(err, "it changed while it was judged");
+        return -1;
+    }
+    *out = c;
+    return 0;
 }
 
 /* provided_certificates: the Secret is judged as a delivery (it chains to
@@ -869,12 +912,13 @@ static void reconcile_provided(pass *p, const certlc_item *item,
     signer *sg = find_signer(p, item->signer);
     char desc[400];
     snprintf(desc, sizeof desc, "%.300s-%.60s", p->t->name, item->signer);
-    const certlc_kv *crt, *key;
+    const certlc_kv *crt, *key, *prev_crt = NULL, *prev_key;
     provided_pair(s, item, &crt, &key);
+    if (prev != NULL)
+        provided_pair(prev, item, &prev_crt, &prev_key);
     certlc_delivery_rules rules = {
         .issuer = sg ? sg->ca.cert : NULL, .issuer_desc = desc, .spec = spec,
-        .previous = prev ? certlc_kvlist_get(&prev->data, item->cert_key)
-                         : NULL,
+        .previous = prev_crt,
         .now = p->now};
     if (sg != NULL && sg->ca.cert != NULL)
         certlc_validation_count_parse(); /* judged in full every pass */
@@ -892,7 +936,24 @@ static void reconcile_provided(pass *p, const certlc_item *item,
                  "a new delivery", why, aside);
         report(p, name, CERTLC_ACT_FAILED, CERTLC_CAUSE_REFUSED, msg);
     } else {
-        provided_due(p, item, s, crt, name, prev_name);
+        certlc_secret *mounted = NULL;
+        if (mount_delivery(p, item, s, crt, key, &mounted, &err) != 0) {
+            snprintf(msg, sizeof msg, "accepted, but its keys %s and %s "
+                     "cannot be written: %.700s", item->cert_key,
+                     item->key_key, err.msg);
+            report(p, name, CERTLC_ACT_FAILED, CERTLC_CAUSE_STORE, msg);
+        } else if (mounted != NULL) {
+            certlc_info("engine", "%s/%s: secret \"%s\": the delivery is "
+                        "accepted; its tls.crt and tls.key copied to %s and "
+                        "%s", p->t->namespace, p->t->name, name,
+                        item->cert_key, item->key_key);
+            const certlc_kv *mcrt, *mkey;
+            provided_pair(mounted, item, &mcrt, &mkey);
+            provided_due(p, item, mounted, mcrt, name, prev_name);
+            certlc_secret_free(mounted);
+        } else {
+            provided_due(p, item, s, crt, name, prev_name);
+        }
     }
     certlc_secret_free(s);
     certlc_secret_free(prev);

@@ -202,6 +202,19 @@ certlc run --once > run11 2>&1
 contains "a good delivery is accepted" run11 "default/eps: ready"
 data eps-api-server-certificate tls.crt > "$P/eps-got.crt"
 check "and left as delivered" cmp "$P/eps-got.crt" "$P/good.crt"
+# Kamaji's API server Deployment mounts apiserver.crt and apiserver.key of
+# this Secret (internal/builders/controlplane/deployment.go): they are there,
+# the delivered bytes.
+data eps-api-server-certificate apiserver.crt > "$P/eps-mount.crt"
+data eps-api-server-certificate apiserver.key > "$P/eps-mount.key"
+check "the key Kamaji mounts, apiserver.crt, is the delivered certificate" cmp "$P/eps-mount.crt" "$P/good.crt"
+check "the key Kamaji mounts, apiserver.key, is the delivered key" cmp "$P/eps-mount.key" "$P/good.key"
+data eps-api-server-certificate tls.key > "$P/eps-got.key"
+check "tls.key stays as delivered too" cmp "$P/eps-got.key" "$P/good.key"
+certlc get secrets -A -o json > "$T/eps-before.json"
+certlc run --once > "$T/run11b" 2>&1
+certlc get secrets -A -o json > "$T/eps-after.json"
+check "an accepted delivery is not written again by the next pass" cmp "$T/eps-before.json" "$T/eps-after.json"
 leaf_secret eps-api-server-certificate "$P/short.crt" "$P/short.key" "$P/eps-short.json"
 certlc apply -f "$P/eps-short.json" > /dev/null
 certlc run --once > run12 2>&1

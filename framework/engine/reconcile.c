@@ -879,6 +879,78 @@ static int mount_delivery(pass *p, const certlc_item *item,
     return 0;
 }
 
+/* The notAfter of the good certificate a delivery replaces (0: none), as
+ * the external datastore flow takes its tenant's copy's: a delivery never
+ * goes back in time. The component's keys still hold the last delivery
+ * accepted when the issuer rewrote tls.* only; an issuer that rewrote the
+ * component's keys left only the record of the last verdict (its data
+ * digest then differs from the Secret's). */
+static int64_t provided_current(pass *p, const certlc_item *item,
+                                const certlc_secret *s, const certlc_kv *crt,
+                                const char *name)
+{
+    int64_t current = 0;
+    const certlc_kv *mine = certlc_kvlist_get(&s->data, item->cert_key);
+    if (mine != NULL && mine != crt && !same_bytes(mine, crt)) {
+        certlc_err err = {{0}};
+        X509 *x = certlc_cert_from_pem(mine->value, mine->len, &err);
+        if (x != NULL)
+            current = certlc_cert_not_after(x);
+        X509_free(x);
+    }
+    const certlc_validation *v = certlc_validation_find(&p->pc->status, name);
+    char digest[65];
+    if (v != NULL && strcmp(v->verdict, "valid") == 0 &&
+        certlc_secret_data_digest(s, digest) == 0 &&
+        strcmp(v->data, digest) != 0 && v->not_after > current)
+        current = v->not_after;
+    return current;
+}
+
+/* The record of an accepted delivery (the Secret as it now is): what the
+ * next delivery must outlast (see provided_current). Never used to skip
+ * its judgement: a provided Secret is judged in full on every pass. */
+static void provided_record(pass *p, const certlc_secret *s,
+                            const certlc_kv *crt, const char *name)
+{
+    certlc_err err = {{0}};
+    X509 *x = certlc_cert_from_pem(crt->value, crt->len, &err);
+    certlc_validation v;
+    memset(&v, 0, sizeof v);
+    snprintf(v.name, sizeof v.name, "%.255s", name);
+    v.rv = s->resource_version;
+    snprintf(v.verdict, sizeof v.verdict, "valid");
+    if (x != NULL && certlc_secret_data_digest(s, v.data) == 0) {
+        v.not_before = certlc_cert_not_before(x);
+        v.not_after = certlc_cert_not_after(x);
+        certlc_validation_put(&p->pc->status, &v);
+    }
+    X509_free(x);
+}
+
+/* The subject where Kubernetes depends on it: the API server accepts the
+ * front-proxy client only under the CN its --requestheader-allowed-names
+ * lists (front-proxy-client, as Kamaji runs it), and the kubelet
+ * authorizes the API server's kubelet client by its group, which the
+ * tenant's version decides (plan.c). Other subjects are the issuer's
+ * business. */
+static void provided_subject(const pass *p, const certlc_item *item,
+                             const certlc_cert_spec *spec,
+                             certlc_delivery_rules *r, char *why,
+                             size_t size)
+{
+    if (strcmp(item->suffix, "front-proxy-client-certificate") == 0) {
+        r->cn = item->cn;
+        r->cn_why = "the API server's --requestheader-allowed-names";
+    }
+    if (item->org != NULL && spec->n_orgs == 1 && spec->orgs[0] != NULL) {
+        snprintf(why, size, "the group the kubelet authorizes the API "
+                 "server by, for version %s", p->t->version);
+        r->org = spec->orgs[0];
+        r->org_why = why;
+    }
+}
+
 /* provided_certificates: the Secret is judged as a delivery (it chains to
  * the tenant's CA, covers the SANs and usages the component needs, is
  * valid and newer than the one rotated out); a refused one is kept aside;
@@ -919,7 +991,10 @@ static void reconcile_provided(pass *p, const certlc_item *item,
     certlc_delivery_rules rules = {
         .issuer = sg ? sg->ca.cert : NULL, .issuer_desc = desc, .spec = spec,
         .previous = prev_crt,
+        .current_not_after = provided_current(p, item, s, crt, name),
         .now = p->now};
+    char org_why[200];
+    provided_subject(p, item, spec, &rules, org_why, sizeof org_why);
     if (sg != NULL && sg->ca.cert != NULL)
         certlc_validation_count_parse(); /* judged in full every pass */
     if (sg == NULL || sg->ca.cert == NULL) {
@@ -949,9 +1024,11 @@ static void reconcile_provided(pass *p, const certlc_item *item,
                         item->cert_key, item->key_key);
             const certlc_kv *mcrt, *mkey;
             provided_pair(mounted, item, &mcrt, &mkey);
+            provided_record(p, mounted, mcrt, name);
             provided_due(p, item, mounted, mcrt, name, prev_name);
             certlc_secret_free(mounted);
         } else {
+            provided_record(p, s, crt, name);
             provided_due(p, item, s, crt, name, prev_name);
         }
     }

@@ -196,6 +196,15 @@ contains "a delivery without the endpoint's SAN is refused, the SAN named" run10
 check "the refused one is kept aside" names_like '^secret/eps-api-server-certificate-refused-[0-9a-f]{8}$'
 issue_leaf short 1 "$ALL_SANS,IP:192.0.2.50"
 issue_leaf good 365 "$ALL_SANS,IP:192.0.2.50"
+leaf_secret eps-api-server-certificate "$P/short.crt" "$P/short.key" "$P/eps-short.json"
+certlc apply -f "$P/eps-short.json" > /dev/null
+certlc run --once > run10b 2>&1
+contains "a delivery that is already due is set aside for renewal" run10b "removed for the external issuer to renew"
+data eps-api-server-certificate-previous tls.crt > "$P/eps-prev.crt"
+check "the due one is kept as -previous" cmp "$P/eps-prev.crt" "$P/short.crt"
+check_fails "and removed from its name" have_secret eps-api-server-certificate
+certlc get tcp eps > tcp-eps.txt
+contains "the tenant waits (NotReady)" tcp-eps.txt "NotReady"
 leaf_secret eps-api-server-certificate "$P/good.crt" "$P/good.key" "$P/eps-good.json"
 certlc apply -f "$P/eps-good.json" > /dev/null
 certlc run --once > run11 2>&1
@@ -215,14 +224,75 @@ certlc get secrets -A -o json > "$T/eps-before.json"
 certlc run --once > "$T/run11b" 2>&1
 certlc get secrets -A -o json > "$T/eps-after.json"
 check "an accepted delivery is not written again by the next pass" cmp "$T/eps-before.json" "$T/eps-after.json"
-leaf_secret eps-api-server-certificate "$P/short.crt" "$P/short.key" "$P/eps-short.json"
-certlc apply -f "$P/eps-short.json" > /dev/null
+
+# A delivery never goes back in time: one that ends before the certificate
+# in use is refused, whether the issuer rewrote tls.* only (cert-manager:
+# apiserver.* still hold the one in use) or the component's keys.
+good_end=$(openssl x509 -in "$P/good.crt" -noout -enddate | sed 's/notAfter=//')
+good_end=$(date -u -d "$good_end" +%Y-%m-%dT%H:%M:%SZ)
+issue_leaf older 300 "$ALL_SANS,IP:192.0.2.50"
+jq -n --arg c "$(base64 -w0 < "$P/older.crt")" --arg k "$(base64 -w0 < "$P/older.key")" \
+    --arg gc "$(base64 -w0 < "$P/good.crt")" --arg gk "$(base64 -w0 < "$P/good.key")" \
+    '{apiVersion:"v1",kind:"Secret",metadata:{name:"eps-api-server-certificate",namespace:"default"},
+      type:"kubernetes.io/tls",data:{"tls.crt":$c,"tls.key":$k,"apiserver.crt":$gc,"apiserver.key":$gk}}' > "$P/eps-older.json"
+chmod 600 "$P/eps-older.json"
+certlc apply -f "$P/eps-older.json" > /dev/null
 certlc run --once > run12 2>&1
-contains "a delivery that is already due is set aside for renewal" run12 "removed for the external issuer to renew"
-data eps-api-server-certificate-previous tls.crt > "$P/eps-prev.crt"
-check "the due one is kept as -previous" cmp "$P/eps-prev.crt" "$P/short.crt"
-check_fails "and removed from its name" have_secret eps-api-server-certificate
-certlc get tcp eps > tcp-eps.txt
-contains "the tenant waits (NotReady)" tcp-eps.txt "NotReady"
+contains "a renewal under tls.* that ends before the one in use is refused, its notAfter named" run12 "is not later than the current certificate's ($good_end)"
+check "the refused renewal is kept aside" names_like "^secret/eps-api-server-certificate-refused-$(sha256sum < "$P/older.crt" | cut -c1-8)\$"
+issue_leaf newer 400 "$ALL_SANS,IP:192.0.2.50"
+leaf_secret eps-api-server-certificate "$P/newer.crt" "$P/newer.key" "$P/eps-newer.json"
+certlc apply -f "$P/eps-newer.json" > /dev/null
+certlc run --once > run13 2>&1
+contains "a renewal that ends later is accepted" run13 "default/eps: ready"
+newer_end=$(openssl x509 -in "$P/newer.crt" -noout -enddate | sed 's/notAfter=//')
+newer_end=$(date -u -d "$newer_end" +%Y-%m-%dT%H:%M:%SZ)
+issue_leaf back 380 "$ALL_SANS,IP:192.0.2.50"
+jq -n --arg c "$(base64 -w0 < "$P/back.crt")" --arg k "$(base64 -w0 < "$P/back.key")" \
+    '{apiVersion:"v1",kind:"Secret",metadata:{name:"eps-api-server-certificate",namespace:"default"},
+      type:"Opaque",data:{"apiserver.crt":$c,"apiserver.key":$k}}' > "$P/eps-back.json"
+chmod 600 "$P/eps-back.json"
+certlc apply -f "$P/eps-back.json" > /dev/null
+certlc run --once > run14 2>&1
+contains "a delivery under apiserver.* that ends before the one in use is refused" run14 "is not later than the current certificate's ($newer_end)"
+
+# --- 6. The subject, where Kubernetes depends on it: front-proxy-client's CN
+# (the API server's --requestheader-allowed-names) and the kubelet client's O
+# (system:masters for v1.26).
+rm -f "$CONF/tenants.d/"*.ini
+tenant zeta provided_certificates=front-proxy-client-certificate,api-server-kubelet-client-certificate
+certlc run --once > run15 2>&1
+data zeta-ca ca.crt > "$P/zeta-ca.crt"
+data zeta-ca ca.key > "$P/zeta-ca.key"
+data zeta-front-proxy-ca-certificate front-proxy-ca.crt > "$P/zeta-fp.crt"
+data zeta-front-proxy-ca-certificate front-proxy-ca.key > "$P/zeta-fp.key"
+chmod 600 "$P/zeta-ca.key" "$P/zeta-fp.key"
+# issue_client NAME CA SUBJ: a client certificate signed by CA (.crt/.key).
+issue_client() {
+    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$P/$1.key" \
+        -out "$P/$1.csr" -subj "$3" 2>/dev/null
+    printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n' > "$P/$1.ext"
+    openssl x509 -req -in "$P/$1.csr" -CA "$P/$2.crt" -CAkey "$P/$2.key" -CAcreateserial \
+        -days 200 -extfile "$P/$1.ext" -out "$P/$1.crt" 2>/dev/null
+}
+issue_client fpbad zeta-fp "/CN=aggregator"
+leaf_secret zeta-front-proxy-client-certificate "$P/fpbad.crt" "$P/fpbad.key" "$P/zeta-fpbad.json"
+issue_client kcbad zeta-ca "/O=kubeadm:cluster-admins/CN=kube-apiserver-kubelet-client"
+leaf_secret zeta-api-server-kubelet-client-certificate "$P/kcbad.crt" "$P/kcbad.key" "$P/zeta-kcbad.json"
+certlc apply -f "$P/zeta-fpbad.json" > /dev/null
+certlc apply -f "$P/zeta-kcbad.json" > /dev/null
+certlc run --once > run16 2>&1
+contains "a front-proxy client with another CN is refused, the CN named" run16 "its subject CN is 'aggregator', expected 'front-proxy-client'"
+contains "a kubelet client without the version's group is refused, the group named" run16 "its subject O is 'kubeadm:cluster-admins', expected 'system:masters'"
+issue_client fpgood zeta-fp "/CN=front-proxy-client"
+leaf_secret zeta-front-proxy-client-certificate "$P/fpgood.crt" "$P/fpgood.key" "$P/zeta-fpgood.json"
+issue_client kcgood zeta-ca "/O=system:masters/CN=apiserver-kubelet-client"
+leaf_secret zeta-api-server-kubelet-client-certificate "$P/kcgood.crt" "$P/kcgood.key" "$P/zeta-kcgood.json"
+certlc apply -f "$P/zeta-fpgood.json" > /dev/null
+certlc apply -f "$P/zeta-kcgood.json" > /dev/null
+certlc run --once > run17 2>&1
+contains "with CN front-proxy-client and O system:masters both are accepted" run17 "default/zeta: ready"
+data zeta-front-proxy-client-certificate front-proxy-client.crt > "$P/zeta-fp-mount.crt"
+check "front-proxy-client.crt is the delivered certificate" cmp "$P/zeta-fp-mount.crt" "$P/fpgood.crt"
 
 finish

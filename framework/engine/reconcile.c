@@ -54,6 +54,7 @@ typedef struct pass {
     signer signers[MAX_SIGNERS];
     size_t n_signers;
     char ca_expiring[300];   /* the CAs near their end, for the status */
+    char provided_expiring[300]; /* those of them that are provided */
     char awaiting_ca[400];   /* provided CAs not (validly) delivered yet */
     char adopted[500];       /* CAs certlc did not make, signing anyway */
     char ca_waiting[400];    /* the CAs not valid yet, for the status */
@@ -231,16 +232,22 @@ static int check_issued(pass *p, X509 *cert, const certlc_item *item,
     return 0;
 }
 
-/* Notes a CA that is near its end, for the status (see note_ca_expiry). */
+static bool ca_provided(const pass *p, const certlc_item *item);
+
+/* Notes a CA that is near its end, for the status (see note_ca_expiry);
+ * a provided one apart: what to do about it differs. */
 static void note_ca_end(pass *p, const certlc_item *item, int64_t not_after)
 {
     int64_t left = not_after - p->now;
     if (left >= certlc_ca_warn_window(p->cfg))
         return;
-    size_t used = strlen(p->ca_expiring);
-    snprintf(p->ca_expiring + used, sizeof p->ca_expiring - used,
-             "%s%s-%s expires in %lld day(s)", used ? "; " : "", p->t->name,
-             item->suffix, (long long)(left / 86400));
+    char *list = ca_provided(p, item) ? p->provided_expiring : p->ca_expiring;
+    size_t size = ca_provided(p, item) ? sizeof p->provided_expiring
+                                       : sizeof p->ca_expiring;
+    size_t used = strlen(list);
+    snprintf(list + used, size - used, "%s%s-%s expires in %lld day(s)",
+             used ? "; " : "", p->t->name, item->suffix,
+             (long long)(left / 86400));
 }
 
 static void note_ca(pass *p, const certlc_item *item, X509 *cert)
@@ -1463,13 +1470,24 @@ int64_t certlc_ca_warn_window(const certlc_config *cfg)
 static void note_ca_expiry(pass *p, certlc_tcp_status *st)
 {
     const char *type = "CertificateAuthorityExpiring";
-    if (p->ca_expiring[0] == '\0') {
+    if (p->ca_expiring[0] == '\0' && p->provided_expiring[0] == '\0') {
         certlc_status_clear_condition(st, type);
         return;
     }
-    char msg[400];
-    snprintf(msg, sizeof msg, "%s; a CA is rotated automatically only once "
-             "expired: delete its Secret to rotate it now", p->ca_expiring);
+    /* A provided CA is never made by certlc: only its issuer can renew
+     * it, and once expired it is refused (set aside), not rotated. */
+    char mine[512] = "", theirs[512] = "", msg[1030];
+    if (p->ca_expiring[0] != '\0')
+        snprintf(mine, sizeof mine, "%s; a CA is rotated automatically only "
+                 "once expired: delete its Secret to rotate it now",
+                 p->ca_expiring);
+    if (p->provided_expiring[0] != '\0')
+        snprintf(theirs, sizeof theirs, "%s; a provided CA (ca_source = "
+                 "provided) is never made by certlc: deliver a new one "
+                 "before it expires, or the tenant awaits one",
+                 p->provided_expiring);
+    snprintf(msg, sizeof msg, "%s%s%s", mine, mine[0] && theirs[0] ? "; " : "",
+             theirs);
     const certlc_condition *c = certlc_status_condition(st, type);
     if (c == NULL || !c->status)
         certlc_warn("engine", "%s/%s: %s", p->t->namespace, p->t->name, msg);

@@ -4,6 +4,7 @@
 # The site's PKI is played with the openssl command line; the proof is
 # openssl verify and a real s_server/s_client handshake.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/cadates.sh"
 
 mkdir -p "$T/pki"
 P=$T/pki
@@ -294,5 +295,31 @@ certlc run --once > run17 2>&1
 contains "with CN front-proxy-client and O system:masters both are accepted" run17 "default/zeta: ready"
 data zeta-front-proxy-client-certificate front-proxy-client.crt > "$P/zeta-fp-mount.crt"
 check "front-proxy-client.crt is the delivered certificate" cmp "$P/zeta-fp-mount.crt" "$P/fpgood.crt"
+
+# --- 7. A provided CA near its end: a warning of its own (certlc never
+# makes one); once expired it is refused like any unusable delivery.
+rm -f "$CONF/tenants.d/"*.ini
+tenant eta ca_source=provided
+mk_ca "$T/eta-near" "$(utc yesterday)" "$(utc "+10 days")" || not_ok "openssl makes a CA ending in 10 days"
+apply_ca eta "$T/eta-near" > /dev/null
+certlc run --once > run18 2>&1
+contains "a provided CA near its end is said" run18 "eta-ca expires in "
+contains "with what to do: deliver a new one" run18 "a provided CA (ca_source = provided) is never made by certlc: deliver a new one before it expires"
+lacks "not the advice for a CA certlc makes" run18 "delete its Secret to rotate it now"
+certlc get tcp eta -o json > eta.json
+check "the condition CertificateAuthorityExpiring says so" jq -e '.status.conditions[] | select(.type == "CertificateAuthorityExpiring") | .message | contains("deliver a new one")' eta.json
+certlc check-expiration > eta-exp.txt
+contains "check-expiration warns to deliver a new one" eta-exp.txt "WARNING: eta-ca expires"
+contains "with the provided CA's advice" eta-exp.txt "a provided CA is never made by certlc: deliver a new one"
+data eta-ca ca.crt > "$T/eta-kept.crt"
+check "the provided CA is kept" cmp "$T/eta-kept.crt" "$T/eta-near/ca.crt"
+mk_ca "$T/eta-old" 20200101000000Z "$(utc yesterday)" || not_ok "openssl makes an expired CA"
+apply_ca eta "$T/eta-old" > /dev/null
+certlc run --once > run19 2>&1
+contains "an expired provided CA is refused, not rotated" run19 "refused: the CA expired at"
+check "it is kept aside" names_like "^secret/eta-ca-refused-$(sha256sum < "$T/eta-old/ca.crt" | cut -c1-8)\$"
+check_fails "and removed from its name (certlc makes none)" have_secret eta-ca
+certlc get tcp eta > tcp-eta.txt
+contains "eta awaits its CA" tcp-eta.txt "AwaitingCA"
 
 finish

@@ -61,6 +61,10 @@ check "the CA Secret's data is byte for byte the one applied" cmp "$P/ca-applied
 contains "the adoption is said, with subject and issuer" "$T/run1" "CN=corp-k8s-intermediate, issuer /O=Corp/CN=corp-root (an intermediate)"
 certlc get events --for alpha > "$T/ev1"
 contains "a CAAdopted event names the CA" "$T/ev1" "CAAdopted"
+certlc get events --for alpha -o json > "$T/ev1.json"
+check "the CAAdopted event's message names the subject and the issuer" \
+    jq -e '[.items[] | select(.reason == "CAAdopted") | .message |
+            select(contains("subject /O=Corp/CN=corp-k8s-intermediate, issuer /O=Corp/CN=corp-root"))] | length == 1' "$T/ev1.json"
 check "said once: a second pass adds no CAAdopted event" sh -c "'$CERTLC_BIN' -c '$CONF/certlc.ini' run --once >/dev/null 2>&1; [ \$('$CERTLC_BIN' -c '$CONF/certlc.ini' get events --for alpha | grep -c CAAdopted) -eq 1 ]"
 
 cd "$P" || exit 1
@@ -112,7 +116,7 @@ check "with the root's own notAfter" sh -c "grep 'issued by /O=Corp/CN=corp-root
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$P/ec.key" \
     -out "$P/ec.crt" -subj "/CN=site-ca" -days 10950 \
     -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign" 2>/dev/null
-write_conf "key_algorithm = rsa-2048"
+write_conf "key_algorithm = rsa-2048" "rollout_hook = echo \"\$CERTLC_TCP: \$CERTLC_CHANGED\" >> $T/hook.log"
 sed -i '/^key_algorithm = ecdsa-p256$/d' "$CONF/certlc.ini"
 rm -f "$CONF/tenants.d/alpha.ini"
 tenant beta
@@ -208,8 +212,10 @@ certlc get tcp eps > tcp-eps.txt
 contains "the tenant waits (NotReady)" tcp-eps.txt "NotReady"
 leaf_secret eps-api-server-certificate "$P/good.crt" "$P/good.key" "$P/eps-good.json"
 certlc apply -f "$P/eps-good.json" > /dev/null
+: > "$T/hook.log"
 certlc run --once > run11 2>&1
 contains "a good delivery is accepted" run11 "default/eps: ready"
+check "the rollout hook runs for the provided certificate" grep -q "^eps: .*eps-api-server-certificate" "$T/hook.log"
 data eps-api-server-certificate tls.crt > "$P/eps-got.crt"
 check "and left as delivered" cmp "$P/eps-got.crt" "$P/good.crt"
 # Kamaji's API server Deployment mounts apiserver.crt and apiserver.key of
@@ -321,5 +327,46 @@ check "it is kept aside" names_like "^secret/eta-ca-refused-$(sha256sum < "$T/et
 check_fails "and removed from its name (certlc makes none)" have_secret eta-ca
 certlc get tcp eta > tcp-eta.txt
 contains "eta awaits its CA" tcp-eta.txt "AwaitingCA"
+
+# --- 8. A CA whose key does not match its certificate (ca_source =
+# generate): left untouched, the tenant NotReady with the reason.
+rm -f "$CONF/tenants.d/"*.ini
+tenant iota
+ca_secret iota-ca default "$P/int-bundle.crt" "$P/ec.key" "$P/iota-ca.json"
+certlc apply -f "$P/iota-ca.json" > /dev/null
+sdata iota-ca > "$P/iota-applied.json"
+certlc run --once > run20 2>&1
+sdata iota-ca > "$P/iota-after.json"
+check "a CA whose key does not match is left untouched" cmp "$P/iota-applied.json" "$P/iota-after.json"
+contains "the reason says the key does not match" run20 "ca.key does not match the first certificate of ca.crt"
+check_fails "nothing is signed by it" have_secret iota-api-server-certificate
+certlc get tcp iota > tcp-iota.txt
+contains "iota is NotReady" tcp-iota.txt "NotReady"
+certlc get tcp iota -o json > iota.json
+check "its Ready condition gives the reason" jq -e '[.status.conditions[] | select(.type == "Ready" and .status == "False") |
+    .message | contains("iota-ca: ca.key does not match the first certificate of ca.crt")] | any' iota.json
+
+# --- 9. front_proxy_ca_source = provided: AwaitingCA, front-proxy-client
+# not issued; a delivered front-proxy CA provisions it.
+rm -f "$CONF/tenants.d/"*.ini
+tenant theta front_proxy_ca_source=provided
+certlc run --once > run21 2>&1
+certlc get tcp theta > tcp-theta.txt
+contains "with no front-proxy CA delivered, theta is AwaitingCA" tcp-theta.txt "AwaitingCA"
+check_fails "front-proxy-client is not issued" have_secret theta-front-proxy-client-certificate
+check_fails "no front-proxy CA is made" have_secret theta-front-proxy-ca-certificate
+check "what the main CA signs is issued" have_secret theta-api-server-certificate
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$P/fpca.key" \
+    -out "$P/fpca.crt" -subj "/CN=corp-front-proxy" -days 3650 \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign" 2>/dev/null
+jq -n --arg c "$(base64 -w0 < "$P/fpca.crt")" --arg k "$(base64 -w0 < "$P/fpca.key")" \
+    '{apiVersion:"v1",kind:"Secret",metadata:{name:"theta-front-proxy-ca-certificate",namespace:"default"},
+      type:"Opaque",data:{"front-proxy-ca.crt":$c,"front-proxy-ca.key":$k}}' > "$P/theta-fp.json"
+chmod 600 "$P/theta-fp.json"
+certlc apply -f "$P/theta-fp.json" > /dev/null
+certlc run --once > run22 2>&1
+contains "the delivered front-proxy CA provisions theta" run22 "default/theta: ready"
+data theta-front-proxy-client-certificate front-proxy-client.crt > "$P/theta-fpc.crt"
+check "front-proxy-client is issued under the delivered CA" openssl verify -CAfile "$P/fpca.crt" "$P/theta-fpc.crt"
 
 finish

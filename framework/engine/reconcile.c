@@ -828,6 +828,54 @@ static void refuse_ca(pass *p, const certlc_secret *s, const certlc_item *item,
     await_ca(p, name, msg);
 }
 
+/* A rotation asked of a provided CA (the rotate annotation, from certlc
+ * rotate secret or a Kamaji user) cannot be done: certlc never makes that
+ * CA, and honouring it would leave the tenant without one. The request is
+ * refused with a Warning event and its annotation removed; the CA is kept
+ * and judged as usual. *s becomes the Secret as written. */
+static void refuse_ca_rotation(pass *p, certlc_secret **s, const char *name)
+{
+    char msg[512];
+    snprintf(msg, sizeof msg, "rotation of %.200s refused: it is a provided "
+             "CA (ca_source = provided), which certlc never makes; deliver "
+             "a new one instead", name);
+    certlc_warn("engine", "%s/%s: %s", p->t->namespace, p->t->name, msg);
+    certlc_err err = {{0}};
+    certlc_secret *c = certlc_secret_dup(*s);
+    int rc = c != NULL ? certlc_kvlist_del(&c->annotations,
+                                           CERTLC_ANNOTATION_ROTATE)
+                       : -1;
+    if (rc >= 0)
+        rc = certlc_store_update(p->store, c, &err);
+    else
+        certlc_err_set(&err, "out of memory");
+    if (rc != 0) {
+        /* The request stays: refused again by the next pass. */
+        certlc_warn("engine", "%s/%s: cannot remove the rotate annotation "
+                    "of %s: %s", p->t->namespace, p->t->name, name, err.msg);
+        certlc_secret_free(c);
+        return;
+    }
+    certlc_secret_free(*s);
+    *s = c;
+    certlc_pass_saw(p->pc, c);
+    certlc_event e;
+    memset(&e, 0, sizeof e);
+    e.first = e.last = p->now;
+    e.count = 1;
+    snprintf(e.type, sizeof e.type, "Warning");
+    snprintf(e.reason, sizeof e.reason, CERTLC_EV_ROTATION_REFUSED);
+    snprintf(e.cause, sizeof e.cause, "manual");
+    snprintf(e.ns, sizeof e.ns, "%s", p->t->namespace);
+    snprintf(e.tenant, sizeof e.tenant, "%s", p->t->name);
+    snprintf(e.secret, sizeof e.secret, "%.255s", name);
+    snprintf(e.message, sizeof e.message, "%s", msg);
+    if (certlc_events_record(p->store, p->t->namespace, p->t->name, &e, 1,
+                             &err) != 0)
+        certlc_warn("engine", "%s/%s: cannot record the RotationRefused "
+                    "event: %s", p->t->namespace, p->t->name, err.msg);
+}
+
 /* ---- certificates an external issuer provides ------------------------------ */
 
 /* The certificate and key delivered in a provided Secret. An issuer that
@@ -1312,6 +1360,9 @@ static void reconcile_item(pass *p, const certlc_item *item)
     int rc = certlc_store_get(p->store, p->t->namespace, name, &old, &err);
     if (rc == 0)
         certlc_pass_saw(p->pc, old); /* for the rollout's digest */
+    if (rc == 0 && ca_provided(p, item) &&
+        certlc_kamaji_rotation_requested(&old->annotations))
+        refuse_ca_rotation(p, &old, name);
     if (rc == CERTLC_UNDECRYPTABLE) {
         /* Never replaced: a key missing from encryption_config must not
          * rotate a CA. The tenant is not ready until the key is back. */

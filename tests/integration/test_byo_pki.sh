@@ -173,6 +173,24 @@ check_fails "rotate ca refuses a provided CA" certlc rotate ca delta
 contains "and says to deliver a new one instead" rot.txt "certlc never rotates it; deliver a new one"
 data delta-api-server-certificate apiserver.crt > "$P/delta-api.crt"
 check "delta's leaves chain to the corporate root" openssl verify -CAfile "$P/root.crt" -untrusted "$P/int.crt" "$P/delta-api.crt"
+# The rotate annotation on a provided CA (as `certlc rotate secret` or a
+# Kamaji user writes it) is refused: the CA is kept, nothing stalls.
+certlc rotate secret delta-ca > /dev/null 2>&1 ||
+    certlc get secret delta-ca -o json |
+    jq '.metadata.annotations["certs.kamaji.clastix.io/rotate"] = ""' > "$P/delta-rot.json"
+[ -s "$P/delta-rot.json" ] && { chmod 600 "$P/delta-rot.json"; certlc apply -f "$P/delta-rot.json" > /dev/null; }
+certlc get secret delta-ca -o json | jq -e '.metadata.annotations["certs.kamaji.clastix.io/rotate"] == ""' > /dev/null ||
+    not_ok "the rotate annotation could not be set on delta-ca"
+certlc run --once > run8b 2>&1
+contains "a rotation asked of a provided CA is refused" run8b "rotation of delta-ca refused: it is a provided CA (ca_source = provided)"
+contains "delta stays ready" run8b "default/delta: ready"
+sdata delta-ca > "$P/delta-after-rot.json"
+check "the provided CA is kept" sh -c "jq -S '.data' '$P/delta-good.json' | cmp - '$P/delta-after-rot.json'"
+check_fails "the request is not left standing" sh -c "'$CERTLC_BIN' -c '$CONF/certlc.ini' get secret delta-ca -o json | jq -e '.metadata.annotations | has(\"certs.kamaji.clastix.io/rotate\")'"
+certlc get events --for delta -o json > "$T/ev-delta.json"
+check "a RotationRefused Warning event says why" jq -e '[.items[] | select(.reason == "RotationRefused" and .type == "Warning") | .message | contains("deliver a new one")] | any' "$T/ev-delta.json"
+certlc get tcp delta > tcp-delta2.txt
+lacks "delta is not AwaitingCA" tcp-delta2.txt "AwaitingCA"
 
 # --- 5. provided_certificates = api-server-certificate.
 rm -f "$CONF/tenants.d/"*.ini

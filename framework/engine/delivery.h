@@ -4,7 +4,7 @@
  *
  * One judge serves every external flow: the datastore client certificate
  * of the external drivers (datastore_external.c) and the CAs and leaf
- * certificates a tenant declares provided (provided.c).
+ * certificates a tenant declares provided (reconcile.c).
  */
 #ifndef CERTLC_DELIVERY_H
 #define CERTLC_DELIVERY_H

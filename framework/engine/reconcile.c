@@ -833,12 +833,15 @@ static void refuse_ca(pass *p, const certlc_secret *s, const certlc_item *item,
  * CA, and honouring it would leave the tenant without one. The request is
  * refused with a Warning event and its annotation removed; the CA is kept
  * and judged as usual. *s becomes the Secret as written. */
-static void refuse_ca_rotation(pass *p, certlc_secret **s, const char *name)
+static void refuse_ca_rotation(pass *p, const certlc_item *item,
+                               certlc_secret **s, const char *name)
 {
     char msg[512];
     snprintf(msg, sizeof msg, "rotation of %.200s refused: it is a provided "
-             "CA (ca_source = provided), which certlc never makes; deliver "
-             "a new one instead", name);
+             "CA (%s = provided), which certlc never makes; deliver a new "
+             "one instead", name,
+             strcmp(item->suffix, "ca") == 0 ? "ca_source"
+                                             : "front_proxy_ca_source");
     certlc_warn("engine", "%s/%s: %s", p->t->namespace, p->t->name, msg);
     certlc_err err = {{0}};
     certlc_secret *c = certlc_secret_dup(*s);
@@ -1362,7 +1365,7 @@ static void reconcile_item(pass *p, const certlc_item *item)
         certlc_pass_saw(p->pc, old); /* for the rollout's digest */
     if (rc == 0 && ca_provided(p, item) &&
         certlc_kamaji_rotation_requested(&old->annotations))
-        refuse_ca_rotation(p, &old, name);
+        refuse_ca_rotation(p, item, &old, name);
     if (rc == CERTLC_UNDECRYPTABLE) {
         /* Never replaced: a key missing from encryption_config must not
          * rotate a CA. The tenant is not ready until the key is back. */

@@ -386,5 +386,14 @@ certlc run --once > run22 2>&1
 contains "the delivered front-proxy CA provisions theta" run22 "default/theta: ready"
 data theta-front-proxy-client-certificate front-proxy-client.crt > "$P/theta-fpc.crt"
 check "front-proxy-client is issued under the delivered CA" openssl verify -CAfile "$P/fpca.crt" "$P/theta-fpc.crt"
+certlc get secret theta-front-proxy-ca-certificate -o json |
+    jq '.metadata.annotations["certs.kamaji.clastix.io/rotate"] = ""' > "$P/theta-rot.json"
+chmod 600 "$P/theta-rot.json"
+certlc apply -f "$P/theta-rot.json" > /dev/null
+certlc run --once > run23 2>&1
+contains "a rotation asked of the provided front-proxy CA is refused" run23 "rotation of theta-front-proxy-ca-certificate refused: it is a provided CA (front_proxy_ca_source = provided)"
+contains "theta stays ready" run23 "default/theta: ready"
+data theta-front-proxy-client-certificate front-proxy-client.crt > "$P/theta-fpc2.crt"
+check "front-proxy-client is not reissued" cmp "$P/theta-fpc.crt" "$P/theta-fpc2.crt"
 
 finish

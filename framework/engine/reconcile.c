@@ -937,31 +937,38 @@ static int mount_delivery(pass *p, const certlc_item *item,
     return 0;
 }
 
+/* Marks the record of an accepted delivery (certlc_validation.inputs),
+ * which is not a digest: judged_before never takes it for one of its own. */
+#define PROVIDED_RECORD "provided-delivery"
+
 /* The notAfter of the good certificate a delivery replaces (0: none), as
  * the external datastore flow takes its tenant's copy's: a delivery never
- * goes back in time. The component's keys still hold the last delivery
- * accepted when the issuer rewrote tls.* only; an issuer that rewrote the
- * component's keys left only the record of the last verdict (its data
- * digest then differs from the Secret's). */
+ * goes back in time. Only a delivery certlc accepted counts: the first
+ * delivery after a certificate became provided replaces one certlc issued
+ * for its own validity, not the issuer's. The component's keys still hold
+ * the last delivery accepted when the issuer rewrote tls.* only; an issuer
+ * that rewrote the component's keys left only the record of the verdict
+ * (its data digest then differs from the Secret's). */
 static int64_t provided_current(pass *p, const certlc_item *item,
                                 const certlc_secret *s, const certlc_kv *crt,
                                 const char *name)
 {
-    int64_t current = 0;
+    const certlc_validation *v = certlc_validation_find(&p->pc->status, name);
+    char digest[65];
+    if (v == NULL || strcmp(v->verdict, "valid") != 0 ||
+        strcmp(v->inputs, PROVIDED_RECORD) != 0 ||
+        certlc_secret_data_digest(s, digest) != 0 ||
+        strcmp(v->data, digest) == 0)
+        return 0; /* none accepted, or this is the one accepted */
+    int64_t current = v->not_after;
     const certlc_kv *mine = certlc_kvlist_get(&s->data, item->cert_key);
     if (mine != NULL && mine != crt && !same_bytes(mine, crt)) {
         certlc_err err = {{0}};
         X509 *x = certlc_cert_from_pem(mine->value, mine->len, &err);
-        if (x != NULL)
+        if (x != NULL && certlc_cert_not_after(x) > current)
             current = certlc_cert_not_after(x);
         X509_free(x);
     }
-    const certlc_validation *v = certlc_validation_find(&p->pc->status, name);
-    char digest[65];
-    if (v != NULL && strcmp(v->verdict, "valid") == 0 &&
-        certlc_secret_data_digest(s, digest) == 0 &&
-        strcmp(v->data, digest) != 0 && v->not_after > current)
-        current = v->not_after;
     return current;
 }
 
@@ -977,6 +984,7 @@ static void provided_record(pass *p, const certlc_secret *s,
     memset(&v, 0, sizeof v);
     snprintf(v.name, sizeof v.name, "%.255s", name);
     v.rv = s->resource_version;
+    snprintf(v.inputs, sizeof v.inputs, "%s", PROVIDED_RECORD);
     snprintf(v.verdict, sizeof v.verdict, "valid");
     if (x != NULL && certlc_secret_data_digest(s, v.data) == 0) {
         v.not_before = certlc_cert_not_before(x);

@@ -319,6 +319,25 @@ certlc run --once > run17 2>&1
 contains "with CN front-proxy-client and O system:masters both are accepted" run17 "default/zeta: ready"
 data zeta-front-proxy-client-certificate front-proxy-client.crt > "$P/zeta-fp-mount.crt"
 check "front-proxy-client.crt is the delivered certificate" cmp "$P/zeta-fp-mount.crt" "$P/fpgood.crt"
+# The API server certificate becomes provided: cert-manager writes tls.* into
+# the Secret certlc issued (1 year); its 90-day certificate is the first
+# delivery, not a step back in time from one certlc never accepted.
+tenant zeta provided_certificates=front-proxy-client-certificate,api-server-kubelet-client-certificate,api-server-certificate
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$P/z90.key" \
+    -out "$P/z90.csr" -subj "/CN=kube-apiserver" 2>/dev/null
+printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=%s\n' \
+    "DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local,DNS:zeta,DNS:zeta.default.svc,DNS:zeta.default.svc.cluster.local,DNS:localhost,IP:127.0.0.1,IP:10.96.0.1" > "$P/z90.ext"
+openssl x509 -req -in "$P/z90.csr" -CA "$P/zeta-ca.crt" -CAkey "$P/zeta-ca.key" -CAcreateserial \
+    -days 90 -extfile "$P/z90.ext" -out "$P/z90.crt" 2>/dev/null
+certlc get secret zeta-api-server-certificate -o json |
+    jq --arg c "$(base64 -w0 < "$P/z90.crt")" --arg k "$(base64 -w0 < "$P/z90.key")" \
+    '.data["tls.crt"] = $c | .data["tls.key"] = $k' > "$P/zeta-api.json"
+chmod 600 "$P/zeta-api.json"
+certlc apply -f "$P/zeta-api.json" > /dev/null
+certlc run --once > run17b 2>&1
+contains "a 90-day first delivery over certlc's 1-year certificate is accepted" run17b "default/zeta: ready"
+data zeta-api-server-certificate apiserver.crt > "$P/zeta-api-mount.crt"
+check "and mounted as apiserver.crt" cmp "$P/zeta-api-mount.crt" "$P/z90.crt"
 
 # --- 7. A provided CA near its end: a warning of its own (certlc never
 # makes one); once expired it is refused like any unusable delivery.

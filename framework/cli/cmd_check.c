@@ -149,10 +149,16 @@ int certlc_cmd_check_expiration(certlc_cli *c, int argc, char **argv)
                 if (not_after != 0 && not_after - certlc_now() <
                                           certlc_ca_warn_window(c->cfg)) {
                     size_t used = strlen(warnings);
+                    bool provided = strcmp(item->suffix, "ca") == 0
+                                        ? t->ca_provided
+                                        : t->front_proxy_ca_provided;
                     snprintf(warnings + used, sizeof warnings - used,
-                             "WARNING: %s expires %s; a CA is never rotated "
-                             "automatically: delete the Secret to rotate "
-                             "it\n", name, expires);
+                             "WARNING: %s expires %s; %s\n", name, expires,
+                             provided ? "a provided CA is never made by "
+                                        "certlc: deliver a new one"
+                                      : "a CA is never rotated "
+                                        "automatically: delete the Secret "
+                                        "to rotate it");
                 }
             } else {
                 /* The datastore certificate is signed by the DataStore's

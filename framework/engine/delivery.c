@@ -5,8 +5,10 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/x509v3.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "timefmt.h"
 
@@ -82,6 +84,53 @@ static int check_previous(const certlc_delivery_rules *r, X509 *x,
     return rc;
 }
 
+/* Whether the subject has an entry nid equal to want; the entries of nid
+ * into have (comma-separated, for the message). */
+static bool subject_has(X509 *x, int nid, const char *want, char *have,
+                        size_t size, size_t *n)
+{
+    const X509_NAME *name = X509_get_subject_name(x);
+    bool found = false;
+    size_t used = 0;
+    *n = 0;
+    have[0] = '\0';
+    for (int i = X509_NAME_get_index_by_NID(name, nid, -1); i >= 0;
+         i = X509_NAME_get_index_by_NID(name, nid, i)) {
+        const ASN1_STRING *v =
+            X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, i));
+        int len = ASN1_STRING_length(v);
+        const char *d = (const char *)ASN1_STRING_get0_data(v);
+        if (len >= 0 && strlen(want) == (size_t)len &&
+            memcmp(d, want, (size_t)len) == 0)
+            found = true;
+        if (used < size)
+            used += (size_t)snprintf(have + used, size - used, "%s'%.*s'",
+                                     *n ? ", " : "", len > 100 ? 100 : len, d);
+        (*n)++;
+    }
+    return found;
+}
+
+/* The subject a consumer depends on (see certlc_delivery_rules). */
+static int check_subject(const certlc_delivery_rules *r, X509 *x,
+                         certlc_err *err)
+{
+    char have[300];
+    size_t n;
+    if (r->cn != NULL &&
+        (!subject_has(x, NID_commonName, r->cn, have, sizeof have, &n) ||
+         n != 1))
+        return certlc_err_set(err, "its subject CN is %s, expected '%s' (%s)",
+                              n ? have : "missing", r->cn,
+                              r->cn_why ? r->cn_why : "");
+    if (r->org != NULL &&
+        !subject_has(x, NID_organizationName, r->org, have, sizeof have, &n))
+        return certlc_err_set(err, "its subject O is %s, expected '%s' (%s)",
+                              n ? have : "missing", r->org,
+                              r->org_why ? r->org_why : "");
+    return 0;
+}
+
 int certlc_delivery_judge(const certlc_delivery_rules *r,
                           const certlc_kv *crt, const certlc_kv *key,
                           certlc_err *err)
@@ -111,7 +160,8 @@ int certlc_delivery_judge(const certlc_delivery_rules *r,
         check_time(r, x, err) != 0 ||
         (r->issuer != NULL && certlc_cert_verify(x, r->issuer, r->now,
                                                  err) != 0) ||
-        check_previous(r, x, err) != 0 || check_current(r, x, err) != 0)
+        check_previous(r, x, err) != 0 || check_current(r, x, err) != 0 ||
+        check_subject(r, x, err) != 0)
         goto out;
     if (r->spec != NULL && certlc_cert_covers_spec(x, r->spec, err) != 0) {
         certlc_err_prefix(err, "it does not fit the component");

@@ -4,7 +4,7 @@
  *
  * One judge serves every external flow: the datastore client certificate
  * of the external drivers (datastore_external.c) and the CAs and leaf
- * certificates a tenant declares provided (provided.c).
+ * certificates a tenant declares provided (reconcile.c).
  */
 #ifndef CERTLC_DELIVERY_H
 #define CERTLC_DELIVERY_H
@@ -29,13 +29,19 @@ typedef struct certlc_delivery_rules {
     const certlc_kv *previous;    /* the certificate rotated out; or NULL */
     int64_t current_not_after;    /* of the certificate in use; 0: none */
     int64_t now;
+    /* The subject where a consumer depends on it; NULL: any. cn: the one
+     * CN it must have; org: an O it must include; *_why: who needs it,
+     * for the message. */
+    const char *cn, *cn_why;
+    const char *org, *org_why;
 } certlc_delivery_rules;
 
 /* 0 when crt and key (data entries of the delivered Secret, named by their
  * keys in messages) are present and parse, belong together, are signed by
- * the issuer, valid now, cover the spec, are not the previous certificate,
- * and expire later than both the previous and the current one (a delivery
- * never goes back in time). -1 with the first reason otherwise. */
+ * the issuer, valid now, cover the spec, carry the subject the rules name,
+ * are not the previous certificate, and expire later than both the
+ * previous and the current one (a delivery never goes back in time). -1
+ * with the first reason otherwise. */
 int certlc_delivery_judge(const certlc_delivery_rules *r,
                           const certlc_kv *crt, const certlc_kv *key,
                           certlc_err *err);

@@ -33,6 +33,8 @@
 #define CERTLC_EV_AWAITING "AwaitingExternalPKI"
 /* Normal: a CA certlc did not make (a site's own) signs the tenant. */
 #define CERTLC_EV_CA_ADOPTED "CAAdopted"
+/* Warning: a rotation asked of a provided CA, which certlc never makes. */
+#define CERTLC_EV_ROTATION_REFUSED "RotationRefused"
 
 typedef struct certlc_event {
     int64_t first; /* Unix seconds */

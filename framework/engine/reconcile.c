@@ -54,6 +54,7 @@ typedef struct pass {
     signer signers[MAX_SIGNERS];
     size_t n_signers;
     char ca_expiring[300];   /* the CAs near their end, for the status */
+    char provided_expiring[300]; /* those of them that are provided */
     char awaiting_ca[400];   /* provided CAs not (validly) delivered yet */
     char adopted[500];       /* CAs certlc did not make, signing anyway */
     char ca_waiting[400];    /* the CAs not valid yet, for the status */
@@ -254,16 +255,22 @@ static int check_issued(pass *p, X509 *cert, const certlc_item *item,
     return 0;
 }
 
-/* Notes a CA that is near its end, for the status (see note_ca_expiry). */
+static bool ca_provided(const pass *p, const certlc_item *item);
+
+/* Notes a CA that is near its end, for the status (see note_ca_expiry);
+ * a provided one apart: what to do about it differs. */
 static void note_ca_end(pass *p, const certlc_item *item, int64_t not_after)
 {
     int64_t left = not_after - p->now;
     if (left >= certlc_ca_warn_window(p->cfg))
         return;
-    size_t used = strlen(p->ca_expiring);
-    snprintf(p->ca_expiring + used, sizeof p->ca_expiring - used,
-             "%s%s-%s expires in %lld day(s)", used ? "; " : "", p->t->name,
-             item->suffix, (long long)(left / 86400));
+    char *list = ca_provided(p, item) ? p->provided_expiring : p->ca_expiring;
+    size_t size = ca_provided(p, item) ? sizeof p->provided_expiring
+                                       : sizeof p->ca_expiring;
+    size_t used = strlen(list);
+    snprintf(list + used, size - used, "%s%s-%s expires in %lld day(s)",
+             used ? "; " : "", p->t->name, item->suffix,
+             (long long)(left / 86400));
 }
 
 static void note_ca(pass *p, const certlc_item *item, X509 *cert)
@@ -844,18 +851,192 @@ static void refuse_ca(pass *p, const certlc_secret *s, const certlc_item *item,
     await_ca(p, name, msg);
 }
 
+/* A rotation asked of a provided CA (the rotate annotation, from certlc
+ * rotate secret or a Kamaji user) cannot be done: certlc never makes that
+ * CA, and honouring it would leave the tenant without one. The request is
+ * refused with a Warning event and its annotation removed; the CA is kept
+ * and judged as usual. *s becomes the Secret as written. */
+static void refuse_ca_rotation(pass *p, const certlc_item *item,
+                               certlc_secret **s, const char *name)
+{
+    char msg[512];
+    snprintf(msg, sizeof msg, "rotation of %.200s refused: it is a provided "
+             "CA (%s = provided), which certlc never makes; deliver a new "
+             "one instead", name,
+             strcmp(item->suffix, "ca") == 0 ? "ca_source"
+                                             : "front_proxy_ca_source");
+    certlc_warn("engine", "%s/%s: %s", p->t->namespace, p->t->name, msg);
+    certlc_err err = {{0}};
+    certlc_secret *c = certlc_secret_dup(*s);
+    int rc = c != NULL ? certlc_kvlist_del(&c->annotations,
+                                           CERTLC_ANNOTATION_ROTATE)
+                       : -1;
+    if (rc >= 0)
+        rc = certlc_store_update(p->store, c, &err);
+    else
+        certlc_err_set(&err, "out of memory");
+    if (rc != 0) {
+        /* The request stays: refused again by the next pass. */
+        certlc_warn("engine", "%s/%s: cannot remove the rotate annotation "
+                    "of %s: %s", p->t->namespace, p->t->name, name, err.msg);
+        certlc_secret_free(c);
+        return;
+    }
+    certlc_secret_free(*s);
+    *s = c;
+    certlc_pass_saw(p->pc, c);
+    certlc_event e;
+    memset(&e, 0, sizeof e);
+    e.first = e.last = p->now;
+    e.count = 1;
+    snprintf(e.type, sizeof e.type, "Warning");
+    snprintf(e.reason, sizeof e.reason, CERTLC_EV_ROTATION_REFUSED);
+    snprintf(e.cause, sizeof e.cause, "manual");
+    snprintf(e.ns, sizeof e.ns, "%s", p->t->namespace);
+    snprintf(e.tenant, sizeof e.tenant, "%s", p->t->name);
+    snprintf(e.secret, sizeof e.secret, "%.255s", name);
+    snprintf(e.message, sizeof e.message, "%s", msg);
+    if (certlc_events_record(p->store, p->t->namespace, p->t->name, &e, 1,
+                             &err) != 0)
+        certlc_warn("engine", "%s/%s: cannot record the RotationRefused "
+                    "event: %s", p->t->namespace, p->t->name, err.msg);
+}
+
 /* ---- certificates an external issuer provides ------------------------------ */
 
-/* The certificate and key of a provided Secret: under the item's keys, or
- * tls.crt and tls.key as cert-manager writes them. */
+/* The certificate and key delivered in a provided Secret. An issuer that
+ * writes tls.crt and tls.key (cert-manager) delivers there: the item's own
+ * keys (apiserver.crt, ...) are then certlc's copy of the last delivery it
+ * accepted, the keys the control plane mounts (see mount_delivery). One
+ * that writes the item's keys alone delivers there. */
 static void provided_pair(const certlc_secret *s, const certlc_item *item,
                           const certlc_kv **crt, const certlc_kv **key)
 {
-    *crt = certlc_kvlist_get(&s->data, item->cert_key);
-    *key = certlc_kvlist_get(&s->data, item->key_key);
+    *crt = certlc_kvlist_get(&s->data, "tls.crt");
+    *key = certlc_kvlist_get(&s->data, "tls.key");
     if (*crt == NULL && *key == NULL) {
-        *crt = certlc_kvlist_get(&s->data, "tls.crt");
-        *key = certlc_kvlist_get(&s->data, "tls.key");
+        *crt = certlc_kvlist_get(&s->data, item->cert_key);
+        *key = certlc_kvlist_get(&s->data, item->key_key);
+    }
+}
+
+static bool same_bytes(const certlc_kv *a, const certlc_kv *b)
+{
+    return a != NULL && b != NULL && a->len == b->len &&
+           CRYPTO_memcmp(a->value, b->value, a->len) == 0;
+}
+
+/* An accepted delivery under tls.crt/tls.key gets the item's keys too
+ * (apiserver.crt/apiserver.key, ...): what certlc would have written, and
+ * what Kamaji's control plane mounts. The delivered bytes are copied, not
+ * changed; tls.* stay for the issuer, which owns them. The Secret as it
+ * now is goes into *out (the caller frees it); NULL when nothing was
+ * written. 0, or -1 with the reason. */
+static int mount_delivery(pass *p, const certlc_item *item,
+                          const certlc_secret *s, const certlc_kv *crt,
+                          const certlc_kv *key, certlc_secret **out,
+                          certlc_err *err)
+{
+    *out = NULL;
+    if (same_bytes(crt, certlc_kvlist_get(&s->data, item->cert_key)) &&
+        same_bytes(key, certlc_kvlist_get(&s->data, item->key_key)))
+        return 0;
+    certlc_secret *c = certlc_secret_dup(s);
+    if (c == NULL ||
+        certlc_kvlist_set(&c->data, item->cert_key, crt->value, crt->len) ||
+        certlc_kvlist_set(&c->data, item->key_key, key->value, key->len)) {
+        certlc_secret_free(c);
+        return certlc_err_set(err, "out of memory");
+    }
+    /* Compare-and-swap: a delivery written meanwhile is judged next pass. */
+    int rc = certlc_store_update(p->store, c, err);
+    if (rc != 0) {
+        certlc_secret_free(c);
+        if (rc == CERTLC_CONFLICT)
+            certlc_err_set(err, "it changed while it was judged");
+        return -1;
+    }
+    *out = c;
+    return 0;
+}
+
+/* Marks the record of an accepted delivery (certlc_validation.inputs),
+ * which is not a digest: judged_before never takes it for one of its own. */
+#define PROVIDED_RECORD "provided-delivery"
+
+/* The notAfter of the good certificate a delivery replaces (0: none), as
+ * the external datastore flow takes its tenant's copy's: a delivery never
+ * goes back in time. Only a delivery certlc accepted counts: the first
+ * delivery after a certificate became provided replaces one certlc issued
+ * for its own validity, not the issuer's. The component's keys still hold
+ * the last delivery accepted when the issuer rewrote tls.* only; an issuer
+ * that rewrote the component's keys left only the record of the verdict
+ * (its data digest then differs from the Secret's). */
+static int64_t provided_current(pass *p, const certlc_item *item,
+                                const certlc_secret *s, const certlc_kv *crt,
+                                const char *name)
+{
+    const certlc_validation *v = certlc_validation_find(&p->pc->status, name);
+    char digest[65];
+    if (v == NULL || strcmp(v->verdict, "valid") != 0 ||
+        strcmp(v->inputs, PROVIDED_RECORD) != 0 ||
+        certlc_secret_data_digest(s, digest) != 0 ||
+        strcmp(v->data, digest) == 0)
+        return 0; /* none accepted, or this is the one accepted */
+    int64_t current = v->not_after;
+    const certlc_kv *mine = certlc_kvlist_get(&s->data, item->cert_key);
+    if (mine != NULL && mine != crt && !same_bytes(mine, crt)) {
+        certlc_err err = {{0}};
+        X509 *x = certlc_cert_from_pem(mine->value, mine->len, &err);
+        if (x != NULL && certlc_cert_not_after(x) > current)
+            current = certlc_cert_not_after(x);
+        X509_free(x);
+    }
+    return current;
+}
+
+/* The record of an accepted delivery (the Secret as it now is): what the
+ * next delivery must outlast (see provided_current). Never used to skip
+ * its judgement: a provided Secret is judged in full on every pass. */
+static void provided_record(pass *p, const certlc_secret *s,
+                            const certlc_kv *crt, const char *name)
+{
+    certlc_err err = {{0}};
+    X509 *x = certlc_cert_from_pem(crt->value, crt->len, &err);
+    certlc_validation v;
+    memset(&v, 0, sizeof v);
+    snprintf(v.name, sizeof v.name, "%.255s", name);
+    v.rv = s->resource_version;
+    snprintf(v.inputs, sizeof v.inputs, "%s", PROVIDED_RECORD);
+    snprintf(v.verdict, sizeof v.verdict, "valid");
+    if (x != NULL && certlc_secret_data_digest(s, v.data) == 0) {
+        v.not_before = certlc_cert_not_before(x);
+        v.not_after = certlc_cert_not_after(x);
+        certlc_validation_put(&p->pc->status, &v);
+    }
+    X509_free(x);
+}
+
+/* The subject where Kubernetes depends on it: the API server accepts the
+ * front-proxy client only under the CN its --requestheader-allowed-names
+ * lists (front-proxy-client, as Kamaji runs it), and the kubelet
+ * authorizes the API server's kubelet client by its group, which the
+ * tenant's version decides (plan.c). Other subjects are the issuer's
+ * business. */
+static void provided_subject(const pass *p, const certlc_item *item,
+                             const certlc_cert_spec *spec,
+                             certlc_delivery_rules *r, char *why,
+                             size_t size)
+{
+    if (strcmp(item->suffix, "front-proxy-client-certificate") == 0) {
+        r->cn = item->cn;
+        r->cn_why = "the API server's --requestheader-allowed-names";
+    }
+    if (item->org != NULL && spec->n_orgs == 1 && spec->orgs[0] != NULL) {
+        snprintf(why, size, "the group the kubelet authorizes the API "
+                 "server by, for version %s", p->t->version);
+        r->org = spec->orgs[0];
+        r->org_why = why;
     }
 }
 
@@ -892,13 +1073,17 @@ static void reconcile_provided(pass *p, const certlc_item *item,
     signer *sg = find_signer(p, item->signer);
     char desc[400];
     snprintf(desc, sizeof desc, "%.300s-%.60s", p->t->name, item->signer);
-    const certlc_kv *crt, *key;
+    const certlc_kv *crt, *key, *prev_crt = NULL, *prev_key;
     provided_pair(s, item, &crt, &key);
+    if (prev != NULL)
+        provided_pair(prev, item, &prev_crt, &prev_key);
     certlc_delivery_rules rules = {
         .issuer = sg ? sg->ca.cert : NULL, .issuer_desc = desc, .spec = spec,
-        .previous = prev ? certlc_kvlist_get(&prev->data, item->cert_key)
-                         : NULL,
+        .previous = prev_crt,
+        .current_not_after = provided_current(p, item, s, crt, name),
         .now = p->now};
+    char org_why[200];
+    provided_subject(p, item, spec, &rules, org_why, sizeof org_why);
     if (sg != NULL && sg->ca.cert != NULL)
         certlc_validation_count_parse(); /* judged in full every pass */
     if (sg == NULL || sg->ca.cert == NULL) {
@@ -915,7 +1100,26 @@ static void reconcile_provided(pass *p, const certlc_item *item,
                  "a new delivery", why, aside);
         report(p, name, CERTLC_ACT_FAILED, CERTLC_CAUSE_REFUSED, msg);
     } else {
-        provided_due(p, item, s, crt, name, prev_name);
+        certlc_secret *mounted = NULL;
+        if (mount_delivery(p, item, s, crt, key, &mounted, &err) != 0) {
+            snprintf(msg, sizeof msg, "accepted, but its keys %s and %s "
+                     "cannot be written: %.700s", item->cert_key,
+                     item->key_key, err.msg);
+            report(p, name, CERTLC_ACT_FAILED, CERTLC_CAUSE_STORE, msg);
+        } else if (mounted != NULL) {
+            certlc_info("engine", "%s/%s: secret \"%s\": the delivery is "
+                        "accepted; its tls.crt and tls.key copied to %s and "
+                        "%s", p->t->namespace, p->t->name, name,
+                        item->cert_key, item->key_key);
+            const certlc_kv *mcrt, *mkey;
+            provided_pair(mounted, item, &mcrt, &mkey);
+            provided_record(p, mounted, mcrt, name);
+            provided_due(p, item, mounted, mcrt, name, prev_name);
+            certlc_secret_free(mounted);
+        } else {
+            provided_record(p, s, crt, name);
+            provided_due(p, item, s, crt, name, prev_name);
+        }
     }
     certlc_secret_free(s);
     certlc_secret_free(prev);
@@ -1273,6 +1477,9 @@ static void reconcile_item(pass *p, const certlc_item *item)
     int rc = certlc_store_get(p->store, p->t->namespace, name, &old, &err);
     if (rc == 0)
         certlc_pass_saw(p->pc, old); /* for the rollout's digest */
+    if (rc == 0 && ca_provided(p, item) &&
+        certlc_kamaji_rotation_requested(&old->annotations))
+        refuse_ca_rotation(p, item, &old, name);
     if (rc == CERTLC_UNDECRYPTABLE) {
         /* Never replaced: a key missing from encryption_config must not
          * rotate a CA. The tenant is not ready until the key is back. */
@@ -1435,13 +1642,24 @@ int64_t certlc_ca_warn_window(const certlc_config *cfg)
 static void note_ca_expiry(pass *p, certlc_tcp_status *st)
 {
     const char *type = "CertificateAuthorityExpiring";
-    if (p->ca_expiring[0] == '\0') {
+    if (p->ca_expiring[0] == '\0' && p->provided_expiring[0] == '\0') {
         certlc_status_clear_condition(st, type);
         return;
     }
-    char msg[400];
-    snprintf(msg, sizeof msg, "%s; a CA is rotated automatically only once "
-             "expired: delete its Secret to rotate it now", p->ca_expiring);
+    /* A provided CA is never made by certlc: only its issuer can renew
+     * it, and once expired it is refused (set aside), not rotated. */
+    char mine[512] = "", theirs[512] = "", msg[1030];
+    if (p->ca_expiring[0] != '\0')
+        snprintf(mine, sizeof mine, "%s; a CA is rotated automatically only "
+                 "once expired: delete its Secret to rotate it now",
+                 p->ca_expiring);
+    if (p->provided_expiring[0] != '\0')
+        snprintf(theirs, sizeof theirs, "%s; a provided CA (ca_source = "
+                 "provided) is never made by certlc: deliver a new one "
+                 "before it expires, or the tenant awaits one",
+                 p->provided_expiring);
+    snprintf(msg, sizeof msg, "%s%s%s", mine, mine[0] && theirs[0] ? "; " : "",
+             theirs);
     const certlc_condition *c = certlc_status_condition(st, type);
     if (c == NULL || !c->status)
         certlc_warn("engine", "%s/%s: %s", p->t->namespace, p->t->name, msg);

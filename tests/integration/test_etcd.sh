@@ -26,6 +26,9 @@ data alpha-datastore-config DB_USER > user
 check "DB_USER is the etcd user" grep -qx default_alpha user
 data alpha-datastore-config DB_CONNECTION_STRING > conn
 check "DB_CONNECTION_STRING names the endpoint" grep -qx "https://127.0.0.1:$ETCD_PORT" conn
+certlc get secret alpha-datastore-config -o json > dsconfig.json
+check "DB_PASSWORD is there and empty (the etcd user has no password)" \
+    jq -e '.data | has("DB_PASSWORD") and .DB_PASSWORD == ""' dsconfig.json
 
 secret_pem alpha-datastore-certificate server.crt a.crt
 secret_pem alpha-datastore-certificate server.key a.key

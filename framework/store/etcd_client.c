@@ -403,6 +403,33 @@ int certlc_etcd_token(certlc_etcd *c, char *buf, size_t size, certlc_err *err)
     return 0;
 }
 
+/* Adds one endpoint's failure to the "; "-separated list the final error
+ * gives, cut at the buffer's end. */
+static void append_why(char *whys, size_t size, size_t *wl, const char *why)
+{
+    *wl += (size_t)snprintf(whys + *wl, size - *wl, "%s%s", *wl ? "; " : "", why);
+    if (*wl >= size)
+        *wl = size - 1;
+}
+
+/* The token to send to ep: the one held, or a new one authenticated
+ * through ep when none is held. -1 with why when that fails. */
+static int endpoint_token(certlc_etcd *c, CURL *h, const char *ep, char *token,
+                          size_t tsize, char *why, size_t whysize)
+{
+    pthread_mutex_lock(&c->mu);
+    snprintf(token, tsize, "%s", c->token);
+    pthread_mutex_unlock(&c->mu);
+    if (token[0] != '\0')
+        return 0;
+    if (authenticate(c, h, ep, why, whysize) != 0)
+        return -1;
+    pthread_mutex_lock(&c->mu);
+    snprintf(token, tsize, "%s", c->token);
+    pthread_mutex_unlock(&c->mu);
+    return 0;
+}
+
 int certlc_etcd_call(certlc_etcd *c, const char *path, json_t *req,
                      json_t **out, long timeout_ms, bool *ambiguous,
                      int *code, certlc_err *err)
@@ -433,22 +460,10 @@ int certlc_etcd_call(certlc_etcd *c, const char *path, json_t *req,
         size_t idx = (start + i) % c->n;
         const char *ep = c->endpoints[idx];
         char token[512] = "", why[512] = "";
-        if (c->username != NULL) {
-            pthread_mutex_lock(&c->mu);
-            snprintf(token, sizeof token, "%s", c->token);
-            pthread_mutex_unlock(&c->mu);
-            if (token[0] == '\0') {
-                if (authenticate(c, h, ep, why, sizeof why) != 0) {
-                    wl += (size_t)snprintf(whys + wl, sizeof whys - wl, "%s%s",
-                                           wl ? "; " : "", why);
-                    if (wl >= sizeof whys)
-                        wl = sizeof whys - 1;
-                    continue;
-                }
-                pthread_mutex_lock(&c->mu);
-                snprintf(token, sizeof token, "%s", c->token);
-                pthread_mutex_unlock(&c->mu);
-            }
+        if (c->username != NULL &&
+            endpoint_token(c, h, ep, token, sizeof token, why, sizeof why) != 0) {
+            append_why(whys, sizeof whys, &wl, why);
+            continue;
         }
         bool timed_out = false;
         enum outcome o = post(h, ep, path, text, token, timeout_ms, out,
@@ -474,10 +489,7 @@ int certlc_etcd_call(certlc_etcd *c, const char *path, json_t *req,
         if (o == NEXT_MAYBE && ambiguous != NULL)
             *ambiguous = true;
         saw_timeout |= timed_out;
-        wl += (size_t)snprintf(whys + wl, sizeof whys - wl, "%s%s",
-                               wl ? "; " : "", why);
-        if (wl >= sizeof whys)
-            wl = sizeof whys - 1;
+        append_why(whys, sizeof whys, &wl, why);
         if (i + 1 < c->n)
             certlc_debug(COMPONENT, "%s; trying the next endpoint", why);
     }

@@ -114,6 +114,95 @@ static json_t *y_next(yconv *y, int depth)
     return j;
 }
 
+/* libyaml could not give the next event inside a sequence or mapping. */
+static void y_parse_error(yconv *y)
+{
+    certlc_err_set(y->err, "YAML line %zu: %s",
+                   y->parser.problem_mark.line + 1,
+                   y->parser.problem ? y->parser.problem : "error");
+}
+
+/* A plain empty, null or ~ is null, as YAML reads it; any other scalar is
+ * a string, quoted or not. */
+static json_t *y_scalar(yconv *y, const yaml_event_t *ev)
+{
+    const char *v = (const char *)ev->data.scalar.value;
+    size_t n = ev->data.scalar.length;
+    if (ev->data.scalar.plain_implicit &&
+        (n == 0 || strcmp(v, "null") == 0 || strcmp(v, "~") == 0))
+        return json_null();
+    json_t *s = json_stringn(v, n);
+    if (s == NULL)
+        certlc_err_set(y->err, "YAML line %zu: a value is not UTF-8",
+                       ev->start_mark.line + 1);
+    return s;
+}
+
+/* The items of a sequence whose start event was just read, up to its end. */
+static json_t *y_sequence(yconv *y, int depth)
+{
+    json_t *a = json_array();
+    for (;;) {
+        yaml_event_t e;
+        if (!yaml_parser_parse(&y->parser, &e)) {
+            json_decref(a);
+            y_parse_error(y);
+            return NULL;
+        }
+        if (e.type == YAML_SEQUENCE_END_EVENT) {
+            yaml_event_delete(&e);
+            return a;
+        }
+        json_t *v = y_node(y, &e, depth + 1);
+        yaml_event_delete(&e);
+        if (v == NULL) {
+            json_decref(a);
+            return NULL;
+        }
+        json_array_append_new(a, v);
+    }
+}
+
+/* The pairs of a mapping whose start event was just read, up to its end.
+ * Keys must be scalars: a JSON object has only string keys. */
+static json_t *y_mapping(yconv *y, int depth)
+{
+    json_t *o = json_object();
+    for (;;) {
+        yaml_event_t k;
+        if (!yaml_parser_parse(&y->parser, &k)) {
+            json_decref(o);
+            y_parse_error(y);
+            return NULL;
+        }
+        if (k.type == YAML_MAPPING_END_EVENT) {
+            yaml_event_delete(&k);
+            return o;
+        }
+        if (k.type != YAML_SCALAR_EVENT) {
+            certlc_err_set(y->err, "YAML line %zu: a mapping key that "
+                           "is not a plain value",
+                           k.start_mark.line + 1);
+            yaml_event_delete(&k);
+            json_decref(o);
+            return NULL;
+        }
+        char *key = strndup((const char *)k.data.scalar.value,
+                            k.data.scalar.length);
+        yaml_event_delete(&k);
+        json_t *v = key ? y_next(y, depth + 1) : NULL;
+        if (v == NULL) {
+            if (key == NULL)
+                certlc_err_set(y->err, "out of memory");
+            free(key);
+            json_decref(o);
+            return NULL;
+        }
+        json_object_set_new(o, key, v);
+        free(key);
+    }
+}
+
 /* The value that starts with ev. For a mapping or sequence end, NULL with
  * no error: the caller's loop stops there. */
 static json_t *y_node(yconv *y, yaml_event_t *ev, int depth)
@@ -123,82 +212,12 @@ static json_t *y_node(yconv *y, yaml_event_t *ev, int depth)
         return NULL;
     }
     switch (ev->type) {
-    case YAML_SCALAR_EVENT: {
-        const char *v = (const char *)ev->data.scalar.value;
-        size_t n = ev->data.scalar.length;
-        if (ev->data.scalar.plain_implicit &&
-            (n == 0 || strcmp(v, "null") == 0 || strcmp(v, "~") == 0))
-            return json_null();
-        json_t *s = json_stringn(v, n);
-        if (s == NULL)
-            certlc_err_set(y->err, "YAML line %zu: a value is not UTF-8",
-                           ev->start_mark.line + 1);
-        return s;
-    }
-    case YAML_SEQUENCE_START_EVENT: {
-        json_t *a = json_array();
-        for (;;) {
-            yaml_event_t e;
-            if (!yaml_parser_parse(&y->parser, &e)) {
-                json_decref(a);
-                certlc_err_set(y->err, "YAML line %zu: %s",
-                               y->parser.problem_mark.line + 1,
-                               y->parser.problem ? y->parser.problem
-                                                 : "error");
-                return NULL;
-            }
-            if (e.type == YAML_SEQUENCE_END_EVENT) {
-                yaml_event_delete(&e);
-                return a;
-            }
-            json_t *v = y_node(y, &e, depth + 1);
-            yaml_event_delete(&e);
-            if (v == NULL) {
-                json_decref(a);
-                return NULL;
-            }
-            json_array_append_new(a, v);
-        }
-    }
-    case YAML_MAPPING_START_EVENT: {
-        json_t *o = json_object();
-        for (;;) {
-            yaml_event_t k;
-            if (!yaml_parser_parse(&y->parser, &k)) {
-                json_decref(o);
-                certlc_err_set(y->err, "YAML line %zu: %s",
-                               y->parser.problem_mark.line + 1,
-                               y->parser.problem ? y->parser.problem
-                                                 : "error");
-                return NULL;
-            }
-            if (k.type == YAML_MAPPING_END_EVENT) {
-                yaml_event_delete(&k);
-                return o;
-            }
-            if (k.type != YAML_SCALAR_EVENT) {
-                certlc_err_set(y->err, "YAML line %zu: a mapping key that "
-                               "is not a plain value",
-                               k.start_mark.line + 1);
-                yaml_event_delete(&k);
-                json_decref(o);
-                return NULL;
-            }
-            char *key = strndup((const char *)k.data.scalar.value,
-                                k.data.scalar.length);
-            yaml_event_delete(&k);
-            json_t *v = key ? y_next(y, depth + 1) : NULL;
-            if (v == NULL) {
-                if (key == NULL)
-                    certlc_err_set(y->err, "out of memory");
-                free(key);
-                json_decref(o);
-                return NULL;
-            }
-            json_object_set_new(o, key, v);
-            free(key);
-        }
-    }
+    case YAML_SCALAR_EVENT:
+        return y_scalar(y, ev);
+    case YAML_SEQUENCE_START_EVENT:
+        return y_sequence(y, depth);
+    case YAML_MAPPING_START_EVENT:
+        return y_mapping(y, depth);
     case YAML_ALIAS_EVENT:
         certlc_err_set(y->err, "YAML line %zu: aliases are not "
                        "supported in a Secret", ev->start_mark.line + 1);

@@ -1182,8 +1182,8 @@ static bool ip_in_sans(const struct ip_bytes *ip, const GENERAL_NAMES *gens)
     return false;
 }
 
-static int compare_sans(X509 *cert, const certlc_cert_spec *spec,
-                        certlc_err *err)
+/* The certificate's SANs in *out: an empty list when it has none. */
+static int read_sans(X509 *cert, GENERAL_NAMES **out, certlc_err *err)
 {
     int crit = 0;
     GENERAL_NAMES *gens = X509_get_ext_d2i(cert, NID_subject_alt_name, &crit,
@@ -1198,7 +1198,15 @@ static int compare_sans(X509 *cert, const certlc_cert_spec *spec,
     }
     if (gens == NULL && (gens = GENERAL_NAMES_new()) == NULL)
         return certlc_err_ssl(err, "out of memory");
+    *out = gens;
+    return 0;
+}
 
+/* The spec's IP addresses as bytes, as iPAddress SANs hold them. *out is
+ * the caller's to free, even on error. */
+static int spec_ip_bytes(const certlc_cert_spec *spec, struct ip_bytes **out,
+                         certlc_err *err)
+{
     struct ip_bytes *ips = calloc(spec->n_ips > 0 ? spec->n_ips : 1,
                                   sizeof *ips);
     int rc = ips != NULL ? 0 : certlc_err_set(err, "out of memory");
@@ -1207,7 +1215,16 @@ static int compare_sans(X509 *cert, const certlc_cert_spec *spec,
             rc = certlc_err_set(err, "invalid IP address '%.*s' in the spec",
                                 QUOTE_MAX,
                                 spec->ips[i] != NULL ? spec->ips[i] : "");
+    *out = ips;
+    return rc;
+}
 
+/* Every name the spec asks for is among the certificate's SANs. */
+static int sans_cover_spec(const certlc_cert_spec *spec,
+                           const struct ip_bytes *ips,
+                           const GENERAL_NAMES *gens, certlc_err *err)
+{
+    int rc = 0;
     for (size_t i = 0; rc == 0 && i < spec->n_dns; i++)
         if (spec->dns[i] != NULL && !dns_in_sans(spec->dns[i], gens))
             rc = certlc_err_set(err, "SANs differ: certificate lacks DNS:%.*s",
@@ -1216,50 +1233,77 @@ static int compare_sans(X509 *cert, const certlc_cert_spec *spec,
         if (!ip_in_sans(&ips[i], gens))
             rc = certlc_err_set(err, "SANs differ: certificate lacks IP:%.*s",
                                 QUOTE_MAX, spec->ips[i]);
+    return rc;
+}
 
+static bool dns_in_spec(const ASN1_STRING *s, const certlc_cert_spec *spec)
+{
+    bool found = false;
+    for (size_t j = 0; !found && j < spec->n_dns; j++)
+        found = spec->dns[j] != NULL &&
+                strlen(spec->dns[j]) == (size_t)ASN1_STRING_length(s) &&
+                memcmp(spec->dns[j], ASN1_STRING_get0_data(s),
+                       strlen(spec->dns[j])) == 0;
+    return found;
+}
+
+static bool ip_in_spec(const ASN1_STRING *s, const certlc_cert_spec *spec,
+                       const struct ip_bytes *ips)
+{
+    bool found = false;
+    for (size_t j = 0; !found && j < spec->n_ips; j++)
+        found = ips[j].len == (size_t)ASN1_STRING_length(s) &&
+                memcmp(ips[j].b, ASN1_STRING_get0_data(s), ips[j].len) == 0;
+    return found;
+}
+
+/* One SAN of the certificate is one the spec lists. */
+static int san_in_spec(const GENERAL_NAME *g, const certlc_cert_spec *spec,
+                       const struct ip_bytes *ips, certlc_err *err)
+{
+    if (g->type == GEN_DNS) {
+        const ASN1_STRING *s = g->d.dNSName;
+        if (dns_in_spec(s, spec))
+            return 0;
+        int len = ASN1_STRING_length(s);
+        return certlc_err_set(err,
+                              "SANs differ: certificate has an "
+                              "unexpected DNS:%.*s",
+                              len < QUOTE_MAX ? len : QUOTE_MAX,
+                              (const char *)ASN1_STRING_get0_data(s));
+    }
+    if (g->type == GEN_IPADD) {
+        const ASN1_STRING *s = g->d.iPAddress;
+        if (ip_in_spec(s, spec, ips))
+            return 0;
+        char text[64];
+        format_ip(ASN1_STRING_get0_data(s), ASN1_STRING_length(s), text,
+                  sizeof text);
+        return certlc_err_set(err,
+                              "SANs differ: certificate has an "
+                              "unexpected IP:%s",
+                              text);
+    }
+    return certlc_err_set(err, "SANs differ: certificate has a SAN "
+                               "that is neither DNS nor IP");
+}
+
+static int compare_sans(X509 *cert, const certlc_cert_spec *spec,
+                        certlc_err *err)
+{
+    GENERAL_NAMES *gens = NULL;
+    int rc = read_sans(cert, &gens, err);
+    if (rc != 0)
+        return rc;
+    struct ip_bytes *ips = NULL;
+    rc = spec_ip_bytes(spec, &ips, err);
+    if (rc == 0)
+        rc = sans_cover_spec(spec, ips, gens, err);
     /* With extra_sans_ok, names beyond the spec's are left valid. */
     for (int i = 0; rc == 0 && !spec->extra_sans_ok &&
                     i < sk_GENERAL_NAME_num(gens);
-         i++) {
-        const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
-        if (g->type == GEN_DNS) {
-            const ASN1_STRING *s = g->d.dNSName;
-            bool found = false;
-            for (size_t j = 0; !found && j < spec->n_dns; j++)
-                found = spec->dns[j] != NULL &&
-                        strlen(spec->dns[j]) ==
-                            (size_t)ASN1_STRING_length(s) &&
-                        memcmp(spec->dns[j], ASN1_STRING_get0_data(s),
-                               strlen(spec->dns[j])) == 0;
-            if (!found) {
-                int len = ASN1_STRING_length(s);
-                rc = certlc_err_set(err,
-                                    "SANs differ: certificate has an "
-                                    "unexpected DNS:%.*s",
-                                    len < QUOTE_MAX ? len : QUOTE_MAX,
-                                    (const char *)ASN1_STRING_get0_data(s));
-            }
-        } else if (g->type == GEN_IPADD) {
-            const ASN1_STRING *s = g->d.iPAddress;
-            bool found = false;
-            for (size_t j = 0; !found && j < spec->n_ips; j++)
-                found = ips[j].len == (size_t)ASN1_STRING_length(s) &&
-                        memcmp(ips[j].b, ASN1_STRING_get0_data(s),
-                               ips[j].len) == 0;
-            if (!found) {
-                char text[64];
-                format_ip(ASN1_STRING_get0_data(s), ASN1_STRING_length(s),
-                          text, sizeof text);
-                rc = certlc_err_set(err,
-                                    "SANs differ: certificate has an "
-                                    "unexpected IP:%s",
-                                    text);
-            }
-        } else {
-            rc = certlc_err_set(err, "SANs differ: certificate has a SAN "
-                                     "that is neither DNS nor IP");
-        }
-    }
+         i++)
+        rc = san_in_spec(sk_GENERAL_NAME_value(gens, i), spec, ips, err);
     free(ips);
     GENERAL_NAMES_free(gens);
     return rc;

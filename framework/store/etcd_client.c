@@ -206,73 +206,68 @@ enum outcome {
     REAUTH,       /* the token is not (or no longer) valid */
 };
 
-/* *timed_out (may be NULL) tells a timeout apart, from libcurl's error
- * code or etcd's gRPC code, never from the wording of either. */
-static enum outcome post(CURL *h, const char *ep,
-                         const char *path, const char *req, const char *token,
-                         long timeout_ms, json_t **out, int *code,
-                         bool *timed_out, char *why, size_t whysize)
+/* Content-Type, and the token when there is one; auth holds the header
+ * line for the caller to cleanse once the request is done. */
+static struct curl_slist *post_headers(const char *token, char *auth, size_t authsize)
 {
-    bool tmo_scratch;
-    if (timed_out == NULL)
-        timed_out = &tmo_scratch;
-    *timed_out = false;
-    char url[1024];
-    snprintf(url, sizeof url, "%s%s", ep, path);
     struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/json");
-    char auth[600];
     if (token != NULL && token[0] != '\0') {
-        snprintf(auth, sizeof auth, "Authorization: %s", token);
+        snprintf(auth, authsize, "Authorization: %s", token);
         hdr = curl_slist_append(hdr, auth);
     }
-    body b = {0};
+    return hdr;
+}
+
+/* Sends req and collects the answer in *b; *status and *sent are the HTTP
+ * status and the request bytes libcurl issued. The header list, error
+ * buffer and request are unhooked afterwards: the handle outlives them. */
+static CURLcode perform_post(CURL *h, const char *url, struct curl_slist *hdr,
+                             const char *req, long timeout_ms, body *b,
+                             char ebuf[CURL_ERROR_SIZE], long *status, long *sent)
+{
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, req);
     curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(req));
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, b);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
-    char ebuf[CURL_ERROR_SIZE] = "";
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, ebuf);
     CURLcode rc = curl_easy_perform(h);
-    long status = 0, sent = 0;
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-    curl_easy_getinfo(h, CURLINFO_REQUEST_SIZE, &sent);
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
+    curl_easy_getinfo(h, CURLINFO_REQUEST_SIZE, sent);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, NULL);
-    curl_slist_free_all(hdr);
-    OPENSSL_cleanse(auth, sizeof auth);
-    if (rc != CURLE_OK) {
-        snprintf(why, whysize, "%s: %s", ep, ebuf[0] ? ebuf : curl_easy_strerror(rc));
-        certlc_wipe_buf_free(&b);
-        *timed_out = rc == CURLE_OPERATION_TIMEDOUT;
-        /* Refused, unresolved, TLS failed, or timed out before a byte of
-         * the request went out (libcurl counts what it issued): nothing
-         * was sent. */
-        return rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
-                       rc == CURLE_SSL_CONNECT_ERROR ||
-                       (rc == CURLE_OPERATION_TIMEDOUT && status == 0 &&
-                        b.n == 0 && sent == 0)
-                   ? NEXT
-                   : NEXT_MAYBE;
-    }
-    json_error_t je;
-    json_t *j = b.n > 0 ? json_loadb(b.p, b.n, 0, &je) : NULL;
-    if (j == NULL || !json_is_object(j)) {
-        snprintf(why, whysize, "%s: HTTP %ld with %s", ep, status,
-                 b.n == 0 ? "no body" : "a body that is not a JSON object");
-        json_decref(j);
-        certlc_wipe_buf_free(&b);
-        return status >= 500 ? NEXT_MAYBE : ETCD_ERROR;
-    }
-    certlc_wipe_buf_free(&b);
-    json_t *e = json_object_get(j, "error");
-    if (status == 200 && e == NULL) {
-        *out = j;
-        return OK;
-    }
+    return rc;
+}
+
+/* A transfer libcurl could not complete: NEXT when the request surely did
+ * not reach etcd, NEXT_MAYBE when it may have been applied. */
+static enum outcome transfer_failed(const char *ep, CURLcode rc, const char *ebuf,
+                                    long status, long sent, body *b,
+                                    bool *timed_out, char *why, size_t whysize)
+{
+    snprintf(why, whysize, "%s: %s", ep, ebuf[0] ? ebuf : curl_easy_strerror(rc));
+    certlc_wipe_buf_free(b);
+    *timed_out = rc == CURLE_OPERATION_TIMEDOUT;
+    /* Refused, unresolved, TLS failed, or timed out before a byte of
+     * the request went out (libcurl counts what it issued): nothing
+     * was sent. */
+    return rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
+                   rc == CURLE_SSL_CONNECT_ERROR ||
+                   (rc == CURLE_OPERATION_TIMEDOUT && status == 0 &&
+                    b->n == 0 && sent == 0)
+               ? NEXT
+               : NEXT_MAYBE;
+}
+
+/* etcd answered j (a JSON object, consumed here) with an error or a status
+ * other than 200: which outcome that is, and why. */
+static enum outcome etcd_refused(const char *ep, json_t *j, json_t *e, long status,
+                                 int *code, bool *timed_out, char *why,
+                                 size_t whysize)
+{
     const char *msg = json_string_value(json_object_get(j, "message"));
     if (msg == NULL)
         msg = json_string_value(e);
@@ -297,6 +292,49 @@ static enum outcome post(CURL *h, const char *ep,
         return NEXT_MAYBE;
     }
     return ETCD_ERROR;
+}
+
+/* *timed_out (may be NULL) tells a timeout apart, from libcurl's error
+ * code or etcd's gRPC code, never from the wording of either. */
+static enum outcome post(CURL *h, const char *ep,
+                         const char *path, const char *req, const char *token,
+                         long timeout_ms, json_t **out, int *code,
+                         bool *timed_out, char *why, size_t whysize)
+{
+    bool tmo_scratch;
+    if (timed_out == NULL)
+        timed_out = &tmo_scratch;
+    *timed_out = false;
+    char url[1024];
+    snprintf(url, sizeof url, "%s%s", ep, path);
+    char auth[600];
+    struct curl_slist *hdr = post_headers(token, auth, sizeof auth);
+    body b = {0};
+    char ebuf[CURL_ERROR_SIZE] = "";
+    long status = 0, sent = 0;
+    CURLcode rc = perform_post(h, url, hdr, req, timeout_ms, &b, ebuf, &status,
+                               &sent);
+    curl_slist_free_all(hdr);
+    OPENSSL_cleanse(auth, sizeof auth);
+    if (rc != CURLE_OK)
+        return transfer_failed(ep, rc, ebuf, status, sent, &b, timed_out, why,
+                               whysize);
+    json_error_t je;
+    json_t *j = b.n > 0 ? json_loadb(b.p, b.n, 0, &je) : NULL;
+    if (j == NULL || !json_is_object(j)) {
+        snprintf(why, whysize, "%s: HTTP %ld with %s", ep, status,
+                 b.n == 0 ? "no body" : "a body that is not a JSON object");
+        json_decref(j);
+        certlc_wipe_buf_free(&b);
+        return status >= 500 ? NEXT_MAYBE : ETCD_ERROR;
+    }
+    certlc_wipe_buf_free(&b);
+    json_t *e = json_object_get(j, "error");
+    if (status == 200 && e == NULL) {
+        *out = j;
+        return OK;
+    }
+    return etcd_refused(ep, j, e, status, code, timed_out, why, whysize);
 }
 
 /* Authenticates through endpoint ep; fills c->token. */
@@ -366,6 +404,33 @@ int certlc_etcd_token(certlc_etcd *c, char *buf, size_t size, certlc_err *err)
     return 0;
 }
 
+/* Adds one endpoint's failure to the "; "-separated list the final error
+ * gives, cut at the buffer's end. */
+static void append_why(char *whys, size_t size, size_t *wl, const char *why)
+{
+    *wl += (size_t)snprintf(whys + *wl, size - *wl, "%s%s", *wl ? "; " : "", why);
+    if (*wl >= size)
+        *wl = size - 1;
+}
+
+/* The token to send to ep: the one held, or a new one authenticated
+ * through ep when none is held. -1 with why when that fails. */
+static int endpoint_token(certlc_etcd *c, CURL *h, const char *ep, char *token,
+                          size_t tsize, char *why, size_t whysize)
+{
+    pthread_mutex_lock(&c->mu);
+    snprintf(token, tsize, "%s", c->token);
+    pthread_mutex_unlock(&c->mu);
+    if (token[0] != '\0')
+        return 0;
+    if (authenticate(c, h, ep, why, whysize) != 0)
+        return -1;
+    pthread_mutex_lock(&c->mu);
+    snprintf(token, tsize, "%s", c->token);
+    pthread_mutex_unlock(&c->mu);
+    return 0;
+}
+
 int certlc_etcd_call(certlc_etcd *c, const char *path, json_t *req,
                      json_t **out, long timeout_ms, bool *ambiguous,
                      int *code, certlc_err *err)
@@ -396,22 +461,10 @@ int certlc_etcd_call(certlc_etcd *c, const char *path, json_t *req,
         size_t idx = (start + i) % c->n;
         const char *ep = c->endpoints[idx];
         char token[512] = "", why[512] = "";
-        if (c->username != NULL) {
-            pthread_mutex_lock(&c->mu);
-            snprintf(token, sizeof token, "%s", c->token);
-            pthread_mutex_unlock(&c->mu);
-            if (token[0] == '\0') {
-                if (authenticate(c, h, ep, why, sizeof why) != 0) {
-                    wl += (size_t)snprintf(whys + wl, sizeof whys - wl, "%s%s",
-                                           wl ? "; " : "", why);
-                    if (wl >= sizeof whys)
-                        wl = sizeof whys - 1;
-                    continue;
-                }
-                pthread_mutex_lock(&c->mu);
-                snprintf(token, sizeof token, "%s", c->token);
-                pthread_mutex_unlock(&c->mu);
-            }
+        if (c->username != NULL &&
+            endpoint_token(c, h, ep, token, sizeof token, why, sizeof why) != 0) {
+            append_why(whys, sizeof whys, &wl, why);
+            continue;
         }
         bool timed_out = false;
         enum outcome o = post(h, ep, path, text, token, timeout_ms, out,
@@ -437,10 +490,7 @@ int certlc_etcd_call(certlc_etcd *c, const char *path, json_t *req,
         if (o == NEXT_MAYBE && ambiguous != NULL)
             *ambiguous = true;
         saw_timeout |= timed_out;
-        wl += (size_t)snprintf(whys + wl, sizeof whys - wl, "%s%s",
-                               wl ? "; " : "", why);
-        if (wl >= sizeof whys)
-            wl = sizeof whys - 1;
+        append_why(whys, sizeof whys, &wl, why);
         if (i + 1 < c->n)
             certlc_debug(COMPONENT, "%s; trying the next endpoint", why);
     }

@@ -424,6 +424,82 @@ static int set_nonempty(json_t *parent, const char *key, json_t *obj)
     return json_object_set_new(parent, key, obj);
 }
 
+/* The one message for any allocation that fails while serializing s. */
+static int secret_nomem(const certlc_secret *s, certlc_err *err)
+{
+    return certlc_err_set(err, "secret %s: out of memory", s->name);
+}
+
+/* apiVersion, kind and type on root; name and namespace on meta. */
+static int set_identity(const certlc_secret *s, json_t *root, json_t *meta,
+                        certlc_err *err)
+{
+    if (json_object_set_new(root, "apiVersion", json_string("v1")) != 0 ||
+        json_object_set_new(root, "kind", json_string("Secret")) != 0 ||
+        json_object_set_new(root, "type",
+                            json_string(s->type != NULL ? s->type
+                                                        : CERTLC_TYPE_OPAQUE)) !=
+            0 ||
+        json_object_set_new(meta, "name", json_string(s->name)) != 0 ||
+        json_object_set_new(meta, "namespace",
+                            json_string(s->namespace != NULL ? s->namespace
+                                                             : "default")) != 0)
+        return certlc_err_set(err, "metadata: name, namespace or type is not "
+                                   "valid UTF-8 (or out of memory)");
+    return 0;
+}
+
+/* The rest of metadata, each only when set: labels, annotations,
+ * resourceVersion, creationTimestamp. */
+static int set_metadata_details(const certlc_secret *s, json_t *meta,
+                                certlc_err *err)
+{
+    json_t *o = kv_strings(&s->labels, "metadata.labels", err);
+    if (o == NULL)
+        return -1;
+    if (set_nonempty(meta, "labels", o) != 0)
+        return secret_nomem(s, err);
+    o = kv_strings(&s->annotations, "metadata.annotations", err);
+    if (o == NULL)
+        return -1;
+    if (set_nonempty(meta, "annotations", o) != 0)
+        return secret_nomem(s, err);
+    if (s->resource_version != 0) {
+        char rv[24];
+        snprintf(rv, sizeof rv, "%" PRIu64, s->resource_version);
+        if (json_object_set_new(meta, "resourceVersion", json_string(rv)) != 0)
+            return secret_nomem(s, err);
+    }
+    if (s->creation_timestamp != 0) {
+        char ts[64];
+        if (format_rfc3339(s->creation_timestamp, ts, sizeof ts) != 0)
+            return certlc_err_set(err,
+                                  "metadata.creationTimestamp: %" PRId64
+                                  " is out of range",
+                                  s->creation_timestamp);
+        if (json_object_set_new(meta, "creationTimestamp", json_string(ts)) !=
+            0)
+            return secret_nomem(s, err);
+    }
+    return 0;
+}
+
+/* root as compact JSON with sorted keys, in a buffer that grows without
+ * leaving copies behind (the data holds keys); NULL when out of memory. */
+static char *dump_secret(json_t *root, size_t *len)
+{
+    certlc_wipe_buf ob = {0};
+    if (json_dump_callback(root, outbuf_append, &ob,
+                           JSON_SORT_KEYS | JSON_COMPACT) != 0 ||
+        ob.p == NULL) {
+        certlc_wipe_buf_free(&ob);
+        return NULL;
+    }
+    if (len != NULL)
+        *len = ob.n;
+    return ob.p;
+}
+
 char *certlc_secret_to_json(const certlc_secret *s, size_t *len,
                             certlc_err *err)
 {
@@ -437,49 +513,9 @@ char *certlc_secret_to_json(const certlc_secret *s, size_t *len,
     json_t *meta = json_object();
     if (root == NULL || meta == NULL)
         goto nomem;
-    if (json_object_set_new(root, "apiVersion", json_string("v1")) != 0 ||
-        json_object_set_new(root, "kind", json_string("Secret")) != 0 ||
-        json_object_set_new(root, "type",
-                            json_string(s->type != NULL ? s->type
-                                                        : CERTLC_TYPE_OPAQUE)) !=
-            0 ||
-        json_object_set_new(meta, "name", json_string(s->name)) != 0 ||
-        json_object_set_new(meta, "namespace",
-                            json_string(s->namespace != NULL ? s->namespace
-                                                             : "default")) != 0) {
-        certlc_err_set(err, "metadata: name, namespace or type is not valid "
-                            "UTF-8 (or out of memory)");
+    if (set_identity(s, root, meta, err) != 0 ||
+        set_metadata_details(s, meta, err) != 0)
         goto out;
-    }
-    json_t *o = kv_strings(&s->labels, "metadata.labels", err);
-    if (o == NULL)
-        goto out;
-    if (set_nonempty(meta, "labels", o) != 0)
-        goto nomem;
-    o = kv_strings(&s->annotations, "metadata.annotations", err);
-    if (o == NULL)
-        goto out;
-    if (set_nonempty(meta, "annotations", o) != 0)
-        goto nomem;
-    if (s->resource_version != 0) {
-        char rv[24];
-        snprintf(rv, sizeof rv, "%" PRIu64, s->resource_version);
-        if (json_object_set_new(meta, "resourceVersion", json_string(rv)) != 0)
-            goto nomem;
-    }
-    if (s->creation_timestamp != 0) {
-        char ts[64];
-        if (format_rfc3339(s->creation_timestamp, ts, sizeof ts) != 0) {
-            certlc_err_set(err,
-                           "metadata.creationTimestamp: %" PRId64
-                           " is out of range",
-                           s->creation_timestamp);
-            goto out;
-        }
-        if (json_object_set_new(meta, "creationTimestamp", json_string(ts)) !=
-            0)
-            goto nomem;
-    }
     if (json_object_set(root, "metadata", meta) != 0)
         goto nomem;
     data = kv_base64(&s->data, err);
@@ -487,20 +523,12 @@ char *certlc_secret_to_json(const certlc_secret *s, size_t *len,
         goto out;
     if (json_object_size(data) > 0 && json_object_set(root, "data", data) != 0)
         goto nomem;
-
-    certlc_wipe_buf ob = {0};
-    if (json_dump_callback(root, outbuf_append, &ob,
-                           JSON_SORT_KEYS | JSON_COMPACT) != 0 ||
-        ob.p == NULL) {
-        certlc_wipe_buf_free(&ob);
+    result = dump_secret(root, len);
+    if (result == NULL)
         goto nomem;
-    }
-    result = ob.p;
-    if (len != NULL)
-        *len = ob.n;
     goto out;
 nomem:
-    certlc_err_set(err, "secret %s: out of memory", s->name);
+    secret_nomem(s, err);
 out:
     if (data != NULL) {
         cleanse_object_strings(data);

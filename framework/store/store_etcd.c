@@ -855,6 +855,112 @@ static void nap(struct estore *st, int ms)
     }
 }
 
+/* The watch thread's second handle, for probes (on_progress), goes with
+ * the thread. */
+static void drop_probe(struct estore *st)
+{
+    if (st->probe != NULL)
+        curl_easy_cleanup(st->probe);
+    st->probe = NULL;
+}
+
+/* The watched range, base64 as etcd wants it: every key under "<prefix>/".
+ * Leaves *kb or *eb NULL when out of memory. */
+static void watch_range_b64(struct estore *st, char **kb, char **eb)
+{
+    char *from = key_plain(st, "", NULL, NULL); /* "<prefix>//" */
+    size_t pl = from ? strlen(from) : 0;
+    if (from != NULL)
+        from[pl - 1] = '\0'; /* "<prefix>/" */
+    *kb = from ? certlc_etcd_b64(from) : NULL;
+    *eb = from ? certlc_etcd_prefix_end_b64(from) : NULL;
+    free(from);
+}
+
+/* A failure before the stream could start says so once per outage, not on
+ * every retry. */
+static void warn_retrying(bool *warned, const certlc_err *err)
+{
+    if (!*warned)
+        certlc_warn(COMPONENT, "etcd watch: %s; retrying", err->msg);
+    *warned = true;
+}
+
+/* The body of a watch from st->next_rev; NULL when out of memory. */
+static char *watch_request_body(struct estore *st, const char *kb, const char *eb)
+{
+    /* progress_notify: whatever the server sends counts as a sign of
+     * life, and saves a probe (on_progress). */
+    json_t *req = json_pack("{s:{s:s, s:s, s:I, s:b}}", "create_request", "key", kb,
+                            "range_end", eb, "start_revision",
+                            (json_int_t)st->next_rev, "progress_notify", 1);
+    char *body = req ? json_dumps(req, JSON_COMPACT) : NULL;
+    json_decref(req);
+    return body;
+}
+
+/* Streams one watch on endpoint until it ends (server, network, silence
+ * or stop); on_stream feeds the events to the reader meanwhile. */
+static CURLcode run_watch_stream(struct estore *st, CURL *h, const char *endpoint,
+                                 const char *token, const char *body,
+                                 char ebuf[CURL_ERROR_SIZE])
+{
+    char url[1024], auth[600];
+    snprintf(url, sizeof url, "%s/v3/watch", endpoint);
+    struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/json");
+    if (token[0] != '\0') {
+        snprintf(auth, sizeof auth, "Authorization: %s", token);
+        hdr = curl_slist_append(hdr, auth);
+    }
+    st->linen = 0;
+    st->compacted = st->connected = st->silent = false;
+    st->watch_url = endpoint;
+    st->watch_hdr = hdr;
+    st->heard_ms = mono_ms();
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_stream);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, st);
+    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(h, CURLOPT_XFERINFODATA, st);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, ebuf);
+    CURLcode rc = curl_easy_perform(h);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
+    curl_slist_free_all(hdr);
+    return rc;
+}
+
+/* After a stream that ended on its own: a stream that had connected ends
+ * the outage (backoff and warning reset); then the end is said once per
+ * outage, except a hung member, which is always worth a line. */
+static void report_stream_end(struct estore *st, const char *endpoint, CURLcode rc,
+                              const char *ebuf, bool *warned, int *backoff)
+{
+    if (st->connected) {
+        *backoff = 200;
+        if (*warned)
+            certlc_info(COMPONENT, "etcd watch: resumed");
+        *warned = false;
+    }
+    if (st->silent) /* Always said: a hung member is worth a line */
+        certlc_warn(COMPONENT, "etcd watch on %s: nothing for %d s and no "
+                    "answer to a probe within %d ms (the member hangs?); "
+                    "resuming from revision %lld%s", endpoint,
+                    WATCH_SILENCE_MS / 1000, WATCH_PROBE_TIMEOUT_MS,
+                    (long long)st->next_rev,
+                    certlc_etcd_n_endpoints(st->cl) > 1 ? " on the next endpoint" : "");
+    else if (!*warned)
+        certlc_warn(COMPONENT, "etcd watch on %s ended (%s); resuming from "
+                    "revision %lld%s", endpoint,
+                    rc != CURLE_OK ? (ebuf[0] ? ebuf : curl_easy_strerror(rc))
+                                   : "stream closed",
+                    (long long)st->next_rev,
+                    certlc_etcd_n_endpoints(st->cl) > 1 ? " on the next endpoint" : "");
+    *warned = true;
+}
+
 static void *watch_main(void *arg)
 {
     struct estore *st = arg;
@@ -863,17 +969,11 @@ static void *watch_main(void *arg)
     if (h == NULL) {
         certlc_error(COMPONENT, "etcd watch: out of memory");
         queue_overflow(st);
-        if (st->probe != NULL)
-            curl_easy_cleanup(st->probe);
-        st->probe = NULL;
+        drop_probe(st);
         return NULL;
     }
-    char *from = key_plain(st, "", NULL, NULL); /* "<prefix>//" */
-    size_t pl = from ? strlen(from) : 0;
-    if (from != NULL)
-        from[pl - 1] = '\0'; /* "<prefix>/" */
-    char *kb = from ? certlc_etcd_b64(from) : NULL;
-    char *eb = from ? certlc_etcd_prefix_end_b64(from) : NULL;
+    char *kb, *eb;
+    watch_range_b64(st, &kb, &eb);
     size_t ep = 0;
     int backoff = 200;
     bool warned = false;
@@ -882,9 +982,7 @@ static void *watch_main(void *arg)
         if (st->next_rev == 0) {
             int64_t rev;
             if (current_revision(st, &rev, &err) != 0) {
-                if (!warned)
-                    certlc_warn(COMPONENT, "etcd watch: %s; retrying", err.msg);
-                warned = true;
+                warn_retrying(&warned, &err);
                 nap(st, backoff);
                 continue;
             }
@@ -892,47 +990,16 @@ static void *watch_main(void *arg)
         }
         char token[512];
         if (certlc_etcd_token(st->cl, token, sizeof token, &err) != 0) {
-            if (!warned)
-                certlc_warn(COMPONENT, "etcd watch: %s; retrying", err.msg);
-            warned = true;
+            warn_retrying(&warned, &err);
             nap(st, backoff);
             continue;
         }
-        /* progress_notify: whatever the server sends counts as a sign of
-         * life, and saves a probe (on_progress). */
-        json_t *req = json_pack("{s:{s:s, s:s, s:I, s:b}}", "create_request", "key", kb,
-                                "range_end", eb, "start_revision",
-                                (json_int_t)st->next_rev, "progress_notify", 1);
-        char *body = req ? json_dumps(req, JSON_COMPACT) : NULL;
-        json_decref(req);
+        char *body = watch_request_body(st, kb, eb);
         if (body == NULL)
             break;
         const char *endpoint = certlc_etcd_endpoint(st->cl, ep);
-        char url[1024], auth[600];
-        snprintf(url, sizeof url, "%s/v3/watch", endpoint);
-        struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/json");
-        if (token[0] != '\0') {
-            snprintf(auth, sizeof auth, "Authorization: %s", token);
-            hdr = curl_slist_append(hdr, auth);
-        }
-        st->linen = 0;
-        st->compacted = st->connected = st->silent = false;
-        st->watch_url = endpoint;
-        st->watch_hdr = hdr;
-        st->heard_ms = mono_ms();
         char ebuf[CURL_ERROR_SIZE] = "";
-        curl_easy_setopt(h, CURLOPT_URL, url);
-        curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_stream);
-        curl_easy_setopt(h, CURLOPT_WRITEDATA, st);
-        curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-        curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
-        curl_easy_setopt(h, CURLOPT_XFERINFODATA, st);
-        curl_easy_setopt(h, CURLOPT_ERRORBUFFER, ebuf);
-        CURLcode rc = curl_easy_perform(h);
-        curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
-        curl_slist_free_all(hdr);
+        CURLcode rc = run_watch_stream(st, h, endpoint, token, body, ebuf);
         certlc_json_free(body);
         OPENSSL_cleanse(token, sizeof token);
         if (atomic_load(&st->stop))
@@ -946,38 +1013,15 @@ static void *watch_main(void *arg)
             st->next_rev = 0;
             continue;
         }
-        if (st->connected) {
-            backoff = 200;
-            if (warned)
-                certlc_info(COMPONENT, "etcd watch: resumed");
-            warned = false;
-        }
-        if (st->silent) /* Always said: a hung member is worth a line */
-            certlc_warn(COMPONENT, "etcd watch on %s: nothing for %d s and no "
-                        "answer to a probe within %d ms (the member hangs?); "
-                        "resuming from revision %lld%s", endpoint,
-                        WATCH_SILENCE_MS / 1000, WATCH_PROBE_TIMEOUT_MS,
-                        (long long)st->next_rev,
-                        certlc_etcd_n_endpoints(st->cl) > 1 ? " on the next endpoint" : "");
-        else if (!warned)
-            certlc_warn(COMPONENT, "etcd watch on %s ended (%s); resuming from "
-                        "revision %lld%s", endpoint,
-                        rc != CURLE_OK ? (ebuf[0] ? ebuf : curl_easy_strerror(rc))
-                                       : "stream closed",
-                        (long long)st->next_rev,
-                        certlc_etcd_n_endpoints(st->cl) > 1 ? " on the next endpoint" : "");
-        warned = true;
+        report_stream_end(st, endpoint, rc, ebuf, &warned, &backoff);
         ep++;
         nap(st, backoff);
         backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
     }
-    free(from);
     free(kb);
     free(eb);
     curl_easy_cleanup(h);
-    if (st->probe != NULL)
-        curl_easy_cleanup(st->probe);
-    st->probe = NULL;
+    drop_probe(st);
     return NULL;
 }
 

@@ -264,6 +264,13 @@ static char *yaml_to_json(const char *text, size_t len, const char *path,
     yaml_parser_delete(&y.parser);
     if (root == NULL)
         return NULL;
+    /* json_dumps refuses anything but an object or array by default. */
+    if (!json_is_object(root) && !json_is_array(root)) {
+        json_decref(root);
+        certlc_err_set(err, "not a Secret: the document is a single value, "
+                       "not a mapping");
+        return NULL;
+    }
     char *json = json_dumps(root, JSON_COMPACT);
     json_decref(root);
     if (json == NULL) {

@@ -112,6 +112,10 @@ certlc get secrets -l 'a in (b' > out 2>&1; rc=$?
 check "a broken selector exits 2" test "$rc" -eq 2
 "$CERTLC_BIN" -c "$T/missing.ini" get secrets > out 2>&1
 contains "a missing configuration file is named" out "$T/missing.ini"
+printf 'x\n' > "$T/scalar.yaml"
+certlc apply -f "$T/scalar.yaml" > out 2>&1; rc=$?
+check "apply -f of a document that is a single value fails" test "$rc" -ne 0
+contains "and says the document is no Secret, naming the file" out "scalar.yaml: not a Secret: the document is a single value"
 check "--help works on every command" sh -c "for c in run get delete check-expiration; do '$CERTLC_BIN' \$c --help | grep -q Usage || exit 1; done"
 
 finish

@@ -249,6 +249,8 @@ static enum outcome transfer_failed(const char *ep, CURLcode rc, const char *ebu
                                     bool *timed_out, char *why, size_t whysize)
 {
     snprintf(why, whysize, "%s: %s", ep, ebuf[0] ? ebuf : curl_easy_strerror(rc));
+    /* What came back, read before the buffer is wiped (which zeroes it). */
+    bool answered = b->n > 0;
     certlc_wipe_buf_free(b);
     *timed_out = rc == CURLE_OPERATION_TIMEDOUT;
     /* Refused, unresolved, TLS failed, or timed out before a byte of
@@ -257,7 +259,7 @@ static enum outcome transfer_failed(const char *ep, CURLcode rc, const char *ebu
     return rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
                    rc == CURLE_SSL_CONNECT_ERROR ||
                    (rc == CURLE_OPERATION_TIMEDOUT && status == 0 &&
-                    b->n == 0 && sent == 0)
+                    !answered && sent == 0)
                ? NEXT
                : NEXT_MAYBE;
 }

@@ -402,19 +402,27 @@ static int get_tcp(certlc_cli *c, const get_opts *o)
     }
     /* get_tcp_watch.c prints rows of the fixed columns only. */
     size_t extra = certlc_output_extra_columns(&o->out);
-    if ((o->watch && extra > 0) || extra > 64) {
+    if (o->watch && extra > 0) {
         certlc_cli_close(c);
-        return certlc_cli_usage("get", extra > 64 ? "too many -L columns"
-                                                  : "get tcp -w takes no -L "
-                                                    "or --show-labels");
+        return certlc_cli_usage("get", "get tcp -w takes no -L or "
+                                       "--show-labels");
     }
     size_t fixed = o->all_ns ? 8 : 7;
     certlc_table *t = certlc_table_new(fixed + extra);
     const char *head[] = {"NAMESPACE", "NAME", "VERSION", "STATUS",
                           "CONTROL-PLANE ENDPOINT", "KUBECONFIG", "DATASTORE",
                           "AGE"};
-    const char *line[8 + 64];
-    char *more[64];
+    /* A row: the fixed cells, then one per -L label and --show-labels. */
+    const char **line = calloc(fixed + extra, sizeof *line);
+    char **more = calloc(extra + 1, sizeof *more);
+    if (t == NULL || line == NULL || more == NULL) {
+        certlc_table_free(t);
+        free(line);
+        free(more);
+        certlc_cli_close(c);
+        fprintf(stderr, "certlc: out of memory\n");
+        return CERTLC_EXIT_FAIL;
+    }
     size_t n_more = certlc_output_extra_heads(&o->out, more, 0);
     memcpy(line, o->all_ns ? head : head + 1, fixed * sizeof *line);
     memcpy(line + fixed, more, n_more * sizeof *line);
@@ -467,6 +475,8 @@ static int get_tcp(certlc_cli *c, const get_opts *o)
     }
     free(rows);
     free(order);
+    free(line);
+    free(more);
     if (rc != 0) {
         /* --sort-by failed: said above */
     } else if (!table) {

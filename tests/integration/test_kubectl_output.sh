@@ -177,14 +177,24 @@ check "get tcp --no-headers --sort-by: rows only, in order" \
 certlc get secrets -l kamaji.clastix.io/name=k8s-126 --sort-by='{.metadata.creationTimestamp}' -o name > sorted.names
 check "--sort-by takes {.a.b} too" test -s sorted.names
 
+# More label columns than any fixed room (70): every row has them all.
+MANY=$(seq -s, -f k%g 1 69),kamaji.clastix.io/component
+certlc get tcp -L "$(seq -s, -f k%g 1 69),kamaji.clastix.io/name" > tcp.many 2>&1
+check "get tcp -L with 70 keys: the 70th column holds the label's value" \
+    sh -c "head -n 1 tcp.many | grep -Eq ' K69 +NAME$' && [ \$(wc -l < tcp.many) -eq 3 ] && [ -z \"\$(awk 'NR > 1 && \$NF != \$1' tcp.many)\" ]"
+
 # Watches: one line per change, after the listing.
 "$CERTLC_BIN" -c "$CONF/certlc.ini" get secrets -w -l kamaji.clastix.io/name=k8s-126 > watch.out 2>&1 &
 WPID=$!
 PIDS="$PIDS $WPID"
+"$CERTLC_BIN" -c "$CONF/certlc.ini" get secrets -w -L "$MANY" -l kamaji.clastix.io/name=k8s-126 > mwatch.out 2>&1 &
+MPID=$!
+PIDS="$PIDS $MPID"
 "$CERTLC_BIN" -c "$CONF/certlc.ini" get events -w > ewatch.out 2>&1 &
 EPID=$!
 PIDS="$PIDS $EPID"
 until_ok 10 grep -q '^k8s-126-sa-certificate ' watch.out
+until_ok 10 grep -q '^k8s-126-sa-certificate ' mwatch.out
 before=$(wc -l < watch.out)
 certlc delete secret k8s-126-sa-certificate > /dev/null
 check "get secrets -w prints the deleted Secret's row" \
@@ -193,9 +203,12 @@ certlc run --once > run2.log 2>&1
 check "get secrets -w prints the Secret issued again (a third row)" \
     until_ok 10 sh -c "[ \$(tail -n +$((before + 1)) watch.out | grep -Ec '^k8s-126-sa-certificate +Opaque +2 ') -ge 2 ]"
 check "get secrets -w printed its header once" test "$(grep -c "^NAME " watch.out)" -eq 1
+check "get secrets -w -L with 70 keys prints the deleted and the new rows with all 70 columns" \
+    until_ok 10 sh -c "[ \$(grep -Ec '^k8s-126-sa-certificate +Opaque +2 +[0-9a-z]+ +sa-certificate$' mwatch.out) -ge 3 ]"
+check "... and is still watching (no crash)" kill -0 $MPID
 check "get events -w prints the new event on one line" \
     until_ok 10 grep -Eq '^[0-9]+s +Normal +Rotated +secret/k8s-126-sa-certificate' ewatch.out
 check "get events -w printed its header once" test "$(grep -c '^LAST SEEN' ewatch.out)" -eq 1
-kill $WPID $EPID
+kill $WPID $EPID $MPID
 
 finish

@@ -389,6 +389,28 @@ static json_t *tcp_json(const certlc_tenant *t, const certlc_tcp_status *st)
                      "status", status);
 }
 
+/* kubectl's error for each NAME asked for that is no tenant of the
+ * namespace (of any, with -A). Returns how many there were. */
+static int report_missing_tcp(const certlc_cli *c, const get_opts *o)
+{
+    int missing = 0;
+    for (int i = 0; i < o->n_names; i++) {
+        bool found = false;
+        for (size_t k = 0; !found && k < c->cfg->n_tenants; k++) {
+            const certlc_tenant *tn = &c->cfg->tenants[k];
+            found = strcmp(tn->name, o->names[i]) == 0 &&
+                    (o->all_ns || strcmp(tn->namespace, o->ns) == 0);
+        }
+        if (!found) {
+            fprintf(stderr, "Error from server (NotFound): "
+                            "tenantcontrolplanes.kamaji.clastix.io \"%s\" "
+                            "not found\n", o->names[i]);
+            missing++;
+        }
+    }
+    return missing;
+}
+
 static int get_tcp(certlc_cli *c, const get_opts *o)
 {
     int rc = certlc_cli_open(c);
@@ -483,14 +505,18 @@ static int get_tcp(certlc_cli *c, const get_opts *o)
         if (shown > 0 || o->n_names != 1)
             rc = print_objects(o, items, o->n_names == 1 && shown == 1,
                                "tenantcontrolplane.kamaji.clastix.io");
-    } else if (shown > 0 || o->watch) {
+    } else if (shown > 0 || (o->watch && o->n_names == 0)) {
         certlc_table_print(t, stdout);
-    } else {
+    } else if (o->n_names == 0) {
         fprintf(stderr, "No resources found in %s namespace.\n", o->ns);
     }
     json_decref(items);
     fflush(stdout);
-    if (o->watch)
+    /* After the ones found, as kubectl reports the names it did not find;
+     * it does not watch then either. */
+    if (report_missing_tcp(c, o) > 0)
+        rc = CERTLC_EXIT_FAIL;
+    else if (o->watch && rc == 0)
         rc = certlc_tcp_watch(c, t, o->all_ns ? NULL : o->ns);
     certlc_table_free(t);
     certlc_cli_close(c);

@@ -138,6 +138,21 @@ check "every Secret the TenantControlPlane names exists ($(wc -l < tcp.secrets) 
     sh -c "[ \$(wc -l < tcp.secrets) -ge 9 ] && [ -z \"\$(comm -23 tcp.secrets k8s-126.secrets)\" ]"
 certlc get tcp -o name > tcp.names
 check "get tcp -o name" sh -c "grep -qx 'tenantcontrolplane.kamaji.clastix.io/k8s-126' tcp.names && grep -qx 'tenantcontrolplane.kamaji.clastix.io/k8s-127' tcp.names"
+# A name that is no tenant: kubectl's NotFound on stderr and exit 1, in
+# every format, with the ones found still printed.
+for f in "" "-o wide" "-o json" "-o yaml" "-o name" "-o jsonpath={.kind}" "-o custom-columns=N:.metadata.name"; do
+    certlc get tcp nope $f > nf.out 2> nf.err
+    rc=$?
+    check "get tcp nope ${f:-(table)}: exit 1 and kubectl's NotFound" \
+        sh -c "[ $rc -eq 1 ] && [ ! -s nf.out ] && grep -qx 'Error from server (NotFound): tenantcontrolplanes.kamaji.clastix.io \"nope\" not found' nf.err"
+done
+certlc get tcp nope k8s-126 -o name > nf.out 2> nf.err
+rc=$?
+check "get tcp nope k8s-126 -o name: prints k8s-126, says nope is not found, exits 1" \
+    sh -c "[ $rc -eq 1 ] && grep -qx 'tenantcontrolplane.kamaji.clastix.io/k8s-126' nf.out && grep -qx 'Error from server (NotFound): tenantcontrolplanes.kamaji.clastix.io \"nope\" not found' nf.err"
+certlc get tcp -n elsewhere k8s-126 > nf.out 2> nf.err
+check "get tcp -n elsewhere k8s-126 (a tenant of another namespace) is not found" \
+    sh -c "[ $? -eq 1 ] && grep -q 'NotFound.*\"k8s-126\" not found' nf.err"
 certlc get tcp -o 'jsonpath={range .items[*]}{.metadata.name}={.spec.kubernetes.version}{" "}{end}' > tcp.jp
 check "get tcp -o jsonpath" test "$(cat tcp.jp)" = "k8s-126=v1.26.0 k8s-127=v1.27.0 "
 

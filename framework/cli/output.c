@@ -137,7 +137,13 @@ static int parse_format(certlc_output *o, const char *f, certlc_err *err)
             return file ? -1 : certlc_err_set(err, "out of memory");
         certlc_jsonpath_free(o->jp);
         o->jp = certlc_jsonpath_parse(tmpl, err);
-        if (o->jp == NULL)
+        /* kubectl quotes the template; a file's is named by its path, a
+         * long one only by its start. */
+        if (o->jp == NULL && file)
+            certlc_err_prefix(err, "error parsing jsonpath-file %s", arg);
+        else if (o->jp == NULL && strlen(tmpl) > 200)
+            certlc_err_prefix(err, "error parsing jsonpath %.200s...", tmpl);
+        else if (o->jp == NULL)
             certlc_err_prefix(err, "error parsing jsonpath %s", tmpl);
         free(tmpl);
         if (o->jp == NULL)

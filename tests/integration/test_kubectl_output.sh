@@ -103,6 +103,20 @@ EOF
 certlc get secret "$SECRET" -o 'jsonpath={.items[' > err.out 2>&1
 check "an unterminated [ is a usage error (exit 2)" test $? -eq 2
 contains "the error names the position" err.out "unterminated array at position 9"
+# Templates at the limits: an index at the end of int64 is out of bounds
+# (kubectl's error), 5000 actions print, 100000 nested {range} are a usage
+# error naming the file and the position of the 65th.
+certlc get secrets -o 'jsonpath={.items[9223372036854775807]}' > big.out 2>&1
+check "an index of 2^63-1 is out of bounds (exit 1)" test $? -eq 1
+contains "... with kubectl's error" big.out "array index out of bounds: index 9223372036854775807"
+certlc get secret "$SECRET" -o "jsonpath=$(printf '{.kind}%.0s' $(seq 5000))" > kinds.out 2> kinds.err
+check "a template of 5000 actions prints 5000 kinds" \
+    sh -c "[ \$(wc -c < kinds.out) -eq 30000 ] && [ ! -s kinds.err ]"
+python3 -c "print('{range .a}' * 100000, end='')" > deep.tmpl
+certlc get secret "$SECRET" -o jsonpath-file=deep.tmpl > deep.out 2>&1
+check "100000 nested {range} in a jsonpath-file: a usage error (exit 2)" test $? -eq 2
+contains "... naming the file and the position" deep.out \
+    "error parsing jsonpath-file deep.tmpl: more than 64 {range} open at once at position 641"
 certlc get secret "$SECRET" -o 'jsonpath={.metadata.nope}' > missing.out 2>&1
 check "a missing field prints nothing" sh -c "test \$? -eq 0 && test ! -s missing.out"
 check_fails "--allow-missing-template-keys=false: a missing field is an error" \

@@ -126,6 +126,17 @@ certlc get secrets -l kamaji.clastix.io/name=k8s-126 -o jsonpath-file=tmpl.txt >
 certlc get secrets -l kamaji.clastix.io/name=k8s-126 -o name | sed 's|^secret/||' > names
 check "-o jsonpath-file reads the template from a file" cmp byfile names
 
+mkdir -p tmpl.dir
+certlc get secrets -o jsonpath-file=tmpl.dir > dir.out 2>&1
+check "-o jsonpath-file=DIRECTORY is a usage error (exit 2)" test $? -eq 2
+contains "... naming the file" dir.out "jsonpath-file tmpl.dir: Is a directory"
+certlc get secrets --sort-by=.nope > nope.out 2>&1
+check "--sort-by a path no Secret has: an error (exit 1)" test $? -eq 1
+contains "... kubectl's" nope.out "couldn't find any field with path \"{.nope}\" in the list of objects"
+certlc get tcp --sort-by=.nope -o name > nope.out 2>&1
+check "get tcp --sort-by a path no tenant has: an error (exit 1), nothing listed" \
+    sh -c "[ $? -eq 1 ] && ! grep -q tenantcontrolplane nope.out"
+
 # The tour: the admin kubeconfig out of its Secret.
 certlc get secret "$SECRET" -o 'jsonpath={.data.admin\.conf}' | base64 -d > admin.conf
 contains "the tour's jsonpath form gives the kubeconfig" admin.conf "kind: Config"

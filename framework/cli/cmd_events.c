@@ -143,26 +143,68 @@ void certlc_events_print(const certlc_event_list *l, bool all_ns, bool wide,
     certlc_table_free(t);
 }
 
+/* One stored event (ITEM, its certlc fields: tenant, secret, cause, old,
+ * new, ...) with the fields of a v1 Event added, as kubectl shows one:
+ * apiVersion, kind, metadata (the name is the object's and a number, as
+ * kubectl's are), involvedObject, source. I makes the name unique in the
+ * listing. */
+static void as_v1_event(json_t *item, size_t i)
+{
+    const char *ns = json_string_value(json_object_get(item, "namespace"));
+    const char *tenant = json_string_value(json_object_get(item, "tenant"));
+    const char *secret = json_string_value(json_object_get(item, "secret"));
+    bool of_secret = secret != NULL && secret[0] != '\0';
+    const char *obj = of_secret ? secret : tenant ? tenant : "";
+    int64_t first = 0;
+    const char *ts =
+        json_string_value(json_object_get(item, "firstTimestamp"));
+    if (ts != NULL && certlc_time_parse_rfc3339(ts, &first) != 0)
+        first = 0;
+    char name[400];
+    snprintf(name, sizeof name, "%s.%llx", obj,
+             (unsigned long long)first * 1000000000ULL + i);
+    json_t *involved =
+        of_secret ? json_pack("{s:s, s:s, s:s, s:s}", "apiVersion", "v1",
+                              "kind", "Secret", "name", obj, "namespace",
+                              ns ? ns : "")
+                  : json_pack("{s:s, s:s, s:s, s:s}", "apiVersion",
+                              "kamaji.clastix.io/v1alpha1", "kind",
+                              "TenantControlPlane", "name", obj, "namespace",
+                              ns ? ns : "");
+    json_object_set_new(item, "apiVersion", json_string("v1"));
+    json_object_set_new(item, "kind", json_string("Event"));
+    json_object_set_new(item, "metadata",
+                        json_pack("{s:s, s:s}", "name", name, "namespace",
+                                  ns ? ns : ""));
+    json_object_set_new(item, "involvedObject", involved);
+    json_object_set_new(item, "source",
+                        json_pack("{s:s}", "component", "certlc"));
+}
+
+/* -o json|yaml|jsonpath|custom-columns: a List of the events, each a v1
+ * Event with certlc's own fields, printed as every other -o json. */
 static int print_json(const certlc_event_list *l, const certlc_output *out)
 {
     certlc_err err;
     char *text = certlc_events_to_json(l, &err);
-    json_t *j = text != NULL ? json_loads(text, 0, NULL) : NULL;
+    json_t *stored = text != NULL ? json_loads(text, 0, NULL) : NULL;
     free(text);
+    json_t *items = json_incref(json_object_get(stored, "items"));
+    json_decref(stored);
+    for (size_t i = 0; i < json_array_size(items); i++)
+        as_v1_event(json_array_get(items, i), i);
+    json_t *j = items != NULL ? certlc_output_list(items) : NULL;
     if (j == NULL) {
-        fprintf(stderr, "certlc: %s\n", err.msg);
+        fprintf(stderr, "certlc: %s\n",
+                text == NULL ? err.msg : "events: out of memory");
         return CERTLC_EXIT_FAIL;
     }
     int rc = 0;
-    if (out->kind == CERTLC_OUT_JSON) {
-        json_dumpf(j, stdout, JSON_INDENT(4));
-        fputc('\n', stdout);
-    } else if (out->kind == CERTLC_OUT_CUSTOM) {
+    if (out->kind == CERTLC_OUT_CUSTOM)
         rc = certlc_output_custom(out, json_object_get(j, "items"), stdout,
                                   &err);
-    } else {
+    else
         rc = certlc_output_object(out, j, stdout, &err);
-    }
     json_decref(j);
     if (rc != 0) {
         fprintf(stderr, "error: %s\n", err.msg);

@@ -181,6 +181,43 @@ check "get tcp -n elsewhere k8s-126 (a tenant of another namespace) is not found
 certlc get tcp -o 'jsonpath={range .items[*]}{.metadata.name}={.spec.kubernetes.version}{" "}{end}' > tcp.jp
 check "get tcp -o jsonpath" test "$(cat tcp.jp)" = "k8s-126=v1.26.0 k8s-127=v1.27.0 "
 
+# get events: -o yaml read back by kubectl is -o json (a List of v1
+# Events); -o jsonpath gives kubectl's bytes; -o custom-columns.
+certlc get events -o json > ev.json
+certlc get events -o yaml > ev.yaml
+check "get events -o json is a List of v1 Events" \
+    jq -e '.apiVersion == "v1" and .kind == "List" and (.items | length) >= 2 and all(.items[]; .apiVersion == "v1" and .kind == "Event" and .involvedObject.name != null and .metadata.name != null)' ev.json
+check "get events -o json: indented, keys sorted" sh -c "jq -S --indent 4 . ev.json | cmp - ev.json"
+kubectl patch --local -f ev.yaml --type merge -p '{}' -o json | jq -S -s . > ev-back.json
+jq -S .items ev.json > ev-items.json
+check "get events -o yaml, read by kubectl, holds the -o json items" cmp ev-back.json ev-items.json
+jq '.itemz = .items | del(.items)' ev.json > ev-k.json
+ETMPL='{range .items[*]}{.reason}{"\t"}{.involvedObject.kind}/{.involvedObject.name}{"\n"}{end}'
+certlc get events -o "jsonpath=$ETMPL" > ev.jp
+kubectl_eval ev-k.json "$(printf '%s' "$ETMPL" | sed 's/\.items/.itemz/g')" > ev-k.jp
+check "get events -o jsonpath: the same bytes as kubectl ($(wc -l < ev.jp) lines)" \
+    sh -c "[ -s ev.jp ] && cmp ev.jp ev-k.jp"
+certlc get events -o custom-columns=REASON:.reason,OBJECT:.involvedObject.name,COUNT:.count > ev.cc
+check "get events -o custom-columns: header and a row per event" \
+    sh -c "head -n 1 ev.cc | grep -Eq '^REASON +OBJECT +COUNT$' && grep -Eq '^Provisioned +k8s-126 +1$' ev.cc && [ \$(( \$(wc -l < ev.cc) - 1 )) -eq \$(jq '.items | length' ev.json) ]"
+
+# get leader (file store): the operator holding the lock, its JSON built
+# as JSON (a state_dir with a quote in its name stays valid), indented.
+sed "s|^state_dir = .*|state_dir = $T/st\"ate|" "$CONF/certlc.ini" > "$CONF/leader.ini"
+"$CERTLC_BIN" -c "$CONF/leader.ini" run > op.log 2>&1 &
+OPID=$!
+PIDS="$PIDS $OPID"
+check "an operator takes the lock" until_ok 20 "$CERTLC_BIN" -c "$CONF/leader.ini" get leader
+"$CERTLC_BIN" -c "$CONF/leader.ini" get leader -o json > leader.json 2>&1
+check "get leader -o json: its PID and the lock, a quote in the path kept" \
+    jq -e --arg lock "$T/st\"ate/operator.pid" --argjson pid "$OPID" '.store == "file" and .pid == $pid and .lock == $lock' leader.json
+check "get leader -o json: indented, keys sorted" sh -c "jq -S --indent 4 . leader.json | cmp - leader.json"
+"$CERTLC_BIN" -c "$CONF/leader.ini" get leader -o yaml > leader.yaml 2>&1
+check "get leader -o yaml" sh -c "printf 'lock: %s\npid: %s\nstore: file\n' '$T/st\"ate/operator.pid' '$OPID' | cmp - leader.yaml"
+"$CERTLC_BIN" -c "$CONF/leader.ini" get leader -o 'jsonpath={.store}:{.pid}' > leader.jp 2>&1
+check "get leader -o jsonpath" test "$(cat leader.jp)" = "file:$OPID"
+kill $OPID
+
 # Strings YAML must quote or fold (words YAML reads as bools, numbers,
 # timestamps; leading indicators; newlines; long lines): -o yaml and
 # jsonpath's JSON give kubectl's bytes.

@@ -28,6 +28,9 @@ static const char usage[] =
     "  -o, --output FORMAT     wide (serials and notAfter before and after),\n"
     "                          json, yaml, jsonpath=TEMPLATE,\n"
     "                          jsonpath-file=FILE or custom-columns=SPEC\n"
+    "      --no-headers        no header line\n"
+    "      --sort-by PATH      sort by the value at a JSONPath of -o json\n"
+    "                          (.lastTimestamp, .count, .reason)\n"
     "      --allow-missing-template-keys=false\n"
     "                          a field missing in a jsonpath template is an error\n";
 
@@ -181,22 +184,89 @@ static void as_v1_event(json_t *item, size_t i)
                         json_pack("{s:s}", "component", "certlc"));
 }
 
+/* The events of L as the items of -o json (a new array), or NULL with
+ * a message. */
+static json_t *events_items(const certlc_event_list *l, certlc_err *err)
+{
+    char *text = certlc_events_to_json(l, err);
+    json_t *stored = text != NULL ? json_loads(text, 0, NULL) : NULL;
+    free(text);
+    json_t *items = json_incref(json_object_get(stored, "items"));
+    json_decref(stored);
+    if (items == NULL) {
+        if (text != NULL)
+            certlc_err_set(err, "events: out of memory");
+        return NULL;
+    }
+    for (size_t i = 0; i < json_array_size(items); i++)
+        as_v1_event(json_array_get(items, i), i);
+    return items;
+}
+
+/* --sort-by: the events of L in the order of the path's values in their
+ * -o json (kubectl's order: numbers by value, strings naturally, missing
+ * first; equal ones keep their order). 0 or -1 with a message. */
+static int sort_events(certlc_event_list *l, const certlc_output *out,
+                       certlc_err *err)
+{
+    if (out->sort_by == NULL || l->n == 0)
+        return 0;
+    json_t *items = events_items(l, err);
+    void **order = calloc(l->n, sizeof *order);
+    certlc_event *sorted = calloc(l->n, sizeof *sorted);
+    int rc = -1;
+    if (items == NULL || order == NULL || sorted == NULL) {
+        if (items != NULL)
+            certlc_err_set(err, "out of memory");
+    } else {
+        for (size_t i = 0; i < l->n; i++)
+            order[i] = &l->items[i];
+        rc = certlc_output_sort(out, items, order, err);
+    }
+    if (rc == 0) {
+        for (size_t i = 0; i < l->n; i++)
+            sorted[i] = *(certlc_event *)order[i];
+        free(l->items);
+        l->items = sorted;
+        sorted = NULL;
+    }
+    free(sorted);
+    free(order);
+    json_decref(items);
+    return rc;
+}
+
+/* The table, without its header line with --no-headers. */
+static void print_table(const certlc_event_list *l, bool all_ns, bool wide,
+                        bool no_headers)
+{
+    if (!no_headers) {
+        certlc_events_print(l, all_ns, wide, false, stdout);
+        return;
+    }
+    char *buf = NULL;
+    size_t size = 0;
+    FILE *m = open_memstream(&buf, &size);
+    if (m == NULL)
+        return;
+    certlc_events_print(l, all_ns, wide, false, m);
+    fclose(m);
+    const char *nl = buf != NULL ? strchr(buf, '\n') : NULL;
+    if (nl != NULL)
+        fputs(nl + 1, stdout);
+    free(buf);
+}
+
 /* -o json|yaml|jsonpath|custom-columns: a List of the events, each a v1
  * Event with certlc's own fields, printed as every other -o json. */
 static int print_json(const certlc_event_list *l, const certlc_output *out)
 {
     certlc_err err;
-    char *text = certlc_events_to_json(l, &err);
-    json_t *stored = text != NULL ? json_loads(text, 0, NULL) : NULL;
-    free(text);
-    json_t *items = json_incref(json_object_get(stored, "items"));
-    json_decref(stored);
-    for (size_t i = 0; i < json_array_size(items); i++)
-        as_v1_event(json_array_get(items, i), i);
+    json_t *items = events_items(l, &err);
     json_t *j = items != NULL ? certlc_output_list(items) : NULL;
     if (j == NULL) {
         fprintf(stderr, "certlc: %s\n",
-                text == NULL ? err.msg : "events: out of memory");
+                items == NULL ? err.msg : "events: out of memory");
         return CERTLC_EXIT_FAIL;
     }
     int rc = 0;
@@ -310,10 +380,9 @@ static int get_events(certlc_cli *c, int argc, char **argv,
     if (out->kind == CERTLC_OUT_NAME)
         return certlc_cli_usage("get", "events have no names: use -o "
                                        "jsonpath or custom-columns");
-    if (out->show_labels || out->n_label_cols > 0 || out->no_headers ||
-        out->sort_by != NULL)
-        return certlc_cli_usage("get", "get events takes no --show-labels, "
-                                       "-L, --no-headers or --sort-by");
+    if (out->show_labels || out->n_label_cols > 0)
+        return certlc_cli_usage("get", "events have no labels: get events "
+                                       "takes no --show-labels or -L");
     bool wide = out->kind == CERTLC_OUT_WIDE;
     bool json = out->kind != CERTLC_OUT_TABLE && !wide;
     if (watch && json)
@@ -324,7 +393,10 @@ static int get_events(certlc_cli *c, int argc, char **argv,
     certlc_event_list all = {0};
     size_t seen = 0;
     rc = load_events(c, all_ns ? NULL : ns, only, &all, &seen);
-    if (only != NULL && seen == 0) {
+    if (sort_events(&all, out, &err) != 0) {
+        fprintf(stderr, "certlc: %s\n", err.msg);
+        rc = CERTLC_EXIT_FAIL;
+    } else if (only != NULL && seen == 0) {
         fprintf(stderr, "Error from server (NotFound): tenantcontrolplanes "
                         "\"%s\" not found in namespace \"%s\"\n",
                 only, ns);
@@ -338,7 +410,7 @@ static int get_events(certlc_cli *c, int argc, char **argv,
         else
             fprintf(stderr, "No events found in %s namespace.\n", ns);
     } else {
-        certlc_events_print(&all, all_ns, wide, false, stdout);
+        print_table(&all, all_ns, wide, out->no_headers);
     }
     fflush(stdout);
     if (watch && rc == 0)

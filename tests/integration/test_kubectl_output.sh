@@ -201,6 +201,18 @@ certlc get events -o custom-columns=REASON:.reason,OBJECT:.involvedObject.name,C
 check "get events -o custom-columns: header and a row per event" \
     sh -c "head -n 1 ev.cc | grep -Eq '^REASON +OBJECT +COUNT$' && grep -Eq '^Provisioned +k8s-126 +1$' ev.cc && [ \$(( \$(wc -l < ev.cc) - 1 )) -eq \$(jq '.items | length' ev.json) ]"
 
+certlc get events --no-headers > ev.nohead
+check "get events --no-headers: one row per event, no header" \
+    sh -c "! grep -q 'LAST SEEN' ev.nohead && [ \$(wc -l < ev.nohead) -eq \$(jq '.items | length' ev.json) ]"
+certlc get events --sort-by=.reason --no-headers > ev.sorted
+check "get events --sort-by=.reason: the rows in the order of the reasons" \
+    sh -c "awk '{print \$3}' ev.sorted > reasons && sort -c reasons && [ \$(wc -l < reasons) -eq \$(jq '.items | length' ev.json) ]"
+certlc get events --sort-by=.reason -o json > ev.sorted.json
+check "get events --sort-by=.reason -o json: the items in that order" \
+    sh -c "jq -r '.items[].reason' ev.sorted.json | sort -c"
+check "get events --sort-by=.lastTimestamp (kubectl users' habit)" \
+    sh -c "'$CERTLC_BIN' -c '$CONF/certlc.ini' get events --sort-by=.lastTimestamp | grep -q '^LAST SEEN'"
+
 # get leader (file store): the operator holding the lock, its JSON built
 # as JSON (a state_dir with a quote in its name stays valid), indented.
 sed "s|^state_dir = .*|state_dir = $T/st\"ate|" "$CONF/certlc.ini" > "$CONF/leader.ini"

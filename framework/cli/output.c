@@ -537,9 +537,19 @@ int certlc_output_sort(const certlc_output *o, json_t *items, void **rows,
         any |= keys[i] != NULL;
     if (!any) {
         free(keys);
+        /* Go's %q of the path: its backslashes and quotes escaped. */
+        char quoted[512];
+        size_t q = 0;
+        for (const char *c = o->sort_field ? o->sort_field : "";
+             *c && q + 3 < sizeof quoted; c++) {
+            if (*c == '\\' || *c == '"')
+                quoted[q++] = '\\';
+            quoted[q++] = *c;
+        }
+        quoted[q] = '\0';
         return certlc_err_set(err, "couldn't find any field with path "
                                    "\"%s\" in the list of objects",
-                              o->sort_field);
+                              quoted);
     }
     /* A stable insertion sort: lists here are short. */
     for (size_t i = 1; i < n; i++) {

@@ -104,6 +104,13 @@ static void test_sort_missing(void **state)
     assert_int_equal(certlc_output_sort(&o, items, NULL, &err), -1);
     assert_string_equal(err.msg, "couldn't find any field with path "
                                  "\"{.nope}\" in the list of objects");
+    assert_int_equal(certlc_output_option(&o, CERTLC_OPT_SORT_BY,
+                                          ".metadata.labels.a\\.b", &err),
+                     1);
+    assert_int_equal(certlc_output_sort(&o, items, NULL, &err), -1);
+    assert_string_equal(err.msg, "couldn't find any field with path "
+                                 "\"{.metadata.labels.a\\\\.b}\" in the list "
+                                 "of objects");
     json_t *none = json_array();
     assert_int_equal(certlc_output_sort(&o, none, NULL, &err), 0);
     json_decref(none);

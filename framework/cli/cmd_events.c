@@ -189,12 +189,13 @@ static void as_v1_event(json_t *item, size_t i)
 static json_t *events_items(const certlc_event_list *l, certlc_err *err)
 {
     char *text = certlc_events_to_json(l, err);
-    json_t *stored = text != NULL ? json_loads(text, 0, NULL) : NULL;
+    bool built = text != NULL;
+    json_t *stored = built ? json_loads(text, 0, NULL) : NULL;
     free(text);
     json_t *items = json_incref(json_object_get(stored, "items"));
     json_decref(stored);
     if (items == NULL) {
-        if (text != NULL)
+        if (built)
             certlc_err_set(err, "events: out of memory");
         return NULL;
     }

@@ -42,6 +42,10 @@ PACKAGES="$PACKAGES libclang-rt-14-dev"
 # the install below runs with a policy-rc.d that forbids starting services.
 PACKAGES="$PACKAGES nginx-light"
 
+# zsh and python3: test_completion types TABs into a real bash and zsh on a
+# pseudo-terminal (tests/integration/completion_tab.py).
+PACKAGES="$PACKAGES zsh python3"
+
 missing=""
 for p in $PACKAGES; do
     status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)

@@ -28,6 +28,9 @@ static const char usage[] =
     "  -o, --output FORMAT     wide (serials and notAfter before and after),\n"
     "                          json, yaml, jsonpath=TEMPLATE,\n"
     "                          jsonpath-file=FILE or custom-columns=SPEC\n"
+    "      --no-headers        no header line\n"
+    "      --sort-by PATH      sort by the value at a JSONPath of -o json\n"
+    "                          (.lastTimestamp, .count, .reason)\n"
     "      --allow-missing-template-keys=false\n"
     "                          a field missing in a jsonpath template is an error\n";
 
@@ -143,26 +146,136 @@ void certlc_events_print(const certlc_event_list *l, bool all_ns, bool wide,
     certlc_table_free(t);
 }
 
+/* One stored event (ITEM, its certlc fields: tenant, secret, cause, old,
+ * new, ...) with the fields of a v1 Event added, as kubectl shows one:
+ * apiVersion, kind, metadata (the name is the object's and a number, as
+ * kubectl's are), involvedObject, source. I makes the name unique in the
+ * listing. */
+static void as_v1_event(json_t *item, size_t i)
+{
+    const char *ns = json_string_value(json_object_get(item, "namespace"));
+    const char *tenant = json_string_value(json_object_get(item, "tenant"));
+    const char *secret = json_string_value(json_object_get(item, "secret"));
+    bool of_secret = secret != NULL && secret[0] != '\0';
+    const char *obj = of_secret ? secret : tenant ? tenant : "";
+    int64_t first = 0;
+    const char *ts =
+        json_string_value(json_object_get(item, "firstTimestamp"));
+    if (ts != NULL && certlc_time_parse_rfc3339(ts, &first) != 0)
+        first = 0;
+    char name[400];
+    snprintf(name, sizeof name, "%s.%llx", obj,
+             (unsigned long long)first * 1000000000ULL + i);
+    json_t *involved =
+        of_secret ? json_pack("{s:s, s:s, s:s, s:s}", "apiVersion", "v1",
+                              "kind", "Secret", "name", obj, "namespace",
+                              ns ? ns : "")
+                  : json_pack("{s:s, s:s, s:s, s:s}", "apiVersion",
+                              "kamaji.clastix.io/v1alpha1", "kind",
+                              "TenantControlPlane", "name", obj, "namespace",
+                              ns ? ns : "");
+    json_object_set_new(item, "apiVersion", json_string("v1"));
+    json_object_set_new(item, "kind", json_string("Event"));
+    json_object_set_new(item, "metadata",
+                        json_pack("{s:s, s:s}", "name", name, "namespace",
+                                  ns ? ns : ""));
+    json_object_set_new(item, "involvedObject", involved);
+    json_object_set_new(item, "source",
+                        json_pack("{s:s}", "component", "certlc"));
+}
+
+/* The events of L as the items of -o json (a new array), or NULL with
+ * a message. */
+static json_t *events_items(const certlc_event_list *l, certlc_err *err)
+{
+    char *text = certlc_events_to_json(l, err);
+    bool built = text != NULL;
+    json_t *stored = built ? json_loads(text, 0, NULL) : NULL;
+    free(text);
+    json_t *items = json_incref(json_object_get(stored, "items"));
+    json_decref(stored);
+    if (items == NULL) {
+        if (built)
+            certlc_err_set(err, "events: out of memory");
+        return NULL;
+    }
+    for (size_t i = 0; i < json_array_size(items); i++)
+        as_v1_event(json_array_get(items, i), i);
+    return items;
+}
+
+/* --sort-by: the events of L in the order of the path's values in their
+ * -o json (kubectl's order: numbers by value, strings naturally, missing
+ * first; equal ones keep their order). 0 or -1 with a message. */
+static int sort_events(certlc_event_list *l, const certlc_output *out,
+                       certlc_err *err)
+{
+    if (out->sort_by == NULL || l->n == 0)
+        return 0;
+    json_t *items = events_items(l, err);
+    void **order = calloc(l->n, sizeof *order);
+    certlc_event *sorted = calloc(l->n, sizeof *sorted);
+    int rc = -1;
+    if (items == NULL || order == NULL || sorted == NULL) {
+        if (items != NULL)
+            certlc_err_set(err, "out of memory");
+    } else {
+        for (size_t i = 0; i < l->n; i++)
+            order[i] = &l->items[i];
+        rc = certlc_output_sort(out, items, order, err);
+    }
+    if (rc == 0) {
+        for (size_t i = 0; i < l->n; i++)
+            sorted[i] = *(certlc_event *)order[i];
+        free(l->items);
+        l->items = sorted;
+        sorted = NULL;
+    }
+    free(sorted);
+    free(order);
+    json_decref(items);
+    return rc;
+}
+
+/* The table, without its header line with --no-headers. */
+static void print_table(const certlc_event_list *l, bool all_ns, bool wide,
+                        bool no_headers)
+{
+    if (!no_headers) {
+        certlc_events_print(l, all_ns, wide, false, stdout);
+        return;
+    }
+    char *buf = NULL;
+    size_t size = 0;
+    FILE *m = open_memstream(&buf, &size);
+    if (m == NULL)
+        return;
+    certlc_events_print(l, all_ns, wide, false, m);
+    fclose(m);
+    const char *nl = buf != NULL ? strchr(buf, '\n') : NULL;
+    if (nl != NULL)
+        fputs(nl + 1, stdout);
+    free(buf);
+}
+
+/* -o json|yaml|jsonpath|custom-columns: a List of the events, each a v1
+ * Event with certlc's own fields, printed as every other -o json. */
 static int print_json(const certlc_event_list *l, const certlc_output *out)
 {
     certlc_err err;
-    char *text = certlc_events_to_json(l, &err);
-    json_t *j = text != NULL ? json_loads(text, 0, NULL) : NULL;
-    free(text);
+    json_t *items = events_items(l, &err);
+    json_t *j = items != NULL ? certlc_output_list(items) : NULL;
     if (j == NULL) {
-        fprintf(stderr, "certlc: %s\n", err.msg);
+        fprintf(stderr, "certlc: %s\n",
+                items == NULL ? err.msg : "events: out of memory");
         return CERTLC_EXIT_FAIL;
     }
     int rc = 0;
-    if (out->kind == CERTLC_OUT_JSON) {
-        json_dumpf(j, stdout, JSON_INDENT(4));
-        fputc('\n', stdout);
-    } else if (out->kind == CERTLC_OUT_CUSTOM) {
+    if (out->kind == CERTLC_OUT_CUSTOM)
         rc = certlc_output_custom(out, json_object_get(j, "items"), stdout,
                                   &err);
-    } else {
+    else
         rc = certlc_output_object(out, j, stdout, &err);
-    }
     json_decref(j);
     if (rc != 0) {
         fprintf(stderr, "error: %s\n", err.msg);
@@ -268,10 +381,9 @@ static int get_events(certlc_cli *c, int argc, char **argv,
     if (out->kind == CERTLC_OUT_NAME)
         return certlc_cli_usage("get", "events have no names: use -o "
                                        "jsonpath or custom-columns");
-    if (out->show_labels || out->n_label_cols > 0 || out->no_headers ||
-        out->sort_by != NULL)
-        return certlc_cli_usage("get", "get events takes no --show-labels, "
-                                       "-L, --no-headers or --sort-by");
+    if (out->show_labels || out->n_label_cols > 0)
+        return certlc_cli_usage("get", "events have no labels: get events "
+                                       "takes no --show-labels or -L");
     bool wide = out->kind == CERTLC_OUT_WIDE;
     bool json = out->kind != CERTLC_OUT_TABLE && !wide;
     if (watch && json)
@@ -282,7 +394,10 @@ static int get_events(certlc_cli *c, int argc, char **argv,
     certlc_event_list all = {0};
     size_t seen = 0;
     rc = load_events(c, all_ns ? NULL : ns, only, &all, &seen);
-    if (only != NULL && seen == 0) {
+    if (sort_events(&all, out, &err) != 0) {
+        fprintf(stderr, "certlc: %s\n", err.msg);
+        rc = CERTLC_EXIT_FAIL;
+    } else if (only != NULL && seen == 0) {
         fprintf(stderr, "Error from server (NotFound): tenantcontrolplanes "
                         "\"%s\" not found in namespace \"%s\"\n",
                 only, ns);
@@ -296,7 +411,7 @@ static int get_events(certlc_cli *c, int argc, char **argv,
         else
             fprintf(stderr, "No events found in %s namespace.\n", ns);
     } else {
-        certlc_events_print(&all, all_ns, wide, false, stdout);
+        print_table(&all, all_ns, wide, out->no_headers);
     }
     fflush(stdout);
     if (watch && rc == 0)

@@ -389,6 +389,28 @@ static json_t *tcp_json(const certlc_tenant *t, const certlc_tcp_status *st)
                      "status", status);
 }
 
+/* kubectl's error for each NAME asked for that is no tenant of the
+ * namespace (of any, with -A). Returns how many there were. */
+static int report_missing_tcp(const certlc_cli *c, const get_opts *o)
+{
+    int missing = 0;
+    for (int i = 0; i < o->n_names; i++) {
+        bool found = false;
+        for (size_t k = 0; !found && k < c->cfg->n_tenants; k++) {
+            const certlc_tenant *tn = &c->cfg->tenants[k];
+            found = strcmp(tn->name, o->names[i]) == 0 &&
+                    (o->all_ns || strcmp(tn->namespace, o->ns) == 0);
+        }
+        if (!found) {
+            fprintf(stderr, "Error from server (NotFound): "
+                            "tenantcontrolplanes.kamaji.clastix.io \"%s\" "
+                            "not found\n", o->names[i]);
+            missing++;
+        }
+    }
+    return missing;
+}
+
 static int get_tcp(certlc_cli *c, const get_opts *o)
 {
     int rc = certlc_cli_open(c);
@@ -402,19 +424,27 @@ static int get_tcp(certlc_cli *c, const get_opts *o)
     }
     /* get_tcp_watch.c prints rows of the fixed columns only. */
     size_t extra = certlc_output_extra_columns(&o->out);
-    if ((o->watch && extra > 0) || extra > 64) {
+    if (o->watch && extra > 0) {
         certlc_cli_close(c);
-        return certlc_cli_usage("get", extra > 64 ? "too many -L columns"
-                                                  : "get tcp -w takes no -L "
-                                                    "or --show-labels");
+        return certlc_cli_usage("get", "get tcp -w takes no -L or "
+                                       "--show-labels");
     }
     size_t fixed = o->all_ns ? 8 : 7;
     certlc_table *t = certlc_table_new(fixed + extra);
     const char *head[] = {"NAMESPACE", "NAME", "VERSION", "STATUS",
                           "CONTROL-PLANE ENDPOINT", "KUBECONFIG", "DATASTORE",
                           "AGE"};
-    const char *line[8 + 64];
-    char *more[64];
+    /* A row: the fixed cells, then one per -L label and --show-labels. */
+    const char **line = calloc(fixed + extra, sizeof *line);
+    char **more = calloc(extra + 1, sizeof *more);
+    if (t == NULL || line == NULL || more == NULL) {
+        certlc_table_free(t);
+        free(line);
+        free(more);
+        certlc_cli_close(c);
+        fprintf(stderr, "certlc: out of memory\n");
+        return CERTLC_EXIT_FAIL;
+    }
     size_t n_more = certlc_output_extra_heads(&o->out, more, 0);
     memcpy(line, o->all_ns ? head : head + 1, fixed * sizeof *line);
     memcpy(line + fixed, more, n_more * sizeof *line);
@@ -467,20 +497,26 @@ static int get_tcp(certlc_cli *c, const get_opts *o)
     }
     free(rows);
     free(order);
+    free(line);
+    free(more);
     if (rc != 0) {
         /* --sort-by failed: said above */
     } else if (!table) {
         if (shown > 0 || o->n_names != 1)
             rc = print_objects(o, items, o->n_names == 1 && shown == 1,
                                "tenantcontrolplane.kamaji.clastix.io");
-    } else if (shown > 0 || o->watch) {
+    } else if (shown > 0 || (o->watch && o->n_names == 0)) {
         certlc_table_print(t, stdout);
-    } else {
+    } else if (o->n_names == 0) {
         fprintf(stderr, "No resources found in %s namespace.\n", o->ns);
     }
     json_decref(items);
     fflush(stdout);
-    if (o->watch)
+    /* After the ones found, as kubectl reports the names it did not find;
+     * it does not watch then either. */
+    if (report_missing_tcp(c, o) > 0)
+        rc = CERTLC_EXIT_FAIL;
+    else if (o->watch && rc == 0)
         rc = certlc_tcp_watch(c, t, o->all_ns ? NULL : o->ns);
     certlc_table_free(t);
     certlc_cli_close(c);

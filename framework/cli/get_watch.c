@@ -137,7 +137,9 @@ int certlc_secret_watch(certlc_cli *c, const certlc_table *header,
         fprintf(stderr, "certlc: cannot watch the store: %s\n", err.msg);
         return CERTLC_EXIT_FAIL;
     }
-    seen s = {.columns = 64};
+    /* Each row has the header's cells: the fixed ones plus one per -L
+     * label and --show-labels, as many as were asked for. */
+    seen s = {.columns = certlc_table_columns(header)};
     /* The rows the listing showed, for deletions that come first. */
     certlc_secret_list l = {0};
     if (certlc_store_list(c->store, ns, sel, &l, &err) == 0)

@@ -179,8 +179,7 @@ static bool is_terminator(int r)
     }
 }
 
-static int parse_text(parser *p);
-static int parse_inside(parser *p, node *cur);
+static int parse_template(parser *p);
 
 /* Parses "{" TEXT "}" as a template of its own and returns its one action
  * (a list), as parseAction does for unions, dict keys and filters. */
@@ -197,7 +196,7 @@ static node *parse_action(parser *outer, const char *text, size_t len)
                 .base = outer->sub ? outer->base : outer->pos};
     p.root = node_new(N_LIST);
     node *out = NULL;
-    if (p.root != NULL && parse_text(&p) == 0 && p.root->n_kids > 0 &&
+    if (p.root != NULL && parse_template(&p) == 0 && p.root->n_kids > 0 &&
         p.root->kids[0]->type == N_LIST) {
         out = p.root->kids[0];
         p.root->kids[0] = p.root->kids[--p.root->n_kids];
@@ -215,7 +214,9 @@ static void consume(parser *p, size_t *s, size_t *l)
     p->start = p->pos;
 }
 
-static int parse_text(parser *p)
+/* Text up to the next "{": 1 when an action opens there (its list in
+ * *ACTION), 0 at the end of the template, -1 on an error. */
+static int parse_text(parser *p, node **action)
 {
     for (;;) {
         if (has_prefix(p, "{")) {
@@ -230,7 +231,8 @@ static int parse_text(parser *p)
             node *list = node_new(N_LIST);
             if (node_append(p->root, list))
                 return perr(p, "out of memory");
-            return parse_inside(p, list);
+            *action = list;
+            return 1;
         }
         if (next(p) == EOF_R)
             break;
@@ -277,7 +279,7 @@ static int parse_field(parser *p, node *cur)
     }
     if (node_append(cur, n))
         return perr(p, "out of memory");
-    return parse_inside(p, cur);
+    return 0;
 }
 
 static int parse_identifier(parser *p, node *cur)
@@ -300,7 +302,7 @@ static int parse_identifier(parser *p, node *cur)
     }
     if (node_append(cur, n))
         return perr(p, "out of memory");
-    return parse_inside(p, cur);
+    return 0;
 }
 
 static int parse_recursive(parser *p, node *cur)
@@ -313,7 +315,7 @@ static int parse_recursive(parser *p, node *cur)
         return perr(p, "out of memory");
     if (is_alnum(peek(p)))
         return parse_field(p, cur);
-    return parse_inside(p, cur);
+    return 0;
 }
 
 static int parse_number(parser *p, node *cur)
@@ -358,7 +360,7 @@ static int parse_number(parser *p, node *cur)
     }
     if (node_append(cur, n))
         return perr(p, "out of memory");
-    return parse_inside(p, cur);
+    return 0;
 }
 
 /* One part of a slice "[a:b:c]": an optional '-' and digits. */
@@ -409,14 +411,18 @@ static int parse_slice(parser *p, node *cur, const char *t, size_t len)
             }
             n->params[i].known = true;
         } else if (!present && i == 1) {
+            /* [n] is [n:n+1]; for n = LONG_MAX, what Go's int64 wraps
+             * to (without C's undefined overflow): out of bounds. */
             n->params[1].known = true;
-            n->params[1].value = n->params[0].value + 1;
+            n->params[1].value = n->params[0].value < LONG_MAX
+                                     ? n->params[0].value + 1
+                                     : LONG_MIN;
             n->params[1].derived = true;
         }
     }
     if (node_append(cur, n))
         return perr(p, "out of memory");
-    return parse_inside(p, cur);
+    return 0;
 }
 
 static int parse_array(parser *p, node *cur)
@@ -466,7 +472,7 @@ static int parse_array(parser *p, node *cur)
         }
         if (node_append(cur, u))
             return perr(p, "out of memory");
-        return parse_inside(p, cur);
+        return 0;
     }
     /* ['key'] is .key, parsed again (so ['a.b'] is .a.b, as in kubectl). */
     if (tl >= 2 && t[0] == '\'' && t[tl - 1] == '\'' &&
@@ -489,7 +495,7 @@ static int parse_array(parser *p, node *cur)
             list->kids[i] = NULL;
         }
         node_free(list);
-        return parse_inside(p, cur);
+        return 0;
     }
     return parse_slice(p, cur, t, tl);
 }
@@ -569,7 +575,7 @@ static int parse_filter(parser *p, node *cur)
     }
     if (node_append(cur, f))
         return perr(p, "out of memory");
-    return parse_inside(p, cur);
+    return 0;
 }
 
 static int hexval(int c)
@@ -704,47 +710,90 @@ static int parse_quote(parser *p, node *cur, int endq)
     free(buf);
     if (node_append(cur, n))
         return perr(p, "out of memory");
-    return parse_inside(p, cur);
+    return 0;
 }
 
+/* The tokens of one action, up to its "}" (client-go's parseInsideAction
+ * calls itself after each token; this loops instead). 0 or -1. */
 static int parse_inside(parser *p, node *cur)
 {
     for (;;) {
+        int rc;
         if (has_prefix(p, "}")) {
             p->pos++;
             p->start = p->pos;
-            return parse_text(p);
+            return 0;
         }
-        if (has_prefix(p, "[?("))
-            return parse_filter(p, cur);
-        if (has_prefix(p, ".."))
-            return parse_recursive(p, cur);
-        int r = next(p);
-        if (r == EOF_R || is_eol(r))
-            return perr(p, "unclosed action");
-        if (r == ' ' || r == '@' || r == '$') {
-            p->start = p->pos;
-            continue;
+        if (has_prefix(p, "[?(")) {
+            rc = parse_filter(p, cur);
+        } else if (has_prefix(p, "..")) {
+            rc = parse_recursive(p, cur);
+        } else {
+            int r = next(p);
+            if (r == EOF_R || is_eol(r))
+                return perr(p, "unclosed action");
+            if (r == ' ' || r == '@' || r == '$') {
+                p->start = p->pos;
+                continue;
+            }
+            if (r == '[') {
+                rc = parse_array(p, cur);
+            } else if (r == '"' || r == '\'') {
+                rc = parse_quote(p, cur, r);
+            } else if (r == '.') {
+                rc = parse_field(p, cur);
+            } else if (r == '+' || r == '-' || (r >= '0' && r <= '9')) {
+                backup(p, r);
+                rc = parse_number(p, cur);
+            } else if (is_alnum(r)) {
+                backup(p, r);
+                rc = parse_identifier(p, cur);
+            } else {
+                backup(p, r); /* the position named is the character's */
+                if (r >= 0x20 && r < 0x7f)
+                    return perr(p, "unrecognized character in action: "
+                                   "'%c'", r);
+                return perr(p, "unrecognized character in action: 0x%02x",
+                            r);
+            }
         }
-        if (r == '[')
-            return parse_array(p, cur);
-        if (r == '"' || r == '\'')
-            return parse_quote(p, cur, r);
-        if (r == '.')
-            return parse_field(p, cur);
-        if (r == '+' || r == '-' || (r >= '0' && r <= '9')) {
-            backup(p, r);
-            return parse_number(p, cur);
-        }
-        if (is_alnum(r)) {
-            backup(p, r);
-            return parse_identifier(p, cur);
-        }
-        backup(p, r); /* the position named is the character's */
-        if (r >= 0x20 && r < 0x7f)
-            return perr(p, "unrecognized character in action: '%c'", r);
-        return perr(p, "unrecognized character in action: 0x%02x", r);
+        if (rc != 0)
+            return -1;
     }
+}
+
+/* Whether ACTION (its list) holds the identifier NAME: range or end. */
+static bool has_ident(const node *action, const char *name)
+{
+    for (size_t i = 0; i < action->n_kids; i++)
+        if (action->kids[i]->type == N_IDENT &&
+            strcmp(action->kids[i]->text, name) == 0)
+            return true;
+    return false;
+}
+
+/* The template: text and actions one after the other, in a loop, so that
+ * a template of any length parses in constant stack. Evaluating a {range}
+ * takes a level of recursion until its {end}: ranges open at once are
+ * limited to CERTLC_JSONPATH_MAX_RANGES. */
+static int parse_template(parser *p)
+{
+    int open = 0, r;
+    node *action = NULL;
+    while ((r = parse_text(p, &action)) == 1) {
+        size_t at = p->pos - 1; /* the action's "{" */
+        if (parse_inside(p, action) != 0)
+            return -1;
+        if (has_ident(action, "range") &&
+            ++open > CERTLC_JSONPATH_MAX_RANGES) {
+            p->pos = at;
+            return perr(p, "more than %d {range} open at once",
+                        CERTLC_JSONPATH_MAX_RANGES);
+        }
+        if (has_ident(action, "end") && open > 0)
+            open--;
+    }
+    return r;
 }
 
 certlc_jsonpath *certlc_jsonpath_parse(const char *tmpl, certlc_err *err)
@@ -757,7 +806,7 @@ certlc_jsonpath *certlc_jsonpath_parse(const char *tmpl, certlc_err *err)
     jp->allow_missing = true;
     parser p = {.in = tmpl, .len = strlen(tmpl), .err = err};
     p.root = jp->root = node_new(N_LIST);
-    if (p.root == NULL || parse_text(&p) != 0) {
+    if (p.root == NULL || parse_template(&p) != 0) {
         if (p.root == NULL)
             certlc_err_set(err, "out of memory");
         certlc_jsonpath_free(jp);
@@ -964,9 +1013,14 @@ static int eval_array(vals *in, node *n, vals *out, certlc_err *err)
                 return certlc_err_set(err, "step must be > 0");
             step = p[2].value;
         }
-        for (long k = p[0].value; k < p[1].value; k += step)
+        /* k + step may exceed LONG_MAX: compare what is left instead. */
+        for (long k = p[0].value; k < p[1].value;) {
             if (vals_push(out, json_incref(json_array_get(v, (size_t)k))))
                 return oom(err);
+            if (p[1].value - k <= step)
+                break;
+            k += step;
+        }
     }
     return 0;
 }

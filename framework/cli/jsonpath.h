@@ -20,8 +20,13 @@ typedef struct certlc_jsonpath certlc_jsonpath;
  * a malloc'd array of n borrowed strings, or NULL when out of memory. */
 const char **certlc_json_sorted_keys(json_t *obj, size_t *n);
 
+/* {range} actions open at once (before their {end}) that a template may
+ * have: evaluating each takes a level of recursion. */
+#define CERTLC_JSONPATH_MAX_RANGES 64
+
 /* Parses TEMPLATE; on a syntax error returns NULL with a message naming
- * the byte position in the template (1-based). */
+ * the byte position in the template (1-based). More than
+ * CERTLC_JSONPATH_MAX_RANGES ranges open at once is such an error. */
 certlc_jsonpath *certlc_jsonpath_parse(const char *tmpl, certlc_err *err);
 void certlc_jsonpath_free(certlc_jsonpath *jp);
 

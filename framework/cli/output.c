@@ -3,6 +3,7 @@
 #include "wipe_alloc.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdlib.h>
@@ -41,6 +42,7 @@ void certlc_output_fini(certlc_output *o)
     free_strv(o->col_names, o->n_cols);
     free_strv(o->label_cols, o->n_label_cols);
     certlc_jsonpath_free(o->sort_by);
+    free(o->sort_field);
     memset(o, 0, sizeof *o);
 }
 
@@ -58,7 +60,18 @@ static char *read_file(const char *path, certlc_err *err)
     size_t n;
     while (m != NULL && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
         fwrite(chunk, 1, n, m);
+    /* A directory opens, then fails to read (EISDIR): not an empty
+     * template. */
+    int read_errno = ferror(f) ? errno : 0;
     fclose(f);
+    if (read_errno != 0) {
+        if (m != NULL)
+            fclose(m);
+        free(buf);
+        certlc_err_set(err, "jsonpath-file %s: %s", path,
+                       strerror(read_errno));
+        return NULL;
+    }
     if (m == NULL || fclose(m) != 0) {
         free(buf);
         certlc_err_set(err, "jsonpath-file %s: out of memory", path);
@@ -137,7 +150,13 @@ static int parse_format(certlc_output *o, const char *f, certlc_err *err)
             return file ? -1 : certlc_err_set(err, "out of memory");
         certlc_jsonpath_free(o->jp);
         o->jp = certlc_jsonpath_parse(tmpl, err);
-        if (o->jp == NULL)
+        /* kubectl quotes the template; a file's is named by its path, a
+         * long one only by its start. */
+        if (o->jp == NULL && file)
+            certlc_err_prefix(err, "error parsing jsonpath-file %s", arg);
+        else if (o->jp == NULL && strlen(tmpl) > 200)
+            certlc_err_prefix(err, "error parsing jsonpath %.200s...", tmpl);
+        else if (o->jp == NULL)
             certlc_err_prefix(err, "error parsing jsonpath %s", tmpl);
         free(tmpl);
         if (o->jp == NULL)
@@ -198,11 +217,16 @@ int certlc_output_option(certlc_output *o, int opt, const char *arg,
         if (tmpl == NULL)
             return -1;
         certlc_jsonpath_free(o->sort_by);
+        free(o->sort_field);
+        o->sort_field = NULL;
         o->sort_by = certlc_jsonpath_parse(tmpl, err);
-        if (o->sort_by == NULL)
+        if (o->sort_by == NULL) {
             certlc_err_prefix(err, "--sort-by %s", arg);
-        free(tmpl);
-        return o->sort_by != NULL ? 1 : -1;
+            free(tmpl);
+            return -1;
+        }
+        o->sort_field = tmpl;
+        return 1;
     }
     case CERTLC_OPT_ALLOW_MISSING:
         if (arg == NULL || strcmp(arg, "true") == 0)
@@ -506,6 +530,26 @@ int certlc_output_sort(const certlc_output *o, json_t *items, void **rows,
         }
         keys[i] = json_incref(json_array_get(found, 0));
         json_decref(found);
+    }
+    /* As kubectl: a path that no object has is a mistake, not an order. */
+    bool any = n == 0;
+    for (size_t i = 0; i < n; i++)
+        any |= keys[i] != NULL;
+    if (!any) {
+        free(keys);
+        /* Go's %q of the path: its backslashes and quotes escaped. */
+        char quoted[512];
+        size_t q = 0;
+        for (const char *c = o->sort_field ? o->sort_field : "";
+             *c && q + 3 < sizeof quoted; c++) {
+            if (*c == '\\' || *c == '"')
+                quoted[q++] = '\\';
+            quoted[q++] = *c;
+        }
+        quoted[q] = '\0';
+        return certlc_err_set(err, "couldn't find any field with path "
+                                   "\"%s\" in the list of objects",
+                              quoted);
     }
     /* A stable insertion sort: lists here are short. */
     for (size_t i = 1; i < n; i++) {

@@ -34,6 +34,7 @@ typedef struct certlc_output {
     char **label_cols; /* -L KEY,... */
     size_t n_label_cols;
     certlc_jsonpath *sort_by;
+    char *sort_field; /* its template, {.a.b}, for messages */
     bool allow_missing;
 } certlc_output;
 

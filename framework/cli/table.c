@@ -69,6 +69,11 @@ void certlc_table_print(const certlc_table *t, FILE *out)
             t, (const char *const *)&t->cells[r * t->columns], out);
 }
 
+size_t certlc_table_columns(const certlc_table *t)
+{
+    return t->columns;
+}
+
 void certlc_table_free(certlc_table *t)
 {
     if (t == NULL)

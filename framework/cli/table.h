@@ -13,6 +13,8 @@ certlc_table *certlc_table_new(size_t columns);
 int certlc_table_add(certlc_table *t, const char *const *cells);
 void certlc_table_print(const certlc_table *t, FILE *out);
 void certlc_table_free(certlc_table *t);
+/* How many cells a row of T has (what a row printed later must fill). */
+size_t certlc_table_columns(const certlc_table *t);
 
 /* One row formatted with the widths of the table, for printing a row that
  * arrives later (get tcp -w) under a header printed earlier. */

@@ -103,6 +103,20 @@ EOF
 certlc get secret "$SECRET" -o 'jsonpath={.items[' > err.out 2>&1
 check "an unterminated [ is a usage error (exit 2)" test $? -eq 2
 contains "the error names the position" err.out "unterminated array at position 9"
+# Templates at the limits: an index at the end of int64 is out of bounds
+# (kubectl's error), 5000 actions print, 100000 nested {range} are a usage
+# error naming the file and the position of the 65th.
+certlc get secrets -o 'jsonpath={.items[9223372036854775807]}' > big.out 2>&1
+check "an index of 2^63-1 is out of bounds (exit 1)" test $? -eq 1
+contains "... with kubectl's error" big.out "array index out of bounds: index 9223372036854775807"
+certlc get secret "$SECRET" -o "jsonpath=$(printf '{.kind}%.0s' $(seq 5000))" > kinds.out 2> kinds.err
+check "a template of 5000 actions prints 5000 kinds" \
+    sh -c "[ \$(wc -c < kinds.out) -eq 30000 ] && [ ! -s kinds.err ]"
+python3 -c "print('{range .a}' * 100000, end='')" > deep.tmpl
+certlc get secret "$SECRET" -o jsonpath-file=deep.tmpl > deep.out 2>&1
+check "100000 nested {range} in a jsonpath-file: a usage error (exit 2)" test $? -eq 2
+contains "... naming the file and the position" deep.out \
+    "error parsing jsonpath-file deep.tmpl: more than 64 {range} open at once at position 641"
 certlc get secret "$SECRET" -o 'jsonpath={.metadata.nope}' > missing.out 2>&1
 check "a missing field prints nothing" sh -c "test \$? -eq 0 && test ! -s missing.out"
 check_fails "--allow-missing-template-keys=false: a missing field is an error" \
@@ -111,6 +125,17 @@ printf '{range .items[*]}{.metadata.name}{"\\n"}{end}' > tmpl.txt
 certlc get secrets -l kamaji.clastix.io/name=k8s-126 -o jsonpath-file=tmpl.txt > byfile
 certlc get secrets -l kamaji.clastix.io/name=k8s-126 -o name | sed 's|^secret/||' > names
 check "-o jsonpath-file reads the template from a file" cmp byfile names
+
+mkdir -p tmpl.dir
+certlc get secrets -o jsonpath-file=tmpl.dir > dir.out 2>&1
+check "-o jsonpath-file=DIRECTORY is a usage error (exit 2)" test $? -eq 2
+contains "... naming the file" dir.out "jsonpath-file tmpl.dir: Is a directory"
+certlc get secrets --sort-by=.nope > nope.out 2>&1
+check "--sort-by a path no Secret has: an error (exit 1)" test $? -eq 1
+contains "... kubectl's" nope.out "couldn't find any field with path \"{.nope}\" in the list of objects"
+certlc get tcp --sort-by=.nope -o name > nope.out 2>&1
+check "get tcp --sort-by a path no tenant has: an error (exit 1), nothing listed" \
+    sh -c "[ $? -eq 1 ] && ! grep -q tenantcontrolplane nope.out"
 
 # The tour: the admin kubeconfig out of its Secret.
 certlc get secret "$SECRET" -o 'jsonpath={.data.admin\.conf}' | base64 -d > admin.conf
@@ -138,8 +163,72 @@ check "every Secret the TenantControlPlane names exists ($(wc -l < tcp.secrets) 
     sh -c "[ \$(wc -l < tcp.secrets) -ge 9 ] && [ -z \"\$(comm -23 tcp.secrets k8s-126.secrets)\" ]"
 certlc get tcp -o name > tcp.names
 check "get tcp -o name" sh -c "grep -qx 'tenantcontrolplane.kamaji.clastix.io/k8s-126' tcp.names && grep -qx 'tenantcontrolplane.kamaji.clastix.io/k8s-127' tcp.names"
+# A name that is no tenant: kubectl's NotFound on stderr and exit 1, in
+# every format, with the ones found still printed.
+for f in "" "-o wide" "-o json" "-o yaml" "-o name" "-o jsonpath={.kind}" "-o custom-columns=N:.metadata.name"; do
+    certlc get tcp nope $f > nf.out 2> nf.err
+    rc=$?
+    check "get tcp nope ${f:-(table)}: exit 1 and kubectl's NotFound" \
+        sh -c "[ $rc -eq 1 ] && [ ! -s nf.out ] && grep -qx 'Error from server (NotFound): tenantcontrolplanes.kamaji.clastix.io \"nope\" not found' nf.err"
+done
+certlc get tcp nope k8s-126 -o name > nf.out 2> nf.err
+rc=$?
+check "get tcp nope k8s-126 -o name: prints k8s-126, says nope is not found, exits 1" \
+    sh -c "[ $rc -eq 1 ] && grep -qx 'tenantcontrolplane.kamaji.clastix.io/k8s-126' nf.out && grep -qx 'Error from server (NotFound): tenantcontrolplanes.kamaji.clastix.io \"nope\" not found' nf.err"
+certlc get tcp -n elsewhere k8s-126 > nf.out 2> nf.err
+check "get tcp -n elsewhere k8s-126 (a tenant of another namespace) is not found" \
+    sh -c "[ $? -eq 1 ] && grep -q 'NotFound.*\"k8s-126\" not found' nf.err"
 certlc get tcp -o 'jsonpath={range .items[*]}{.metadata.name}={.spec.kubernetes.version}{" "}{end}' > tcp.jp
 check "get tcp -o jsonpath" test "$(cat tcp.jp)" = "k8s-126=v1.26.0 k8s-127=v1.27.0 "
+
+# get events: -o yaml read back by kubectl is -o json (a List of v1
+# Events); -o jsonpath gives kubectl's bytes; -o custom-columns.
+certlc get events -o json > ev.json
+certlc get events -o yaml > ev.yaml
+check "get events -o json is a List of v1 Events" \
+    jq -e '.apiVersion == "v1" and .kind == "List" and (.items | length) >= 2 and all(.items[]; .apiVersion == "v1" and .kind == "Event" and .involvedObject.name != null and .metadata.name != null)' ev.json
+check "get events -o json: indented, keys sorted" sh -c "jq -S --indent 4 . ev.json | cmp - ev.json"
+kubectl patch --local -f ev.yaml --type merge -p '{}' -o json | jq -S -s . > ev-back.json
+jq -S .items ev.json > ev-items.json
+check "get events -o yaml, read by kubectl, holds the -o json items" cmp ev-back.json ev-items.json
+jq '.itemz = .items | del(.items)' ev.json > ev-k.json
+ETMPL='{range .items[*]}{.reason}{"\t"}{.involvedObject.kind}/{.involvedObject.name}{"\n"}{end}'
+certlc get events -o "jsonpath=$ETMPL" > ev.jp
+kubectl_eval ev-k.json "$(printf '%s' "$ETMPL" | sed 's/\.items/.itemz/g')" > ev-k.jp
+check "get events -o jsonpath: the same bytes as kubectl ($(wc -l < ev.jp) lines)" \
+    sh -c "[ -s ev.jp ] && cmp ev.jp ev-k.jp"
+certlc get events -o custom-columns=REASON:.reason,OBJECT:.involvedObject.name,COUNT:.count > ev.cc
+check "get events -o custom-columns: header and a row per event" \
+    sh -c "head -n 1 ev.cc | grep -Eq '^REASON +OBJECT +COUNT$' && grep -Eq '^Provisioned +k8s-126 +1$' ev.cc && [ \$(( \$(wc -l < ev.cc) - 1 )) -eq \$(jq '.items | length' ev.json) ]"
+
+certlc get events --no-headers > ev.nohead
+check "get events --no-headers: one row per event, no header" \
+    sh -c "! grep -q 'LAST SEEN' ev.nohead && [ \$(wc -l < ev.nohead) -eq \$(jq '.items | length' ev.json) ]"
+certlc get events --sort-by=.reason --no-headers > ev.sorted
+check "get events --sort-by=.reason: the rows in the order of the reasons" \
+    sh -c "awk '{print \$3}' ev.sorted > reasons && sort -c reasons && [ \$(wc -l < reasons) -eq \$(jq '.items | length' ev.json) ]"
+certlc get events --sort-by=.reason -o json > ev.sorted.json
+check "get events --sort-by=.reason -o json: the items in that order" \
+    sh -c "jq -r '.items[].reason' ev.sorted.json | sort -c"
+check "get events --sort-by=.lastTimestamp (kubectl users' habit)" \
+    sh -c "'$CERTLC_BIN' -c '$CONF/certlc.ini' get events --sort-by=.lastTimestamp | grep -q '^LAST SEEN'"
+
+# get leader (file store): the operator holding the lock, its JSON built
+# as JSON (a state_dir with a quote in its name stays valid), indented.
+sed "s|^state_dir = .*|state_dir = $T/st\"ate|" "$CONF/certlc.ini" > "$CONF/leader.ini"
+"$CERTLC_BIN" -c "$CONF/leader.ini" run > op.log 2>&1 &
+OPID=$!
+PIDS="$PIDS $OPID"
+check "an operator takes the lock" until_ok 20 "$CERTLC_BIN" -c "$CONF/leader.ini" get leader
+"$CERTLC_BIN" -c "$CONF/leader.ini" get leader -o json > leader.json 2>&1
+check "get leader -o json: its PID and the lock, a quote in the path kept" \
+    jq -e --arg lock "$T/st\"ate/operator.pid" --argjson pid "$OPID" '.store == "file" and .pid == $pid and .lock == $lock' leader.json
+check "get leader -o json: indented, keys sorted" sh -c "jq -S --indent 4 . leader.json | cmp - leader.json"
+"$CERTLC_BIN" -c "$CONF/leader.ini" get leader -o yaml > leader.yaml 2>&1
+check "get leader -o yaml" sh -c "printf 'lock: %s\npid: %s\nstore: file\n' '$T/st\"ate/operator.pid' '$OPID' | cmp - leader.yaml"
+"$CERTLC_BIN" -c "$CONF/leader.ini" get leader -o 'jsonpath={.store}:{.pid}' > leader.jp 2>&1
+check "get leader -o jsonpath" test "$(cat leader.jp)" = "file:$OPID"
+kill $OPID
 
 # Strings YAML must quote or fold (words YAML reads as bools, numbers,
 # timestamps; leading indicators; newlines; long lines): -o yaml and
@@ -177,14 +266,24 @@ check "get tcp --no-headers --sort-by: rows only, in order" \
 certlc get secrets -l kamaji.clastix.io/name=k8s-126 --sort-by='{.metadata.creationTimestamp}' -o name > sorted.names
 check "--sort-by takes {.a.b} too" test -s sorted.names
 
+# More label columns than any fixed room (70): every row has them all.
+MANY=$(seq -s, -f k%g 1 69),kamaji.clastix.io/component
+certlc get tcp -L "$(seq -s, -f k%g 1 69),kamaji.clastix.io/name" > tcp.many 2>&1
+check "get tcp -L with 70 keys: the 70th column holds the label's value" \
+    sh -c "head -n 1 tcp.many | grep -Eq ' K69 +NAME$' && [ \$(wc -l < tcp.many) -eq 3 ] && [ -z \"\$(awk 'NR > 1 && \$NF != \$1' tcp.many)\" ]"
+
 # Watches: one line per change, after the listing.
 "$CERTLC_BIN" -c "$CONF/certlc.ini" get secrets -w -l kamaji.clastix.io/name=k8s-126 > watch.out 2>&1 &
 WPID=$!
 PIDS="$PIDS $WPID"
+"$CERTLC_BIN" -c "$CONF/certlc.ini" get secrets -w -L "$MANY" -l kamaji.clastix.io/name=k8s-126 > mwatch.out 2>&1 &
+MPID=$!
+PIDS="$PIDS $MPID"
 "$CERTLC_BIN" -c "$CONF/certlc.ini" get events -w > ewatch.out 2>&1 &
 EPID=$!
 PIDS="$PIDS $EPID"
 until_ok 10 grep -q '^k8s-126-sa-certificate ' watch.out
+until_ok 10 grep -q '^k8s-126-sa-certificate ' mwatch.out
 before=$(wc -l < watch.out)
 certlc delete secret k8s-126-sa-certificate > /dev/null
 check "get secrets -w prints the deleted Secret's row" \
@@ -193,9 +292,12 @@ certlc run --once > run2.log 2>&1
 check "get secrets -w prints the Secret issued again (a third row)" \
     until_ok 10 sh -c "[ \$(tail -n +$((before + 1)) watch.out | grep -Ec '^k8s-126-sa-certificate +Opaque +2 ') -ge 2 ]"
 check "get secrets -w printed its header once" test "$(grep -c "^NAME " watch.out)" -eq 1
+check "get secrets -w -L with 70 keys prints the deleted and the new rows with all 70 columns" \
+    until_ok 10 sh -c "[ \$(grep -Ec '^k8s-126-sa-certificate +Opaque +2 +[0-9a-z]+ +sa-certificate$' mwatch.out) -ge 3 ]"
+check "... and is still watching (no crash)" kill -0 $MPID
 check "get events -w prints the new event on one line" \
     until_ok 10 grep -Eq '^[0-9]+s +Normal +Rotated +secret/k8s-126-sa-certificate' ewatch.out
 check "get events -w printed its header once" test "$(grep -c '^LAST SEEN' ewatch.out)" -eq 1
-kill $WPID $EPID
+kill $WPID $EPID $MPID
 
 finish

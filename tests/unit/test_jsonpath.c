@@ -123,6 +123,88 @@ static void test_evaluation_errors(void **state)
     assert_string_equal(err.msg, "unrecognized identifier foo");
 }
 
+/* Indexes at the ends of long: errors, not signed overflow (UBSan). */
+static void test_huge_indexes(void **state)
+{
+    (void)state;
+    certlc_err err = {{0}};
+    assert_null(eval("{.items[9223372036854775807]}", true, &err));
+    assert_string_equal(err.msg, "array index out of bounds: index "
+                                 "9223372036854775807, length 3");
+    assert_null(eval("{.items[-9223372036854775808]}", true, &err));
+    assert_non_null(strstr(err.msg, "array index out of bounds"));
+    char *got = eval("{.items[0:3:9223372036854775807].metadata.name}", true,
+                     &err);
+    assert_non_null(got);
+    assert_string_equal(got, "a");
+    free(got);
+    got = eval("{.items[1::9223372036854775807].metadata.name}", true, &err);
+    assert_non_null(got);
+    assert_string_equal(got, "b");
+    free(got);
+}
+
+/* COUNT copies of PIECE, then TAIL (malloc'd). */
+static char *repeat(const char *piece, size_t count, const char *tail)
+{
+    size_t l = strlen(piece), t = strlen(tail);
+    char *s = malloc(l * count + t + 1);
+    assert_non_null(s);
+    for (size_t i = 0; i < count; i++)
+        memcpy(s + i * l, piece, l);
+    memcpy(s + l * count, tail, t + 1);
+    return s;
+}
+
+/* A long template parses in constant stack (the parser loops over its
+ * actions and tokens); one of 100000 actions used to overflow the stack. */
+static void test_long_template(void **state)
+{
+    (void)state;
+    certlc_err err = {{0}};
+    char *tmpl = repeat("{.kind}", 100000, "");
+    char *got = eval(tmpl, true, &err);
+    assert_non_null(got);
+    assert_int_equal(strlen(got), 4 * 100000);
+    assert_memory_equal(got + 4 * 99999, "List", 4);
+    free(got);
+    free(tmpl);
+    /* Ranges one after the other are not nested. */
+    tmpl = repeat("{range .items[*]}{.n}{end}", 1000, "");
+    got = eval(tmpl, true, &err);
+    assert_non_null(got);
+    assert_int_equal(strlen(got), 3 * 1000);
+    free(got);
+    free(tmpl);
+}
+
+/* Nested {range}: up to CERTLC_JSONPATH_MAX_RANGES open at once; one more
+ * is a parse error naming the position of the {range} too many. */
+static void test_range_depth(void **state)
+{
+    (void)state;
+    certlc_err err = {{0}};
+    char *ends = repeat("{end}", CERTLC_JSONPATH_MAX_RANGES, "");
+    char *tmpl = repeat("{range .kind}", CERTLC_JSONPATH_MAX_RANGES, ends);
+    char *got = eval(tmpl, true, &err);
+    assert_non_null(got);
+    free(got);
+    free(tmpl);
+    free(ends);
+    char want[128];
+    snprintf(want, sizeof want,
+             "more than %d {range} open at once at position %d",
+             CERTLC_JSONPATH_MAX_RANGES,
+             CERTLC_JSONPATH_MAX_RANGES * 13 + 1);
+    size_t counts[] = {CERTLC_JSONPATH_MAX_RANGES + 1, 100000};
+    for (size_t i = 0; i < 2; i++) {
+        tmpl = repeat("{range .kind}", counts[i], "x{end}");
+        assert_null(certlc_jsonpath_parse(tmpl, &err));
+        assert_string_equal(err.msg, want);
+        free(tmpl);
+    }
+}
+
 static void test_relaxed(void **state)
 {
     (void)state;
@@ -144,6 +226,9 @@ int main(void)
         cmocka_unit_test(test_parse_errors),
         cmocka_unit_test(test_evaluate),
         cmocka_unit_test(test_evaluation_errors),
+        cmocka_unit_test(test_huge_indexes),
+        cmocka_unit_test(test_long_template),
+        cmocka_unit_test(test_range_depth),
         cmocka_unit_test(test_relaxed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "output.h"
+#include "wipe_alloc.h"
 
 static char *yaml_of(const char *json)
 {
@@ -69,6 +70,7 @@ static void test_option_errors(void **state)
         {'o', "xml", "unknown output format 'xml'"},
         {'o', "jsonpath={.a[}", "error parsing jsonpath {.a[}: unterminated array at position 6"},
         {'o', "jsonpath-file=/nonexistent/t", "jsonpath-file /nonexistent/t: "},
+        {'o', "jsonpath-file=/", "jsonpath-file /: Is a directory"},
         {'o', "custom-columns=NAME", "custom-columns: column 'NAME' is not NAME:JSONPATH"},
         {'o', "custom-columns=", "custom-columns format specified but no custom columns given"},
         {CERTLC_OPT_SORT_BY, "{.a}{.b}", "unexpected path string '{.a}{.b}'"},
@@ -86,6 +88,41 @@ static void test_option_errors(void **state)
             fail_msg("%s: got \"%s\", want \"%s...\"", cases[i].arg, err.msg,
                      cases[i].want);
     }
+}
+
+/* --sort-by with a path that no object has: kubectl's error; one that
+ * some objects lack sorts those first. */
+static void test_sort_missing(void **state)
+{
+    (void)state;
+    certlc_output o;
+    certlc_output_init(&o);
+    certlc_err err = {{0}};
+    assert_int_equal(certlc_output_option(&o, CERTLC_OPT_SORT_BY, ".nope",
+                                          &err), 1);
+    json_t *items = json_loads("[{\"a\":2},{\"a\":1}]", 0, NULL);
+    assert_int_equal(certlc_output_sort(&o, items, NULL, &err), -1);
+    assert_string_equal(err.msg, "couldn't find any field with path "
+                                 "\"{.nope}\" in the list of objects");
+    assert_int_equal(certlc_output_option(&o, CERTLC_OPT_SORT_BY,
+                                          ".metadata.labels.a\\.b", &err),
+                     1);
+    assert_int_equal(certlc_output_sort(&o, items, NULL, &err), -1);
+    assert_string_equal(err.msg, "couldn't find any field with path "
+                                 "\"{.metadata.labels.a\\\\.b}\" in the list "
+                                 "of objects");
+    json_t *none = json_array();
+    assert_int_equal(certlc_output_sort(&o, none, NULL, &err), 0);
+    json_decref(none);
+    assert_int_equal(certlc_output_option(&o, CERTLC_OPT_SORT_BY, "a", &err),
+                     1);
+    json_array_append_new(items, json_object());
+    assert_int_equal(certlc_output_sort(&o, items, NULL, &err), 0);
+    char *s = json_dumps(items, JSON_COMPACT);
+    assert_string_equal(s, "[{},{\"a\":1},{\"a\":2}]");
+    certlc_json_free(s);
+    json_decref(items);
+    certlc_output_fini(&o);
 }
 
 static void test_options(void **state)
@@ -117,6 +154,7 @@ int main(void)
         cmocka_unit_test(test_yaml),
         cmocka_unit_test(test_option_errors),
         cmocka_unit_test(test_options),
+        cmocka_unit_test(test_sort_missing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

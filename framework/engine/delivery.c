@@ -228,16 +228,32 @@ static void short_digest(const certlc_kv *crt, char out[9])
     certlc_hex(md, 4, out);
 }
 
+int certlc_delivery_set_aside(certlc_store *store, const certlc_secret *r,
+                              const char *ns, const char *name,
+                              const certlc_kv *crt, const char *why,
+                              char *aside, size_t aside_size,
+                              certlc_err *err)
+{
+    char digest[9];
+    short_digest(crt, digest);
+    snprintf(aside, aside_size, "%.220s-refused-%s", name, digest);
+    certlc_secret *there = NULL;
+    certlc_err gerr;
+    if (certlc_store_get(store, ns, aside, &there, &gerr) == 0) {
+        certlc_secret_free(there); /* set aside by an earlier pass */
+        return 0;
+    }
+    return certlc_delivery_put_aside(store, r, ns, aside,
+                                     CERTLC_ANNOTATION_REFUSED, why, err);
+}
+
 int certlc_delivery_refuse(certlc_store *store, const certlc_secret *r,
                            const char *ns, const char *name,
                            const certlc_kv *crt, const char *why, char *aside,
                            size_t aside_size, certlc_err *err)
 {
-    char digest[9];
-    short_digest(crt, digest);
-    snprintf(aside, aside_size, "%.220s-refused-%s", name, digest);
-    if (certlc_delivery_put_aside(store, r, ns, aside,
-                                  CERTLC_ANNOTATION_REFUSED, why, err) != 0 ||
+    if (certlc_delivery_set_aside(store, r, ns, name, crt, why, aside,
+                                  aside_size, err) != 0 ||
         certlc_store_remove(store, ns, name, err) < 0)
         return -1;
     return 0;

@@ -54,8 +54,15 @@ int certlc_delivery_put_aside(certlc_store *store, const certlc_secret *src,
                               certlc_err *err);
 
 /* Sets a refused delivery aside as <name>-refused-<first 8 hex digits of
- * the SHA-256 of crt> with the reason in CERTLC_ANNOTATION_REFUSED, then
- * removes it from ns/name. The aside name goes to aside. */
+ * the SHA-256 of crt> with the reason in CERTLC_ANNOTATION_REFUSED (not
+ * again when that copy is there already); the aside name goes to aside. */
+int certlc_delivery_set_aside(certlc_store *store, const certlc_secret *r,
+                              const char *ns, const char *name,
+                              const certlc_kv *crt, const char *why,
+                              char *aside, size_t aside_size,
+                              certlc_err *err);
+
+/* certlc_delivery_set_aside, then removes the delivery from ns/name. */
 int certlc_delivery_refuse(certlc_store *store, const certlc_secret *r,
                            const char *ns, const char *name,
                            const certlc_kv *crt, const char *why, char *aside,

@@ -926,6 +926,16 @@ static bool same_bytes(const certlc_kv *a, const certlc_kv *b)
            CRYPTO_memcmp(a->value, b->value, a->len) == 0;
 }
 
+/* s holds a delivery under tls.* beside another certificate under the
+ * item's own keys: the one certlc accepted before, which is in use. */
+static bool mounted_differs(const certlc_secret *s, const certlc_item *item)
+{
+    const certlc_kv *tls = certlc_kvlist_get(&s->data, "tls.crt");
+    const certlc_kv *own = certlc_kvlist_get(&s->data, item->cert_key);
+    return tls != NULL && own != NULL && strcmp(item->cert_key, "tls.crt") &&
+           !same_bytes(tls, own);
+}
+
 /* An accepted delivery under tls.crt/tls.key gets the item's keys too
  * (apiserver.crt/apiserver.key, ...): what certlc would have written, and
  * what Kamaji's control plane mounts. The delivered bytes are copied, not
@@ -1092,12 +1102,26 @@ static void reconcile_provided(pass *p, const certlc_item *item,
     } else if (certlc_delivery_judge(&rules, crt, key, &err) != 0) {
         char aside[300] = "", why[CERTLC_ERR_MAX];
         snprintf(why, sizeof why, "%s", err.msg);
-        if (certlc_delivery_refuse(p->store, s, p->t->namespace, name, crt,
-                                   why, aside, sizeof aside, &err) != 0)
+        /* A renewal laid over the certificate in use (tls.* rewritten, the
+         * keys the component mounts still the accepted one) leaves the
+         * Secret where it is: removing it would take the certificate in
+         * use away from the control plane. */
+        bool in_use = mounted_differs(s, item);
+        int arc = in_use ? certlc_delivery_set_aside(p->store, s,
+                                                     p->t->namespace, name,
+                                                     crt, why, aside,
+                                                     sizeof aside, &err)
+                         : certlc_delivery_refuse(p->store, s,
+                                                  p->t->namespace, name, crt,
+                                                  why, aside, sizeof aside,
+                                                  &err);
+        if (arc != 0)
             certlc_warn("engine", "%s/%s: cannot set %s aside: %s",
                         p->t->namespace, p->t->name, name, err.msg);
-        snprintf(msg, sizeof msg, "refused: %.600s (kept as %.300s); awaiting "
-                 "a new delivery", why, aside);
+        snprintf(msg, sizeof msg, "refused: %.600s (kept as %.300s); %s",
+                 why, aside, in_use ? "the certificate in use stays under its "
+                                      "keys until a new delivery is accepted"
+                                    : "awaiting a new delivery");
         report(p, name, CERTLC_ACT_FAILED, CERTLC_CAUSE_REFUSED, msg);
     } else {
         certlc_secret *mounted = NULL;

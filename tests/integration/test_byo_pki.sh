@@ -265,6 +265,15 @@ certlc apply -f "$P/eps-older.json" > /dev/null
 certlc run --once > run12 2>&1
 contains "a renewal under tls.* that ends before the one in use is refused, its notAfter named" run12 "is not later than the current certificate's ($good_end)"
 check "the refused renewal is kept aside" names_like "^secret/eps-api-server-certificate-refused-$(sha256sum < "$P/older.crt" | cut -c1-8)\$"
+# The certificate in use stays where the API server mounts it: a refused
+# renewal must not take it away.
+data eps-api-server-certificate apiserver.crt > "$P/eps-kept.crt"
+check "the Secret stays, apiserver.crt still the certificate in use" cmp "$P/eps-kept.crt" "$P/good.crt"
+contains "the refusal says the certificate in use stays" run12 "the certificate in use stays under its keys"
+certlc get secrets -A -o json > "$T/eps-r1.json"
+certlc run --once > run12b 2>&1
+certlc get secrets -A -o json > "$T/eps-r2.json"
+check "the next pass refuses it again without writing anything" cmp "$T/eps-r1.json" "$T/eps-r2.json"
 issue_leaf newer 400 "$ALL_SANS,IP:192.0.2.50"
 leaf_secret eps-api-server-certificate "$P/newer.crt" "$P/newer.key" "$P/eps-newer.json"
 certlc apply -f "$P/eps-newer.json" > /dev/null

@@ -77,14 +77,8 @@ static void event(step *sp, const char *type, const char *fmt, ...)
 static void event(step *sp, const char *type, const char *fmt, ...)
 {
     certlc_event e;
-    memset(&e, 0, sizeof e);
-    e.first = e.last = sp->now;
-    e.count = 1;
-    snprintf(e.type, sizeof e.type, "%s", type);
-    snprintf(e.reason, sizeof e.reason, "%s", CERTLC_EV_CA_ROTATION_PHASE);
-    snprintf(e.ns, sizeof e.ns, "%s", sp->t->namespace);
-    snprintf(e.tenant, sizeof e.tenant, "%s", sp->t->name);
-    snprintf(e.secret, sizeof e.secret, "%.200s", sp->name);
+    certlc_event_init(&e, type, CERTLC_EV_CA_ROTATION_PHASE,
+                      sp->t->namespace, sp->t->name, sp->name, sp->now);
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(e.message, sizeof e.message, fmt, ap);

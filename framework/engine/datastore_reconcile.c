@@ -474,14 +474,11 @@ static void note_clamp(dpass *p, const certlc_ds_instance *in)
         return;
     int64_t ca_end = certlc_cert_not_after(ca);
     X509_free(ca);
-    if (p->now + p->cfg->leaf_validity <= ca_end)
-        return;
-    char when[32];
-    certlc_time_rfc3339(ca_end, when, sizeof when);
-    certlc_logx(CERTLC_LOG_WARN, "engine", p->t->namespace, p->t->name, NULL,
-                "%s: notAfter clamped to %s, the notAfter of the CA of "
-                "datastore '%s' (leaf_validity would outlive the CA)",
-                p->cert_name, when, in->name);
+    char ca_desc[120];
+    snprintf(ca_desc, sizeof ca_desc, "the CA of datastore '%.64s'",
+             in->name);
+    certlc_pass_note_clamp(p->pc, p->cert_name, ca_desc, p->cfg->leaf_validity,
+                           ca_end);
 }
 
 /* Step 3, issued by the driver (mode issue): checked, and renewed by the

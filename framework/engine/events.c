@@ -14,6 +14,20 @@ void certlc_events_doc(const char *tcp, char *buf, size_t size)
     snprintf(buf, size, "%s.events", tcp);
 }
 
+void certlc_event_init(certlc_event *e, const char *type, const char *reason,
+                       const char *ns, const char *tenant, const char *secret,
+                       int64_t now)
+{
+    memset(e, 0, sizeof *e);
+    e->first = e->last = now;
+    e->count = 1;
+    snprintf(e->type, sizeof e->type, "%s", type);
+    snprintf(e->reason, sizeof e->reason, "%s", reason);
+    snprintf(e->ns, sizeof e->ns, "%s", ns);
+    snprintf(e->tenant, sizeof e->tenant, "%s", tenant);
+    snprintf(e->secret, sizeof e->secret, "%.255s", secret ? secret : "");
+}
+
 void certlc_event_list_free(certlc_event_list *l)
 {
     free(l->items);

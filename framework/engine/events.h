@@ -60,6 +60,13 @@ typedef struct certlc_event_list {
 
 void certlc_event_list_free(certlc_event_list *l);
 
+/* A new event at now, seen once: type ("Normal" or "Warning") and reason
+ * (CERTLC_EV_*) about tenant ns/tenant, and its Secret (NULL or "": the
+ * tenant as a whole); the rest zeroed. */
+void certlc_event_init(certlc_event *e, const char *type, const char *reason,
+                       const char *ns, const char *tenant, const char *secret,
+                       int64_t now);
+
 /* A tenant's events; none stored yet is an empty list and 0. */
 int certlc_events_load(certlc_store *store, const char *ns, const char *tcp,
                        certlc_event_list *out, certlc_err *err);

@@ -453,13 +453,7 @@ static const certlc_cert_info *find_cert(const certlc_cert_info *v, size_t n,
 static void event_init(certlc_event *e, const certlc_tenant *t,
                        const char *secret, int64_t now)
 {
-    memset(e, 0, sizeof *e);
-    e->first = e->last = now;
-    e->count = 1;
-    snprintf(e->type, sizeof e->type, "Normal");
-    snprintf(e->ns, sizeof e->ns, "%s", t->namespace);
-    snprintf(e->tenant, sizeof e->tenant, "%s", t->name);
-    snprintf(e->secret, sizeof e->secret, "%s", secret);
+    certlc_event_init(e, "Normal", "", t->namespace, t->name, secret, now);
 }
 
 static void event_certs(certlc_event *e, const certlc_cert_info *old,

@@ -4,6 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "log.h"
+#include "timefmt.h"
+
 void certlc_pass_begin(certlc_pass *p, certlc_store *store,
                        const certlc_config *cfg, const certlc_tenant *t,
                        int64_t now, certlc_reconcile_cb cb, void *arg,
@@ -139,4 +142,18 @@ const certlc_pass_secret *certlc_pass_seen(const certlc_pass *p,
         if (strcmp(p->seen[i].name, name) == 0)
             return p->seen[i].digest[0] ? &p->seen[i] : NULL;
     return NULL;
+}
+
+void certlc_pass_note_clamp(const certlc_pass *p, const char *secret,
+                            const char *ca_desc, int64_t validity,
+                            int64_t ca_end)
+{
+    if (p->now + validity <= ca_end)
+        return;
+    char when[32];
+    certlc_time_rfc3339(ca_end, when, sizeof when);
+    certlc_logx(CERTLC_LOG_WARN, "engine", p->t->namespace, p->t->name, NULL,
+                "%s: notAfter clamped to %s, the notAfter of %s "
+                "(leaf_validity would outlive the CA)",
+                secret, when, ca_desc);
 }

@@ -81,6 +81,15 @@ void certlc_pass_saw_unread(certlc_pass *p, const char *name, uint64_t rv,
 const certlc_pass_secret *certlc_pass_seen(const certlc_pass *p,
                                            const char *name);
 
+/* A leaf never outlives its CA (pki.h ends it with its issuer at the
+ * latest): when validity from now would outlive ca_end, says in the log
+ * that the Secret's notAfter is clamped to ca_end, naming its CA as
+ * ca_desc ("its CA alpha-ca", "the CA of datastore 'main'"), since the
+ * leaf is then shorter than leaf_validity and is renewed with the CA. */
+void certlc_pass_note_clamp(const certlc_pass *p, const char *secret,
+                            const char *ca_desc, int64_t validity,
+                            int64_t ca_end);
+
 /* SHA-256 over a Secret's data, entries in key order, each as key, NUL,
  * 8-byte length, value; 64 hex digits. Returns 0 or -1. */
 int certlc_secret_data_digest(const certlc_secret *s, char out[65]);

@@ -67,6 +67,23 @@ typedef struct pass {
     int64_t judged_nb, judged_na, judged_ca_end;
 } pass;
 
+/* Records one event of the pass itself (not one of a Secret's outcome,
+ * which the observer makes): a failure to record is only logged. */
+static void pass_event(const pass *p, const char *type, const char *reason,
+                       const char *cause, const char *secret, const char *msg)
+{
+    certlc_event e;
+    certlc_event_init(&e, type, reason, p->t->namespace, p->t->name, secret,
+                      p->now);
+    snprintf(e.cause, sizeof e.cause, "%s", cause);
+    snprintf(e.message, sizeof e.message, "%s", msg);
+    certlc_err err;
+    if (certlc_events_record(p->store, p->t->namespace, p->t->name, &e, 1,
+                             &err) != 0)
+        certlc_warn("engine", "%s/%s: cannot record the %s event: %s",
+                    p->t->namespace, p->t->name, reason, err.msg);
+}
+
 /* Sets the pass's cause and the error message together: the cause is
  * decided where the message is written. */
 #define FAIL(p, c, err, ...) \
@@ -526,21 +543,16 @@ static char *kubeconfig_yaml(pass *p, const certlc_item *item,
     return certlc_kubeconfig_write(&kc, yaml_len, err);
 }
 
-/* A leaf never outlives its CA: certlc_cert_issue ends it with its issuer
- * at the latest. Said in the log, since the leaf is then shorter than
- * leaf_validity and is renewed with the CA. */
+/* A leaf never outlives its CA (certlc_pass_note_clamp). */
 static void note_clamp(pass *p, const certlc_item *item,
                        const certlc_cert_spec *spec, X509 *ca)
 {
-    int64_t ca_end = certlc_cert_not_after(ca);
-    if (p->now + spec->validity <= ca_end)
-        return;
-    char when[32];
-    certlc_time_rfc3339(ca_end, when, sizeof when);
-    certlc_logx(CERTLC_LOG_WARN, "engine", p->t->namespace, p->t->name, NULL,
-                "%s-%s: notAfter clamped to %s, the notAfter of its CA "
-                "%s-%s (leaf_validity would outlive the CA)",
-                p->t->name, item->suffix, when, p->t->name, item->signer);
+    char leaf[320], ca_desc[340];
+    snprintf(leaf, sizeof leaf, "%.150s-%.150s", p->t->name, item->suffix);
+    snprintf(ca_desc, sizeof ca_desc, "its CA %.150s-%.150s", p->t->name,
+             item->signer);
+    certlc_pass_note_clamp(p->pc, leaf, ca_desc, spec->validity,
+                           certlc_cert_not_after(ca));
 }
 
 /* A serving certificate carries its CA's chain after it (see check_chain). */
@@ -885,21 +897,7 @@ static void refuse_ca_rotation(pass *p, const certlc_item *item,
     certlc_secret_free(*s);
     *s = c;
     certlc_pass_saw(p->pc, c);
-    certlc_event e;
-    memset(&e, 0, sizeof e);
-    e.first = e.last = p->now;
-    e.count = 1;
-    snprintf(e.type, sizeof e.type, "Warning");
-    snprintf(e.reason, sizeof e.reason, CERTLC_EV_ROTATION_REFUSED);
-    snprintf(e.cause, sizeof e.cause, "manual");
-    snprintf(e.ns, sizeof e.ns, "%s", p->t->namespace);
-    snprintf(e.tenant, sizeof e.tenant, "%s", p->t->name);
-    snprintf(e.secret, sizeof e.secret, "%.255s", name);
-    snprintf(e.message, sizeof e.message, "%s", msg);
-    if (certlc_events_record(p->store, p->t->namespace, p->t->name, &e, 1,
-                             &err) != 0)
-        certlc_warn("engine", "%s/%s: cannot record the RotationRefused "
-                    "event: %s", p->t->namespace, p->t->name, err.msg);
+    pass_event(p, "Warning", CERTLC_EV_ROTATION_REFUSED, "manual", name, msg);
 }
 
 /* ---- certificates an external issuer provides ------------------------------ */
@@ -1695,20 +1693,7 @@ static void adopted_event(pass *p)
 {
     certlc_info("engine", "%s/%s: signing with a CA certlc did not make: %s",
                 p->t->namespace, p->t->name, p->adopted);
-    certlc_event e;
-    memset(&e, 0, sizeof e);
-    e.first = e.last = p->now;
-    e.count = 1;
-    snprintf(e.type, sizeof e.type, "Normal");
-    snprintf(e.reason, sizeof e.reason, CERTLC_EV_CA_ADOPTED);
-    snprintf(e.ns, sizeof e.ns, "%s", p->t->namespace);
-    snprintf(e.tenant, sizeof e.tenant, "%s", p->t->name);
-    snprintf(e.message, sizeof e.message, "%s", p->adopted);
-    certlc_err err;
-    if (certlc_events_record(p->store, p->t->namespace, p->t->name, &e, 1,
-                             &err) != 0)
-        certlc_warn("engine", "%s/%s: cannot record the CAAdopted event: %s",
-                    p->t->namespace, p->t->name, err.msg);
+    pass_event(p, "Normal", CERTLC_EV_CA_ADOPTED, "", "", p->adopted);
 }
 
 /* CAs that certlc did not make are said once (a condition, and a log line

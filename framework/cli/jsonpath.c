@@ -44,7 +44,7 @@ struct node {
     double fval;      /* FLOAT */
     param params[3];  /* ARRAY */
     node **kids;      /* LIST, UNION (lists); FILTER: left, right */
-    size_t n_kids;
+    size_t n_kids, cap_kids;
 };
 
 struct certlc_jsonpath {
@@ -82,12 +82,18 @@ static int node_append(node *list, node *kid)
 {
     if (kid == NULL)
         return -1;
-    node **k = realloc(list->kids, (list->n_kids + 1) * sizeof *k);
-    if (k == NULL) {
-        node_free(kid);
-        return -1;
+    /* Doubling: a template of many actions must not cost a copy of the
+     * list per action. */
+    if (list->n_kids == list->cap_kids) {
+        size_t cap = list->cap_kids ? list->cap_kids * 2 : 4;
+        node **k = realloc(list->kids, cap * sizeof *k);
+        if (k == NULL) {
+            node_free(kid);
+            return -1;
+        }
+        list->kids = k;
+        list->cap_kids = cap;
     }
-    list->kids = k;
     list->kids[list->n_kids++] = kid;
     return 0;
 }
@@ -1224,15 +1230,19 @@ static int walk(certlc_jsonpath *jp, vals *in, node *n, vals *out,
 /* The results of the actions, one list per action, in print order. */
 typedef struct results {
     vals *r;
-    size_t n;
+    size_t n, cap;
 } results;
 
 static int results_add(results *all, vals *v)
 {
-    vals *r = realloc(all->r, (all->n + 1) * sizeof *r);
-    if (r == NULL)
-        return -1;
-    all->r = r;
+    if (all->n == all->cap) {
+        size_t cap = all->cap ? all->cap * 2 : 8;
+        vals *r = realloc(all->r, cap * sizeof *r);
+        if (r == NULL)
+            return -1;
+        all->r = r;
+        all->cap = cap;
+    }
     all->r[all->n++] = *v;
     *v = (vals){0};
     return 0;

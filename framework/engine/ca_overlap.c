@@ -686,14 +686,8 @@ out:
  * reconcile.c judged_before): nothing to start, and nothing to read. */
 static bool judged_unchanged(const step *sp)
 {
-    const certlc_validation *v = certlc_validation_find(&sp->st, sp->name);
-    char stored[65];
-    certlc_err err;
-    return v != NULL && v->stored[0] != '\0' &&
-           certlc_store_can_peek(sp->store) &&
-           certlc_store_peek(sp->store, sp->t->namespace, sp->name, stored,
-                             &err) == 0 &&
-           strcmp(stored, v->stored) == 0;
+    return certlc_validation_unchanged(sp->store, &sp->st, sp->t->namespace,
+                                       sp->name) != NULL;
 }
 
 static int start(step *sp, certlc_err *err)

@@ -1353,16 +1353,10 @@ static bool unchanged_since_judged(pass *p, const certlc_item *item,
                                    const certlc_cert_spec *spec,
                                    const char *name)
 {
-    if (!certlc_store_can_peek(p->store))
-        return false;
-    const certlc_validation *v = certlc_validation_find(&p->pc->status, name);
-    char stored[65], inputs[65];
-    certlc_err err = {{0}};
-    if (v == NULL || v->stored[0] == '\0' ||
-        strcmp(v->verdict, "valid") != 0 ||
-        certlc_store_peek(p->store, p->t->namespace, name, stored, &err) !=
-            0 ||
-        strcmp(stored, v->stored) != 0 ||
+    const certlc_validation *v = certlc_validation_unchanged(
+        p->store, &p->pc->status, p->t->namespace, name);
+    char inputs[65];
+    if (v == NULL ||
         certlc_validation_inputs(item, p->t, p->cfg, spec, inputs) != 0 ||
         strcmp(v->inputs, inputs) != 0)
         return false;

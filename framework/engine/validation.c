@@ -94,6 +94,23 @@ int certlc_validation_inputs(const certlc_item *item, const certlc_tenant *t,
     return 0;
 }
 
+const certlc_validation *certlc_validation_unchanged(
+    certlc_store *store, const certlc_tcp_status *st, const char *ns,
+    const char *name)
+{
+    if (!certlc_store_can_peek(store))
+        return NULL;
+    const certlc_validation *v = certlc_validation_find(st, name);
+    char stored[65];
+    certlc_err err;
+    if (v == NULL || v->stored[0] == '\0' ||
+        strcmp(v->verdict, "valid") != 0 ||
+        certlc_store_peek(store, ns, name, stored, &err) != 0 ||
+        strcmp(stored, v->stored) != 0)
+        return NULL;
+    return v;
+}
+
 int certlc_validation_digest(const void *data, size_t len, char out[65])
 {
     unsigned char md[EVP_MAX_MD_SIZE];

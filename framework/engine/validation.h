@@ -19,6 +19,7 @@
 #include "pki.h"
 #include "plan.h"
 #include "status.h"
+#include "store.h"
 
 const certlc_validation *certlc_validation_find(const certlc_tcp_status *st,
                                                 const char *name);
@@ -35,6 +36,14 @@ void certlc_validation_drop(certlc_tcp_status *st, const char *name);
 int certlc_validation_inputs(const certlc_item *item, const certlc_tenant *t,
                              const certlc_config *cfg,
                              const certlc_cert_spec *spec, char out[65]);
+
+/* The good verdict on ns/name in st when the store's bytes for it are
+ * still the ones the verdict was made from (store.h peek), else NULL: a
+ * store that cannot peek, no record, a record without that digest, or
+ * other bytes. */
+const certlc_validation *certlc_validation_unchanged(
+    certlc_store *store, const certlc_tcp_status *st, const char *ns,
+    const char *name);
 
 /* SHA-256 (hex) of len bytes. Returns 0 or -1. */
 int certlc_validation_digest(const void *data, size_t len, char out[65]);

@@ -705,6 +705,30 @@ static int fs_list(certlc_store *base, const char *ns,
     return rc;
 }
 
+/* Writes s as the next version after stored_rv (0: none), created at
+ * created: on success s carries its new resourceVersion, creation time and
+ * stored digest; on failure s is as it was. Under the lock. */
+static int write_version(struct fstore *st, int fd, const char *file,
+                         certlc_secret *s, uint64_t stored_rv, int64_t created,
+                         certlc_err *err)
+{
+    uint64_t old_rv = s->resource_version;
+    int64_t old_ts = s->creation_timestamp;
+    if (next_rv(st, stored_rv, &s->resource_version, err) != 0)
+        return -1;
+    s->creation_timestamp = created;
+    char where[PATH_MAX], written[65];
+    snprintf(where, sizeof where, "%s/%s", st->dir, s->namespace);
+    int rc = write_secret(st, fd, where, file, s, written, err);
+    if (rc != 0) {
+        s->resource_version = old_rv;
+        s->creation_timestamp = old_ts;
+    } else {
+        memcpy(s->stored_digest, written, sizeof written);
+    }
+    return rc;
+}
+
 static int fs_create(certlc_store *base, certlc_secret *s, certlc_err *err)
 {
     struct fstore *st = (struct fstore *)base;
@@ -733,22 +757,7 @@ static int fs_create(certlc_store *base, certlc_secret *s, certlc_err *err)
                             strerror(errno));
         goto out;
     }
-    uint64_t old_rv = s->resource_version;
-    int64_t old_ts = s->creation_timestamp;
-    rc = next_rv(st, 0, &s->resource_version, err);
-    if (rc != 0)
-        goto out;
-    s->creation_timestamp = (int64_t)time(NULL);
-    char where[PATH_MAX];
-    snprintf(where, sizeof where, "%s/%s", st->dir, s->namespace);
-    char written[65];
-    rc = write_secret(st, fd, where, file, s, written, err);
-    if (rc != 0) {
-        s->resource_version = old_rv;
-        s->creation_timestamp = old_ts;
-    } else {
-        memcpy(s->stored_digest, written, sizeof written);
-    }
+    rc = write_version(st, fd, file, s, 0, (int64_t)time(NULL), err);
 out:
     if (fd >= 0)
         close(fd);
@@ -797,22 +806,8 @@ static int fs_update(certlc_store *base, certlc_secret *s, certlc_err *err)
                        s->name, stored->resource_version, s->resource_version);
         goto out;
     }
-    uint64_t old_rv = s->resource_version;
-    int64_t old_ts = s->creation_timestamp;
-    rc = next_rv(st, stored->resource_version, &s->resource_version, err);
-    if (rc != 0)
-        goto out;
-    s->creation_timestamp = stored->creation_timestamp;
-    char where[PATH_MAX];
-    snprintf(where, sizeof where, "%s/%s", st->dir, s->namespace);
-    char written[65];
-    rc = write_secret(st, fd, where, file, s, written, err);
-    if (rc != 0) {
-        s->resource_version = old_rv;
-        s->creation_timestamp = old_ts;
-    } else {
-        memcpy(s->stored_digest, written, sizeof written);
-    }
+    rc = write_version(st, fd, file, s, stored->resource_version,
+                       stored->creation_timestamp, err);
 out:
     certlc_secret_free(stored);
     if (fd >= 0)

@@ -76,8 +76,9 @@ static void once_job(void *arg, size_t i)
     once_run *r = arg;
     const certlc_tenant *t = &r->c->cfg->tenants[i];
     once_pass *p = &r->passes[i];
-    p->rc = certlc_observer_run_pass(r->obs, r->c->store, r->c->cfg, t,
-                                     print_event, r->obs, &p->res, &p->err);
+    p->rc = certlc_observer_run_pass(r->obs, r->c->store, r->c->cfg,
+                                     r->c->datastores, t, print_event, r->obs,
+                                     &p->res, &p->err);
 }
 
 static int run_once(certlc_cli *c)

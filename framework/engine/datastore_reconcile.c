@@ -545,8 +545,14 @@ void certlc_datastore_reconcile(certlc_pass *pc)
     char user[600];
     step_names(&p, user, sizeof user);
     certlc_err err = {{0}};
-    certlc_ds_instance *in = certlc_ds_instance_get(pc->cfg, t->datastore,
-                                                    &err);
+    certlc_ds_instance *in =
+        pc->datastores != NULL
+            ? certlc_ds_registry_get(pc->datastores, pc->cfg, t->datastore,
+                                     &err)
+            : NULL;
+    if (in == NULL && pc->datastores == NULL)
+        certlc_err_set(&err, "datastore '%s': no DataStore registry is open",
+                       t->datastore);
     if (in == NULL) {
         fail(&p, p.cert_name, CERTLC_DRV_ERROR, CERTLC_CAUSE_DATASTORE,
              "DriverUnavailable", err.msg);

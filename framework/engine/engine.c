@@ -102,8 +102,9 @@ static void reconcile_one(engine *e, size_t i)
     certlc_err err = {{0}};
     s->dirty = false;
     certlc_debug("engine", "%s/%s: pass", t->namespace, t->name);
-    int rc = certlc_observer_run_pass(e->obs, e->cli->store, e->cli->cfg, t,
-                                      log_event, e->obs, &res, &err);
+    int rc = certlc_observer_run_pass(e->obs, e->cli->store, e->cli->cfg,
+                                      e->cli->datastores, t, log_event, e->obs,
+                                      &res, &err);
     int64_t next = res.next_due;
     if (rc != 0 || res.failed > 0 || res.rollout_failed) {
         if (rc != 0)

@@ -823,7 +823,8 @@ void certlc_observer_pass_end(certlc_observer *o, const certlc_tenant *t,
 }
 
 int certlc_observer_run_pass(certlc_observer *o, certlc_store *store,
-                             const certlc_config *cfg, const certlc_tenant *t,
+                             const certlc_config *cfg,
+                             certlc_ds_registry *reg, const certlc_tenant *t,
                              certlc_reconcile_cb cb, void *arg,
                              certlc_reconcile_result *res, certlc_err *err)
 {
@@ -835,7 +836,7 @@ int certlc_observer_run_pass(certlc_observer *o, certlc_store *store,
         sts.before = malloc(sizeof *sts.before);
         sts.after = malloc(sizeof *sts.after);
     }
-    int rc = certlc_reconcile_tenant_status(store, cfg, t, cb, arg, res,
+    int rc = certlc_reconcile_tenant_status(store, cfg, reg, t, cb, arg, res,
                                             o != NULL ? &sts : NULL, err);
     certlc_observer_pass_end(o, t, res, rc, &sts);
     free(sts.before);

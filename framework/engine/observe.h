@@ -51,10 +51,11 @@ void certlc_observer_pass_end(certlc_observer *o, const certlc_tenant *t,
                               const certlc_pass_statuses *sts);
 
 /* One pass over t watched by o (which may be NULL): pass_begin, the pass
- * (certlc_reconcile_tenant_status, cb and arg as there), pass_end with the
+ * (certlc_reconcile_tenant_status, reg, cb and arg as there), pass_end with the
  * statuses the pass held, so that neither is decoded again. */
 int certlc_observer_run_pass(certlc_observer *o, certlc_store *store,
-                             const certlc_config *cfg, const certlc_tenant *t,
+                             const certlc_config *cfg,
+                             certlc_ds_registry *reg, const certlc_tenant *t,
                              certlc_reconcile_cb cb, void *arg,
                              certlc_reconcile_result *res, certlc_err *err);
 

@@ -8,7 +8,8 @@
 #include "timefmt.h"
 
 void certlc_pass_begin(certlc_pass *p, certlc_store *store,
-                       const certlc_config *cfg, const certlc_tenant *t,
+                       const certlc_config *cfg,
+                       certlc_ds_registry *datastores, const certlc_tenant *t,
                        int64_t now, certlc_reconcile_cb cb, void *arg,
                        certlc_reconcile_result *res)
 {
@@ -17,6 +18,7 @@ void certlc_pass_begin(certlc_pass *p, certlc_store *store,
     res->next_due = INT64_MAX;
     p->store = store;
     p->cfg = cfg;
+    p->datastores = datastores;
     p->t = t;
     p->now = now;
     p->cb = cb;

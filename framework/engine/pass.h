@@ -4,6 +4,8 @@
  * reads and decides is kept here and handed to each step (the plan's
  * Secrets, the datastore step, the external deliveries, the rollout):
  *  - the store, the configuration, the tenant and `now`;
+ *  - the DataStore registry of the runtime the pass runs in (ds_registry.h),
+ *    through which the datastore step reaches the tenant's driver;
  *  - the tenant's status, loaded once when the pass begins and saved once
  *    when it ends (only when it changed, so that a pass with nothing to do
  *    writes nothing); a step changes it in memory;
@@ -20,6 +22,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "ds_registry.h"
 #include "err.h"
 #include "reconcile.h"
 #include "secret.h"
@@ -41,6 +44,7 @@ typedef struct certlc_pass {
     const certlc_config *cfg;
     const certlc_tenant *t;
     int64_t now;
+    certlc_ds_registry *datastores; /* NULL: no DataStore can be reached */
     certlc_tcp_status status;  /* in memory for the whole pass */
     certlc_tcp_status saved;   /* as the store has it */
     int status_rc;             /* how loading it went: 0, NOTFOUND, <0 */
@@ -53,9 +57,12 @@ typedef struct certlc_pass {
     size_t n_seen;
 } certlc_pass;
 
-/* Starts a pass: zeroes *res (next_due INT64_MAX) and loads the status. */
+/* Starts a pass: zeroes *res (next_due INT64_MAX) and loads the status.
+ * datastores is the runtime's DataStore registry (NULL when there is
+ * none: a tenant with a datastore then fails its datastore step). */
 void certlc_pass_begin(certlc_pass *p, certlc_store *store,
-                       const certlc_config *cfg, const certlc_tenant *t,
+                       const certlc_config *cfg,
+                       certlc_ds_registry *datastores, const certlc_tenant *t,
                        int64_t now, certlc_reconcile_cb cb, void *arg,
                        certlc_reconcile_result *res);
 

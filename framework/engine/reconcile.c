@@ -1789,12 +1789,13 @@ int certlc_reconcile_tenant(certlc_store *store, const certlc_config *cfg,
                             void *arg, certlc_reconcile_result *result,
                             certlc_err *err)
 {
-    return certlc_reconcile_tenant_status(store, cfg, t, cb, arg, result, NULL,
-                                          err);
+    return certlc_reconcile_tenant_status(store, cfg, NULL, t, cb, arg,
+                                          result, NULL, err);
 }
 
 int certlc_reconcile_tenant_status(certlc_store *store,
                                    const certlc_config *cfg,
+                                   certlc_ds_registry *reg,
                                    const certlc_tenant *t,
                                    certlc_reconcile_cb cb, void *arg,
                                    certlc_reconcile_result *result,
@@ -1817,7 +1818,7 @@ int certlc_reconcile_tenant_status(certlc_store *store,
         result->next_due = INT64_MAX;
         return certlc_err_set(err, "out of memory starting a pass");
     }
-    certlc_pass_begin(pc, store, cfg, t, now, cb, arg, result);
+    certlc_pass_begin(pc, store, cfg, reg, t, now, cb, arg, result);
     if (sts != NULL && sts->before != NULL && pc->status_rc == 0) {
         *sts->before = pc->status;
         sts->have_before = 1;
@@ -1828,7 +1829,7 @@ int certlc_reconcile_tenant_status(certlc_store *store,
                                      &wrote, &overlap_due, ca_name,
                                      sizeof ca_name, &oerr);
     if (wrote) /* the phase it recorded */
-        certlc_pass_begin(pc, store, cfg, t, now, cb, arg, result);
+        certlc_pass_begin(pc, store, cfg, reg, t, now, cb, arg, result);
     pass p = {.pc = pc, .store = store, .cfg = cfg, .t = t, .res = result,
               .now = pc->now};
     result->next_due = overlap_due;

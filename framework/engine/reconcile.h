@@ -105,9 +105,13 @@ typedef struct certlc_pass_statuses {
     int have_before, have_after;
 } certlc_pass_statuses;
 
-/* certlc_reconcile_tenant, also filling *sts (when not NULL). */
+/* certlc_reconcile_tenant with reg, the runtime's DataStore registry, for
+ * the datastore step (certlc_reconcile_tenant has none: a tenant with a
+ * datastore fails that step), also filling *sts (when not NULL). */
+struct certlc_ds_registry;
 int certlc_reconcile_tenant_status(certlc_store *store,
                                    const certlc_config *cfg,
+                                   struct certlc_ds_registry *reg,
                                    const certlc_tenant *t,
                                    certlc_reconcile_cb cb, void *arg,
                                    certlc_reconcile_result *result,

@@ -61,7 +61,6 @@ int certlc_runtime_open(certlc_runtime *rt, certlc_err *err)
         certlc_runtime_close(rt);
         return -1;
     }
-    certlc_ds_registry_use(rt->datastores);
     return 0;
 }
 
@@ -69,10 +68,7 @@ void certlc_runtime_close(certlc_runtime *rt)
 {
     /* The instances first: a driver's fini may still use what the store
      * and the configuration hold. */
-    if (rt->datastores != NULL) {
-        certlc_ds_registry_use(NULL);
-        certlc_ds_registry_free(rt->datastores);
-    }
+    certlc_ds_registry_free(rt->datastores);
     certlc_store_close(rt->store);
     certlc_config_free(rt->cfg);
     rt->datastores = NULL;

@@ -586,24 +586,3 @@ certlc_ds_instance *certlc_ds_registry_get(certlc_ds_registry *r,
     log_made(in);
     return in;
 }
-
-/* The registry the pass reaches through certlc_ds_instance_get: the
- * pass's files take no runtime yet, so the runtime that owns r installs it
- * here for its lifetime. */
-static certlc_ds_registry *in_use;
-
-void certlc_ds_registry_use(certlc_ds_registry *r)
-{
-    in_use = r;
-}
-
-certlc_ds_instance *certlc_ds_instance_get(const certlc_config *cfg,
-                                           const char *name, certlc_err *err)
-{
-    if (in_use == NULL) {
-        certlc_err_set(err, "datastore '%s': no DataStore registry is open",
-                       name);
-        return NULL;
-    }
-    return certlc_ds_registry_get(in_use, cfg, name, err);
-}

@@ -70,10 +70,4 @@ certlc_ds_ca_time certlc_ds_ca_valid_at(const char *path, const char *pem,
                                         size_t len, int64_t now,
                                         certlc_err *err);
 
-/* The registry certlc_ds_instance_get (the pass) uses:
- * the runtime installs its own for its lifetime (NULL uninstalls). */
-void certlc_ds_registry_use(certlc_ds_registry *r);
-certlc_ds_instance *certlc_ds_instance_get(const certlc_config *cfg,
-                                           const char *name, certlc_err *err);
-
 #endif

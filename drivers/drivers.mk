@@ -63,6 +63,11 @@ $(BUILD)/fixtures/missing-dep.so: tests/fixtures/broken.c drivers/example/exampl
 	    -L$(BUILD)/fixtures -Wl,--no-as-needed -lcertlc-gone
 	rm -f $(BUILD)/fixtures/libcertlc-gone.so $(BUILD)/fixtures/gone.c
 DRIVER_FIXTURES += $(BUILD)/fixtures/group-writable.so $(BUILD)/fixtures/missing-dep.so
+# A driver built for ABI 1.0: the example driver against 1.0's header.
+ABI10_HDR := tests/fixtures/abi-1.0/certlc/driver.h
+$(BUILD)/fixtures/abi10.so: tests/fixtures/abi10.c drivers/example/example.c $(ABI10_HDR) | $(BUILD)/fixtures
+	$(CC) $(DRV_CFLAGS:-Iframework/include=-Itests/fixtures/abi-1.0) $(DRV_LDFLAGS) -o $@ $<
+DRIVER_FIXTURES += $(BUILD)/fixtures/abi10.so
 
 DRIVERS += $(BUILD)/plugins.d/example.so $(BUILD)/plugins.d/etcd.so \
            $(DRIVER_FIXTURES)

@@ -245,3 +245,15 @@ void certlc_drv_memfile_close(certlc_drv_memfile *m)
     }
     m->fd = -1;
 }
+
+int certlc_drv_issue(const certlc_host *host, certlc_drv_call *call,
+                     const certlc_drv_cert_req *req, char **cert_pem,
+                     size_t *cert_len, char **key_pem, size_t *key_len,
+                     certlc_drv_err *err)
+{
+    if (CERTLC_HAS_FIELD(certlc_host, host->size, issue_cert_in) &&
+        host->issue_cert_in != NULL)
+        return host->issue_cert_in(call, req, cert_pem, cert_len, key_pem,
+                                   key_len, err);
+    return host->issue_cert(req, cert_pem, cert_len, key_pem, key_len, err);
+}

@@ -41,6 +41,14 @@ int certlc_drv_tenant_password(const certlc_host *host, certlc_drv_call *call,
                                const certlc_drv_tenant *t, char *out,
                                size_t size, certlc_drv_err *err);
 
+/* A certificate from the host for call: issue_cert_in (ABI 1.1: the key
+ * algorithm and validity of the call's configuration) when the host has
+ * it, else ABI 1.0's issue_cert. Arguments and result as there. */
+int certlc_drv_issue(const certlc_host *host, certlc_drv_call *call,
+                     const certlc_drv_cert_req *req, char **cert_pem,
+                     size_t *cert_len, char **key_pem, size_t *key_len,
+                     certlc_drv_err *err);
+
 /* Keeps the shared object that holds sym loaded for the life of the
  * process (RTLD_NODELETE), once: for client libraries that keep state in
  * statics or threads. Each caller says why. */

@@ -551,8 +551,8 @@ static int etcd_rotate(void *p, certlc_drv_call *call,
     };
     char *cert = NULL, *key = NULL;
     size_t cert_len = 0, key_len = 0;
-    if (host->issue_cert(&req, &cert, &cert_len, &key, &key_len, err) !=
-        CERTLC_DRV_OK)
+    if (certlc_drv_issue(host, call, &req, &cert, &cert_len, &key, &key_len,
+                         err) != CERTLC_DRV_OK)
         return CERTLC_DRV_ERROR;
     certlc_drv_kv data[] = {
         {"ca.crt", ds->ca_cert_pem, ds->ca_cert_len},

@@ -82,6 +82,24 @@ static int ex_deprovision(void *p, certlc_drv_call *call,
     return CERTLC_DRV_OK;
 }
 
+/* issue_cert_in (ABI 1.1: the settings of the call's configuration) when
+ * the host has it; a 1.0 host has only issue_cert. The #if lets this file
+ * build against ABI 1.0's header as well (tests/fixtures/abi10.c). */
+static int issue(certlc_drv_call *call, const certlc_drv_cert_req *req,
+                 char **cert, size_t *cert_len, char **key, size_t *key_len,
+                 certlc_drv_err *err)
+{
+#if CERTLC_DRIVER_ABI_MINOR >= 1
+    if (CERTLC_HAS_FIELD(certlc_host, host->size, issue_cert_in) &&
+        host->issue_cert_in != NULL)
+        return host->issue_cert_in(call, req, cert, cert_len, key, key_len,
+                                   err);
+#else
+    (void)call;
+#endif
+    return host->issue_cert(req, cert, cert_len, key, key_len, err);
+}
+
 static int ex_rotate(void *p, certlc_drv_call *call,
                      const certlc_drv_tenant *t, const char *reason,
                      certlc_drv_err *err)
@@ -95,7 +113,7 @@ static int ex_rotate(void *p, certlc_drv_call *call,
     };
     char *cert = NULL, *key = NULL;
     size_t cert_len = 0, key_len = 0;
-    if (host->issue_cert(&req, &cert, &cert_len, &key, &key_len, err) !=
+    if (issue(call, &req, &cert, &cert_len, &key, &key_len, err) !=
         CERTLC_DRV_OK)
         return CERTLC_DRV_ERROR;
     certlc_drv_kv data[] = {

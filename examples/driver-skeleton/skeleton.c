@@ -71,6 +71,19 @@ static int skel_deprovision(void *p, certlc_drv_call *call,
     return CERTLC_DRV_OK;
 }
 
+/* issue_cert_in (ABI 1.1: the key algorithm and validity of the call's
+ * configuration) when the host has it; a 1.0 host has only issue_cert. */
+static int issue(certlc_drv_call *call, const certlc_drv_cert_req *req,
+                 char **cert, size_t *cert_len, char **key, size_t *key_len,
+                 certlc_drv_err *err)
+{
+    if (CERTLC_HAS_FIELD(certlc_host, host->size, issue_cert_in) &&
+        host->issue_cert_in != NULL)
+        return host->issue_cert_in(call, req, cert, cert_len, key, key_len,
+                                   err);
+    return host->issue_cert(req, cert, cert_len, key, key_len, err);
+}
+
 static int skel_rotate(void *p, certlc_drv_call *call,
                        const certlc_drv_tenant *t, const char *reason,
                        certlc_drv_err *err)
@@ -84,7 +97,7 @@ static int skel_rotate(void *p, certlc_drv_call *call,
     };
     char *cert = NULL, *key = NULL;
     size_t cert_len = 0, key_len = 0;
-    if (host->issue_cert(&req, &cert, &cert_len, &key, &key_len, err) !=
+    if (issue(call, &req, &cert, &cert_len, &key, &key_len, err) !=
         CERTLC_DRV_OK)
         return CERTLC_DRV_ERROR;
     certlc_drv_kv data[] = {

@@ -1,6 +1,8 @@
 /* The services a driver gets from the host (certlc/driver.h): logging, the
  * clock, certificate issuance through pki.c, and the store, limited to the
- * namespace of the tenant the call is for. */
+ * namespace of the tenant the call is for. Every service but ABI 1.0's
+ * issue_cert takes its context from the call it is handed; issue_cert
+ * reads the settings bound by certlc_host_bind (host.h). */
 #include "host.h"
 
 #include <openssl/crypto.h>
@@ -88,9 +90,12 @@ static void host_pem_free(char *pem, size_t len)
         certlc_pem_free(pem, len);
 }
 
-static int host_issue_cert(const certlc_drv_cert_req *req, char **cert_pem,
-                           size_t *cert_len, char **key_pem, size_t *key_len,
-                           certlc_drv_err *derr)
+/* issue_cert and issue_cert_in: a key of s->key_alg and a certificate as
+ * req says (s->leaf_validity when req names no validity). */
+static int issue_with(const certlc_host_settings *s,
+                      const certlc_drv_cert_req *req, char **cert_pem,
+                      size_t *cert_len, char **key_pem, size_t *key_len,
+                      certlc_drv_err *derr)
 {
     *cert_pem = *key_pem = NULL;
     *cert_len = *key_len = 0;
@@ -121,7 +126,7 @@ static int host_issue_cert(const certlc_drv_cert_req *req, char **cert_pem,
         certlc_err_prefix(&err, "issue_cert: the CA key and certificate");
         goto out;
     }
-    if ((key = certlc_key_generate(settings->key_alg, &err)) == NULL)
+    if ((key = certlc_key_generate(s->key_alg, &err)) == NULL)
         goto out;
     certlc_cert_spec spec = {
         .cn = req->cn,
@@ -130,7 +135,7 @@ static int host_issue_cert(const certlc_drv_cert_req *req, char **cert_pem,
         .ips = req->ips, .n_ips = req->n_ips,
         .client_auth = req->client_auth != 0,
         .server_auth = req->server_auth != 0,
-        .validity = req->validity > 0 ? req->validity : settings->leaf_validity,
+        .validity = req->validity > 0 ? req->validity : s->leaf_validity,
     };
     cpem = certlc_cert_issue_pem(&spec, key, ca, ca_key, &clen, &err);
     if (cpem == NULL)
@@ -152,6 +157,33 @@ out:
     EVP_PKEY_free(ca_key);
     EVP_PKEY_free(key);
     return rc;
+}
+
+/* ABI 1.0's entry: no call, so the settings bound by certlc_host_bind. */
+static int host_issue_cert(const certlc_drv_cert_req *req, char **cert_pem,
+                           size_t *cert_len, char **key_pem, size_t *key_len,
+                           certlc_drv_err *derr)
+{
+    return issue_with(settings, req, cert_pem, cert_len, key_pem, key_len,
+                      derr);
+}
+
+/* ABI 1.1's entry: the settings of the configuration the call is under. */
+static int host_issue_cert_in(certlc_drv_call *call,
+                              const certlc_drv_cert_req *req,
+                              char **cert_pem, size_t *cert_len,
+                              char **key_pem, size_t *key_len,
+                              certlc_drv_err *derr)
+{
+    if (call == NULL || call->cfg == NULL) {
+        *cert_pem = *key_pem = NULL;
+        *cert_len = *key_len = 0;
+        return derr_set(derr, "issue_cert_in: no call: pass the call the "
+                              "method received");
+    }
+    certlc_host_settings s = {.key_alg = call->cfg->key_algorithm,
+                              .leaf_validity = call->cfg->leaf_validity};
+    return issue_with(&s, req, cert_pem, cert_len, key_pem, key_len, derr);
 }
 
 /* A Secret handed to a driver: the flat view first, then what backs it. */
@@ -301,6 +333,7 @@ static const certlc_host host = {
     .secret_put = host_secret_put,
     .secret_delete = host_secret_delete,
     .secret_free = host_secret_free,
+    .issue_cert_in = host_issue_cert_in,
 };
 
 const certlc_host *certlc_host_table(void)

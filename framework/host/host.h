@@ -23,17 +23,19 @@ struct certlc_drv_call {
 /* The table handed to every driver's entry function. */
 const certlc_host *certlc_host_table(void);
 
-/* What issue_cert needs of the configuration: the key algorithm of the
- * keys it makes and the validity of a request that names none. */
+/* What issue_cert (ABI 1.0) needs of the configuration: the key algorithm
+ * of the keys it makes and the validity of a request that names none.
+ * issue_cert_in (ABI 1.1) takes both from the call's configuration. */
 typedef struct certlc_host_settings {
     certlc_key_alg key_alg;
     int64_t leaf_validity;
 } certlc_host_settings;
 
-/* Binds the settings the services use (NULL: the defaults, rsa-2048 and a
- * year). issue_cert of driver ABI 1 takes no call context, so the DataStore
+/* Binds the settings ABI 1.0's issue_cert uses (NULL: the defaults,
+ * rsa-2048 and a year). It takes no call context, so the DataStore
  * registry that owns the settings binds them before it calls into a
- * driver; s must outlive the binding. */
+ * driver; s must outlive the binding. Nothing else reads them: they stay
+ * for drivers built against ABI 1.0's header. */
 void certlc_host_bind(const certlc_host_settings *s);
 
 /* Copies a driver's message into a certlc_err. */

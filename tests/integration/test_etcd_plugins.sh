@@ -94,8 +94,8 @@ check "the rest of a tenant with a broken driver is still issued" test $? -eq 0
 
 certlc plugins > plugins.out 2> plugins.err
 check_fails "certlc plugins exits 1 when a file is refused" test $? -eq 0
-check "certlc plugins lists a loadable driver with name, version, ABI, mode" grep -Eq '^broken-fixture +1\.0\.0 +1\.0 +issue +ok +init-fails\.so$' plugins.out
-check "certlc plugins lists dup-name.so under the name it claims" grep -Eq '^example +1\.0\.0 +1\.0 +issue +ok +dup-name\.so$' plugins.out
+check "certlc plugins lists a loadable driver with name, version, ABI, mode" grep -Eq '^broken-fixture +1\.0\.0 +1\.1 +issue +ok +init-fails\.so$' plugins.out
+check "certlc plugins lists dup-name.so under the name it claims" grep -Eq '^example +1\.0\.0 +1\.1 +issue +ok +dup-name\.so$' plugins.out
 check "certlc plugins shows bad-magic refused" grep -Eq '^- .* refused +bad-magic\.so$' plugins.out
 contains "certlc plugins says why" plugins.err "bad-magic.so: refused: bad magic"
 contains "certlc plugins: dup-name sorts before example, so example is the duplicate" plugins.err "example.so: refused: a driver named 'example' is already loaded from $P/dup-name.so"

@@ -84,7 +84,7 @@ etcd_pki "$T/pki"
 tenant alpha datastore=sk
 certlc plugins > plugins 2>&1
 check "certlc plugins loads the skeleton built out of tree" \
-    grep -Eq '^skeleton +1\.0\.0 +1\.0 +issue +ok +skeleton\.so' plugins
+    grep -Eq "^skeleton +1\.0\.0 +$(cat abi) +issue +ok +skeleton\.so" plugins
 [ $FAILS -eq 0 ] || sed 's/^/    /' plugins
 certlc run --once > run.out 2> run.err
 check "run --once succeeds" test $? -eq 0

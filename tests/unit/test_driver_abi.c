@@ -42,7 +42,9 @@ PIN(certlc_host, secret_get, 48);
 PIN(certlc_host, secret_put, 56);
 PIN(certlc_host, secret_delete, 64);
 PIN(certlc_host, secret_free, 72);
-_Static_assert(sizeof(certlc_host) == 80, "certlc_host changed size");
+/* ABI 1.1. */
+PIN(certlc_host, issue_cert_in, 80);
+_Static_assert(sizeof(certlc_host) == 88, "certlc_host changed size");
 
 /* The structs passed to methods. */
 PIN(certlc_drv_datastore, size, 0);

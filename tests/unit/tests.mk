@@ -33,3 +33,7 @@ $(eval $(call unit_test,validation,validation status wipe_alloc plan pki keyalg 
 # Links the whole library: a pass uses most of the engine.
 $(eval $(call unit_test,reconcile_store,))
 $(BUILD)/tests/test_reconcile_store: $(LIB)
+# The host's issuing services of the driver ABI (issue_cert_in, issue_cert).
+# Links the whole library: the host services reach the store and the plan.
+$(eval $(call unit_test,host,))
+$(BUILD)/tests/test_host: $(LIB)

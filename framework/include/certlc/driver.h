@@ -13,6 +13,9 @@
  * field is there (CERTLC_HAS_FIELD). A change that is not an append bumps
  * CERTLC_DRIVER_ABI_MAJOR, and the host refuses every driver built for
  * another major. tests/unit/test_driver_abi.c pins sizes and offsets.
+ * ABI 1.1 appends issue_cert_in to certlc_host; a driver built against
+ * 1.0's header keeps loading and working (it never reads past 1.0's
+ * fields), and a 1.1 driver on a 1.0 host checks host->size first.
  *
  * Threads: the host calls a driver from one thread at a time. Methods may
  * block on the network; they should bound every wait (connect and request
@@ -43,7 +46,7 @@ extern "C" {
 #define CERTLC_DRIVER_MAGIC 0x434C4452u
 /* A driver built for another major is refused. Minor versions only append. */
 #define CERTLC_DRIVER_ABI_MAJOR 1u
-#define CERTLC_DRIVER_ABI_MINOR 0u
+#define CERTLC_DRIVER_ABI_MINOR 1u
 
 /* The name of the one exported symbol. */
 #define CERTLC_DRIVER_ENTRY "certlc_driver_entry"
@@ -157,7 +160,13 @@ typedef struct certlc_host {
      * certificate for it as req says, signed by req's CA. On success
      * *cert_pem and *key_pem are new NUL-terminated PEM strings (lengths
      * without the NUL) that the driver frees with pem_free. Does not block
-     * on the network; RSA keys take a fraction of a second. */
+     * on the network; RSA keys take a fraction of a second.
+     * ABI 1.0's entry: it takes no call, so the key algorithm and the
+     * validity of a request with validity 0 are those the host bound
+     * before calling into the driver (the configuration of the DataStore
+     * registry that made the instance; rsa-2048 and a year outside any
+     * call). A driver for ABI 1.1 or later calls issue_cert_in when the
+     * host has it. */
     int (*issue_cert)(const certlc_drv_cert_req *req, char **cert_pem,
                       size_t *cert_len, char **key_pem, size_t *key_len,
                       certlc_drv_err *err);
@@ -180,6 +189,23 @@ typedef struct certlc_host {
                          certlc_drv_err *err);
     void (*secret_free)(certlc_drv_secret *s);
     /* ABI 1.0 ends here. */
+
+    /* ABI 1.1. issue_cert for the call it is handed: the key algorithm of
+     * the key it makes and the validity of a request with validity 0 are
+     * those of the configuration the call was made under (key_algorithm,
+     * leaf_validity), not settings bound beside it. Present when
+     * CERTLC_HAS_FIELD(certlc_host, host->size, issue_cert_in); a 1.0
+     * host has only issue_cert:
+     *
+     *   if (CERTLC_HAS_FIELD(certlc_host, host->size, issue_cert_in))
+     *       rc = host->issue_cert_in(call, &req, &c, &cl, &k, &kl, err);
+     *   else
+     *       rc = host->issue_cert(&req, &c, &cl, &k, &kl, err);
+     */
+    int (*issue_cert_in)(certlc_drv_call *call, const certlc_drv_cert_req *req,
+                         char **cert_pem, size_t *cert_len, char **key_pem,
+                         size_t *key_len, certlc_drv_err *err);
+    /* ABI 1.1 ends here. */
 } certlc_host;
 
 /* One [datastore NAME] section, as init receives it. The host reads the

@@ -37,7 +37,7 @@ FILES_util="err log base64 hex wipe_alloc wipe_buf timefmt version path file_rea
 FILES_config="config config_store datastore inifile duration names keyalg"
 FILES_pki="pki kubeconfig ca_bundle keypool"
 FILES_store="store secret selector store_file store_etcd etcd_client \
-encryption writer_lock plan kamaji secret_write"
+encryption writer_lock plan kamaji secret_write store_leader"
 FILES_host="plugin_loader ds_registry host"
 FILES_ops="metrics httpd sdnotify"
 FILES_engine="runtime engine reconcile datastore_reconcile datastore_external \

@@ -1,22 +1,17 @@
 /* certlc get leader: which operator replica acts.
  *
- * On etcd: the leader key's holder, its lease and the seconds left on it.
- * On the file store: the PID holding the operator lock, if any. */
-#include <fcntl.h>
+ * What the store answers (store.h's leader op): on etcd the leader key's
+ * holder, its lease and the seconds left on it; on the file store the PID
+ * holding the operator lock, if any. */
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <unistd.h>
 
 #include "cli.h"
-#include "leader.h"
 #include "output.h"
-#include "store_etcd.h"
 #include "wipe_alloc.h"
-#include "writer_lock.h"
 
 static const char usage[] =
     "Usage: certlc get leader [-o json|yaml|jsonpath=TEMPLATE|jsonpath-file=FILE]\n"
@@ -55,22 +50,36 @@ static int print_leader(const certlc_output *out, json_t *v)
     return CERTLC_EXIT_OK;
 }
 
-static int file_leader(certlc_cli *c, const certlc_output *out)
+/* The store's answer (store.h's leader) as a table: its header row, or
+ * its one row. */
+static void print_row(const certlc_store_leader *l, bool header)
 {
-    bool json = out->kind != CERTLC_OUT_TABLE;
-    char path[4096];
-    certlc_writer_lock_path(c->cfg->state_dir, path, sizeof path);
-    char pid[32] = "";
-    if (certlc_store_writer_holder(c->store, pid, sizeof pid) != 1) {
-        fprintf(stderr, "certlc: no operator is running on %s\n", c->cfg->state_dir);
-        return CERTLC_EXIT_FAIL;
+    for (size_t i = 0; i < l->n; i++) {
+        const certlc_store_leader_field *f = &l->f[i];
+        if (f->header == NULL)
+            continue;
+        const char *cell = header ? f->header : f->text;
+        if (f->width > 0)
+            printf("%-*s ", f->width, cell);
+        else
+            printf("%s\n", cell);
     }
-    if (json)
-        return print_leader(out, json_pack("{s:s, s:I, s:s}", "store", "file",
-                                           "pid", (json_int_t)atoll(pid),
-                                           "lock", path));
-    printf("STORE   PID      LOCK\nfile    %-8s %s\n", pid, path);
-    return CERTLC_EXIT_OK;
+}
+
+/* The same as the JSON object -o json|yaml|jsonpath print. */
+static json_t *leader_json(const certlc_store_leader *l)
+{
+    json_t *v = json_object();
+    for (size_t i = 0; v != NULL && i < l->n; i++) {
+        const certlc_store_leader_field *f = &l->f[i];
+        json_t *x = f->is_number ? json_integer((json_int_t)f->number)
+                                 : json_string(f->str);
+        if (json_object_set_new(v, f->key, x) != 0) {
+            json_decref(v);
+            v = NULL;
+        }
+    }
+    return v;
 }
 
 static int get_leader(certlc_cli *c, int argc, char **argv,
@@ -114,43 +123,20 @@ static int get_leader(certlc_cli *c, int argc, char **argv,
     int rc = certlc_cli_open(c);
     if (rc != 0)
         return rc;
-    if (certlc_store_has_writer_lock(c->store)) {
-        rc = file_leader(c, out);
-        certlc_cli_close(c);
-        return rc;
-    }
-    char *text = NULL;
-    int64_t ttl = -1;
-    int g = certlc_leader_get(c->store, &text, &ttl, &err);
-    if (g == CERTLC_NOTFOUND) {
-        fprintf(stderr, "certlc: no replica leads (no %s/leader key)\n",
-                c->cfg->etcd.prefix);
-        rc = CERTLC_EXIT_FAIL;
-    } else if (g != 0) {
+    /* On the heap: each field holds a path. */
+    certlc_store_leader *l = malloc(sizeof *l);
+    int g = l != NULL ? certlc_store_leader_get(c->store, l, &err)
+                      : certlc_err_set(&err, "out of memory");
+    if (g != 0) {
         fprintf(stderr, "certlc: %s\n", err.msg);
         rc = CERTLC_EXIT_FAIL;
+    } else if (json) {
+        rc = print_leader(out, leader_json(l));
     } else {
-        json_error_t je;
-        json_t *v = json_loads(text, 0, &je);
-        const char *id = json_string_value(json_object_get(v, "identity"));
-        const char *lease = json_string_value(json_object_get(v, "lease"));
-        const char *since = json_string_value(json_object_get(v, "since"));
-        if (json) {
-            rc = print_leader(
-                out, json_pack("{s:s, s:s, s:s, s:I, s:s}", "store", "etcd",
-                               "identity", id ? id : "", "lease",
-                               lease ? lease : "", "ttl", (json_int_t)ttl,
-                               "since", since ? since : ""));
-        } else {
-            printf("%-28s %-18s %-6s %s\n", "LEADER", "LEASE", "TTL", "SINCE");
-            char t[32];
-            snprintf(t, sizeof t, "%llds", (long long)ttl);
-            printf("%-28s %-18s %-6s %s\n", id ? id : "?", lease ? lease : "?",
-                   ttl >= 0 ? t : "-", since ? since : "?");
-        }
-        json_decref(v);
-        free(text);
+        print_row(l, true);
+        print_row(l, false);
     }
+    free(l);
     certlc_cli_close(c);
     return rc;
 }

@@ -555,9 +555,9 @@ int certlc_engine_main(certlc_runtime *c)
     sigaddset(&mask, SIGTERM);
     sigaddset(&mask, SIGINT);
     rc = EXIT_FAILURE;
-    /* The file store keeps one operator per state directory with its
-     * writer lock; a store without one (etcd) has replicas elect a
-     * leader (below). */
+    /* A store with a writer lock (the file store) keeps one operator per
+     * state directory with it; one without (lockfd stays -1: etcd) has
+     * its replicas elect a leader (below). */
     if (certlc_store_writer_lock(c->store, false, &lockfd) != 0)
         goto out;
     if (sigprocmask(SIG_BLOCK, &mask, NULL) != 0 ||
@@ -571,7 +571,7 @@ int certlc_engine_main(certlc_runtime *c)
         goto out;
     }
     /* After the signal mask, which its thread inherits */
-    if (!certlc_store_has_writer_lock(c->store) && start_leader(&e) != 0)
+    if (lockfd < 0 && start_leader(&e) != 0)
         goto out;
     e.ts = calloc(c->cfg->n_tenants + 1, sizeof *e.ts);
     e.batch = calloc(c->cfg->n_tenants + 1, sizeof *e.batch);

@@ -41,10 +41,7 @@ bool certlc_leader_acting(certlc_leader *l);
  * over at once rather than after the lease. NULL is fine. */
 void certlc_leader_stop(certlc_leader *l);
 
-/* For `certlc get leader`: the leader key's value (malloc'd JSON:
- * identity, lease, since) and the lease's remaining seconds (-1 when it
- * has none). CERTLC_NOTFOUND when nobody leads. */
-int certlc_leader_get(certlc_store *st, char **json, int64_t *ttl_left,
-                      certlc_err *err);
+/* `certlc get leader` reads the leader key through the store's leader
+ * operation (store.h, store_etcd.c). */
 
 #endif

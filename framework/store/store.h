@@ -32,6 +32,23 @@ typedef struct certlc_store_event {
     int overflow;   /* 1: events were lost; everything may have changed */
 } certlc_store_event;
 
+/* Who writes the store now, as `certlc get leader` shows it: the fields a
+ * store fills (store_leader.h), in the order of the table's columns. */
+#define CERTLC_STORE_LEADER_MAX 6
+typedef struct certlc_store_leader_field {
+    const char *key;    /* its key in -o json|yaml */
+    const char *header; /* its column; NULL: in -o json|yaml only */
+    int width;          /* the column's width; 0: the last column */
+    char text[4200];    /* its cell in the table */
+    char str[4200];     /* its JSON string, unless is_number */
+    bool is_number;
+    long long number;   /* its JSON number */
+} certlc_store_leader_field;
+typedef struct certlc_store_leader {
+    certlc_store_leader_field f[CERTLC_STORE_LEADER_MAX];
+    size_t n;
+} certlc_store_leader;
+
 struct certlc_store_ops {
     /* *out is a new Secret the caller frees. A Secret that exists but cannot
      * be parsed is -1 with a message naming the file and the fault. */
@@ -82,9 +99,12 @@ struct certlc_store_ops {
      * lock (etcd: the compare-and-swap of every write guards, and
      * replicas elect a leader). */
     int (*writer_lock)(certlc_store *st, bool wait, int *fd_out);
-    /* The PID of the process holding the writer lock into pid: 1 when one
-     * holds it, 0 when none does. NULL: the store has no writer lock. */
-    int (*writer_holder)(certlc_store *st, char *pid, size_t size);
+    /* Who writes the store now into *out (the file store: the PID holding
+     * its writer lock; the etcd store: the leader key's holder and its
+     * lease): 0, CERTLC_NOTFOUND with err saying that nobody does, or -1
+     * with err. NULL: the store cannot tell. */
+    int (*leader)(certlc_store *st, certlc_store_leader *out,
+                  certlc_err *err);
     /* -1 with why when the store is gone for good, so that a watch on it
      * would wait forever (the file store's state directory removed or
      * replaced), else 0. NULL: never gone (an etcd cluster that does not
@@ -133,7 +153,8 @@ certlc_store *certlc_store_etcd_open(const struct certlc_etcd_config *cfg,
                                      certlc_err *err);
 
 /* Convenience wrappers over st->ops. */
-/* *fd_out is -1 when the store needs no writer lock. */
+/* *fd_out is -1 when the store needs no writer lock: its replicas elect a
+ * leader instead (leader.h). */
 static inline int certlc_store_writer_lock(certlc_store *st, bool wait,
                                            int *fd_out)
 {
@@ -141,21 +162,19 @@ static inline int certlc_store_writer_lock(certlc_store *st, bool wait,
     return st->ops->writer_lock != NULL
                ? st->ops->writer_lock(st, wait, fd_out) : 0;
 }
-/* Whether the store has a writer lock at all (else replicas elect a
- * leader). */
-static inline bool certlc_store_has_writer_lock(const certlc_store *st)
-{
-    return st->ops->writer_lock != NULL;
-}
 static inline bool certlc_store_lost(certlc_store *st, certlc_err *err)
 {
     return st->ops->lost != NULL && st->ops->lost(st, err) != 0;
 }
-static inline int certlc_store_writer_holder(certlc_store *st, char *pid,
-                                             size_t size)
+/* See leader above; -1 with a message when the store cannot tell. */
+static inline int certlc_store_leader_get(certlc_store *st,
+                                          certlc_store_leader *out,
+                                          certlc_err *err)
 {
-    return st->ops->writer_holder != NULL
-               ? st->ops->writer_holder(st, pid, size) : 0;
+    out->n = 0;
+    if (st->ops->leader == NULL)
+        return certlc_err_set(err, "the store cannot tell who writes it");
+    return st->ops->leader(st, out, err);
 }
 /* See peek above; -1 with a message when the store has no peek. */
 static inline int certlc_store_peek(certlc_store *st, const char *ns,

@@ -42,6 +42,7 @@
 #include "encryption.h"
 #include "log.h"
 #include "names.h"
+#include "store_leader.h"
 #include "wipe_alloc.h"
 
 #define COMPONENT "store"
@@ -1178,6 +1179,78 @@ static int es_scan(certlc_store *base, certlc_store_scan_cb cb, void *arg,
     return rc;
 }
 
+/* The leader key's value (malloc'd JSON: identity, lease, since) and the
+ * seconds left on its lease (-1 when it has none). CERTLC_NOTFOUND when
+ * nobody leads. */
+static int leader_key(struct estore *st, char **json, int64_t *ttl_left,
+                      certlc_err *err)
+{
+    json_t *req = json_pack("{s:s}", "key", st->leader_b64), *out = NULL;
+    int rc = req ? certlc_etcd_call(st->cl, "/v3/kv/range", req, &out, 0,
+                                    NULL, NULL, err)
+                 : certlc_err_set(err, "out of memory");
+    json_decref(req);
+    if (rc != 0)
+        return -1;
+    json_t *kv = json_array_get(json_object_get(out, "kvs"), 0);
+    if (kv == NULL) {
+        json_decref(out);
+        return CERTLC_NOTFOUND;
+    }
+    *json = certlc_etcd_kv_bytes(kv, "value", NULL);
+    int64_t lease = certlc_etcd_int(kv, "lease");
+    json_decref(out);
+    *ttl_left = -1;
+    if (lease != 0) {
+        char id[32];
+        snprintf(id, sizeof id, "%lld", (long long)lease);
+        req = json_pack("{s:s}", "ID", id);
+        if (req != NULL &&
+            certlc_etcd_call(st->cl, "/v3/lease/timetolive", req, &out, 0,
+                             NULL, NULL, err) == 0) {
+            *ttl_left = certlc_etcd_int(out, "TTL");
+            json_decref(out);
+        }
+        json_decref(req);
+    }
+    return *json != NULL ? 0 : certlc_err_set(err, "out of memory");
+}
+
+/* Who leads: the leader key's holder (leader.h), its lease and the
+ * seconds left on it, and since when it leads. */
+static int es_leader(certlc_store *base, certlc_store_leader *out,
+                     certlc_err *err)
+{
+    struct estore *st = (struct estore *)base;
+    char *text = NULL;
+    int64_t ttl = -1;
+    int rc = leader_key(st, &text, &ttl, err);
+    if (rc == CERTLC_NOTFOUND)
+        certlc_err_set(err, "no replica leads (no %s/leader key)",
+                       st->prefix);
+    if (rc != 0)
+        return rc;
+    json_error_t je;
+    json_t *v = json_loads(text, 0, &je);
+    const char *id = json_string_value(json_object_get(v, "identity"));
+    const char *lease = json_string_value(json_object_get(v, "lease"));
+    const char *since = json_string_value(json_object_get(v, "since"));
+    char t[32];
+    snprintf(t, sizeof t, "%llds", (long long)ttl);
+    certlc_store_leader_add(out, "store", NULL, 0, "etcd", NULL);
+    certlc_store_leader_add(out, "identity", "LEADER", 28, id ? id : "?",
+                            id ? id : "");
+    certlc_store_leader_add(out, "lease", "LEASE", 18, lease ? lease : "?",
+                            lease ? lease : "");
+    certlc_store_leader_add_number(out, "ttl", "TTL", 6, ttl >= 0 ? t : "-",
+                                   (long long)ttl);
+    certlc_store_leader_add(out, "since", "SINCE", 0, since ? since : "?",
+                            since ? since : "");
+    json_decref(v);
+    free(text);
+    return 0;
+}
+
 static const struct certlc_store_ops etcd_ops = {
     .get = es_get,
     .list = es_list,
@@ -1192,6 +1265,7 @@ static const struct certlc_store_ops etcd_ops = {
     .close = es_close,
     .ping = es_ping,
     .scan = es_scan,
+    .leader = es_leader,
 };
 
 certlc_store *certlc_store_etcd_open(const struct certlc_etcd_config *cfg,

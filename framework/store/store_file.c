@@ -49,6 +49,7 @@
 #include "hex.h"
 #include "log.h"
 #include "names.h"
+#include "store_leader.h"
 #include "writer_lock.h"
 
 #define COMPONENT "store"
@@ -1369,9 +1370,21 @@ static int fs_writer_lock(certlc_store *base, bool wait, int *fd_out)
     return certlc_writer_lock(((struct fstore *)base)->dir, wait, fd_out);
 }
 
-static int fs_writer_holder(certlc_store *base, char *pid, size_t size)
+/* Who writes: the PID holding operator.pid, and the lock file. */
+static int fs_leader(certlc_store *base, certlc_store_leader *out,
+                     certlc_err *err)
 {
-    return certlc_writer_lock_holder(((struct fstore *)base)->dir, pid, size);
+    const char *dir = ((struct fstore *)base)->dir;
+    char pid[32] = "", path[4096];
+    if (certlc_writer_lock_holder(dir, pid, sizeof pid) != 1) {
+        certlc_err_set(err, "no operator is running on %s", dir);
+        return CERTLC_NOTFOUND;
+    }
+    certlc_writer_lock_path(dir, path, sizeof path);
+    certlc_store_leader_add(out, "store", "STORE", 7, "file", NULL);
+    certlc_store_leader_add_number(out, "pid", "PID", 8, pid, atoll(pid));
+    certlc_store_leader_add(out, "lock", "LOCK", 0, path, NULL);
+    return 0;
 }
 
 static const struct certlc_store_ops file_ops = {
@@ -1391,7 +1404,7 @@ static const struct certlc_store_ops file_ops = {
     .ping = fs_ping,
     .scan = fs_scan,
     .writer_lock = fs_writer_lock,
-    .writer_holder = fs_writer_holder,
+    .leader = fs_leader,
     /* Unanswered here means gone: no one else brings a directory back. */
     .lost = fs_ping,
 };

@@ -19,12 +19,10 @@
 #include "timefmt.h"
 #include "validation.h"
 
+/* The datastore step's own names beside the pass context (pass.h), which
+ * holds the store, the configuration, the tenant and now. */
 typedef struct dpass {
     certlc_pass *pc; /* the pass this step is part of */
-    certlc_store *store;
-    const certlc_config *cfg;
-    const certlc_tenant *t;
-    int64_t now;
     char cert_name[320];
     char config_name[320];
     char schema[600];
@@ -43,10 +41,10 @@ static void set_conditions(dpass *p, bool ready, bool unreachable,
     /* In the pass's status, saved with the rest at the end of the pass. */
     certlc_tcp_status *st = &p->pc->status;
     certlc_status_set_condition(st, "DatastoreReady", ready, reason, msg,
-                                p->now);
+                                p->pc->now);
     if (unreachable)
         certlc_status_set_condition(st, "DatastoreUnreachable", true, reason,
-                                    msg, p->now);
+                                    msg, p->pc->now);
     else
         certlc_status_clear_condition(st, "DatastoreUnreachable");
 }
@@ -105,12 +103,12 @@ static bool ds_judged_before(dpass *p, const certlc_validation *v,
                                                         v->name);
     if (r == NULL || strcmp(r->verdict, "valid") != 0 || r->rv != v->rv ||
         strcmp(r->data, v->data) != 0 || strcmp(r->ca, v->ca) != 0 ||
-        strcmp(r->inputs, v->inputs) != 0 || p->now < r->not_before ||
-        p->now >= (r->ca_not_after ? r->ca_not_after
-                                   : r->not_after - p->cfg->renew_before))
+        strcmp(r->inputs, v->inputs) != 0 || p->pc->now < r->not_before ||
+        p->pc->now >= (r->ca_not_after ? r->ca_not_after
+                                   : r->not_after - p->pc->cfg->renew_before))
         return false;
     *due = r->ca_not_after ? r->ca_not_after
-                           : r->not_after - p->cfg->renew_before;
+                           : r->not_after - p->pc->cfg->renew_before;
     return true;
 }
 
@@ -123,7 +121,7 @@ static int check_cert(dpass *p, const certlc_ds_instance *in, int64_t *due,
     certlc_secret *s = NULL;
     *missing = false;
     *cause = CERTLC_CAUSE_INVALID;
-    int rc = certlc_store_get(p->store, p->t->namespace, p->cert_name, &s,
+    int rc = certlc_store_get(p->pc->store, p->pc->t->namespace, p->cert_name, &s,
                               err);
     if (rc == CERTLC_NOTFOUND) {
         *missing = true;
@@ -186,13 +184,13 @@ static int check_cert(dpass *p, const certlc_ds_instance *in, int64_t *due,
                        in->name);
         goto out;
     }
-    if (certlc_cert_verify(cert, dsca, p->now, err) != 0) {
+    if (certlc_cert_verify(cert, dsca, p->pc->now, err) != 0) {
         *cause = CERTLC_CAUSE_CA;
         certlc_err_prefix(err, "not valid under the CA of datastore '%s'",
                           in->name);
         goto out;
     }
-    *due = certlc_cert_not_after(cert) - p->cfg->renew_before;
+    *due = certlc_cert_not_after(cert) - p->pc->cfg->renew_before;
     /* One that ends with the DataStore CA cannot be renewed for longer:
      * due when the CA ends (then nothing is issued, see ds_ca_usable).
      * Judged by renew_before it would be issued again on every pass. */
@@ -201,7 +199,7 @@ static int check_cert(dpass *p, const certlc_ds_instance *in, int64_t *due,
         *due = ca_end;
         v.ca_not_after = ca_end;
     }
-    if (p->now >= *due) {
+    if (p->pc->now >= *due) {
         char when[32];
         certlc_time_rfc3339(certlc_cert_not_after(cert), when, sizeof when);
         *cause = CERTLC_CAUSE_EXPIRING;
@@ -249,7 +247,7 @@ static int ensure_config(dpass *p, const certlc_ds_instance *in,
     const char *const vals[4] = {c->connection_string, c->schema, c->user,
                                  c->password};
     certlc_secret *old = NULL;
-    int rc = certlc_store_get(p->store, p->t->namespace, p->config_name, &old,
+    int rc = certlc_store_get(p->pc->store, p->pc->t->namespace, p->config_name, &old,
                               err);
     if (rc == 0 && config_same(old, in, keys, vals)) {
         certlc_secret_free(old);
@@ -259,7 +257,7 @@ static int ensure_config(dpass *p, const certlc_ds_instance *in,
     const char *why = rc == CERTLC_NOTFOUND ? "missing"
                                             : "datastore settings changed";
     certlc_secret *s = rc == 0 ? certlc_secret_dup(old)
-                               : certlc_secret_new(p->t->namespace,
+                               : certlc_secret_new(p->pc->t->namespace,
                                                    p->config_name,
                                                    CERTLC_TYPE_OPAQUE);
     int bad = s == NULL;
@@ -271,11 +269,11 @@ static int ensure_config(dpass *p, const certlc_ds_instance *in,
                                      in->name);
     }
     certlc_secret_write w = {
-        .tenant = p->t->name, .item = certlc_plan_item("datastore-config"),
-        .reason = why, .now = p->now, .update = rc == 0,
+        .tenant = p->pc->t->name, .item = certlc_plan_item("datastore-config"),
+        .reason = why, .now = p->pc->now, .update = rc == 0,
         .unreadable = rc < 0 && rc != CERTLC_NOTFOUND};
     int wrc = bad ? certlc_err_set(err, "out of memory")
-                  : certlc_secret_write_tenant(p->store, s, &w, err);
+                  : certlc_secret_write_tenant(p->pc->store, s, &w, err);
     certlc_secret_free(s);
     certlc_secret_free(old);
     if (wrc != 0)
@@ -293,7 +291,7 @@ static int verify(dpass *p, const certlc_ds_instance *in,
                   certlc_err *err)
 {
     certlc_secret *s = NULL;
-    if (certlc_store_get(p->store, p->t->namespace, p->cert_name, &s, err) !=
+    if (certlc_store_get(p->pc->store, p->pc->t->namespace, p->cert_name, &s, err) !=
         0)
         return certlc_err_set(err, "%s: gone before it could be verified",
                               p->cert_name);
@@ -320,7 +318,7 @@ static int read_password(dpass *p, char *buf, size_t size, certlc_err *err)
 {
     certlc_secret *s = NULL;
     buf[0] = '\0';
-    int rc = certlc_store_get(p->store, p->t->namespace, p->config_name, &s,
+    int rc = certlc_store_get(p->pc->store, p->pc->t->namespace, p->config_name, &s,
                               err);
     if (rc != 0)
         return rc == CERTLC_UNDECRYPTABLE ? rc : 0;
@@ -335,7 +333,7 @@ static int read_password(dpass *p, char *buf, size_t size, certlc_err *err)
  * (datastore_schema and datastore_user of the tenant, when set). */
 static void step_names(dpass *p, char *user, size_t size)
 {
-    const certlc_tenant *t = p->t;
+    const certlc_tenant *t = p->pc->t;
     certlc_plan_secret_name(t, certlc_plan_item("datastore-certificate"),
                             p->cert_name, sizeof p->cert_name);
     certlc_plan_secret_name(t, certlc_plan_item("datastore-config"),
@@ -408,7 +406,7 @@ static int ds_ca_usable(dpass *p, const certlc_ds_instance *in)
 {
     certlc_err err = {{0}};
     switch (certlc_ds_ca_valid_at(in->ca_cert_path ? in->ca_cert_path : "?",
-                                  in->ca_cert, in->ca_cert_len, p->now,
+                                  in->ca_cert, in->ca_cert_len, p->pc->now,
                                   &err)) {
     case CERTLC_DS_CA_VALID:
         return 0;
@@ -445,12 +443,12 @@ static bool guard_stops(dpass *p, const certlc_ds_instance *in,
     char *serial = ca != NULL ? certlc_cert_serial_hex(ca) : NULL;
     X509_free(ca);
     char key[900];
-    snprintf(key, sizeof key, "%s/%s/%s/%s", p->t->namespace, p->cert_name,
+    snprintf(key, sizeof key, "%s/%s/%s/%s", p->pc->t->namespace, p->cert_name,
              certlc_cause_label(cause), serial ? serial : "");
     free(serial);
-    int n = certlc_reissue_guard_note(key, p->now);
-    if (n <= certlc_reissue_guard_limit(p->cfg->leaf_validity,
-                                        p->cfg->renew_before,
+    int n = certlc_reissue_guard_note(key, p->pc->now);
+    if (n <= certlc_reissue_guard_limit(p->pc->cfg->leaf_validity,
+                                        p->pc->cfg->renew_before,
                                         cause == CERTLC_CAUSE_EXPIRING))
         return false;
     char msg[CERTLC_ERR_MAX];
@@ -477,7 +475,7 @@ static void note_clamp(dpass *p, const certlc_ds_instance *in)
     char ca_desc[120];
     snprintf(ca_desc, sizeof ca_desc, "the CA of datastore '%.64s'",
              in->name);
-    certlc_pass_note_clamp(p->pc, p->cert_name, ca_desc, p->cfg->leaf_validity,
+    certlc_pass_note_clamp(p->pc, p->cert_name, ca_desc, p->pc->cfg->leaf_validity,
                            ca_end);
 }
 
@@ -539,8 +537,7 @@ static int cert_issued(dpass *p, certlc_ds_instance *in,
 
 void certlc_datastore_reconcile(certlc_pass *pc)
 {
-    dpass p = {.pc = pc, .store = pc->store, .cfg = pc->cfg, .t = pc->t,
-               .now = pc->now};
+    dpass p = {.pc = pc};
     const certlc_tenant *t = pc->t;
     char user[600];
     step_names(&p, user, sizeof user);

@@ -44,13 +44,11 @@ typedef struct signer {
     char unread[65];
 } signer;
 
-typedef struct pass {
+/* The plan's step of a pass: what walking the plan's Secrets keeps beside
+ * the pass context (pass.h), which holds the store, the configuration, the
+ * tenant, now, the result, the status and the reissue guard's verdict. */
+typedef struct plan_step {
     certlc_pass *pc; /* the context of the pass (pass.h) */
-    certlc_store *store;
-    const certlc_config *cfg;
-    const certlc_tenant *t;
-    certlc_reconcile_result *res;
-    int64_t now;
     signer signers[MAX_SIGNERS];
     size_t n_signers;
     char ca_expiring[300];   /* the CAs near their end, for the status */
@@ -60,28 +58,27 @@ typedef struct pass {
     char ca_waiting[400];    /* the CAs not valid yet, for the status */
     certlc_cause cause;      /* why the last check failed */
     bool stopped;            /* a new CA could not be stored: stop */
-    bool looping;            /* the reissue guard refused a Secret */
     /* Of the certificates the last full check judged: the latest
      * notBefore, the earliest notAfter, and the CA's end when one of them
      * ends with its CA (the record of the verdict, validation.h). */
     int64_t judged_nb, judged_na, judged_ca_end;
-} pass;
+} plan_step;
 
 /* Records one event of the pass itself (not one of a Secret's outcome,
  * which the observer makes): a failure to record is only logged. */
-static void pass_event(const pass *p, const char *type, const char *reason,
+static void pass_event(const plan_step *p, const char *type, const char *reason,
                        const char *cause, const char *secret, const char *msg)
 {
     certlc_event e;
-    certlc_event_init(&e, type, reason, p->t->namespace, p->t->name, secret,
-                      p->now);
+    certlc_event_init(&e, type, reason, p->pc->t->namespace, p->pc->t->name, secret,
+                      p->pc->now);
     snprintf(e.cause, sizeof e.cause, "%s", cause);
     snprintf(e.message, sizeof e.message, "%s", msg);
     certlc_err err;
-    if (certlc_events_record(p->store, p->t->namespace, p->t->name, &e, 1,
+    if (certlc_events_record(p->pc->store, p->pc->t->namespace, p->pc->t->name, &e, 1,
                              &err) != 0)
         certlc_warn("engine", "%s/%s: cannot record the %s event: %s",
-                    p->t->namespace, p->t->name, reason, err.msg);
+                    p->pc->t->namespace, p->pc->t->name, reason, err.msg);
 }
 
 /* Sets the pass's cause and the error message together: the cause is
@@ -90,7 +87,7 @@ static void pass_event(const pass *p, const char *type, const char *reason,
     ((p)->cause = (c), certlc_err_set((err), __VA_ARGS__))
 
 /* The signer as it is: a CA judged before may not be loaded yet. */
-static signer *signer_of(pass *p, const char *suffix)
+static signer *signer_of(plan_step *p, const char *suffix)
 {
     for (size_t i = 0; i < p->n_signers; i++)
         if (strcmp(p->signers[i].item->suffix, suffix) == 0)
@@ -101,18 +98,18 @@ static signer *signer_of(pass *p, const char *suffix)
 /* Reads the Secret of a CA that was not read (unread) into lazy; when its
  * bytes are not the ones judged any more, it is not available: the next
  * pass judges it again. */
-static void read_signer(pass *p, signer *s)
+static void read_signer(plan_step *p, signer *s)
 {
     char name[320];
-    certlc_plan_secret_name(p->t, s->item, name, sizeof name);
+    certlc_plan_secret_name(p->pc->t, s->item, name, sizeof name);
     certlc_err err = {{0}};
     certlc_secret *got = NULL;
-    if (certlc_store_get(p->store, p->t->namespace, name, &got, &err) != 0)
+    if (certlc_store_get(p->pc->store, p->pc->t->namespace, name, &got, &err) != 0)
         certlc_warn("engine", "%s/%s: cannot read the CA %s: %s",
-                    p->t->namespace, p->t->name, name, err.msg);
+                    p->pc->t->namespace, p->pc->t->name, name, err.msg);
     else if (strcmp(got->stored_digest, s->unread) != 0)
         certlc_warn("engine", "%s/%s: the CA %s changed during the pass",
-                    p->t->namespace, p->t->name, name);
+                    p->pc->t->namespace, p->pc->t->name, name);
     else
         s->lazy = got, got = NULL;
     certlc_secret_free(got);
@@ -120,7 +117,7 @@ static void read_signer(pass *p, signer *s)
 }
 
 /* The signer, its CA loaded (see signer_defer). */
-static signer *find_signer(pass *p, const char *suffix)
+static signer *find_signer(plan_step *p, const char *suffix)
 {
     signer *s = signer_of(p, suffix);
     if (s != NULL && s->unread[0] != '\0')
@@ -138,7 +135,7 @@ static signer *find_signer(pass *p, const char *suffix)
         /* Judged good with these very bytes: not expected. Signing with
          * it then fails with "not available". */
         certlc_warn("engine", "%s/%s: cannot load the CA %s-%s: %s",
-                    p->t->namespace, p->t->name, p->t->name, item->suffix,
+                    p->pc->t->namespace, p->pc->t->name, p->pc->t->name, item->suffix,
                     err.msg);
     certlc_secret_free(s->lazy);
     s->lazy = NULL;
@@ -146,7 +143,7 @@ static signer *find_signer(pass *p, const char *suffix)
 }
 
 /* The pass signs with ca from now on; it takes ca's contents. */
-static void signer_set(pass *p, const certlc_item *item, certlc_ca *ca,
+static void signer_set(plan_step *p, const certlc_item *item, certlc_ca *ca,
                        uint64_t rv)
 {
     signer *s = signer_of(p, item->suffix);
@@ -211,7 +208,7 @@ static int load_item_pair(const certlc_secret *s, const certlc_item *item,
 /* Keeps what the verdict's record needs of a certificate judged (or just
  * issued): the latest notBefore, the earliest notAfter, and the CA's end
  * when the certificate ends with it. */
-static void note_dates(pass *p, int64_t nb, int64_t na, int64_t ca_end)
+static void note_dates(plan_step *p, int64_t nb, int64_t na, int64_t ca_end)
 {
     if (nb > p->judged_nb)
         p->judged_nb = nb;
@@ -221,7 +218,7 @@ static void note_dates(pass *p, int64_t nb, int64_t na, int64_t ca_end)
         p->judged_ca_end = ca_end;
 }
 
-static void note_judged(pass *p, X509 *cert, int64_t ca_end)
+static void note_judged(plan_step *p, X509 *cert, int64_t ca_end)
 {
     note_dates(p, certlc_cert_not_before(cert), certlc_cert_not_after(cert),
                ca_end);
@@ -229,24 +226,24 @@ static void note_judged(pass *p, X509 *cert, int64_t ca_end)
 
 /* The checks every issued certificate must pass: signed by the current
  * signer, as the spec says, and not yet due. */
-static int check_issued(pass *p, X509 *cert, const certlc_item *item,
+static int check_issued(plan_step *p, X509 *cert, const certlc_item *item,
                         const certlc_cert_spec *spec, certlc_err *err)
 {
     signer *s = find_signer(p, item->signer);
     if (s == NULL || s->ca.cert == NULL)
         return FAIL(p, CERTLC_CAUSE_CA, err, "its CA %s-%s is not available",
-                    p->t->name, item->signer);
-    if (certlc_cert_verify(cert, s->ca.cert, p->now, err) != 0) {
+                    p->pc->t->name, item->signer);
+    if (certlc_cert_verify(cert, s->ca.cert, p->pc->now, err) != 0) {
         p->cause = CERTLC_CAUSE_CA;
         certlc_err_prefix(err, "not valid under the current %s-%s",
-                          p->t->name, item->signer);
+                          p->pc->t->name, item->signer);
         return -1;
     }
     if (certlc_cert_matches_spec(cert, spec, err) != 0) {
         p->cause = CERTLC_CAUSE_SPEC;
         return -1;
     }
-    int64_t due = certlc_cert_not_after(cert) - p->cfg->renew_before;
+    int64_t due = certlc_cert_not_after(cert) - p->pc->cfg->renew_before;
     /* A leaf that ends with its CA cannot be renewed for longer: it is
      * due when the CA is, which rotates the CA (check_ca). Judging it
      * by renew_before would reissue it on every pass. */
@@ -256,41 +253,41 @@ static int check_issued(pass *p, X509 *cert, const certlc_item *item,
         char when[32];
         certlc_time_rfc3339(ca_end, when, sizeof when);
         return FAIL(p, CERTLC_CAUSE_CA, err, "it outlives its CA %s-%s "
-                    "(which ends %s)", p->t->name, item->signer, when);
+                    "(which ends %s)", p->pc->t->name, item->signer, when);
     }
     if (certlc_cert_not_after(cert) == ca_end)
         due = ca_end;
     note_judged(p, cert, ca_end);
-    if (p->now >= due) {
+    if (p->pc->now >= due) {
         char when[32];
         certlc_time_rfc3339(certlc_cert_not_after(cert), when, sizeof when);
         return FAIL(p, CERTLC_CAUSE_EXPIRING, err,
                     "due for renewal: expires %s", when);
     }
-    if (item->lifecycle != NULL && due < p->res->next_due)
-        p->res->next_due = due;
+    if (item->lifecycle != NULL && due < p->pc->res->next_due)
+        p->pc->res->next_due = due;
     return 0;
 }
 
-static bool ca_provided(const pass *p, const certlc_item *item);
+static bool ca_provided(const plan_step *p, const certlc_item *item);
 
 /* Notes a CA that is near its end, for the status (see note_ca_expiry);
  * a provided one apart: what to do about it differs. */
-static void note_ca_end(pass *p, const certlc_item *item, int64_t not_after)
+static void note_ca_end(plan_step *p, const certlc_item *item, int64_t not_after)
 {
-    int64_t left = not_after - p->now;
-    if (left >= certlc_ca_warn_window(p->cfg))
+    int64_t left = not_after - p->pc->now;
+    if (left >= certlc_ca_warn_window(p->pc->cfg))
         return;
     char *list = ca_provided(p, item) ? p->provided_expiring : p->ca_expiring;
     size_t size = ca_provided(p, item) ? sizeof p->provided_expiring
                                        : sizeof p->ca_expiring;
     size_t used = strlen(list);
     snprintf(list + used, size - used, "%s%s-%s expires in %lld day(s)",
-             used ? "; " : "", p->t->name, item->suffix,
+             used ? "; " : "", p->pc->t->name, item->suffix,
              (long long)(left / 86400));
 }
 
-static void note_ca(pass *p, const certlc_item *item, X509 *cert)
+static void note_ca(plan_step *p, const certlc_item *item, X509 *cert)
 {
     note_ca_end(p, item, certlc_cert_not_after(cert));
 }
@@ -298,7 +295,7 @@ static void note_ca(pass *p, const certlc_item *item, X509 *cert)
 /* A CA whose notBefore is in the future is never used to sign: it is kept
  * (issuing another would only move the problem), what it signed is left
  * alone, the tenant is not ready, and the pass is run again at notBefore. */
-static int hold_ca(pass *p, const certlc_item *item, int64_t not_before,
+static int hold_ca(plan_step *p, const certlc_item *item, int64_t not_before,
                    certlc_err *err)
 {
     signer *s = signer_of(p, item->suffix);
@@ -307,13 +304,13 @@ static int hold_ca(pass *p, const certlc_item *item, int64_t not_before,
         s->item = item;
     }
     s->held = true;
-    if (not_before < p->res->next_due)
-        p->res->next_due = not_before;
+    if (not_before < p->pc->res->next_due)
+        p->pc->res->next_due = not_before;
     char when[32];
     certlc_time_rfc3339(not_before, when, sizeof when);
     size_t used = strlen(p->ca_waiting);
     snprintf(p->ca_waiting + used, sizeof p->ca_waiting - used,
-             "%s%s-%s is not valid before %s", used ? "; " : "", p->t->name,
+             "%s%s-%s is not valid before %s", used ? "; " : "", p->pc->t->name,
              item->suffix, when);
     return FAIL(p, CERTLC_CAUSE_CA_NOT_YET_VALID, err,
                 "the CA is not valid before %s (is the clock right?): "
@@ -322,7 +319,7 @@ static int hold_ca(pass *p, const certlc_item *item, int64_t not_before,
 
 /* A CA that certlc did not issue (no rotation annotation of certlc's) is
  * adopted: noted for the status, which says so once. */
-static void note_adopted(pass *p, const certlc_secret *s,
+static void note_adopted(plan_step *p, const certlc_secret *s,
                          const certlc_item *item, const certlc_ca *ca)
 {
     if (certlc_kvlist_get(&s->annotations, CERTLC_ANNOTATION_ROTATED) != NULL)
@@ -332,7 +329,7 @@ static void note_adopted(pass *p, const certlc_secret *s,
     X509_NAME_oneline(X509_get_issuer_name(ca->cert), iss, sizeof iss);
     size_t used = strlen(p->adopted);
     snprintf(p->adopted + used, sizeof p->adopted - used,
-             "%s%s-%s: subject %s, issuer %s%s", used ? "; " : "", p->t->name,
+             "%s%s-%s: subject %s, issuer %s%s", used ? "; " : "", p->pc->t->name,
              item->suffix, subj, iss,
              certlc_ca_is_root(ca) ? "" : " (an intermediate)");
 }
@@ -340,7 +337,7 @@ static void note_adopted(pass *p, const certlc_secret *s,
 /* A CA is kept whatever its form (subject, key type, validity, extensions,
  * root or intermediate) as long as it can sign: a difference of form is
  * never a reason to replace a CA and lose its key. Time decides the rest. */
-static int check_ca(pass *p, const certlc_secret *s, const certlc_item *item,
+static int check_ca(plan_step *p, const certlc_secret *s, const certlc_item *item,
                     certlc_err *err)
 {
     const certlc_kv *ckv = need(s, item->cert_key, err);
@@ -361,22 +358,22 @@ static int check_ca(pass *p, const certlc_secret *s, const certlc_item *item,
      * until its notBefore (see hold_ca). */
     int64_t not_after = certlc_ca_not_after(&ca);
     int64_t not_before = certlc_cert_not_before(ca.cert);
-    if (p->now >= not_after) {
+    if (p->pc->now >= not_after) {
         char when[32];
         certlc_time_rfc3339(not_after, when, sizeof when);
         certlc_ca_fini(&ca);
         return FAIL(p, CERTLC_CAUSE_CA_EXPIRED, err, "the CA expired at %s",
                     when);
     }
-    if (p->now < not_before) {
+    if (p->pc->now < not_before) {
         certlc_ca_fini(&ca);
         return hold_ca(p, item, not_before, err);
     }
     note_ca(p, item, ca.cert);
     note_adopted(p, s, item, &ca);
     /* Its end is a deadline: the CA is rotated then. */
-    if (not_after < p->res->next_due)
-        p->res->next_due = not_after;
+    if (not_after < p->pc->res->next_due)
+        p->pc->res->next_due = not_after;
     signer_set(p, item, &ca, s->resource_version);
     return 0;
 }
@@ -407,7 +404,7 @@ static int check_keypair(const certlc_secret *s, const certlc_item *item,
 /* What follows the leaf in its certificate entry: the chain of its CA
  * for a serving certificate (an intermediate's chain; nothing under a root
  * CA), nothing for a client certificate. */
-static int check_chain(pass *p, const certlc_kv *ckv, const certlc_item *item,
+static int check_chain(plan_step *p, const certlc_kv *ckv, const certlc_item *item,
                        certlc_err *err)
 {
     static const char end[] = "-----END CERTIFICATE-----\n";
@@ -420,11 +417,11 @@ static int check_chain(pass *p, const certlc_kv *ckv, const certlc_item *item,
         (want != 0 && memcmp(e + sizeof end - 1, sg->ca.chain_pem, want) != 0))
         return certlc_err_set(err, "%s does not carry the chain of %s-%s "
                               "after the certificate", item->cert_key,
-                              p->t->name, item->signer);
+                              p->pc->t->name, item->signer);
     return 0;
 }
 
-static int check_leaf(pass *p, const certlc_secret *s, const certlc_item *item,
+static int check_leaf(plan_step *p, const certlc_secret *s, const certlc_item *item,
                       const certlc_cert_spec *spec, certlc_err *err)
 {
     X509 *cert;
@@ -442,7 +439,7 @@ static int check_leaf(pass *p, const certlc_secret *s, const certlc_item *item,
 
 /* One kubeconfig of the Secret: its user is kc_want->cn, its client
  * certificate as the spec says with kc_want's CN and O. */
-static int check_one_kubeconfig(pass *p, const certlc_secret *s,
+static int check_one_kubeconfig(plan_step *p, const certlc_secret *s,
                                 const certlc_item *item,
                                 const certlc_plan_kubeconfig *kc_want,
                                 const certlc_cert_spec *item_spec,
@@ -466,11 +463,11 @@ static int check_one_kubeconfig(pass *p, const certlc_secret *s,
     X509 *cert = NULL;
     EVP_PKEY *key = NULL;
     char url[512];
-    certlc_plan_server_url(item, p->t, url, sizeof url);
+    certlc_plan_server_url(item, p->pc->t, url, sizeof url);
     signer *sg = find_signer(p, item->signer);
-    if (strcmp(kc->cluster, p->t->name) != 0) {
+    if (strcmp(kc->cluster, p->pc->t->name) != 0) {
         FAIL(p, CERTLC_CAUSE_SPEC, err, "cluster is '%s', expected '%s'",
-             kc->cluster, p->t->name);
+             kc->cluster, p->pc->t->name);
     } else if (strcmp(kc->user, kc_want->cn) != 0) {
         FAIL(p, CERTLC_CAUSE_SPEC, err, "user is '%s', expected '%s'",
              kc->user, kc_want->cn);
@@ -501,16 +498,16 @@ static int check_one_kubeconfig(pass *p, const certlc_secret *s,
 /* Every kubeconfig the tenant's version wants in the Secret (admin.conf,
  * and super-admin.conf from v1.29), the RBAC manifest that goes with
  * them, and nothing else: a version change across v1.29 reissues. */
-static int check_kubeconfig(pass *p, const certlc_secret *s,
+static int check_kubeconfig(plan_step *p, const certlc_secret *s,
                             const certlc_item *item,
                             const certlc_cert_spec *spec, certlc_err *err)
 {
     certlc_plan_kubeconfig want[CERTLC_PLAN_MAX_KUBECONFIGS];
-    size_t n = certlc_plan_kubeconfigs(item, p->t, want);
+    size_t n = certlc_plan_kubeconfigs(item, p->pc->t, want);
     for (size_t i = 0; i < n; i++)
         if (check_one_kubeconfig(p, s, item, &want[i], spec, err) != 0)
             return -1;
-    const char *rbac = certlc_plan_rbac_manifest(item, p->t);
+    const char *rbac = certlc_plan_rbac_manifest(item, p->pc->t);
     const certlc_kv *rkv = certlc_kvlist_get(&s->data, CERTLC_RBAC_KEY);
     if (rbac != NULL &&
         (rkv == NULL || rkv->len != strlen(rbac) ||
@@ -521,22 +518,22 @@ static int check_kubeconfig(pass *p, const certlc_secret *s,
     if (s->data.n != n + (rbac != NULL))
         return certlc_err_set(err, "holds %zu data keys, expected %zu for "
                                    "version %s",
-                              s->data.n, n + (rbac != NULL), p->t->version);
+                              s->data.n, n + (rbac != NULL), p->pc->t->version);
     return 0;
 }
 
 /* The kubeconfig of an item for user, embedding the signer's ca.crt as
  * CA (the whole bundle: with an intermediate, a client needs the root). */
-static char *kubeconfig_yaml(pass *p, const certlc_item *item,
+static char *kubeconfig_yaml(plan_step *p, const certlc_item *item,
                              const char *user, const certlc_ca *ca,
                              const char *cert_pem, size_t cert_len,
                              const char *key_pem, size_t key_len,
                              size_t *yaml_len, certlc_err *err)
 {
     char url[512];
-    certlc_plan_server_url(item, p->t, url, sizeof url);
+    certlc_plan_server_url(item, p->pc->t, url, sizeof url);
     certlc_kubeconfig kc = {
-        .cluster = p->t->name, .user = (char *)user, .server = url,
+        .cluster = p->pc->t->name, .user = (char *)user, .server = url,
         .ca_pem = (unsigned char *)ca->bundle_pem, .ca_len = ca->bundle_len,
         .cert_pem = (unsigned char *)cert_pem, .cert_len = cert_len,
         .key_pem = (unsigned char *)key_pem, .key_len = key_len};
@@ -544,12 +541,12 @@ static char *kubeconfig_yaml(pass *p, const certlc_item *item,
 }
 
 /* A leaf never outlives its CA (certlc_pass_note_clamp). */
-static void note_clamp(pass *p, const certlc_item *item,
+static void note_clamp(plan_step *p, const certlc_item *item,
                        const certlc_cert_spec *spec, X509 *ca)
 {
     char leaf[320], ca_desc[340];
-    snprintf(leaf, sizeof leaf, "%.150s-%.150s", p->t->name, item->suffix);
-    snprintf(ca_desc, sizeof ca_desc, "its CA %.150s-%.150s", p->t->name,
+    snprintf(leaf, sizeof leaf, "%.150s-%.150s", p->pc->t->name, item->suffix);
+    snprintf(ca_desc, sizeof ca_desc, "its CA %.150s-%.150s", p->pc->t->name,
              item->signer);
     certlc_pass_note_clamp(p->pc, leaf, ca_desc, spec->validity,
                            certlc_cert_not_after(ca));
@@ -572,7 +569,7 @@ static char *append_chain(const certlc_item *item, const signer *sg,
     return c;
 }
 
-static int issue_one(pass *p, const certlc_item *item,
+static int issue_one(plan_step *p, const certlc_item *item,
                      const certlc_cert_spec *spec, const char *data_key,
                      certlc_kvlist *data, X509 **new_ca, EVP_PKEY **new_key,
                      certlc_err *err);
@@ -581,7 +578,7 @@ static int issue_one(pass *p, const certlc_item *item,
  * certificate as the spec says. A kubeconfig Secret gets each kubeconfig
  * its tenant's version wants. A new CA is handed back in *new_ca and
  * *new_key: it signs only once the store has it (reconcile_item). */
-static int issue(pass *p, const certlc_item *item, const certlc_cert_spec *spec,
+static int issue(plan_step *p, const certlc_item *item, const certlc_cert_spec *spec,
                  certlc_kvlist *data, X509 **new_ca, EVP_PKEY **new_key,
                  certlc_err *err)
 {
@@ -594,7 +591,7 @@ static int issue(pass *p, const certlc_item *item, const certlc_cert_spec *spec,
         return 0;
     }
     certlc_plan_kubeconfig want[CERTLC_PLAN_MAX_KUBECONFIGS];
-    size_t n = certlc_plan_kubeconfigs(item, p->t, want);
+    size_t n = certlc_plan_kubeconfigs(item, p->pc->t, want);
     for (size_t i = 0; i < n; i++) {
         certlc_cert_spec one = *spec;
         const char *orgs[1] = {want[i].org};
@@ -604,7 +601,7 @@ static int issue(pass *p, const certlc_item *item, const certlc_cert_spec *spec,
         if (issue_one(p, item, &one, want[i].key, data, NULL, NULL, err) != 0)
             return -1;
     }
-    const char *rbac = certlc_plan_rbac_manifest(item, p->t);
+    const char *rbac = certlc_plan_rbac_manifest(item, p->pc->t);
     if (rbac != NULL && certlc_kvlist_set_str(data, CERTLC_RBAC_KEY, rbac) != 0)
         return certlc_err_set(err, "out of memory");
     return 0;
@@ -612,7 +609,7 @@ static int issue(pass *p, const certlc_item *item, const certlc_cert_spec *spec,
 
 /* One key and certificate (or kubeconfig, under data_key); a CA's in
  * *new_ca and *new_key. */
-static int issue_one(pass *p, const certlc_item *item,
+static int issue_one(plan_step *p, const certlc_item *item,
                      const certlc_cert_spec *spec, const char *data_key,
                      certlc_kvlist *data, X509 **new_ca, EVP_PKEY **new_key,
                      certlc_err *err)
@@ -626,10 +623,10 @@ static int issue_one(pass *p, const certlc_item *item,
         sg = find_signer(p, item->signer);
         if (sg == NULL || sg->ca.cert == NULL)
             return certlc_err_set(err, "its CA %s-%s is not available",
-                                  p->t->name, item->signer);
+                                  p->pc->t->name, item->signer);
         note_clamp(p, item, spec, sg->ca.cert);
     }
-    EVP_PKEY *key = certlc_key_generate(p->cfg->key_algorithm, err);
+    EVP_PKEY *key = certlc_key_generate(p->pc->cfg->key_algorithm, err);
     if (key == NULL)
         return -1;
 
@@ -698,12 +695,12 @@ out:
 /* Writes the new Secret (secret_write.h): an update (compare-and-swap)
  * when a readable one was there, a create otherwise, after removing an
  * unreadable one. */
-static int store_secret(pass *p, const certlc_item *item, certlc_secret *old,
+static int store_secret(plan_step *p, const certlc_item *item, certlc_secret *old,
                         bool unreadable, const char *name, certlc_kvlist *data,
                         const char *reason, uint64_t *rv_out, certlc_err *err)
 {
     certlc_secret *s = old != NULL ? certlc_secret_dup(old)
-                                   : certlc_secret_new(p->t->namespace, name,
+                                   : certlc_secret_new(p->pc->t->namespace, name,
                                                        item->type);
     if (s == NULL)
         return certlc_err_set(err, "out of memory");
@@ -713,13 +710,13 @@ static int store_secret(pass *p, const certlc_item *item, certlc_secret *old,
     free(s->type);
     s->type = strdup(item->type);
     int rc = -1;
-    certlc_secret_write w = {.tenant = p->t->name, .item = item,
-                             .reason = reason, .now = p->now,
+    certlc_secret_write w = {.tenant = p->pc->t->name, .item = item,
+                             .reason = reason, .now = p->pc->now,
                              .update = old != NULL, .unreadable = unreadable};
     if (s->type == NULL)
         certlc_err_set(err, "out of memory");
     else
-        rc = certlc_secret_write_tenant(p->store, s, &w, err);
+        rc = certlc_secret_write_tenant(p->pc->store, s, &w, err);
     if (rc == 0) {
         *rv_out = s->resource_version;
         certlc_pass_saw(p->pc, s);
@@ -732,7 +729,7 @@ static int store_secret(pass *p, const certlc_item *item, certlc_secret *old,
     return rc;
 }
 
-static int check(pass *p, const certlc_secret *s, const certlc_item *item,
+static int check(plan_step *p, const certlc_secret *s, const certlc_item *item,
                  const certlc_cert_spec *spec, certlc_err *err)
 {
     /* What the checks below do not name is a broken Secret. */
@@ -757,7 +754,7 @@ static int check(pass *p, const certlc_secret *s, const certlc_item *item,
     return -1;
 }
 
-static void report(pass *p, const char *name, certlc_action action,
+static void report(plan_step *p, const char *name, certlc_action action,
                    certlc_cause cause, const char *reason)
 {
     certlc_pass_report(p->pc, name, action, cause, reason);
@@ -765,7 +762,7 @@ static void report(pass *p, const char *name, certlc_action action,
 
 /* Marks the tenant as rotating its CA before anything signed by the old CA
  * is replaced, so that the phase is visible while the rotation runs. */
-static void enter_ca_rotation(pass *p)
+static void enter_ca_rotation(plan_step *p)
 {
     certlc_tcp_status *st = &p->pc->status;
     certlc_err err;
@@ -775,14 +772,14 @@ static void enter_ca_rotation(pass *p)
     snprintf(st->phase, sizeof st->phase, "%s", CERTLC_PHASE_CA_ROTATING);
     if (certlc_pass_save_status(p->pc, &err) != 0)
         certlc_warn("engine", "%s/%s: cannot save the status: %s",
-                    p->t->namespace, p->t->name, err.msg);
-    p->res->ca_rotated = 1;
+                    p->pc->t->namespace, p->pc->t->name, err.msg);
+    p->pc->res->ca_rotated = 1;
 }
 
 /* A valid Secret an older certlc wrote lacks what Kamaji writes (the CA's
  * tls.crt and tls.key, the project label, the checksum): added in place,
  * nothing issued. A failure is only logged; the next pass tries again. */
-static void complete(pass *p, const certlc_secret *old,
+static void complete(plan_step *p, const certlc_secret *old,
                      const certlc_item *item, const char *name)
 {
     bool changed = false;
@@ -793,7 +790,7 @@ static void complete(pass *p, const certlc_secret *old,
                                                 sizeof what)
                        : -1;
     if (rc == 0 && changed)
-        rc = certlc_store_update(p->store, s, &err);
+        rc = certlc_store_update(p->pc->store, s, &err);
     else if (rc != 0)
         certlc_err_set(&err, "out of memory");
     if (rc == 0 && changed) {
@@ -804,28 +801,28 @@ static void complete(pass *p, const certlc_secret *old,
         if (sg != NULL)
             sg->rv = s->resource_version;
         certlc_info("engine", "%s/%s: secret \"%s\" completed: %s",
-                    p->t->namespace, p->t->name, name, what);
+                    p->pc->t->namespace, p->pc->t->name, name, what);
     }
     else if (rc != 0)
         certlc_warn("engine", "%s/%s: secret \"%s\" could not be completed: "
-                    "%s", p->t->namespace, p->t->name, name, err.msg);
+                    "%s", p->pc->t->namespace, p->pc->t->name, name, err.msg);
     certlc_secret_free(s);
 }
 
 /* ---- CAs that are kept, and provided ones --------------------------------- */
 
-static bool ca_provided(const pass *p, const certlc_item *item)
+static bool ca_provided(const plan_step *p, const certlc_item *item)
 {
     if (item->kind != CERTLC_ITEM_CA)
         return false;
-    return strcmp(item->suffix, "ca") == 0 ? p->t->ca_provided
-                                           : p->t->front_proxy_ca_provided;
+    return strcmp(item->suffix, "ca") == 0 ? p->pc->t->ca_provided
+                                           : p->pc->t->front_proxy_ca_provided;
 }
 
 /* A CA that is there but cannot sign is never replaced by a pass: only its
  * deletion, a rotation request or its expiry replace a CA, so that no key
  * is lost to a mistake that can be mended. Nothing it signs is issued. */
-static void keep_ca(pass *p, const char *name, const char *why)
+static void keep_ca(plan_step *p, const char *name, const char *why)
 {
     char msg[CERTLC_ERR_MAX];
     snprintf(msg, sizeof msg, "%.600s; the CA is left as it is: mend it, or "
@@ -836,7 +833,7 @@ static void keep_ca(pass *p, const char *name, const char *why)
 }
 
 /* ca_source = provided: nothing is signed until a usable CA is there. */
-static void await_ca(pass *p, const char *name, const char *why)
+static void await_ca(plan_step *p, const char *name, const char *why)
 {
     size_t used = strlen(p->awaiting_ca);
     snprintf(p->awaiting_ca + used, sizeof p->awaiting_ca - used,
@@ -849,16 +846,16 @@ static void await_ca(pass *p, const char *name, const char *why)
 
 /* A provided CA that cannot sign is a refused delivery: kept aside with
  * the reason, removed from its name, and awaited again. */
-static void refuse_ca(pass *p, const certlc_secret *s, const certlc_item *item,
+static void refuse_ca(plan_step *p, const certlc_secret *s, const certlc_item *item,
                       const char *name, const char *why)
 {
     char aside[300] = "", msg[CERTLC_ERR_MAX];
     certlc_err err;
-    if (certlc_delivery_refuse(p->store, s, p->t->namespace, name,
+    if (certlc_delivery_refuse(p->pc->store, s, p->pc->t->namespace, name,
                                certlc_kvlist_get(&s->data, item->cert_key),
                                why, aside, sizeof aside, &err) != 0)
         certlc_warn("engine", "%s/%s: cannot set the refused CA aside: %s",
-                    p->t->namespace, p->t->name, err.msg);
+                    p->pc->t->namespace, p->pc->t->name, err.msg);
     snprintf(msg, sizeof msg, "refused: %.600s (kept as %.300s)", why, aside);
     await_ca(p, name, msg);
 }
@@ -868,7 +865,7 @@ static void refuse_ca(pass *p, const certlc_secret *s, const certlc_item *item,
  * CA, and honouring it would leave the tenant without one. The request is
  * refused with a Warning event and its annotation removed; the CA is kept
  * and judged as usual. *s becomes the Secret as written. */
-static void refuse_ca_rotation(pass *p, const certlc_item *item,
+static void refuse_ca_rotation(plan_step *p, const certlc_item *item,
                                certlc_secret **s, const char *name)
 {
     char msg[512];
@@ -877,20 +874,20 @@ static void refuse_ca_rotation(pass *p, const certlc_item *item,
              "one instead", name,
              strcmp(item->suffix, "ca") == 0 ? "ca_source"
                                              : "front_proxy_ca_source");
-    certlc_warn("engine", "%s/%s: %s", p->t->namespace, p->t->name, msg);
+    certlc_warn("engine", "%s/%s: %s", p->pc->t->namespace, p->pc->t->name, msg);
     certlc_err err = {{0}};
     certlc_secret *c = certlc_secret_dup(*s);
     int rc = c != NULL ? certlc_kvlist_del(&c->annotations,
                                            CERTLC_ANNOTATION_ROTATE)
                        : -1;
     if (rc >= 0)
-        rc = certlc_store_update(p->store, c, &err);
+        rc = certlc_store_update(p->pc->store, c, &err);
     else
         certlc_err_set(&err, "out of memory");
     if (rc != 0) {
         /* The request stays: refused again by the next pass. */
         certlc_warn("engine", "%s/%s: cannot remove the rotate annotation "
-                    "of %s: %s", p->t->namespace, p->t->name, name, err.msg);
+                    "of %s: %s", p->pc->t->namespace, p->pc->t->name, name, err.msg);
         certlc_secret_free(c);
         return;
     }
@@ -940,7 +937,7 @@ static bool mounted_differs(const certlc_secret *s, const certlc_item *item)
  * changed; tls.* stay for the issuer, which owns them. The Secret as it
  * now is goes into *out (the caller frees it); NULL when nothing was
  * written. 0, or -1 with the reason. */
-static int mount_delivery(pass *p, const certlc_item *item,
+static int mount_delivery(plan_step *p, const certlc_item *item,
                           const certlc_secret *s, const certlc_kv *crt,
                           const certlc_kv *key, certlc_secret **out,
                           certlc_err *err)
@@ -957,7 +954,7 @@ static int mount_delivery(pass *p, const certlc_item *item,
         return certlc_err_set(err, "out of memory");
     }
     /* Compare-and-swap: a delivery written meanwhile is judged next pass. */
-    int rc = certlc_store_update(p->store, c, err);
+    int rc = certlc_store_update(p->pc->store, c, err);
     if (rc != 0) {
         certlc_secret_free(c);
         if (rc == CERTLC_CONFLICT)
@@ -980,7 +977,7 @@ static int mount_delivery(pass *p, const certlc_item *item,
  * the last delivery accepted when the issuer rewrote tls.* only; an issuer
  * that rewrote the component's keys left only the record of the verdict
  * (its data digest then differs from the Secret's). */
-static int64_t provided_current(pass *p, const certlc_item *item,
+static int64_t provided_current(plan_step *p, const certlc_item *item,
                                 const certlc_secret *s, const certlc_kv *crt,
                                 const char *name)
 {
@@ -1006,7 +1003,7 @@ static int64_t provided_current(pass *p, const certlc_item *item,
 /* The record of an accepted delivery (the Secret as it now is): what the
  * next delivery must outlast (see provided_current). Never used to skip
  * its judgement: a provided Secret is judged in full on every pass. */
-static void provided_record(pass *p, const certlc_secret *s,
+static void provided_record(plan_step *p, const certlc_secret *s,
                             const certlc_kv *crt, const char *name)
 {
     certlc_err err = {{0}};
@@ -1031,7 +1028,7 @@ static void provided_record(pass *p, const certlc_secret *s,
  * authorizes the API server's kubelet client by its group, which the
  * tenant's version decides (plan.c). Other subjects are the issuer's
  * business. */
-static void provided_subject(const pass *p, const certlc_item *item,
+static void provided_subject(const plan_step *p, const certlc_item *item,
                              const certlc_cert_spec *spec,
                              certlc_delivery_rules *r, char *why,
                              size_t size)
@@ -1042,7 +1039,7 @@ static void provided_subject(const pass *p, const certlc_item *item,
     }
     if (item->org != NULL && spec->n_orgs == 1 && spec->orgs[0] != NULL) {
         snprintf(why, size, "the group the kubelet authorizes the API "
-                 "server by, for version %s", p->t->version);
+                 "server by, for version %s", p->pc->t->version);
         r->org = spec->orgs[0];
         r->org_why = why;
     }
@@ -1053,18 +1050,18 @@ static void provided_subject(const pass *p, const certlc_item *item,
  * valid and newer than the one rotated out); a refused one is kept aside;
  * a due one is set aside as NAME-previous and removed, for the issuer to
  * renew. certlc never issues it. */
-static void provided_due(pass *p, const certlc_item *item,
+static void provided_due(plan_step *p, const certlc_item *item,
                          const certlc_secret *s, const certlc_kv *crt,
                          const char *name, const char *prev_name);
 
-static void reconcile_provided(pass *p, const certlc_item *item,
+static void reconcile_provided(plan_step *p, const certlc_item *item,
                                const certlc_cert_spec *spec, const char *name)
 {
     certlc_err err = {{0}};
     char msg[CERTLC_ERR_MAX], prev_name[340];
     snprintf(prev_name, sizeof prev_name, "%.320s-previous", name);
     certlc_secret *s = NULL, *prev = NULL;
-    int rc = certlc_store_get(p->store, p->t->namespace, name, &s, &err);
+    int rc = certlc_store_get(p->pc->store, p->pc->t->namespace, name, &s, &err);
     if (rc == CERTLC_NOTFOUND) {
         report(p, name, CERTLC_ACT_FAILED, CERTLC_CAUSE_AWAITING, "awaiting its delivery by the "
                "external issuer (provided_certificates)");
@@ -1075,12 +1072,12 @@ static void reconcile_provided(pass *p, const certlc_item *item,
         report(p, name, CERTLC_ACT_FAILED, CERTLC_CAUSE_UNREADABLE, msg);
         return;
     }
-    if (certlc_store_get(p->store, p->t->namespace, prev_name, &prev,
+    if (certlc_store_get(p->pc->store, p->pc->t->namespace, prev_name, &prev,
                          &err) != 0)
         prev = NULL;
     signer *sg = find_signer(p, item->signer);
     char desc[400];
-    snprintf(desc, sizeof desc, "%.300s-%.60s", p->t->name, item->signer);
+    snprintf(desc, sizeof desc, "%.300s-%.60s", p->pc->t->name, item->signer);
     const certlc_kv *crt, *key, *prev_crt = NULL, *prev_key;
     provided_pair(s, item, &crt, &key);
     if (prev != NULL)
@@ -1089,11 +1086,11 @@ static void reconcile_provided(pass *p, const certlc_item *item,
         .issuer = sg ? sg->ca.cert : NULL, .issuer_desc = desc, .spec = spec,
         .previous = prev_crt,
         .current_not_after = provided_current(p, item, s, crt, name),
-        .now = p->now};
+        .now = p->pc->now};
     char org_why[200];
     provided_subject(p, item, spec, &rules, org_why, sizeof org_why);
     if (sg != NULL && sg->ca.cert != NULL)
-        certlc_validation_count_parse(); /* judged in full every pass */
+        certlc_validation_count_parse(); /* judged in full every plan_step */
     if (sg == NULL || sg->ca.cert == NULL) {
         snprintf(msg, sizeof msg, "its CA %s is not available", desc);
         report(p, name, CERTLC_ACT_FAILED, CERTLC_CAUSE_CA, msg);
@@ -1105,17 +1102,17 @@ static void reconcile_provided(pass *p, const certlc_item *item,
          * Secret where it is: removing it would take the certificate in
          * use away from the control plane. */
         bool in_use = mounted_differs(s, item);
-        int arc = in_use ? certlc_delivery_set_aside(p->store, s,
-                                                     p->t->namespace, name,
+        int arc = in_use ? certlc_delivery_set_aside(p->pc->store, s,
+                                                     p->pc->t->namespace, name,
                                                      crt, why, aside,
                                                      sizeof aside, &err)
-                         : certlc_delivery_refuse(p->store, s,
-                                                  p->t->namespace, name, crt,
+                         : certlc_delivery_refuse(p->pc->store, s,
+                                                  p->pc->t->namespace, name, crt,
                                                   why, aside, sizeof aside,
                                                   &err);
         if (arc != 0)
             certlc_warn("engine", "%s/%s: cannot set %s aside: %s",
-                        p->t->namespace, p->t->name, name, err.msg);
+                        p->pc->t->namespace, p->pc->t->name, name, err.msg);
         snprintf(msg, sizeof msg, "refused: %.600s (kept as %.300s); %s",
                  why, aside, in_use ? "the certificate in use stays under its "
                                       "keys until a new delivery is accepted"
@@ -1131,7 +1128,7 @@ static void reconcile_provided(pass *p, const certlc_item *item,
         } else if (mounted != NULL) {
             certlc_info("engine", "%s/%s: secret \"%s\": the delivery is "
                         "accepted; its tls.crt and tls.key copied to %s and "
-                        "%s", p->t->namespace, p->t->name, name,
+                        "%s", p->pc->t->namespace, p->pc->t->name, name,
                         item->cert_key, item->key_key);
             const certlc_kv *mcrt, *mkey;
             provided_pair(mounted, item, &mcrt, &mkey);
@@ -1149,7 +1146,7 @@ static void reconcile_provided(pass *p, const certlc_item *item,
 
 /* A good provided certificate: unchanged until due (or asked to rotate);
  * then it is kept aside as NAME-previous and removed from its name. */
-static void provided_due(pass *p, const certlc_item *item,
+static void provided_due(plan_step *p, const certlc_item *item,
                          const certlc_secret *s, const certlc_kv *crt,
                          const char *name, const char *prev_name)
 {
@@ -1157,26 +1154,26 @@ static void provided_due(pass *p, const certlc_item *item,
     X509 *x = certlc_cert_from_pem(crt->value, crt->len, &err);
     int64_t na = x ? certlc_cert_not_after(x) : 0;
     X509_free(x);
-    int64_t due = na - p->cfg->renew_before;
+    int64_t due = na - p->pc->cfg->renew_before;
     char why[200] = "", msg[CERTLC_ERR_MAX];
     if (certlc_kamaji_rotation_requested(&s->annotations)) {
         snprintf(why, sizeof why, "rotation requested (%s)",
                  CERTLC_ANNOTATION_ROTATE);
-    } else if (p->now >= due) {
+    } else if (p->pc->now >= due) {
         char when[32];
         certlc_time_rfc3339(na, when, sizeof when);
         snprintf(why, sizeof why, "due for renewal: expires %s", when);
     }
     if (why[0] == '\0') {
         report(p, name, CERTLC_ACT_UNCHANGED, CERTLC_CAUSE_NONE, "");
-        if (item->lifecycle != NULL && due < p->res->next_due)
-            p->res->next_due = due;
+        if (item->lifecycle != NULL && due < p->pc->res->next_due)
+            p->pc->res->next_due = due;
         return;
     }
-    if (certlc_delivery_put_aside(p->store, s, p->t->namespace, prev_name,
+    if (certlc_delivery_put_aside(p->pc->store, s, p->pc->t->namespace, prev_name,
                                   CERTLC_ANNOTATION_PREVIOUS_OF, name,
                                   &err) != 0 ||
-        certlc_store_remove(p->store, p->t->namespace, name, &err) < 0) {
+        certlc_store_remove(p->pc->store, p->pc->t->namespace, name, &err) < 0) {
         snprintf(msg, sizeof msg, "%s, but it cannot be set aside: %.700s",
                  why, err.msg);
         report(p, name, CERTLC_ACT_FAILED, CERTLC_CAUSE_STORE, msg);
@@ -1184,7 +1181,7 @@ static void provided_due(pass *p, const certlc_item *item,
     }
     snprintf(msg, sizeof msg, "%s: removed for the external issuer to "
              "renew; the old one is kept as %s", why, prev_name);
-    certlc_info("engine", "%s/%s: %s: %s", p->t->namespace, p->t->name, name,
+    certlc_info("engine", "%s/%s: %s: %s", p->pc->t->namespace, p->pc->t->name, name,
                 msg);
     report(p, name, CERTLC_ACT_FAILED, CERTLC_CAUSE_AWAITING, msg);
 }
@@ -1192,40 +1189,40 @@ static void provided_due(pass *p, const certlc_item *item,
 /* The reissue guard's key: the Secret, the cause, and the CA it is signed
  * by, so that each new CA (a user's rotation) starts a fresh count and
  * only a loop under one CA adds up. */
-static int guard_note(pass *p, const char *name, const certlc_item *item)
+static int guard_note(plan_step *p, const char *name, const certlc_item *item)
 {
     char key[600], *serial = NULL;
     signer *sg = item->signer ? find_signer(p, item->signer) : NULL;
     if (sg != NULL && sg->ca.cert != NULL)
         serial = certlc_cert_serial_hex(sg->ca.cert);
-    snprintf(key, sizeof key, "%s/%s/%s/%s", p->t->namespace, name,
+    snprintf(key, sizeof key, "%s/%s/%s/%s", p->pc->t->namespace, name,
              certlc_cause_label(p->cause), serial ? serial : "");
     free(serial);
-    return certlc_reissue_guard_note(key, p->now);
+    return certlc_reissue_guard_note(key, p->pc->now);
 }
 
 /* How many reissues of one Secret for one cause an hour may take before
  * the guard stops them: renewals for age come as often as the validity
  * allows. */
-static int guard_limit(const pass *p)
+static int guard_limit(const plan_step *p)
 {
-    return certlc_reissue_guard_limit(p->cfg->leaf_validity,
-                                      p->cfg->renew_before,
+    return certlc_reissue_guard_limit(p->pc->cfg->leaf_validity,
+                                      p->pc->cfg->renew_before,
                                       p->cause == CERTLC_CAUSE_EXPIRING);
 }
 
 /* When a just-issued tracked certificate falls due. */
-static void note_issued_due(pass *p, const certlc_item *item)
+static void note_issued_due(plan_step *p, const certlc_item *item)
 {
     if (item->lifecycle == NULL)
         return;
-    int64_t due = p->now + p->cfg->leaf_validity - p->cfg->renew_before;
+    int64_t due = p->pc->now + p->pc->cfg->leaf_validity - p->pc->cfg->renew_before;
     signer *sg = item->signer ? find_signer(p, item->signer) : NULL;
     if (sg != NULL && sg->ca.cert != NULL &&
-        p->now + p->cfg->leaf_validity >= certlc_cert_not_after(sg->ca.cert))
+        p->pc->now + p->pc->cfg->leaf_validity >= certlc_cert_not_after(sg->ca.cert))
         due = certlc_cert_not_after(sg->ca.cert); /* clamped: with its CA */
-    if (due < p->res->next_due)
-        p->res->next_due = due;
+    if (due < p->pc->res->next_due)
+        p->pc->res->next_due = due;
 }
 
 /* True (with the reason) when the CA that signs item is no longer the
@@ -1233,16 +1230,16 @@ static void note_issued_due(pass *p, const certlc_item *item)
  * replica, a run --once on etcd) replaced it meanwhile. Checked before
  * each write, so a pass that lost such a race stops instead of storing
  * leaves that chain to the CA it had. */
-static bool signer_moved(pass *p, const certlc_item *item, certlc_err *err)
+static bool signer_moved(plan_step *p, const certlc_item *item, certlc_err *err)
 {
     signer *sg = item->signer ? find_signer(p, item->signer) : NULL;
     if (sg == NULL || sg->ca.cert == NULL)
         return false;
     char name[320];
-    certlc_plan_secret_name(p->t, sg->item, name, sizeof name);
+    certlc_plan_secret_name(p->pc->t, sg->item, name, sizeof name);
     certlc_secret *cur = NULL;
     certlc_err gerr = {{0}};
-    int rc = certlc_store_get(p->store, p->t->namespace, name, &cur, &gerr);
+    int rc = certlc_store_get(p->pc->store, p->pc->t->namespace, name, &cur, &gerr);
     bool moved = rc != 0 || cur->resource_version != sg->rv;
     certlc_secret_free(cur);
     if (moved)
@@ -1256,29 +1253,29 @@ static bool signer_moved(pass *p, const certlc_item *item, certlc_err *err)
 
 /* The data digest of the Secret of the CA that signs item, as this pass
  * read or wrote it; NULL when there is none (or it is not usable). */
-static const char *signer_digest(pass *p, const certlc_item *item)
+static const char *signer_digest(plan_step *p, const certlc_item *item)
 {
     signer *sg = item->signer ? signer_of(p, item->signer) : NULL;
     if (sg == NULL || sg->held ||
         (sg->lazy == NULL && sg->ca.cert == NULL && sg->unread[0] == '\0'))
         return NULL;
     char name[320];
-    certlc_plan_secret_name(p->t, sg->item, name, sizeof name);
+    certlc_plan_secret_name(p->pc->t, sg->item, name, sizeof name);
     const certlc_pass_secret *seen = certlc_pass_seen(p->pc, name);
     return seen != NULL ? seen->digest : NULL;
 }
 
 /* When a judged Secret falls due: its notAfter minus renew_before, or its
  * CA's end when it ends with its CA (see check_issued). */
-static int64_t record_due(const pass *p, const certlc_validation *v)
+static int64_t record_due(const plan_step *p, const certlc_validation *v)
 {
     if (v->ca_not_after != 0)
         return v->ca_not_after;
-    return v->not_after - p->cfg->renew_before;
+    return v->not_after - p->pc->cfg->renew_before;
 }
 
 /* A good CA judged before: it signs from now on, loaded only when needed. */
-static void signer_defer(pass *p, const certlc_item *item,
+static void signer_defer(plan_step *p, const certlc_item *item,
                          const certlc_secret *s, const certlc_validation *v)
 {
     certlc_secret *copy = certlc_secret_dup(s);
@@ -1292,21 +1289,21 @@ static void signer_defer(pass *p, const certlc_item *item,
     sg->lazy = copy;
     sg->rv = s->resource_version;
     note_ca_end(p, item, v->not_after);
-    if (v->not_after < p->res->next_due)
-        p->res->next_due = v->not_after;
+    if (v->not_after < p->pc->res->next_due)
+        p->pc->res->next_due = v->not_after;
 }
 
 /* A certificate judged good before is still good: signed by the same CA,
  * and not due. */
-static bool signed_still_good(pass *p, const certlc_item *item,
+static bool signed_still_good(plan_step *p, const certlc_item *item,
                               const certlc_validation *v)
 {
     const char *ca = signer_digest(p, item);
     int64_t due = record_due(p, v);
-    if (ca == NULL || strcmp(v->ca, ca) != 0 || p->now >= due)
+    if (ca == NULL || strcmp(v->ca, ca) != 0 || p->pc->now >= due)
         return false;
-    if (item->lifecycle != NULL && due < p->res->next_due)
-        p->res->next_due = due;
+    if (item->lifecycle != NULL && due < p->pc->res->next_due)
+        p->pc->res->next_due = due;
     return true;
 }
 
@@ -1314,7 +1311,7 @@ static bool signed_still_good(pass *p, const certlc_item *item,
  * these inputs, and time has not made it due since: then nothing is
  * parsed. What is not covered (a CA certlc did not make, which is said in
  * the status from its subject) is judged in full. */
-static bool judged_before(pass *p, const certlc_secret *s,
+static bool judged_before(plan_step *p, const certlc_secret *s,
                           const certlc_item *item, const certlc_cert_spec *spec,
                           const char *name)
 {
@@ -1325,15 +1322,15 @@ static bool judged_before(pass *p, const certlc_secret *s,
         v->rv != s->resource_version || strcmp(v->data, seen->digest) != 0 ||
         strcmp(s->type, item->type) != 0 ||
         certlc_kamaji_rotation_requested(&s->annotations) ||
-        certlc_validation_inputs(item, p->t, p->cfg, spec, inputs) != 0 ||
+        certlc_validation_inputs(item, p->pc->t, p->pc->cfg, spec, inputs) != 0 ||
         strcmp(v->inputs, inputs) != 0)
         return false;
     if (item->kind == CERTLC_ITEM_KEYPAIR)
         return true;
-    if (p->now < v->not_before)
+    if (p->pc->now < v->not_before)
         return false;
     if (item->kind == CERTLC_ITEM_CA) {
-        if (p->now >= v->not_after ||
+        if (p->pc->now >= v->not_after ||
             certlc_kvlist_get(&s->annotations, CERTLC_ANNOTATION_ROTATED) ==
                 NULL)
             return false;
@@ -1349,21 +1346,21 @@ static bool judged_before(pass *p, const certlc_secret *s,
  * lies outside it is compared: the inputs, the time and the CA. This is
  * what makes a pass with nothing to do cheap: no JSON, no base64, no
  * X.509. A CA is then read only if something must be signed. */
-static bool unchanged_since_judged(pass *p, const certlc_item *item,
+static bool unchanged_since_judged(plan_step *p, const certlc_item *item,
                                    const certlc_cert_spec *spec,
                                    const char *name)
 {
     const certlc_validation *v = certlc_validation_unchanged(
-        p->store, &p->pc->status, p->t->namespace, name);
+        p->pc->store, &p->pc->status, p->pc->t->namespace, name);
     char inputs[65];
     if (v == NULL ||
-        certlc_validation_inputs(item, p->t, p->cfg, spec, inputs) != 0 ||
+        certlc_validation_inputs(item, p->pc->t, p->pc->cfg, spec, inputs) != 0 ||
         strcmp(v->inputs, inputs) != 0)
         return false;
     if (item->kind == CERTLC_ITEM_CA) {
         /* Only a CA certlc made has a record, made with its rotation
          * annotation (judged_good): the bytes say so still. */
-        if (p->now < v->not_before || p->now >= v->not_after)
+        if (p->pc->now < v->not_before || p->pc->now >= v->not_after)
             return false;
         signer *sg = signer_of(p, item->suffix);
         if (sg == NULL) {
@@ -1373,10 +1370,10 @@ static bool unchanged_since_judged(pass *p, const certlc_item *item,
         snprintf(sg->unread, sizeof sg->unread, "%s", v->stored);
         sg->rv = v->rv;
         note_ca_end(p, item, v->not_after);
-        if (v->not_after < p->res->next_due)
-            p->res->next_due = v->not_after;
+        if (v->not_after < p->pc->res->next_due)
+            p->pc->res->next_due = v->not_after;
     } else if (item->kind != CERTLC_ITEM_KEYPAIR &&
-               (p->now < v->not_before || !signed_still_good(p, item, v))) {
+               (p->pc->now < v->not_before || !signed_still_good(p, item, v))) {
         return false;
     }
     certlc_pass_saw_unread(p->pc, name, v->rv, v->data, v->stored);
@@ -1386,7 +1383,7 @@ static bool unchanged_since_judged(pass *p, const certlc_item *item,
 /* The record of a Secret judged good before gets the digest of its stored
  * bytes once they are known (a record from an older certlc lacks it), when
  * they are the bytes the record speaks of. */
-static void record_stored(pass *p, const char *name)
+static void record_stored(plan_step *p, const char *name)
 {
     const certlc_validation *v = certlc_validation_find(&p->pc->status, name);
     const certlc_pass_secret *seen = certlc_pass_seen(p->pc, name);
@@ -1400,7 +1397,7 @@ static void record_stored(pass *p, const char *name)
 
 /* The full judgement (check), counted; a record of an earlier verdict on
  * this Secret no longer holds. */
-static int check_in_full(pass *p, const certlc_secret *s,
+static int check_in_full(plan_step *p, const certlc_secret *s,
                          const certlc_item *item, const certlc_cert_spec *spec,
                          certlc_err *err)
 {
@@ -1413,7 +1410,7 @@ static int check_in_full(pass *p, const certlc_secret *s,
 /* Records a good verdict on the Secret as it now is in the store: one
  * judged in full (rotated: it carries certlc's rotation annotation), or
  * one this pass just issued and stored (its dates noted at signing). */
-static void judged_good(pass *p, const certlc_item *item,
+static void judged_good(plan_step *p, const certlc_item *item,
                         const certlc_cert_spec *spec, const char *name,
                         bool rotated)
 {
@@ -1421,7 +1418,7 @@ static void judged_good(pass *p, const certlc_item *item,
     certlc_validation v;
     memset(&v, 0, sizeof v);
     if (seen == NULL ||
-        certlc_validation_inputs(item, p->t, p->cfg, spec, v.inputs) != 0)
+        certlc_validation_inputs(item, p->pc->t, p->pc->cfg, spec, v.inputs) != 0)
         return;
     snprintf(v.name, sizeof v.name, "%.255s", name);
     v.rv = seen->rv;
@@ -1448,13 +1445,13 @@ static void judged_good(pass *p, const certlc_item *item,
     certlc_validation_put(&p->pc->status, &v);
 }
 
-static void reconcile_item(pass *p, const certlc_item *item)
+static void reconcile_item(plan_step *p, const certlc_item *item)
 {
     char name[320];
-    certlc_plan_secret_name(p->t, item, name, sizeof name);
+    certlc_plan_secret_name(p->pc->t, item, name, sizeof name);
     certlc_err err = {{0}};
     certlc_plan_spec ps;
-    if (certlc_plan_spec_init(&ps, item, p->t, p->cfg, &err) != 0) {
+    if (certlc_plan_spec_init(&ps, item, p->pc->t, p->pc->cfg, &err) != 0) {
         report(p, name, CERTLC_ACT_FAILED, CERTLC_CAUSE_ISSUE, err.msg);
         return;
     }
@@ -1471,13 +1468,13 @@ static void reconcile_item(pass *p, const certlc_item *item)
         ca_provided(p, certlc_plan_item(item->signer))) {
         char msg[400];
         snprintf(msg, sizeof msg, "awaiting its CA %.200s-%.100s "
-                 "(ca_source = provided)", p->t->name, item->signer);
+                 "(ca_source = provided)", p->pc->t->name, item->signer);
         report(p, name, CERTLC_ACT_FAILED, CERTLC_CAUSE_AWAITING, msg);
         certlc_plan_spec_fini(&ps);
         return;
     }
 
-    if (certlc_tenant_provides(p->t, item->suffix)) {
+    if (certlc_tenant_provides(p->pc->t, item->suffix)) {
         reconcile_provided(p, item, &ps.spec, name);
         certlc_plan_spec_fini(&ps);
         return;
@@ -1490,7 +1487,7 @@ static void reconcile_item(pass *p, const certlc_item *item)
     certlc_secret *old = NULL;
     bool unreadable = false;
     char reason[CERTLC_ERR_MAX];
-    int rc = certlc_store_get(p->store, p->t->namespace, name, &old, &err);
+    int rc = certlc_store_get(p->pc->store, p->pc->t->namespace, name, &old, &err);
     if (rc == 0)
         certlc_pass_saw(p->pc, old); /* for the rollout's digest */
     if (rc == 0 && ca_provided(p, item) &&
@@ -1533,12 +1530,12 @@ static void reconcile_item(pass *p, const certlc_item *item)
         goto out;
     } else if (item->kind == CERTLC_ITEM_CA &&
                p->cause == CERTLC_CAUSE_MANUAL &&
-               certlc_ca_overlap_running(p->store, p->t) &&
+               certlc_ca_overlap_running(p->pc->store, p->pc->t) &&
                check_ca(p, old, item, &err) == 0) {
         /* One CA rotation at a time: a request that came during this pass
          * is refused, with its reason, by the next one (ca_overlap.h). */
         report(p, name, CERTLC_ACT_UNCHANGED, CERTLC_CAUSE_NONE, "");
-        p->res->next_due = p->now;
+        p->pc->res->next_due = p->pc->now;
         goto out;
     } else {
         snprintf(reason, sizeof reason, "%s", err.msg);
@@ -1574,7 +1571,7 @@ static void reconcile_item(pass *p, const certlc_item *item)
                      "loop; the "
                      "reason: %.700s", n - 1, CERTLC_REISSUE_WINDOW,
                      certlc_cause_label(p->cause), reason);
-            p->looping = true;
+            p->pc->looping = true;
             report(p, name, CERTLC_ACT_FAILED, CERTLC_CAUSE_REISSUE_LOOP, msg);
             goto out;
         }
@@ -1624,8 +1621,8 @@ static void reconcile_item(pass *p, const certlc_item *item)
     /* Stored: now, and only now, the new CA signs. */
     if (new_ca != NULL) {
         note_ca(p, item, new_ca);
-        if (certlc_cert_not_after(new_ca) < p->res->next_due)
-            p->res->next_due = certlc_cert_not_after(new_ca);
+        if (certlc_cert_not_after(new_ca) < p->pc->res->next_due)
+            p->pc->res->next_due = certlc_cert_not_after(new_ca);
         certlc_ca ca;
         certlc_err cerr = {{0}};
         if (certlc_ca_from_root(&ca, new_ca, new_key, &cerr) != 0) {
@@ -1655,7 +1652,7 @@ int64_t certlc_ca_warn_window(const certlc_config *cfg)
 /* A CA near its end is reported, never rotated for its age (only once
  * expired): a condition in the status, and a warning in the log when the
  * condition appears. */
-static void note_ca_expiry(pass *p, certlc_tcp_status *st)
+static void note_ca_expiry(plan_step *p, certlc_tcp_status *st)
 {
     const char *type = "CertificateAuthorityExpiring";
     if (p->ca_expiring[0] == '\0' && p->provided_expiring[0] == '\0') {
@@ -1678,21 +1675,21 @@ static void note_ca_expiry(pass *p, certlc_tcp_status *st)
              theirs);
     const certlc_condition *c = certlc_status_condition(st, type);
     if (c == NULL || !c->status)
-        certlc_warn("engine", "%s/%s: %s", p->t->namespace, p->t->name, msg);
-    certlc_status_set_condition(st, type, true, "CAExpiresSoon", msg, p->now);
+        certlc_warn("engine", "%s/%s: %s", p->pc->t->namespace, p->pc->t->name, msg);
+    certlc_status_set_condition(st, type, true, "CAExpiresSoon", msg, p->pc->now);
 }
 
 /* The one event that says a CA certlc did not make now signs. */
-static void adopted_event(pass *p)
+static void adopted_event(plan_step *p)
 {
     certlc_info("engine", "%s/%s: signing with a CA certlc did not make: %s",
-                p->t->namespace, p->t->name, p->adopted);
+                p->pc->t->namespace, p->pc->t->name, p->adopted);
     pass_event(p, "Normal", CERTLC_EV_CA_ADOPTED, "", "", p->adopted);
 }
 
 /* CAs that certlc did not make are said once (a condition, and a log line
  * when it appears); provided CAs not delivered make the phase AwaitingCA. */
-static void note_ca_source(pass *p, certlc_tcp_status *st)
+static void note_ca_source(plan_step *p, certlc_tcp_status *st)
 {
     if (p->adopted[0] == '\0') {
         certlc_status_clear_condition(st, "CAAdopted");
@@ -1701,7 +1698,7 @@ static void note_ca_source(pass *p, certlc_tcp_status *st)
         if (c == NULL || strcmp(c->message, p->adopted) != 0)
             adopted_event(p);
         certlc_status_set_condition(st, "CAAdopted", true, "CAAdopted",
-                                    p->adopted, p->now);
+                                    p->adopted, p->pc->now);
     }
     if (p->awaiting_ca[0] == '\0') {
         certlc_status_clear_condition(st, "AwaitingCA");
@@ -1709,12 +1706,12 @@ static void note_ca_source(pass *p, certlc_tcp_status *st)
     }
     snprintf(st->phase, sizeof st->phase, "%s", CERTLC_PHASE_AWAITING_CA);
     certlc_status_set_condition(st, "AwaitingCA", true, "CANotDelivered",
-                                p->awaiting_ca, p->now);
+                                p->awaiting_ca, p->pc->now);
 }
 
 /* A CA that is not valid yet: named with its notBefore in a condition,
  * with a warning in the log when the condition appears. */
-static void note_ca_waiting(pass *p, certlc_tcp_status *st)
+static void note_ca_waiting(plan_step *p, certlc_tcp_status *st)
 {
     const char *type = "CertificateAuthorityNotYetValid";
     if (p->ca_waiting[0] == '\0') {
@@ -1726,40 +1723,40 @@ static void note_ca_waiting(pass *p, certlc_tcp_status *st)
              p->ca_waiting);
     const certlc_condition *c = certlc_status_condition(st, type);
     if (c == NULL || !c->status)
-        certlc_warn("engine", "%s/%s: %s", p->t->namespace, p->t->name, msg);
+        certlc_warn("engine", "%s/%s: %s", p->pc->t->namespace, p->pc->t->name, msg);
     certlc_status_set_condition(st, type, true, "NotBeforeInTheFuture", msg,
-                                p->now);
+                                p->pc->now);
 }
 
 /* The status the pass leaves; saved once, by the caller. */
-static void note_status(pass *p)
+static void note_status(plan_step *p)
 {
     certlc_tcp_status *st = &p->pc->status;
     if (st->created == 0)
-        st->created = p->now;
-    snprintf(st->version, sizeof st->version, "%s", p->t->version);
+        st->created = p->pc->now;
+    snprintf(st->version, sizeof st->version, "%s", p->pc->t->version);
     note_ca_expiry(p, st);
     note_ca_waiting(p, st);
-    if (p->res->failed == 0) {
+    if (p->pc->res->failed == 0) {
         snprintf(st->phase, sizeof st->phase, "%s", CERTLC_PHASE_READY);
         certlc_status_set_condition(st, "Ready", true, "Reconciled", "",
-                                    p->now);
+                                    p->pc->now);
     } else {
         char msg[700];
         snprintf(msg, sizeof msg, "%zu Secret(s) could not be issued; first: "
-                 "%s", p->res->failed, p->pc->first_failure);
+                 "%s", p->pc->res->failed, p->pc->first_failure);
         /* A loop stopped by the guard needs a person: Failed, not the
          * NotReady of something that will be retried. */
         snprintf(st->phase, sizeof st->phase, "%s",
-                 p->looping ? CERTLC_PHASE_FAILED : CERTLC_PHASE_NOT_READY);
+                 p->pc->looping ? CERTLC_PHASE_FAILED : CERTLC_PHASE_NOT_READY);
         certlc_status_set_condition(st, "Ready", false,
-                                    p->looping            ? "ReissueLoop"
+                                    p->pc->looping            ? "ReissueLoop"
                                     : p->ca_waiting[0]    ? "CANotYetValid"
                                                           : "IssueFailed",
-                                    msg, p->now);
+                                    msg, p->pc->now);
     }
     note_ca_source(p, st);
-    if (p->res->failed == 0) {
+    if (p->pc->res->failed == 0) {
         certlc_err rerr = {{0}};
         switch (certlc_rollout_tenant(p->pc, &rerr)) {
         case CERTLC_ROLLOUT_NONE:
@@ -1767,21 +1764,21 @@ static void note_status(pass *p)
         case CERTLC_ROLLOUT_WAITING:
             break;
         case CERTLC_ROLLOUT_DONE:
-            p->res->rolled_out = 1;
+            p->pc->res->rolled_out = 1;
             certlc_status_set_condition(st, "RolledOut", true, "HookSucceeded",
-                                        "", p->now);
+                                        "", p->pc->now);
             break;
         case CERTLC_ROLLOUT_FAILED:
-            p->res->rollout_failed = 1;
-            certlc_warn("rollout", "%s/%s: %s", p->t->namespace, p->t->name,
+            p->pc->res->rollout_failed = 1;
+            certlc_warn("rollout", "%s/%s: %s", p->pc->t->namespace, p->pc->t->name,
                         rerr.msg);
             certlc_status_set_condition(st, "RolledOut", false, "HookFailed",
-                                        rerr.msg, p->now);
+                                        rerr.msg, p->pc->now);
             break;
         }
     }
     /* A CA rotation with overlap: its phase in the status (ca_overlap.h). */
-    certlc_ca_overlap_note_status(st, p->now, &p->res->next_due);
+    certlc_ca_overlap_note_status(st, p->pc->now, &p->pc->res->next_due);
 }
 
 int certlc_reconcile_tenant(certlc_store *store, const certlc_config *cfg,
@@ -1830,8 +1827,7 @@ int certlc_reconcile_tenant_status(certlc_store *store,
                                      sizeof ca_name, &oerr);
     if (wrote) /* the phase it recorded */
         certlc_pass_begin(pc, store, cfg, reg, t, now, cb, arg, result);
-    pass p = {.pc = pc, .store = store, .cfg = cfg, .t = t, .res = result,
-              .now = pc->now};
+    plan_step p = {.pc = pc};
     result->next_due = overlap_due;
     if (orc != 0) {
         report(&p, ca_name, CERTLC_ACT_FAILED, CERTLC_CAUSE_CA, oerr.msg);
@@ -1849,7 +1845,6 @@ int certlc_reconcile_tenant_status(certlc_store *store,
     /* ---- the datastore's Secrets, through its driver. ---- */
     if (t->datastore[0] != '\0' && !p.stopped)
         certlc_datastore_reconcile(pc);
-    p.looping |= pc->looping; /* the guard stopped the datastore's too */
     note_status(&p);
     int rc = certlc_pass_save_status(pc, err);
     if (rc != 0)

@@ -90,6 +90,86 @@ static void chain_rows(certlc_cli *c, const certlc_tenant *t,
     certlc_secret_free(s);
 }
 
+/* The tables of check-expiration, and the warnings printed after them. */
+typedef struct expiry_tables {
+    certlc_table *certs, *cas;
+    char warnings[4096];
+} expiry_tables;
+
+/* The warning for a CA near its end: never rotated by itself. */
+static void warn_ca(expiry_tables *x, const certlc_tenant *t,
+                    const certlc_item *item, const char *name,
+                    const char *expires)
+{
+    size_t used = strlen(x->warnings);
+    bool provided = strcmp(item->suffix, "ca") == 0
+                        ? t->ca_provided
+                        : t->front_proxy_ca_provided;
+    snprintf(x->warnings + used, sizeof x->warnings - used,
+             "WARNING: %s expires %s; %s\n", name, expires,
+             provided ? "a provided CA is never made by "
+                        "certlc: deliver a new one"
+                      : "a CA is never rotated "
+                        "automatically: delete the Secret "
+                        "to rotate it");
+}
+
+/* The rows of one item of tenant t. False when it has expired or cannot
+ * be read. */
+static bool item_rows(certlc_cli *c, const certlc_tenant *t,
+                      const certlc_item *item, expiry_tables *x)
+{
+    char name[320], signer[320], expires[64], residual[64];
+    certlc_plan_secret_name(t, item, name, sizeof name);
+    int64_t not_after;
+    bool ok = expiry_cells(c, t, item, expires, residual, sizeof expires,
+                           &not_after);
+    if (item->kind == CERTLC_ITEM_CA) {
+        const char *row[] = {name, expires, residual};
+        certlc_table_add(x->cas, row);
+        chain_rows(c, t, item, name, x->cas);
+        if (not_after != 0 &&
+            not_after - certlc_now() < certlc_ca_warn_window(c->cfg))
+            warn_ca(x, t, item, name, expires);
+        return ok;
+    }
+    /* The datastore certificate is signed by the DataStore's CA, which
+     * is not one of the tenant's Secrets. */
+    if (item->signer != NULL)
+        snprintf(signer, sizeof signer, "%s-%s", t->name, item->signer);
+    else
+        snprintf(signer, sizeof signer, "datastore/%s", t->datastore);
+    const char *row[] = {name, expires, residual, signer};
+    certlc_table_add(x->certs, row);
+    return ok;
+}
+
+/* The rows of every tenant of ns (any, with all_ns), or only of `only`.
+ * Returns how many tenants; *bad is set when a certificate has expired or
+ * cannot be read. */
+static size_t tenant_rows(certlc_cli *c, const char *ns, bool all_ns,
+                          const char *only, expiry_tables *x, bool *bad)
+{
+    size_t n, seen = 0;
+    const certlc_item *items = certlc_plan_items(&n);
+    for (size_t i = 0; i < c->cfg->n_tenants; i++) {
+        const certlc_tenant *t = &c->cfg->tenants[i];
+        if ((!all_ns && strcmp(t->namespace, ns) != 0) ||
+            (only != NULL && strcmp(only, t->name) != 0))
+            continue;
+        seen++;
+        for (size_t k = 0; k < n; k++) {
+            const certlc_item *item = &items[k];
+            bool ca = item->kind == CERTLC_ITEM_CA;
+            if (!certlc_plan_enabled(item, t) || (!ca && !item->lifecycle))
+                continue;
+            if (!item_rows(c, t, item, x))
+                *bad = true;
+        }
+    }
+    return seen;
+}
+
 int certlc_cmd_check_expiration(certlc_cli *c, int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -116,77 +196,30 @@ int certlc_cmd_check_expiration(certlc_cli *c, int argc, char **argv)
     if (rc != 0)
         return rc;
 
-    certlc_table *certs = certlc_table_new(4), *cas = certlc_table_new(3);
+    expiry_tables x = {.certs = certlc_table_new(4),
+                       .cas = certlc_table_new(3)};
     const char *h1[] = {"CERTIFICATE", "EXPIRES", "RESIDUAL TIME",
                         "CERTIFICATE AUTHORITY"};
     const char *h2[] = {"CERTIFICATE AUTHORITY", "EXPIRES", "RESIDUAL TIME"};
-    certlc_table_add(certs, h1);
-    certlc_table_add(cas, h2);
-    size_t n, seen = 0;
-    char warnings[4096] = "";
-    const certlc_item *items = certlc_plan_items(&n);
-    for (size_t i = 0; i < c->cfg->n_tenants; i++) {
-        const certlc_tenant *t = &c->cfg->tenants[i];
-        if ((!all_ns && strcmp(t->namespace, ns) != 0) ||
-            (only != NULL && strcmp(only, t->name) != 0))
-            continue;
-        seen++;
-        for (size_t k = 0; k < n; k++) {
-            const certlc_item *item = &items[k];
-            bool ca = item->kind == CERTLC_ITEM_CA;
-            if (!certlc_plan_enabled(item, t) || (!ca && !item->lifecycle))
-                continue;
-            char name[320], signer[320], expires[64], residual[64];
-            certlc_plan_secret_name(t, item, name, sizeof name);
-            int64_t not_after;
-            if (!expiry_cells(c, t, item, expires, residual, sizeof expires,
-                              &not_after))
-                rc = CERTLC_EXIT_FAIL;
-            if (ca) {
-                const char *row[] = {name, expires, residual};
-                certlc_table_add(cas, row);
-                chain_rows(c, t, item, name, cas);
-                if (not_after != 0 && not_after - certlc_now() <
-                                          certlc_ca_warn_window(c->cfg)) {
-                    size_t used = strlen(warnings);
-                    bool provided = strcmp(item->suffix, "ca") == 0
-                                        ? t->ca_provided
-                                        : t->front_proxy_ca_provided;
-                    snprintf(warnings + used, sizeof warnings - used,
-                             "WARNING: %s expires %s; %s\n", name, expires,
-                             provided ? "a provided CA is never made by "
-                                        "certlc: deliver a new one"
-                                      : "a CA is never rotated "
-                                        "automatically: delete the Secret "
-                                        "to rotate it");
-                }
-            } else {
-                /* The datastore certificate is signed by the DataStore's
-                 * CA, which is not one of the tenant's Secrets. */
-                if (item->signer != NULL)
-                    snprintf(signer, sizeof signer, "%s-%s", t->name,
-                             item->signer);
-                else
-                    snprintf(signer, sizeof signer, "datastore/%s",
-                             t->datastore);
-                const char *row[] = {name, expires, residual, signer};
-                certlc_table_add(certs, row);
-            }
-        }
-    }
+    certlc_table_add(x.certs, h1);
+    certlc_table_add(x.cas, h2);
+    bool bad = false;
+    size_t seen = tenant_rows(c, ns, all_ns, only, &x, &bad);
+    if (bad)
+        rc = CERTLC_EXIT_FAIL;
     if (only != NULL && seen == 0) {
         fprintf(stderr, "certlc: no tenant \"%s\" in namespace %s\n", only,
                 ns);
         rc = CERTLC_EXIT_FAIL;
     } else {
-        certlc_table_print(certs, stdout);
+        certlc_table_print(x.certs, stdout);
         fputc('\n', stdout);
-        certlc_table_print(cas, stdout);
-        if (warnings[0] != '\0')
-            fprintf(stdout, "\n%s", warnings);
+        certlc_table_print(x.cas, stdout);
+        if (x.warnings[0] != '\0')
+            fprintf(stdout, "\n%s", x.warnings);
     }
-    certlc_table_free(certs);
-    certlc_table_free(cas);
+    certlc_table_free(x.certs);
+    certlc_table_free(x.cas);
     certlc_cli_close(c);
     return rc;
 }

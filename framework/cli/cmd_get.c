@@ -173,6 +173,67 @@ static int print_objects(const get_opts *o, json_t *items, bool single,
     return CERTLC_EXIT_OK;
 }
 
+/* kubectl's error for each NAME asked for that was not listed: missing,
+ * or there but undecryptable (then saying why). Returns how many. */
+static int report_missing_secrets(certlc_cli *c, const get_opts *o,
+                                  const certlc_secret_list *l)
+{
+    int missing = 0;
+    for (int i = 0; i < o->n_names; i++) {
+        bool found = false;
+        for (size_t j = 0; j < l->n; j++)
+            found |= strcmp(l->items[j]->name, o->names[i]) == 0;
+        certlc_secret *u = NULL;
+        certlc_err uerr;
+        if (!found && !o->all_ns &&
+            certlc_store_get(c->store, o->ns, o->names[i], &u, &uerr) ==
+                CERTLC_UNDECRYPTABLE) {
+            fprintf(stderr, "certlc: %s\n", uerr.msg);
+            missing++;
+        } else if (!found) {
+            fprintf(stderr,
+                    "Error from server (NotFound): secrets \"%s\" not found\n",
+                    o->names[i]);
+            missing++;
+        }
+        certlc_secret_free(u);
+    }
+    return missing;
+}
+
+/* Prints the Secrets listed (l, and items as JSON): as objects, as the
+ * table (then watching with -w), or kubectl's "No resources found".
+ * Returns rc, or the exit code of what failed. */
+static int print_secrets(certlc_cli *c, const get_opts *o,
+                         const certlc_selector *sel,
+                         const certlc_secret_list *l, json_t *items,
+                         bool single, int rc)
+{
+    certlc_out_kind k = o->out.kind;
+    bool table = k == CERTLC_OUT_TABLE || k == CERTLC_OUT_WIDE;
+    if (!table && (l->n > 0 || !single)) {
+        int prc = print_objects(o, items, single && l->n == 1, "secret");
+        if (prc != 0)
+            rc = prc;
+    } else if (table && (l->n > 0 || o->watch)) {
+        certlc_table *t = secrets_table(l, items, o);
+        if (t != NULL && (l->n > 0 || !o->out.no_headers))
+            certlc_table_print(t, stdout);
+        fflush(stdout);
+        if (t != NULL && o->watch)
+            rc = certlc_secret_watch(c, t, o->all_ns ? NULL : o->ns, sel,
+                                     o->names, o->n_names, secret_watch_row,
+                                     (void *)o);
+        certlc_table_free(t);
+    } else if (table && o->n_names == 0) {
+        if (o->all_ns)
+            fprintf(stderr, "No resources found\n");
+        else
+            fprintf(stderr, "No resources found in %s namespace.\n", o->ns);
+    }
+    return rc;
+}
+
 static int get_secrets(certlc_cli *c, const get_opts *o, bool single)
 {
     certlc_err err;
@@ -198,26 +259,8 @@ static int get_secrets(certlc_cli *c, const get_opts *o, bool single)
             all.items[i] = NULL;
         }
     }
-    for (int i = 0; i < o->n_names; i++) {
-        bool found = false;
-        for (size_t j = 0; j < l.n; j++)
-            found |= strcmp(l.items[j]->name, o->names[i]) == 0;
-        /* Not listed: missing, or there but undecryptable (say why). */
-        certlc_secret *u = NULL;
-        certlc_err uerr;
-        if (!found && !o->all_ns &&
-            certlc_store_get(c->store, o->ns, o->names[i], &u, &uerr) ==
-                CERTLC_UNDECRYPTABLE) {
-            fprintf(stderr, "certlc: %s\n", uerr.msg);
-            rc = CERTLC_EXIT_FAIL;
-        } else if (!found) {
-            fprintf(stderr,
-                    "Error from server (NotFound): secrets \"%s\" not found\n",
-                    o->names[i]);
-            rc = CERTLC_EXIT_FAIL;
-        }
-        certlc_secret_free(u);
-    }
+    if (report_missing_secrets(c, o, &l) > 0)
+        rc = CERTLC_EXIT_FAIL;
     json_t *items = json_array();
     for (size_t i = 0; items != NULL && i < l.n; i++)
         json_array_append_new(items, secret_json(l.items[i]));
@@ -228,28 +271,7 @@ static int get_secrets(certlc_cli *c, const get_opts *o, bool single)
         rc = CERTLC_EXIT_FAIL;
         goto out;
     }
-    certlc_out_kind k = o->out.kind;
-    bool table = k == CERTLC_OUT_TABLE || k == CERTLC_OUT_WIDE;
-    if (!table && (l.n > 0 || !single)) {
-        int prc = print_objects(o, items, single && l.n == 1, "secret");
-        if (prc != 0)
-            rc = prc;
-    } else if (table && (l.n > 0 || o->watch)) {
-        certlc_table *t = secrets_table(&l, items, o);
-        if (t != NULL && (l.n > 0 || !o->out.no_headers))
-            certlc_table_print(t, stdout);
-        fflush(stdout);
-        if (t != NULL && o->watch)
-            rc = certlc_secret_watch(c, t, o->all_ns ? NULL : o->ns, sel,
-                                     o->names, o->n_names, secret_watch_row,
-                                     (void *)o);
-        certlc_table_free(t);
-    } else if (table && o->n_names == 0) {
-        if (o->all_ns)
-            fprintf(stderr, "No resources found\n");
-        else
-            fprintf(stderr, "No resources found in %s namespace.\n", o->ns);
-    }
+    rc = print_secrets(c, o, sel, &l, items, single, rc);
     json_decref(items);
 out:
     certlc_secret_list_free(&all);
@@ -305,12 +327,9 @@ static json_t *secret_ref(const certlc_tenant *t, const char *suffix)
  * status.storage and status.addons.konnectivity; and the conditions,
  * which Kamaji's status does not have. Empty fields are left out, as
  * Kamaji's omitempty does. */
-static json_t *tcp_json(const certlc_tenant *t, const certlc_tcp_status *st)
+/* The status's conditions, as Kamaji's status would have them. */
+static json_t *conditions_json(const certlc_tcp_status *st)
 {
-    char cells[8][320], created[32] = "";
-    certlc_tcp_row(t, st, cells);
-    if (st->created != 0)
-        certlc_time_rfc3339(st->created, created, sizeof created);
     json_t *conds = json_array();
     for (size_t i = 0; conds != NULL && i < st->n_conditions; i++) {
         const certlc_condition *c = &st->conditions[i];
@@ -323,11 +342,27 @@ static json_t *tcp_json(const certlc_tenant *t, const certlc_tcp_status *st)
                              "reason", c->reason, "message", c->message,
                              "lastTransitionTime", when));
     }
+    return conds;
+}
+
+/* metadata: name, namespace, Kamaji's label, creationTimestamp. */
+static json_t *tcp_meta_json(const certlc_tenant *t,
+                             const certlc_tcp_status *st)
+{
+    char created[32] = "";
+    if (st->created != 0)
+        certlc_time_rfc3339(st->created, created, sizeof created);
     json_t *meta = json_pack("{s:s, s:s, s:{s:s}}", "name", t->name,
                              "namespace", t->namespace, "labels",
                              "kamaji.clastix.io/name", t->name);
     if (meta != NULL && created[0] != '\0')
         json_object_set_new(meta, "creationTimestamp", json_string(created));
+    return meta;
+}
+
+/* spec: kubernetes.version and networkProfile (dataStore: tcp_json). */
+static json_t *tcp_spec_json(const certlc_tenant *t)
+{
     json_t *net = json_pack("{s:s, s:i, s:s, s:s}", "address", t->address,
                             "port", t->port, "serviceCidr", t->service_cidr,
                             "clusterDomain", t->cluster_domain);
@@ -337,9 +372,17 @@ static json_t *tcp_json(const certlc_tenant *t, const certlc_tcp_status *st)
             json_array_append_new(sans, json_string(t->cert_sans[i]));
         json_object_set_new(net, "certSANs", sans);
     }
-    json_t *spec = json_pack("{s:{s:s}, s:o}", "kubernetes", "version",
-                             t->version, "networkProfile", net);
-    json_t *status = json_pack(
+    return json_pack("{s:{s:s}, s:o}", "kubernetes", "version", t->version,
+                     "networkProfile", net);
+}
+
+/* status: the endpoint and phase (cells of certlc_tcp_row), the
+ * kubeconfigs' and certificates' Secrets, the conditions. */
+static json_t *tcp_status_json(const certlc_tenant *t,
+                               const certlc_tcp_status *st,
+                               char cells[8][320])
+{
+    return json_pack(
         "{s:s, s:{s:{s:s, s:s}},"
         " s:{s:o, s:o, s:o},"
         " s:{s:o, s:o, s:o, s:o, s:o, s:o},"
@@ -354,7 +397,37 @@ static json_t *tcp_json(const certlc_tenant *t, const certlc_tcp_status *st)
         secret_ref(t, "api-server-kubelet-client-certificate"),
         "frontProxyCA", secret_ref(t, "front-proxy-ca-certificate"),
         "frontProxyClient", secret_ref(t, "front-proxy-client-certificate"),
-        "sa", secret_ref(t, "sa-certificate"), "conditions", conds);
+        "sa", secret_ref(t, "sa-certificate"), "conditions",
+        conditions_json(st));
+}
+
+/* A CA rotation with overlap (ca_overlap.h): its phase and end. */
+static json_t *ca_rotation_json(const certlc_ca_rotation_status *r)
+{
+    char ends[32] = "";
+    if (r->phase_ends != 0)
+        certlc_time_rfc3339(r->phase_ends, ends, sizeof ends);
+    return json_pack("{s:s, s:s, s:s, s:I, s:s, s:s}", "phase", r->phase,
+                     "ca", r->ca, "phaseEnds", ends, "overlapSeconds",
+                     (json_int_t)r->overlap, "rolledOutPhase", r->rolled,
+                     "startedBy", r->deleted ? "deletion" : "request");
+}
+
+/* One tenant as Kamaji's TenantControlPlane (kamaji.clastix.io/v1alpha1,
+ * api/v1alpha1/tenantcontrolplane_{types,status}.go), with the fields
+ * certlc has: spec.kubernetes.version, spec.networkProfile, spec.dataStore;
+ * status.kubernetesResources.version (the phase), controlPlaneEndpoint,
+ * the Secrets' names in status.certificates, status.kubeconfig,
+ * status.storage and status.addons.konnectivity; and the conditions,
+ * which Kamaji's status does not have. Empty fields are left out, as
+ * Kamaji's omitempty does. */
+static json_t *tcp_json(const certlc_tenant *t, const certlc_tcp_status *st)
+{
+    char cells[8][320];
+    certlc_tcp_row(t, st, cells);
+    json_t *meta = tcp_meta_json(t, st);
+    json_t *spec = tcp_spec_json(t);
+    json_t *status = tcp_status_json(t, st, cells);
     if (spec != NULL && status != NULL && t->datastore[0] != '\0') {
         json_object_set_new(spec, "dataStore", json_string(t->datastore));
         json_object_set_new(
@@ -363,19 +436,9 @@ static json_t *tcp_json(const certlc_tenant *t, const certlc_tcp_status *st)
                       "certificate", secret_ref(t, "datastore-certificate"),
                       "config", secret_ref(t, "datastore-config")));
     }
-    /* A CA rotation with overlap (ca_overlap.h): its phase and end. */
-    const certlc_ca_rotation_status *r = &st->ca_rotation;
-    if (status != NULL && r->phase[0] != '\0') {
-        char ends[32] = "";
-        if (r->phase_ends != 0)
-            certlc_time_rfc3339(r->phase_ends, ends, sizeof ends);
-        json_object_set_new(
-            status, "caRotation",
-            json_pack("{s:s, s:s, s:s, s:I, s:s, s:s}", "phase", r->phase,
-                      "ca", r->ca, "phaseEnds", ends, "overlapSeconds",
-                      (json_int_t)r->overlap, "rolledOutPhase", r->rolled,
-                      "startedBy", r->deleted ? "deletion" : "request"));
-    }
+    if (status != NULL && st->ca_rotation.phase[0] != '\0')
+        json_object_set_new(status, "caRotation",
+                            ca_rotation_json(&st->ca_rotation));
     if (status != NULL && t->konnectivity)
         json_object_set_new(
             status, "addons",
@@ -411,6 +474,115 @@ static int report_missing_tcp(const certlc_cli *c, const get_opts *o)
     return missing;
 }
 
+/* The table of `get tcp` being made: a row is the fixed cells, then one
+ * per -L label and --show-labels. */
+typedef struct tcp_table {
+    certlc_table *t;
+    const char **line; /* the row being added */
+    char **more;       /* its extra cells */
+    size_t fixed, extra;
+} tcp_table;
+
+static void tcp_table_free(tcp_table *tt)
+{
+    certlc_table_free(tt->t);
+    free(tt->line);
+    free(tt->more);
+}
+
+/* Makes the table and adds its header (unless --no-headers). -1: out of
+ * memory. */
+static int tcp_table_new(tcp_table *tt, const get_opts *o, size_t extra)
+{
+    tt->fixed = o->all_ns ? 8 : 7;
+    tt->extra = extra;
+    tt->t = certlc_table_new(tt->fixed + extra);
+    tt->line = calloc(tt->fixed + extra, sizeof *tt->line);
+    tt->more = calloc(extra + 1, sizeof *tt->more);
+    if (tt->t == NULL || tt->line == NULL || tt->more == NULL)
+        return -1;
+    const char *head[] = {"NAMESPACE", "NAME", "VERSION", "STATUS",
+                          "CONTROL-PLANE ENDPOINT", "KUBECONFIG", "DATASTORE",
+                          "AGE"};
+    size_t n_more = certlc_output_extra_heads(&o->out, tt->more, 0);
+    memcpy(tt->line, o->all_ns ? head : head + 1, tt->fixed * sizeof *tt->line);
+    memcpy(tt->line + tt->fixed, tt->more, n_more * sizeof *tt->line);
+    if (!o->out.no_headers)
+        certlc_table_add(tt->t, tt->line);
+    for (size_t i = 0; i < n_more; i++)
+        free(tt->more[i]);
+    return 0;
+}
+
+/* Each tenant shown with its status, in the order --sort-by says. */
+typedef struct shown_tcp {
+    const certlc_tenant *tenant;
+    certlc_tcp_status st;
+} shown_tcp;
+
+/* The tenants asked for, each with its stored status, into rows, order
+ * and items (as JSON). Returns how many. */
+static size_t load_tcps(certlc_cli *c, const get_opts *o, shown_tcp *rows,
+                        void **order, json_t *items)
+{
+    size_t shown = 0;
+    for (size_t i = 0; rows && order && i < c->cfg->n_tenants; i++) {
+        const certlc_tenant *tn = &c->cfg->tenants[i];
+        if ((!o->all_ns && strcmp(tn->namespace, o->ns) != 0) ||
+            !wanted(o, tn->name))
+            continue;
+        certlc_err err;
+        if (certlc_status_load(c->store, tn->namespace, tn->name,
+                               &rows[shown].st, &err) < 0)
+            fprintf(stderr, "certlc: %s/%s: %s\n", tn->namespace, tn->name,
+                    err.msg);
+        rows[shown].tenant = tn;
+        order[shown] = &rows[shown];
+        json_array_append_new(items, tcp_json(tn, &rows[shown].st));
+        shown++;
+    }
+    return shown;
+}
+
+/* One row per tenant shown, in order. */
+static void add_tcp_rows(tcp_table *tt, const get_opts *o, void **order,
+                         size_t shown, json_t *items)
+{
+    for (size_t i = 0; i < shown; i++) {
+        const shown_tcp *r = order[i];
+        char cells[8][320];
+        certlc_tcp_row(r->tenant, &r->st, cells);
+        const char *row[] = {cells[7], cells[0], cells[1], cells[2],
+                             cells[3], cells[4], cells[5], cells[6]};
+        memcpy(tt->line, o->all_ns ? row : row + 1,
+               tt->fixed * sizeof *tt->line);
+        size_t n_more = certlc_output_extra_cells(
+            &o->out, json_array_get(items, i), tt->more, 0);
+        memcpy(tt->line + tt->fixed, tt->more, n_more * sizeof *tt->line);
+        certlc_table_add(tt->t, tt->line);
+        for (size_t k = 0; k < n_more; k++)
+            free(tt->more[k]);
+    }
+}
+
+/* Prints the tenants shown: as objects, as the table, or kubectl's "No
+ * resources found". Returns the exit code. */
+static int print_tcps(const get_opts *o, bool table, const tcp_table *tt,
+                      json_t *items, size_t shown)
+{
+    int rc = 0;
+    if (!table) {
+        if (shown > 0 || o->n_names != 1)
+            rc = print_objects(o, items, o->n_names == 1 && shown == 1,
+                               "tenantcontrolplane.kamaji.clastix.io");
+    } else if (shown > 0 || (o->watch && o->n_names == 0)) {
+        certlc_table_print(tt->t, stdout);
+    } else if (o->n_names == 0) {
+        fprintf(stderr, "No resources found in %s namespace.\n", o->ns);
+    }
+    return rc;
+}
+
 static int get_tcp(certlc_cli *c, const get_opts *o)
 {
     int rc = certlc_cli_open(c);
@@ -429,87 +601,27 @@ static int get_tcp(certlc_cli *c, const get_opts *o)
         return certlc_cli_usage("get", "get tcp -w takes no -L or "
                                        "--show-labels");
     }
-    size_t fixed = o->all_ns ? 8 : 7;
-    certlc_table *t = certlc_table_new(fixed + extra);
-    const char *head[] = {"NAMESPACE", "NAME", "VERSION", "STATUS",
-                          "CONTROL-PLANE ENDPOINT", "KUBECONFIG", "DATASTORE",
-                          "AGE"};
-    /* A row: the fixed cells, then one per -L label and --show-labels. */
-    const char **line = calloc(fixed + extra, sizeof *line);
-    char **more = calloc(extra + 1, sizeof *more);
-    if (t == NULL || line == NULL || more == NULL) {
-        certlc_table_free(t);
-        free(line);
-        free(more);
+    tcp_table tt = {0};
+    if (tcp_table_new(&tt, o, extra) != 0) {
+        tcp_table_free(&tt);
         certlc_cli_close(c);
         fprintf(stderr, "certlc: out of memory\n");
         return CERTLC_EXIT_FAIL;
     }
-    size_t n_more = certlc_output_extra_heads(&o->out, more, 0);
-    memcpy(line, o->all_ns ? head : head + 1, fixed * sizeof *line);
-    memcpy(line + fixed, more, n_more * sizeof *line);
-    if (!o->out.no_headers)
-        certlc_table_add(t, line);
-    for (size_t i = 0; i < n_more; i++)
-        free(more[i]);
-    /* Each tenant shown with its status, in the order --sort-by says. */
-    typedef struct shown_tcp {
-        const certlc_tenant *tenant;
-        certlc_tcp_status st;
-    } shown_tcp;
     shown_tcp *rows = calloc(c->cfg->n_tenants + 1, sizeof *rows);
     void **order = calloc(c->cfg->n_tenants + 1, sizeof *order);
     json_t *items = json_array();
-    size_t shown = 0;
-    for (size_t i = 0; rows && order && i < c->cfg->n_tenants; i++) {
-        const certlc_tenant *tn = &c->cfg->tenants[i];
-        if ((!o->all_ns && strcmp(tn->namespace, o->ns) != 0) ||
-            !wanted(o, tn->name))
-            continue;
-        certlc_err err;
-        if (certlc_status_load(c->store, tn->namespace, tn->name,
-                               &rows[shown].st, &err) < 0)
-            fprintf(stderr, "certlc: %s/%s: %s\n", tn->namespace, tn->name,
-                    err.msg);
-        rows[shown].tenant = tn;
-        order[shown] = &rows[shown];
-        json_array_append_new(items, tcp_json(tn, &rows[shown].st));
-        shown++;
-    }
+    size_t shown = load_tcps(c, o, rows, order, items);
     certlc_err serr;
     if (certlc_output_sort(&o->out, items, order, &serr) != 0) {
         fprintf(stderr, "certlc: %s\n", serr.msg);
         rc = CERTLC_EXIT_FAIL;
     }
-    for (size_t i = 0; i < shown; i++) {
-        const shown_tcp *r = order[i];
-        char cells[8][320];
-        certlc_tcp_row(r->tenant, &r->st, cells);
-        const char *row[] = {cells[7], cells[0], cells[1], cells[2],
-                             cells[3], cells[4], cells[5], cells[6]};
-        memcpy(line, o->all_ns ? row : row + 1, fixed * sizeof *line);
-        n_more = certlc_output_extra_cells(&o->out, json_array_get(items, i),
-                                           more, 0);
-        memcpy(line + fixed, more, n_more * sizeof *line);
-        certlc_table_add(t, line);
-        for (size_t k = 0; k < n_more; k++)
-            free(more[k]);
-    }
+    add_tcp_rows(&tt, o, order, shown, items);
     free(rows);
     free(order);
-    free(line);
-    free(more);
-    if (rc != 0) {
-        /* --sort-by failed: said above */
-    } else if (!table) {
-        if (shown > 0 || o->n_names != 1)
-            rc = print_objects(o, items, o->n_names == 1 && shown == 1,
-                               "tenantcontrolplane.kamaji.clastix.io");
-    } else if (shown > 0 || (o->watch && o->n_names == 0)) {
-        certlc_table_print(t, stdout);
-    } else if (o->n_names == 0) {
-        fprintf(stderr, "No resources found in %s namespace.\n", o->ns);
-    }
+    if (rc == 0) /* else --sort-by failed: said above */
+        rc = print_tcps(o, table, &tt, items, shown);
     json_decref(items);
     fflush(stdout);
     /* After the ones found, as kubectl reports the names it did not find;
@@ -517,8 +629,8 @@ static int get_tcp(certlc_cli *c, const get_opts *o)
     if (report_missing_tcp(c, o) > 0)
         rc = CERTLC_EXIT_FAIL;
     else if (o->watch && rc == 0)
-        rc = certlc_tcp_watch(c, t, o->all_ns ? NULL : o->ns);
-    certlc_table_free(t);
+        rc = certlc_tcp_watch(c, tt.t, o->all_ns ? NULL : o->ns);
+    tcp_table_free(&tt);
     certlc_cli_close(c);
     return rc;
 }

@@ -70,15 +70,6 @@ static void schema_of(const certlc_tenant *t, char *buf, size_t size)
             *c = '_';
 }
 
-static const certlc_kv *need(const certlc_secret *s, const char *key,
-                             certlc_err *err)
-{
-    const certlc_kv *kv = certlc_kvlist_get(&s->data, key);
-    if (kv == NULL)
-        certlc_err_set(err, "data key '%s' is missing", key);
-    return kv;
-}
-
 /* The record a verdict on s would have (validation.h): its data, the
  * DataStore's CA, the DataStore (the inputs). 0, or -1 (then v->name is
  * "" and no record is kept). */
@@ -112,6 +103,124 @@ static bool ds_judged_before(dpass *p, const certlc_validation *v,
     return true;
 }
 
+/* A datastore-certificate's pieces, parsed. */
+typedef struct ds_parsed {
+    X509 *cert, *ca, *dsca; /* server.crt, ca.crt, the DataStore CA */
+    EVP_PKEY *key;          /* server.key */
+} ds_parsed;
+
+static void parsed_free(ds_parsed *d)
+{
+    X509_free(d->cert);
+    X509_free(d->ca);
+    X509_free(d->dsca);
+    EVP_PKEY_free(d->key);
+}
+
+/* Parses server.crt, server.key (matching it) and ca.crt (the CA of in)
+ * into d: 0, or -1 with the reason and its cause. */
+static int parse_cert(const certlc_ds_instance *in, const certlc_kv *ckv,
+                      const certlc_kv *kkv, const certlc_kv *akv,
+                      ds_parsed *d, certlc_cause *cause, certlc_err *err)
+{
+    const char *what = "server.crt";
+    d->cert = certlc_cert_from_pem(ckv->value, ckv->len, err);
+    if (d->cert != NULL) {
+        what = "server.key";
+        d->key = certlc_private_key_from_pem(kkv->value, kkv->len, err);
+    }
+    if (d->key != NULL && certlc_key_matches_cert(d->key, d->cert, err) != 0)
+        return -1;
+    if (d->key != NULL) {
+        what = "ca.crt";
+        d->ca = certlc_cert_from_pem(akv->value, akv->len, err);
+    }
+    if (d->ca == NULL) {
+        certlc_err_prefix(err, "%s", what);
+        return -1;
+    }
+    d->dsca = certlc_cert_from_pem(in->ca_cert, in->ca_cert_len, err);
+    if (d->dsca == NULL) {
+        certlc_err_prefix(err, "datastore '%s': ca_cert", in->name);
+        return -1;
+    }
+    if (X509_cmp(d->ca, d->dsca) != 0) {
+        *cause = CERTLC_CAUSE_CA;
+        return certlc_err_set(err, "ca.crt is not the CA of datastore '%s'",
+                              in->name);
+    }
+    return 0;
+}
+
+/* Judges a parsed datastore-certificate: valid under the DataStore CA
+ * and not due (*due set). 0, recording the verdict in v (when v names
+ * the Secret), or -1 with the reason and its cause. */
+static int judge_cert(dpass *p, const certlc_ds_instance *in,
+                      const ds_parsed *d, certlc_validation *v, int64_t *due,
+                      certlc_cause *cause, certlc_err *err)
+{
+    if (certlc_cert_verify(d->cert, d->dsca, p->pc->now, err) != 0) {
+        *cause = CERTLC_CAUSE_CA;
+        certlc_err_prefix(err, "not valid under the CA of datastore '%s'",
+                          in->name);
+        return -1;
+    }
+    int64_t not_after = certlc_cert_not_after(d->cert);
+    *due = not_after - p->pc->cfg->renew_before;
+    /* One that ends with the DataStore CA cannot be renewed for longer:
+     * due when the CA ends (then nothing is issued, see ds_ca_usable).
+     * Judged by renew_before it would be issued again on every pass. */
+    int64_t ca_end = certlc_cert_not_after(d->dsca);
+    if (not_after == ca_end) {
+        *due = ca_end;
+        v->ca_not_after = ca_end;
+    }
+    if (p->pc->now >= *due) {
+        char when[32];
+        certlc_time_rfc3339(not_after, when, sizeof when);
+        *cause = CERTLC_CAUSE_EXPIRING;
+        return certlc_err_set(err, "due for renewal: expires %s", when);
+    }
+    if (v->name[0] != '\0') {
+        v->not_before = certlc_cert_not_before(d->cert);
+        v->not_after = not_after;
+        snprintf(v->verdict, sizeof v->verdict, "valid");
+        certlc_validation_put(&p->pc->status, v);
+    }
+    return 0;
+}
+
+/* Judges the datastore-certificate s (a rotate annotation, the record of
+ * an earlier verdict, else in full): as check_cert. */
+static int check_stored(dpass *p, const certlc_ds_instance *in,
+                        const certlc_secret *s, int64_t *due,
+                        certlc_cause *cause, certlc_err *err)
+{
+    const certlc_kv *ckv = certlc_secret_need(s, "server.crt", err);
+    const certlc_kv *kkv = ckv ? certlc_secret_need(s, "server.key", err) : NULL;
+    const certlc_kv *akv = kkv ? certlc_secret_need(s, "ca.crt", err) : NULL;
+    if (akv == NULL)
+        return -1;
+    /* Kamaji's request (an empty value); its "rotated at" time is none. */
+    if (certlc_kamaji_rotation_requested(&s->annotations)) {
+        *cause = CERTLC_CAUSE_MANUAL;
+        return certlc_err_set(err, "rotation requested (annotation %s)",
+                              CERTLC_ANNOTATION_ROTATE);
+    }
+    certlc_validation v;
+    memset(&v, 0, sizeof v);
+    if (ds_record(p, in, s, &v) == 0 && ds_judged_before(p, &v, due))
+        return 0;
+    certlc_validation_count_parse();
+    certlc_validation_drop(&p->pc->status, p->cert_name);
+    ds_parsed d = {NULL, NULL, NULL, NULL};
+    int rc = parse_cert(in, ckv, kkv, akv, &d, cause, err) == 0
+                 ? judge_cert(p, in, &d, &v, due, cause, err)
+                 : -1;
+    parsed_free(&d);
+    return rc;
+}
+
 /* 0 when the datastore-certificate is fine (and *due set), -1 with the
  * reason to renew it otherwise, and its cause; *missing tells a missing
  * Secret apart. */
@@ -121,8 +230,8 @@ static int check_cert(dpass *p, const certlc_ds_instance *in, int64_t *due,
     certlc_secret *s = NULL;
     *missing = false;
     *cause = CERTLC_CAUSE_INVALID;
-    int rc = certlc_store_get(p->pc->store, p->pc->t->namespace, p->cert_name, &s,
-                              err);
+    int rc = certlc_store_get(p->pc->store, p->pc->t->namespace, p->cert_name,
+                              &s, err);
     if (rc == CERTLC_NOTFOUND) {
         *missing = true;
         *cause = CERTLC_CAUSE_MISSING;
@@ -135,89 +244,7 @@ static int check_cert(dpass *p, const certlc_ds_instance *in, int64_t *due,
         certlc_err_prefix(err, "unreadable");
         return -1;
     }
-    certlc_validation v;
-    memset(&v, 0, sizeof v);
-    X509 *cert = NULL, *ca = NULL, *dsca = NULL;
-    EVP_PKEY *key = NULL;
-    const certlc_kv *ckv = need(s, "server.crt", err);
-    const certlc_kv *kkv = ckv ? need(s, "server.key", err) : NULL;
-    const certlc_kv *akv = kkv ? need(s, "ca.crt", err) : NULL;
-    rc = -1;
-    if (akv == NULL)
-        goto out;
-    /* Kamaji's request (an empty value); its "rotated at" time is none. */
-    if (certlc_kamaji_rotation_requested(&s->annotations)) {
-        *cause = CERTLC_CAUSE_MANUAL;
-        certlc_err_set(err, "rotation requested (annotation %s)",
-                       CERTLC_ANNOTATION_ROTATE);
-        goto out;
-    }
-    if (ds_record(p, in, s, &v) == 0 && ds_judged_before(p, &v, due)) {
-        rc = 0;
-        goto out;
-    }
-    certlc_validation_count_parse();
-    certlc_validation_drop(&p->pc->status, p->cert_name);
-    if ((cert = certlc_cert_from_pem(ckv->value, ckv->len, err)) == NULL) {
-        certlc_err_prefix(err, "server.crt");
-        goto out;
-    }
-    if ((key = certlc_private_key_from_pem(kkv->value, kkv->len, err)) ==
-        NULL) {
-        certlc_err_prefix(err, "server.key");
-        goto out;
-    }
-    if (certlc_key_matches_cert(key, cert, err) != 0)
-        goto out;
-    if ((ca = certlc_cert_from_pem(akv->value, akv->len, err)) == NULL) {
-        certlc_err_prefix(err, "ca.crt");
-        goto out;
-    }
-    dsca = certlc_cert_from_pem(in->ca_cert, in->ca_cert_len, err);
-    if (dsca == NULL) {
-        certlc_err_prefix(err, "datastore '%s': ca_cert", in->name);
-        goto out;
-    }
-    if (X509_cmp(ca, dsca) != 0) {
-        *cause = CERTLC_CAUSE_CA;
-        certlc_err_set(err, "ca.crt is not the CA of datastore '%s'",
-                       in->name);
-        goto out;
-    }
-    if (certlc_cert_verify(cert, dsca, p->pc->now, err) != 0) {
-        *cause = CERTLC_CAUSE_CA;
-        certlc_err_prefix(err, "not valid under the CA of datastore '%s'",
-                          in->name);
-        goto out;
-    }
-    *due = certlc_cert_not_after(cert) - p->pc->cfg->renew_before;
-    /* One that ends with the DataStore CA cannot be renewed for longer:
-     * due when the CA ends (then nothing is issued, see ds_ca_usable).
-     * Judged by renew_before it would be issued again on every pass. */
-    int64_t ca_end = certlc_cert_not_after(dsca);
-    if (certlc_cert_not_after(cert) == ca_end) {
-        *due = ca_end;
-        v.ca_not_after = ca_end;
-    }
-    if (p->pc->now >= *due) {
-        char when[32];
-        certlc_time_rfc3339(certlc_cert_not_after(cert), when, sizeof when);
-        *cause = CERTLC_CAUSE_EXPIRING;
-        certlc_err_set(err, "due for renewal: expires %s", when);
-        goto out;
-    }
-    rc = 0;
-    if (v.name[0] != '\0') {
-        v.not_before = certlc_cert_not_before(cert);
-        v.not_after = certlc_cert_not_after(cert);
-        snprintf(v.verdict, sizeof v.verdict, "valid");
-        certlc_validation_put(&p->pc->status, &v);
-    }
-out:
-    X509_free(cert);
-    X509_free(ca);
-    X509_free(dsca);
-    EVP_PKEY_free(key);
+    rc = check_stored(p, in, s, due, cause, err);
     certlc_secret_free(s);
     return rc;
 }

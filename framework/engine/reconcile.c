@@ -158,15 +158,6 @@ static void signer_set(plan_step *p, const certlc_item *item, certlc_ca *ca,
     s->rv = rv;
 }
 
-static const certlc_kv *need(const certlc_secret *s, const char *key,
-                             certlc_err *err)
-{
-    const certlc_kv *kv = certlc_kvlist_get(&s->data, key);
-    if (kv == NULL)
-        certlc_err_set(err, "data key '%s' is missing", key);
-    return kv;
-}
-
 /* Parses the certificate and key of a Secret and checks they belong
  * together. On success the caller owns *cert and *key. */
 static int load_pair(const certlc_kv *ckv, const certlc_kv *kkv, X509 **cert,
@@ -198,8 +189,8 @@ fail:
 static int load_item_pair(const certlc_secret *s, const certlc_item *item,
                           X509 **cert, EVP_PKEY **key, certlc_err *err)
 {
-    const certlc_kv *ckv = need(s, item->cert_key, err);
-    const certlc_kv *kkv = ckv ? need(s, item->key_key, err) : NULL;
+    const certlc_kv *ckv = certlc_secret_need(s, item->cert_key, err);
+    const certlc_kv *kkv = ckv ? certlc_secret_need(s, item->key_key, err) : NULL;
     if (kkv == NULL)
         return -1;
     return load_pair(ckv, kkv, cert, key, err);
@@ -340,8 +331,8 @@ static void note_adopted(plan_step *p, const certlc_secret *s,
 static int check_ca(plan_step *p, const certlc_secret *s, const certlc_item *item,
                     certlc_err *err)
 {
-    const certlc_kv *ckv = need(s, item->cert_key, err);
-    const certlc_kv *kkv = ckv ? need(s, item->key_key, err) : NULL;
+    const certlc_kv *ckv = certlc_secret_need(s, item->cert_key, err);
+    const certlc_kv *kkv = ckv ? certlc_secret_need(s, item->key_key, err) : NULL;
     if (kkv == NULL)
         return -1;
     certlc_ca ca;
@@ -381,8 +372,8 @@ static int check_ca(plan_step *p, const certlc_secret *s, const certlc_item *ite
 static int check_keypair(const certlc_secret *s, const certlc_item *item,
                          certlc_err *err)
 {
-    const certlc_kv *pkv = need(s, item->cert_key, err);
-    const certlc_kv *kkv = pkv ? need(s, item->key_key, err) : NULL;
+    const certlc_kv *pkv = certlc_secret_need(s, item->cert_key, err);
+    const certlc_kv *kkv = pkv ? certlc_secret_need(s, item->key_key, err) : NULL;
     if (kkv == NULL)
         return -1;
     EVP_PKEY *key = certlc_private_key_from_pem(kkv->value, kkv->len, err);
@@ -445,7 +436,7 @@ static int check_one_kubeconfig(plan_step *p, const certlc_secret *s,
                                 const certlc_cert_spec *item_spec,
                                 certlc_err *err)
 {
-    const certlc_kv *kv = need(s, kc_want->key, err);
+    const certlc_kv *kv = certlc_secret_need(s, kc_want->key, err);
     if (kv == NULL)
         return -1;
     certlc_cert_spec one = *item_spec;
@@ -607,6 +598,63 @@ static int issue(plan_step *p, const certlc_item *item, const certlc_cert_spec *
     return 0;
 }
 
+/* The certificate of key as the item's kind wants it, as PEM: a
+ * keypair's public key; a CA, self-signed (its X509 object into
+ * *ca_cert: it signs the rest of the pass, once stored); a leaf or a
+ * kubeconfig's, signed by sg, with the chain item says. NULL with err. */
+static char *make_cert_pem(plan_step *p, const certlc_item *item,
+                           const certlc_cert_spec *spec, EVP_PKEY *key,
+                           const signer *sg, X509 **ca_cert, size_t *len,
+                           certlc_err *err)
+{
+    char *pem = NULL;
+    int64_t nb = 0, na = 0;
+    switch (item->kind) {
+    case CERTLC_ITEM_KEYPAIR:
+        return certlc_pem_public_key(key, len, err);
+    case CERTLC_ITEM_CA:
+        *ca_cert = certlc_cert_issue(spec, key, NULL, key, err);
+        return *ca_cert != NULL ? certlc_pem_cert(*ca_cert, len, err) : NULL;
+    case CERTLC_ITEM_LEAF:
+    case CERTLC_ITEM_KUBECONFIG:
+        /* Only the PEM is stored: the faster path that never builds a
+         * reusable X509 object. */
+        pem = certlc_cert_issue_pem_dated(spec, key, sg->ca.cert, sg->ca.key,
+                                          len, &nb, &na, err);
+        if (pem != NULL)
+            note_dates(p, nb, na, certlc_cert_not_after(sg->ca.cert));
+        return append_chain(item, sg, pem, len, err);
+    }
+    return NULL;
+}
+
+/* Puts the new material into data: a kubeconfig under data_key, else the
+ * certificate and the key under the item's keys. 0, or -1 with err. */
+static int put_material(plan_step *p, const certlc_item *item,
+                        const certlc_cert_spec *spec, const signer *sg,
+                        const char *data_key, const char *cert_pem,
+                        size_t cert_len, const char *key_pem, size_t key_len,
+                        certlc_kvlist *data, certlc_err *err)
+{
+    if (item->kind != CERTLC_ITEM_KUBECONFIG) {
+        if (certlc_kvlist_set(data, item->cert_key, cert_pem, cert_len) !=
+                0 ||
+            certlc_kvlist_set(data, item->key_key, key_pem, key_len) != 0)
+            return certlc_err_set(err, "out of memory");
+        return 0;
+    }
+    size_t yaml_len = 0;
+    char *yaml = kubeconfig_yaml(p, item, spec->cn, &sg->ca, cert_pem,
+                                 cert_len, key_pem, key_len, &yaml_len, err);
+    if (yaml == NULL)
+        return -1;
+    int rc = certlc_kvlist_set(data, data_key, yaml, yaml_len) != 0
+                 ? certlc_err_set(err, "out of memory")
+                 : 0;
+    certlc_kubeconfig_yaml_free(yaml, yaml_len);
+    return rc;
+}
+
 /* One key and certificate (or kubeconfig, under data_key); a CA's in
  * *new_ca and *new_key. */
 static int issue_one(plan_step *p, const certlc_item *item,
@@ -614,10 +662,6 @@ static int issue_one(plan_step *p, const certlc_item *item,
                      certlc_kvlist *data, X509 **new_ca, EVP_PKEY **new_key,
                      certlc_err *err)
 {
-    int rc = -1;
-    X509 *ca_cert = NULL;
-    char *cert_pem = NULL, *key_pem = NULL, *yaml = NULL;
-    size_t cert_len = 0, key_len = 0, yaml_len = 0;
     signer *sg = NULL;
     if (item->signer != NULL) {
         sg = find_signer(p, item->signer);
@@ -629,61 +673,24 @@ static int issue_one(plan_step *p, const certlc_item *item,
     EVP_PKEY *key = certlc_key_generate(p->pc->cfg->key_algorithm, err);
     if (key == NULL)
         return -1;
-
-    switch (item->kind) {
-    case CERTLC_ITEM_KEYPAIR:
-        cert_pem = certlc_pem_public_key(key, &cert_len, err);
-        break;
-    case CERTLC_ITEM_CA:
-        /* The CA's X509 object signs the rest of the pass, once stored. */
-        ca_cert = certlc_cert_issue(spec, key, NULL, key, err);
-        if (ca_cert != NULL)
-            cert_pem = certlc_pem_cert(ca_cert, &cert_len, err);
-        break;
-    case CERTLC_ITEM_LEAF:
-    case CERTLC_ITEM_KUBECONFIG:
-        /* Only the PEM is stored: the faster path that never builds a
-         * reusable X509 object. */
-        {
-            int64_t nb = 0, na = 0;
-            cert_pem = certlc_cert_issue_pem_dated(spec, key, sg->ca.cert,
-                                                   sg->ca.key, &cert_len, &nb,
-                                                   &na, err);
-            if (cert_pem != NULL)
-                note_dates(p, nb, na, certlc_cert_not_after(sg->ca.cert));
+    int rc = -1;
+    X509 *ca_cert = NULL;
+    char *key_pem = NULL;
+    size_t cert_len = 0, key_len = 0;
+    char *cert_pem =
+        make_cert_pem(p, item, spec, key, sg, &ca_cert, &cert_len, err);
+    if (cert_pem != NULL &&
+        (key_pem = certlc_pem_private_key(key, &key_len, err)) != NULL &&
+        put_material(p, item, spec, sg, data_key, cert_pem, cert_len,
+                     key_pem, key_len, data, err) == 0) {
+        if (item->kind == CERTLC_ITEM_CA) {
+            *new_ca = ca_cert;
+            *new_key = key;
+            ca_cert = NULL;
+            key = NULL;
         }
-        cert_pem = append_chain(item, sg, cert_pem, &cert_len, err);
-        break;
+        rc = 0;
     }
-    if (cert_pem == NULL ||
-        (key_pem = certlc_pem_private_key(key, &key_len, err)) == NULL)
-        goto out;
-
-    if (item->kind == CERTLC_ITEM_KUBECONFIG) {
-        yaml = kubeconfig_yaml(p, item, spec->cn, &sg->ca, cert_pem,
-                               cert_len, key_pem, key_len, &yaml_len, err);
-        if (yaml == NULL)
-            goto out;
-        if (certlc_kvlist_set(data, data_key, yaml, yaml_len) != 0)
-            goto oom;
-    } else if (certlc_kvlist_set(data, item->cert_key, cert_pem, cert_len) !=
-                   0 ||
-               certlc_kvlist_set(data, item->key_key, key_pem, key_len) != 0) {
-        goto oom;
-    }
-    if (item->kind == CERTLC_ITEM_CA) {
-        *new_ca = ca_cert;
-        *new_key = key;
-        ca_cert = NULL;
-        key = NULL;
-    }
-    rc = 0;
-    goto out;
-oom:
-    certlc_err_set(err, "out of memory");
-out:
-    if (yaml != NULL)
-        certlc_kubeconfig_yaml_free(yaml, yaml_len);
     if (key_pem != NULL)
         certlc_pem_free(key_pem, key_len);
     free(cert_pem);
@@ -1445,6 +1452,261 @@ static void judged_good(plan_step *p, const certlc_item *item,
     certlc_validation_put(&p->pc->status, &v);
 }
 
+/* An item settled without reading its Secret: what a CA that is not valid
+ * yet signed is left as it is; what a provided CA not (validly) delivered
+ * yet would sign waits with it (an await, not a failure to issue); a
+ * provided certificate is judged on its own terms; one whose stored bytes
+ * are the ones judged good is unchanged. */
+static bool settled_unread(plan_step *p, const certlc_item *item,
+                           const certlc_cert_spec *spec, const char *name)
+{
+    signer *held = item->signer ? signer_of(p, item->signer) : NULL;
+    if (held != NULL && held->held) {
+        report(p, name, CERTLC_ACT_UNCHANGED, CERTLC_CAUSE_NONE, "");
+        return true;
+    }
+    if (item->signer != NULL && held == NULL &&
+        ca_provided(p, certlc_plan_item(item->signer))) {
+        char msg[400];
+        snprintf(msg, sizeof msg, "awaiting its CA %.200s-%.100s "
+                 "(ca_source = provided)", p->pc->t->name, item->signer);
+        report(p, name, CERTLC_ACT_FAILED, CERTLC_CAUSE_AWAITING, msg);
+        return true;
+    }
+    if (certlc_tenant_provides(p->pc->t, item->suffix)) {
+        reconcile_provided(p, item, spec, name);
+        return true;
+    }
+    if (unchanged_since_judged(p, item, spec, name)) {
+        report(p, name, CERTLC_ACT_UNCHANGED, CERTLC_CAUSE_NONE, "");
+        return true;
+    }
+    return false;
+}
+
+/* An item's Secret as the pass read it, and why it would be issued. */
+typedef struct item_read {
+    certlc_secret *old; /* NULL when missing or unreadable */
+    int rc;             /* how reading it went */
+    bool unreadable;
+    char reason[CERTLC_ERR_MAX];
+} item_read;
+
+/* A Secret that could not be read: undecryptable (never replaced: a key
+ * missing from encryption_config must not rotate a CA; the tenant is not
+ * ready until the key is back), missing, or unparsable. True when that
+ * settles it; false when it is to be issued. */
+static bool settled_unreadable(plan_step *p, const certlc_item *item,
+                               const char *name, item_read *r,
+                               const certlc_err *err)
+{
+    if (r->rc == CERTLC_UNDECRYPTABLE) {
+        report(p, name, CERTLC_ACT_FAILED, CERTLC_CAUSE_UNREADABLE, err->msg);
+        return true;
+    }
+    if (r->rc == CERTLC_NOTFOUND) {
+        p->cause = CERTLC_CAUSE_MISSING;
+        snprintf(r->reason, sizeof r->reason, "missing");
+        if (ca_provided(p, item)) {
+            await_ca(p, name, "nothing delivered yet");
+            return true;
+        }
+        return false;
+    }
+    r->unreadable = true;
+    p->cause = CERTLC_CAUSE_UNREADABLE;
+    snprintf(r->reason, sizeof r->reason, "unreadable: %.900s", err->msg);
+    if (item->kind == CERTLC_ITEM_CA) {
+        keep_ca(p, name, r->reason);
+        return true;
+    }
+    return false;
+}
+
+/* A stored Secret that failed its check (err says why): a CA is replaced
+ * when asked to, or (when certlc makes it) when it has expired; any other
+ * fault leaves it where it is. True when that settles it. */
+static bool settled_faulty(plan_step *p, const certlc_item *item,
+                           const char *name, item_read *r,
+                           const certlc_err *err)
+{
+    snprintf(r->reason, sizeof r->reason, "%s", err->msg);
+    bool asked = certlc_kamaji_rotation_requested(&r->old->annotations);
+    if (item->kind == CERTLC_ITEM_CA && !asked && ca_provided(p, item)) {
+        refuse_ca(p, r->old, item, name, r->reason);
+        return true;
+    }
+    if (item->kind == CERTLC_ITEM_CA && !asked &&
+        p->cause != CERTLC_CAUSE_CA_EXPIRED) {
+        keep_ca(p, name, r->reason);
+        return true;
+    }
+    if (ca_provided(p, item)) {
+        await_ca(p, name, "certlc never rotates a provided CA: deliver "
+                 "a new one");
+        return true;
+    }
+    return false;
+}
+
+/* A stored Secret: judged before, or good in full, is unchanged; one
+ * whose CA is not valid yet fails; a rotate annotation on a CA while a
+ * CA rotation is under way waits (one CA rotation at a time: a request
+ * that came during this pass is refused, with its reason, by the next
+ * one, ca_overlap.h). True when that settles it. */
+static bool settled_stored(plan_step *p, const certlc_item *item,
+                           const certlc_cert_spec *spec, const char *name,
+                           item_read *r, certlc_err *err)
+{
+    if (judged_before(p, r->old, item, spec, name)) {
+        complete(p, r->old, item, name);
+        record_stored(p, name);
+        report(p, name, CERTLC_ACT_UNCHANGED, CERTLC_CAUSE_NONE, "");
+        return true;
+    }
+    if (check_in_full(p, r->old, item, spec, err) == 0) {
+        complete(p, r->old, item, name);
+        judged_good(p, item, spec, name,
+                    certlc_kvlist_get(&r->old->annotations,
+                                      CERTLC_ANNOTATION_ROTATED) != NULL);
+        report(p, name, CERTLC_ACT_UNCHANGED, CERTLC_CAUSE_NONE, "");
+        return true;
+    }
+    if (p->cause == CERTLC_CAUSE_CA_NOT_YET_VALID) {
+        report(p, name, CERTLC_ACT_FAILED, p->cause, err->msg);
+        return true;
+    }
+    if (item->kind == CERTLC_ITEM_CA && p->cause == CERTLC_CAUSE_MANUAL &&
+        certlc_ca_overlap_running(p->pc->store, p->pc->t) &&
+        check_ca(p, r->old, item, err) == 0) {
+        report(p, name, CERTLC_ACT_UNCHANGED, CERTLC_CAUSE_NONE, "");
+        p->pc->res->next_due = p->pc->now;
+        return true;
+    }
+    return settled_faulty(p, item, name, r, err);
+}
+
+/* Reads the item's Secret into r and judges it. True when that settles
+ * it; false when it is to be issued (p->cause and r->reason say why). */
+static bool settled_read(plan_step *p, const certlc_item *item,
+                         const certlc_cert_spec *spec, const char *name,
+                         item_read *r, certlc_err *err)
+{
+    r->rc = certlc_store_get(p->pc->store, p->pc->t->namespace, name,
+                             &r->old, err);
+    if (r->rc == 0)
+        certlc_pass_saw(p->pc, r->old); /* for the rollout's digest */
+    if (r->rc == 0 && ca_provided(p, item) &&
+        certlc_kamaji_rotation_requested(&r->old->annotations))
+        refuse_ca_rotation(p, item, &r->old, name);
+    if (r->rc != 0)
+        return settled_unreadable(p, item, name, r, err);
+    return settled_stored(p, item, spec, name, r, err);
+}
+
+/* A deletion or a rotate annotation is someone's request; anything else
+ * is the reconciler's own judgement, which must not loop: true when the
+ * reissue guard stops this attempt (reported). */
+static bool guard_stops(plan_step *p, const certlc_item *item,
+                        const char *name, const char *reason)
+{
+    if (p->cause == CERTLC_CAUSE_MISSING || p->cause == CERTLC_CAUSE_MANUAL)
+        return false;
+    int n = guard_note(p, name, item);
+    if (n <= guard_limit(p))
+        return false;
+    char msg[CERTLC_ERR_MAX];
+    /* Attempts, not only successes: a write that loses a race (a hook
+     * rewriting the Secret meanwhile) is part of a loop. */
+    snprintf(msg, sizeof msg, "%d attempts to issue it again within "
+             "%ds for the same reason (%s): stopped, as this is a "
+             "loop; the "
+             "reason: %.700s", n - 1, CERTLC_REISSUE_WINDOW,
+             certlc_cause_label(p->cause), reason);
+    p->pc->looping = true;
+    report(p, name, CERTLC_ACT_FAILED, CERTLC_CAUSE_REISSUE_LOOP, msg);
+    return true;
+}
+
+/* A new CA, stored: now, and only now, it signs. False when it cannot
+ * (reported; the pass stops). */
+static bool new_ca_signs(plan_step *p, const certlc_item *item,
+                         const char *name, X509 *new_ca, EVP_PKEY *new_key,
+                         uint64_t rv)
+{
+    note_ca(p, item, new_ca);
+    if (certlc_cert_not_after(new_ca) < p->pc->res->next_due)
+        p->pc->res->next_due = certlc_cert_not_after(new_ca);
+    certlc_ca ca;
+    certlc_err cerr = {{0}};
+    if (certlc_ca_from_root(&ca, new_ca, new_key, &cerr) != 0) {
+        p->stopped = true;
+        report(p, name, CERTLC_ACT_FAILED, CERTLC_CAUSE_ISSUE, cerr.msg);
+        return false;
+    }
+    signer_set(p, item, &ca, rv);
+    return true;
+}
+
+/* A store_secret that failed: a CA not stored stops the pass, since
+ * whatever it would sign would chain to a CA no one has. */
+static void store_failed(plan_step *p, const certlc_item *item,
+                         const char *name, certlc_err *err)
+{
+    if (item->kind == CERTLC_ITEM_CA) {
+        p->stopped = true;
+        certlc_err_prefix(err, "the new CA was not stored, so nothing "
+                          "else of this tenant is issued in this pass");
+    }
+    report(p, name, CERTLC_ACT_FAILED,
+           item->kind == CERTLC_ITEM_CA ? CERTLC_CAUSE_CA_UNSTORED
+                                        : CERTLC_CAUSE_STORE,
+           err->msg);
+}
+
+/* Issues the item anew and stores it (r: what was read and why). */
+static void issue_and_store(plan_step *p, const certlc_item *item,
+                            const certlc_cert_spec *spec, const char *name,
+                            item_read *r, certlc_err *err)
+{
+    certlc_kvlist data = {0};
+    certlc_cause cause = p->cause;
+    p->judged_nb = p->judged_na = p->judged_ca_end = 0; /* see issue_one */
+    X509 *new_ca = NULL;
+    EVP_PKEY *new_key = NULL;
+    if (issue(p, item, spec, &data, &new_ca, &new_key, err) != 0) {
+        certlc_kvlist_clear(&data);
+        report(p, name, CERTLC_ACT_FAILED, CERTLC_CAUSE_ISSUE, err->msg);
+        return;
+    }
+    if (signer_moved(p, item, err)) {
+        /* Another writer replaced the CA: what this pass would sign with
+         * the one it read would not chain to the stored one. */
+        certlc_kvlist_clear(&data);
+        p->stopped = true;
+        report(p, name, CERTLC_ACT_FAILED, CERTLC_CAUSE_CA, err->msg);
+        return;
+    }
+    uint64_t rv = 0;
+    if (store_secret(p, item, r->old, r->unreadable, name, &data, r->reason,
+                     &rv, err) != 0) {
+        certlc_kvlist_clear(&data);
+        X509_free(new_ca);
+        EVP_PKEY_free(new_key);
+        store_failed(p, item, name, err);
+        return;
+    }
+    if (new_ca != NULL && !new_ca_signs(p, item, name, new_ca, new_key, rv))
+        return;
+    /* What was just signed is known: its record is made now, so that the
+     * next pass does not parse it back (validation.h). */
+    judged_good(p, item, spec, name, true);
+    report(p, name, r->rc == CERTLC_NOTFOUND ? CERTLC_ACT_CREATED
+                                             : CERTLC_ACT_REISSUED,
+           cause, r->reason);
+    note_issued_due(p, item);
+}
+
 static void reconcile_item(plan_step *p, const certlc_item *item)
 {
     char name[320];
@@ -1455,192 +1717,18 @@ static void reconcile_item(plan_step *p, const certlc_item *item)
         report(p, name, CERTLC_ACT_FAILED, CERTLC_CAUSE_ISSUE, err.msg);
         return;
     }
-    /* What a CA that is not valid yet signed is left as it is. */
-    signer *held = item->signer ? signer_of(p, item->signer) : NULL;
-    if (held != NULL && held->held) {
-        report(p, name, CERTLC_ACT_UNCHANGED, CERTLC_CAUSE_NONE, "");
-        certlc_plan_spec_fini(&ps);
-        return;
+    item_read r = {.old = NULL};
+    if (!settled_unread(p, item, &ps.spec, name) &&
+        !settled_read(p, item, &ps.spec, name, &r, &err) &&
+        !guard_stops(p, item, name, r.reason)) {
+        /* Any new main CA of a provisioned tenant is a CA rotation:
+         * deleted, broken, expired, or asked for with the rotate
+         * annotation. */
+        if (item->kind == CERTLC_ITEM_CA && strcmp(item->suffix, "ca") == 0)
+            enter_ca_rotation(p);
+        issue_and_store(p, item, &ps.spec, name, &r, &err);
     }
-    /* What a provided CA not (validly) delivered yet would sign waits
-     * with it: an await, not a failure to issue. */
-    if (item->signer != NULL && held == NULL &&
-        ca_provided(p, certlc_plan_item(item->signer))) {
-        char msg[400];
-        snprintf(msg, sizeof msg, "awaiting its CA %.200s-%.100s "
-                 "(ca_source = provided)", p->pc->t->name, item->signer);
-        report(p, name, CERTLC_ACT_FAILED, CERTLC_CAUSE_AWAITING, msg);
-        certlc_plan_spec_fini(&ps);
-        return;
-    }
-
-    if (certlc_tenant_provides(p->pc->t, item->suffix)) {
-        reconcile_provided(p, item, &ps.spec, name);
-        certlc_plan_spec_fini(&ps);
-        return;
-    }
-    if (unchanged_since_judged(p, item, &ps.spec, name)) {
-        report(p, name, CERTLC_ACT_UNCHANGED, CERTLC_CAUSE_NONE, "");
-        certlc_plan_spec_fini(&ps);
-        return;
-    }
-    certlc_secret *old = NULL;
-    bool unreadable = false;
-    char reason[CERTLC_ERR_MAX];
-    int rc = certlc_store_get(p->pc->store, p->pc->t->namespace, name, &old, &err);
-    if (rc == 0)
-        certlc_pass_saw(p->pc, old); /* for the rollout's digest */
-    if (rc == 0 && ca_provided(p, item) &&
-        certlc_kamaji_rotation_requested(&old->annotations))
-        refuse_ca_rotation(p, item, &old, name);
-    if (rc == CERTLC_UNDECRYPTABLE) {
-        /* Never replaced: a key missing from encryption_config must not
-         * rotate a CA. The tenant is not ready until the key is back. */
-        report(p, name, CERTLC_ACT_FAILED, CERTLC_CAUSE_UNREADABLE, err.msg);
-        goto out;
-    } else if (rc == CERTLC_NOTFOUND) {
-        p->cause = CERTLC_CAUSE_MISSING;
-        snprintf(reason, sizeof reason, "missing");
-        if (ca_provided(p, item)) {
-            await_ca(p, name, "nothing delivered yet");
-            goto out;
-        }
-    } else if (rc < 0) {
-        unreadable = true;
-        p->cause = CERTLC_CAUSE_UNREADABLE;
-        snprintf(reason, sizeof reason, "unreadable: %.900s", err.msg);
-        if (item->kind == CERTLC_ITEM_CA) {
-            keep_ca(p, name, reason);
-            goto out;
-        }
-    } else if (judged_before(p, old, item, &ps.spec, name)) {
-        complete(p, old, item, name);
-        record_stored(p, name);
-        report(p, name, CERTLC_ACT_UNCHANGED, CERTLC_CAUSE_NONE, "");
-        goto out;
-    } else if (check_in_full(p, old, item, &ps.spec, &err) == 0) {
-        complete(p, old, item, name);
-        judged_good(p, item, &ps.spec, name,
-                    certlc_kvlist_get(&old->annotations,
-                                      CERTLC_ANNOTATION_ROTATED) != NULL);
-        report(p, name, CERTLC_ACT_UNCHANGED, CERTLC_CAUSE_NONE, "");
-        goto out;
-    } else if (p->cause == CERTLC_CAUSE_CA_NOT_YET_VALID) {
-        report(p, name, CERTLC_ACT_FAILED, p->cause, err.msg);
-        goto out;
-    } else if (item->kind == CERTLC_ITEM_CA &&
-               p->cause == CERTLC_CAUSE_MANUAL &&
-               certlc_ca_overlap_running(p->pc->store, p->pc->t) &&
-               check_ca(p, old, item, &err) == 0) {
-        /* One CA rotation at a time: a request that came during this pass
-         * is refused, with its reason, by the next one (ca_overlap.h). */
-        report(p, name, CERTLC_ACT_UNCHANGED, CERTLC_CAUSE_NONE, "");
-        p->pc->res->next_due = p->pc->now;
-        goto out;
-    } else {
-        snprintf(reason, sizeof reason, "%s", err.msg);
-        /* A CA is replaced when asked to, or (when certlc makes it) when
-         * it has expired; any other fault leaves it where it is. */
-        bool asked = certlc_kamaji_rotation_requested(&old->annotations);
-        if (item->kind == CERTLC_ITEM_CA && !asked && ca_provided(p, item)) {
-            refuse_ca(p, old, item, name, reason);
-            goto out;
-        }
-        if (item->kind == CERTLC_ITEM_CA && !asked &&
-            p->cause != CERTLC_CAUSE_CA_EXPIRED) {
-            keep_ca(p, name, reason);
-            goto out;
-        }
-        if (ca_provided(p, item)) {
-            await_ca(p, name, "certlc never rotates a provided CA: deliver "
-                     "a new one");
-            goto out;
-        }
-    }
-
-    /* A deletion or a rotate annotation is someone's request; anything
-     * else is the reconciler's own judgement, which must not loop. */
-    if (p->cause != CERTLC_CAUSE_MISSING && p->cause != CERTLC_CAUSE_MANUAL) {
-        int n = guard_note(p, name, item);
-        if (n > guard_limit(p)) {
-            char msg[CERTLC_ERR_MAX];
-            /* Attempts, not only successes: a write that loses a race
-             * (a hook rewriting the Secret meanwhile) is part of a loop. */
-            snprintf(msg, sizeof msg, "%d attempts to issue it again within "
-                     "%ds for the same reason (%s): stopped, as this is a "
-                     "loop; the "
-                     "reason: %.700s", n - 1, CERTLC_REISSUE_WINDOW,
-                     certlc_cause_label(p->cause), reason);
-            p->pc->looping = true;
-            report(p, name, CERTLC_ACT_FAILED, CERTLC_CAUSE_REISSUE_LOOP, msg);
-            goto out;
-        }
-    }
-
-    /* Any new main CA of a provisioned tenant is a CA rotation: deleted,
-     * broken, expired, or asked for with the rotate annotation. */
-    if (item->kind == CERTLC_ITEM_CA && strcmp(item->suffix, "ca") == 0)
-        enter_ca_rotation(p);
-
-    certlc_kvlist data = {0};
-    certlc_cause cause = p->cause;
-    p->judged_nb = p->judged_na = p->judged_ca_end = 0; /* see issue_one */
-    X509 *new_ca = NULL;
-    EVP_PKEY *new_key = NULL;
-    if (issue(p, item, &ps.spec, &data, &new_ca, &new_key, &err) != 0) {
-        certlc_kvlist_clear(&data);
-        report(p, name, CERTLC_ACT_FAILED, CERTLC_CAUSE_ISSUE, err.msg);
-        goto out;
-    }
-    if (signer_moved(p, item, &err)) {
-        /* Another writer replaced the CA: what this pass would sign with
-         * the one it read would not chain to the stored one. */
-        certlc_kvlist_clear(&data);
-        p->stopped = true;
-        report(p, name, CERTLC_ACT_FAILED, CERTLC_CAUSE_CA, err.msg);
-        goto out;
-    }
-    uint64_t rv = 0;
-    if (store_secret(p, item, old, unreadable, name, &data, reason, &rv,
-                     &err) != 0) {
-        certlc_kvlist_clear(&data);
-        X509_free(new_ca);
-        EVP_PKEY_free(new_key);
-        if (item->kind == CERTLC_ITEM_CA) {
-            /* Whatever it would sign would chain to a CA no one has. */
-            p->stopped = true;
-            certlc_err_prefix(&err, "the new CA was not stored, so nothing "
-                              "else of this tenant is issued in this pass");
-        }
-        report(p, name, CERTLC_ACT_FAILED,
-               item->kind == CERTLC_ITEM_CA ? CERTLC_CAUSE_CA_UNSTORED
-                                            : CERTLC_CAUSE_STORE,
-               err.msg);
-        goto out;
-    }
-    /* Stored: now, and only now, the new CA signs. */
-    if (new_ca != NULL) {
-        note_ca(p, item, new_ca);
-        if (certlc_cert_not_after(new_ca) < p->pc->res->next_due)
-            p->pc->res->next_due = certlc_cert_not_after(new_ca);
-        certlc_ca ca;
-        certlc_err cerr = {{0}};
-        if (certlc_ca_from_root(&ca, new_ca, new_key, &cerr) != 0) {
-            p->stopped = true;
-            report(p, name, CERTLC_ACT_FAILED, CERTLC_CAUSE_ISSUE, cerr.msg);
-            goto out;
-        }
-        signer_set(p, item, &ca, rv);
-    }
-    /* What was just signed is known: its record is made now, so that the
-     * next pass does not parse it back (validation.h). */
-    judged_good(p, item, &ps.spec, name, true);
-    report(p, name, rc == CERTLC_NOTFOUND ? CERTLC_ACT_CREATED
-                                          : CERTLC_ACT_REISSUED,
-           cause, reason);
-    note_issued_due(p, item);
-out:
-    certlc_secret_free(old);
+    certlc_secret_free(r.old);
     certlc_plan_spec_fini(&ps);
 }
 

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "base64.h"
+#include "grow.h"
 #include "wipe_buf.h"
 
 /* ---- kvlist ------------------------------------------------------------ */
@@ -70,16 +71,12 @@ int certlc_kvlist_set(certlc_kvlist *l, const char *key, const void *value,
     char *k = strdup(key);
     if (k == NULL)
         goto fail;
-    if (l->n == l->cap) {
-        size_t cap = l->cap == 0 ? 8 : l->cap * 2;
-        certlc_kv *items = realloc(l->items, cap * sizeof *items);
-        if (items == NULL) {
-            free(k);
-            goto fail;
-        }
-        l->items = items;
-        l->cap = cap;
+    certlc_kv *items = certlc_grow(l->items, l->n, &l->cap, sizeof *items, 8);
+    if (items == NULL) {
+        free(k);
+        goto fail;
     }
+    l->items = items;
     memmove(&l->items[i + 1], &l->items[i], (l->n - i) * sizeof l->items[0]);
     l->items[i] = (certlc_kv){.key = k, .value = copy, .len = len};
     l->n++;
@@ -106,6 +103,15 @@ const certlc_kv *certlc_kvlist_get(const certlc_kvlist *l, const char *key)
     bool found;
     size_t i = kv_find(l, key, &found);
     return found ? &l->items[i] : NULL;
+}
+
+const certlc_kv *certlc_secret_need(const certlc_secret *s, const char *key,
+                                    certlc_err *err)
+{
+    const certlc_kv *kv = certlc_kvlist_get(&s->data, key);
+    if (kv == NULL)
+        certlc_err_set(err, "data key '%s' is missing", key);
+    return kv;
 }
 
 const char *certlc_kvlist_str(const certlc_kvlist *l, const char *key)
@@ -746,14 +752,11 @@ int certlc_secret_list_push(certlc_secret_list *l, certlc_secret *s)
         errno = EINVAL;
         return -1;
     }
-    if (l->n == l->cap) {
-        size_t cap = l->cap == 0 ? 16 : l->cap * 2;
-        certlc_secret **items = realloc(l->items, cap * sizeof *items);
-        if (items == NULL)
-            return -1;
-        l->items = items;
-        l->cap = cap;
-    }
+    certlc_secret **items =
+        certlc_grow(l->items, l->n, &l->cap, sizeof *items, 16);
+    if (items == NULL)
+        return -1;
+    l->items = items;
     l->items[l->n++] = s;
     return 0;
 }

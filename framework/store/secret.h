@@ -54,6 +54,10 @@ int certlc_kvlist_set(certlc_kvlist *l, const char *key, const void *value,
                       size_t len);
 int certlc_kvlist_set_str(certlc_kvlist *l, const char *key, const char *value);
 const certlc_kv *certlc_kvlist_get(const certlc_kvlist *l, const char *key);
+/* The data key a Secret must have, or NULL with "data key 'KEY' is
+ * missing" in err. */
+const certlc_kv *certlc_secret_need(const certlc_secret *s, const char *key,
+                                    certlc_err *err);
 /* The value as a C string, or NULL when absent. */
 const char *certlc_kvlist_str(const certlc_kvlist *l, const char *key);
 /* Returns 0 when removed, CERTLC_NOTFOUND when absent. */

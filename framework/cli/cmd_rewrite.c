@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "encryption.h"
+#include "grow.h"
 
 static const char usage[] =
     "Usage: certlc rewrite-secrets [--dry-run]\n"
@@ -44,16 +45,12 @@ typedef struct refs {
 static int collect(const char *ns, const char *name, bool current, void *arg)
 {
     refs *r = arg;
-    if (r->n == r->cap) {
-        size_t cap = r->cap ? r->cap * 2 : 64;
-        ref *v = realloc(r->v, cap * sizeof *v);
-        if (v == NULL) {
-            r->oom = true;
-            return 1;
-        }
-        r->v = v;
-        r->cap = cap;
+    ref *v = certlc_grow(r->v, r->n, &r->cap, sizeof *v, 64);
+    if (v == NULL) {
+        r->oom = true;
+        return 1;
     }
+    r->v = v;
     ref *x = &r->v[r->n++];
     snprintf(x->ns, sizeof x->ns, "%s", ns);
     snprintf(x->name, sizeof x->name, "%s", name);

@@ -4,6 +4,7 @@
  * the field but fails on an integer compared with a float), because
  * scripts depend on the exact bytes kubectl prints. */
 #include "jsonpath.h"
+#include "grow.h"
 #include "wipe_alloc.h"
 
 #include <ctype.h>
@@ -846,16 +847,12 @@ static int vals_push(vals *l, json_t *j) /* steals j */
 {
     if (j == NULL)
         return -1;
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 8;
-        json_t **v = realloc(l->v, cap * sizeof *v);
-        if (v == NULL) {
-            json_decref(j);
-            return -1;
-        }
-        l->v = v;
-        l->cap = cap;
+    json_t **v = certlc_grow(l->v, l->n, &l->cap, sizeof *v, 8);
+    if (v == NULL) {
+        json_decref(j);
+        return -1;
     }
+    l->v = v;
     l->v[l->n++] = j;
     return 0;
 }
@@ -1235,14 +1232,10 @@ typedef struct results {
 
 static int results_add(results *all, vals *v)
 {
-    if (all->n == all->cap) {
-        size_t cap = all->cap ? all->cap * 2 : 8;
-        vals *r = realloc(all->r, cap * sizeof *r);
-        if (r == NULL)
-            return -1;
-        all->r = r;
-        all->cap = cap;
-    }
+    vals *r = certlc_grow(all->r, all->n, &all->cap, sizeof *r, 8);
+    if (r == NULL)
+        return -1;
+    all->r = r;
     all->r[all->n++] = *v;
     *v = (vals){0};
     return 0;

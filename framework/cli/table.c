@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
+
 struct certlc_table {
     size_t columns;
     size_t *width;
@@ -26,14 +28,12 @@ certlc_table *certlc_table_new(size_t columns)
 
 int certlc_table_add(certlc_table *t, const char *const *cells)
 {
-    if (t->rows == t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 16;
-        char **c = realloc(t->cells, cap * t->columns * sizeof *c);
-        if (c == NULL)
-            return -1;
-        t->cells = c;
-        t->cap = cap;
-    }
+    /* A row of cells is the element. */
+    char **c = certlc_grow(t->cells, t->rows, &t->cap,
+                           t->columns * sizeof *c, 16);
+    if (c == NULL)
+        return -1;
+    t->cells = c;
     char **row = &t->cells[t->rows * t->columns];
     for (size_t i = 0; i < t->columns; i++) {
         row[i] = strdup(cells[i] != NULL ? cells[i] : "");

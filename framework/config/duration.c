@@ -58,6 +58,17 @@ int certlc_duration_parse(const char *text, int64_t *seconds, certlc_err *err)
 
 /* Follows k8s.io/apimachinery/pkg/util/duration.HumanDuration, except that
  * every negative age prints as "0s" (kubectl prints "<invalid>" below -1s). */
+/* "<big><bu>", or "<big><bu><small><su>" when small is not 0: kubectl's
+ * two-unit ages ("3m5s", "2h30m", "3d4h", "2y10d"). */
+static void two_units(char *buf, size_t size, long long big, char bu,
+                      long long small, char su)
+{
+    if (small == 0)
+        snprintf(buf, size, "%lld%c", big, bu);
+    else
+        snprintf(buf, size, "%lld%c%lld%c", big, bu, small, su);
+}
+
 void certlc_duration_age(int64_t seconds, char *buf, size_t size)
 {
     if (buf == NULL || size == 0)
@@ -67,46 +78,25 @@ void certlc_duration_age(int64_t seconds, char *buf, size_t size)
         return;
     }
     long long s = (long long)seconds;
-    if (s < 2 * 60) {
+    long long minutes = s / 60, hours = s / 3600, days = hours / 24;
+    if (s < 2 * 60)
         snprintf(buf, size, "%llds", s);
-        return;
-    }
-    long long minutes = s / 60;
-    if (minutes < 10) {
-        if (s % 60 == 0)
-            snprintf(buf, size, "%lldm", minutes);
-        else
-            snprintf(buf, size, "%lldm%llds", minutes, s % 60);
-        return;
-    }
-    if (minutes < 3 * 60) {
+    else if (minutes < 10)
+        two_units(buf, size, minutes, 'm', s % 60, 's');
+    else if (minutes < 3 * 60)
         snprintf(buf, size, "%lldm", minutes);
-        return;
-    }
-    long long hours = s / 3600;
-    if (hours < 8) {
-        if (minutes % 60 == 0)
-            snprintf(buf, size, "%lldh", hours);
-        else
-            snprintf(buf, size, "%lldh%lldm", hours, minutes % 60);
-    } else if (hours < 48) {
+    else if (hours < 8)
+        two_units(buf, size, hours, 'h', minutes % 60, 'm');
+    else if (hours < 48)
         snprintf(buf, size, "%lldh", hours);
-    } else if (hours < 24 * 8) {
-        if (hours % 24 == 0)
-            snprintf(buf, size, "%lldd", hours / 24);
-        else
-            snprintf(buf, size, "%lldd%lldh", hours / 24, hours % 24);
-    } else if (hours < 24 * 365 * 2) {
-        snprintf(buf, size, "%lldd", hours / 24);
-    } else if (hours < 24 * 365 * 8) {
-        long long days = hours / 24;
-        if (days % 365 == 0)
-            snprintf(buf, size, "%lldy", days / 365);
-        else
-            snprintf(buf, size, "%lldy%lldd", days / 365, days % 365);
-    } else {
+    else if (hours < 24 * 8)
+        two_units(buf, size, days, 'd', hours % 24, 'h');
+    else if (hours < 24 * 365 * 2)
+        snprintf(buf, size, "%lldd", days);
+    else if (hours < 24 * 365 * 8)
+        two_units(buf, size, days / 365, 'y', days % 365, 'd');
+    else
         snprintf(buf, size, "%lldy", hours / 24 / 365);
-    }
 }
 
 /* Follows duration.ShortHumanDuration, which kubeadm's check-expiration

@@ -2,6 +2,8 @@
 
 #include <stdlib.h>
 
+#include "grow.h"
+
 static void swap(certlc_deadline *a, certlc_deadline *b)
 {
     certlc_deadline t = *a;
@@ -11,14 +13,10 @@ static void swap(certlc_deadline *a, certlc_deadline *b)
 
 int certlc_deadlines_push(certlc_deadlines *q, certlc_deadline d)
 {
-    if (q->n == q->cap) {
-        size_t cap = q->cap ? q->cap * 2 : 64;
-        certlc_deadline *h = realloc(q->heap, cap * sizeof *h);
-        if (h == NULL)
-            return -1;
-        q->heap = h;
-        q->cap = cap;
-    }
+    certlc_deadline *h = certlc_grow(q->heap, q->n, &q->cap, sizeof *h, 64);
+    if (h == NULL)
+        return -1;
+    q->heap = h;
     size_t i = q->n++;
     q->heap[i] = d;
     while (i > 0 && q->heap[(i - 1) / 2].at > q->heap[i].at) {

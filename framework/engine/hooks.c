@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "grow.h"
+
 extern char **environ;
 
 /* How long a hook gets between SIGTERM and SIGKILL when the supervisor ends. */
@@ -182,14 +184,10 @@ static void child(const char *cmd, char **envp, int out)
 
 static int grow(certlc_hooks *h)
 {
-    if (h->n < h->cap)
-        return 0;
-    size_t cap = h->cap ? h->cap * 2 : 8;
-    hook *v = realloc(h->v, cap * sizeof *v);
+    hook *v = certlc_grow(h->v, h->n, &h->cap, sizeof *v, 8);
     if (v == NULL)
         return -1;
     h->v = v;
-    h->cap = cap;
     return 0;
 }
 

@@ -10,6 +10,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "grow.h"
+
 typedef struct series {
     char **values;
     double value;     /* counters and gauges; a histogram's sum */
@@ -233,14 +235,10 @@ static series *find_or_add(certlc_metric *f, const char *const *values,
     if ((f->n + 1) * 2 > f->index_cap &&
         reindex(f, f->index_cap == 0 ? 16 : f->index_cap * 2) != 0)
         return NULL;
-    if (f->n == f->cap) {
-        size_t cap = f->cap == 0 ? 8 : f->cap * 2;
-        series *v = realloc(f->s, cap * sizeof *v);
-        if (v == NULL)
-            return NULL;
-        f->s = v;
-        f->cap = cap;
-    }
+    series *v = certlc_grow(f->s, f->n, &f->cap, sizeof *v, 8);
+    if (v == NULL)
+        return NULL;
+    f->s = v;
     series s = {0};
     s.hash = h;
     s.values = calloc(f->n_labels + 1, sizeof *s.values);

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
+
 enum op { OP_EQ, OP_NE, OP_IN, OP_NOTIN, OP_EXISTS, OP_NOT_EXISTS };
 
 struct req {
@@ -272,16 +274,13 @@ certlc_selector *certlc_selector_parse(const char *text, certlc_err *err)
     if (p.text[p.pos] == '\0')
         return sel;
     for (;;) {
-        if (sel->n == sel->cap) {
-            size_t cap = sel->cap == 0 ? 4 : sel->cap * 2;
-            struct req *reqs = realloc(sel->reqs, cap * sizeof *reqs);
-            if (reqs == NULL) {
-                certlc_err_set(err, "out of memory");
-                goto fail;
-            }
-            sel->reqs = reqs;
-            sel->cap = cap;
+        struct req *reqs =
+            certlc_grow(sel->reqs, sel->n, &sel->cap, sizeof *reqs, 4);
+        if (reqs == NULL) {
+            certlc_err_set(err, "out of memory");
+            goto fail;
         }
+        sel->reqs = reqs;
         struct req *r = &sel->reqs[sel->n];
         memset(r, 0, sizeof *r);
         sel->n++; /* counted now so that a half-built one is freed */

@@ -320,17 +320,30 @@ static bool is_ours(const json_t *kv, const char *vb64)
     return kv != NULL && v != NULL && strcmp(v, vb64) == 0;
 }
 
+/* The base64 key of <prefix>/<kind>/<ns>/<name> once both names are
+ * checked (`what` names the second in a message), or NULL with err. */
+static char *checked_key(struct estore *st, const char *kind,
+                         const char *what, const char *ns, const char *name,
+                         certlc_err *err)
+{
+    if (check_name("namespace", ns, err) != 0 ||
+        check_name(what, name, err) != 0)
+        return NULL;
+    char *k = key_b64(st, kind, ns, name);
+    if (k == NULL)
+        certlc_err_set(err, "out of memory");
+    return k;
+}
+
 /* ---- Secrets ----------------------------------------------------------- */
 
 static int es_get(certlc_store *base, const char *ns, const char *name,
                   certlc_secret **out, certlc_err *err)
 {
     struct estore *st = (struct estore *)base;
-    if (check_name("namespace", ns, err) != 0 || check_name("name", name, err) != 0)
-        return -1;
-    char *k = key_b64(st, "secrets", ns, name);
+    char *k = checked_key(st, "secrets", "name", ns, name, err);
     if (k == NULL)
-        return certlc_err_set(err, "out of memory");
+        return -1;
     json_t *resp = NULL, *kv;
     int rc = range_one(st, k, &resp, &kv, err);
     free(k);
@@ -439,6 +452,42 @@ static int es_list(certlc_store *base, const char *ns,
     return rc;
 }
 
+/* Puts Secret s in a transaction that compares the key's `field` (etcd's
+ * `target`) with want. 0 with *r (the caller frees r->resp) and *landed:
+ * true when the put happened (s->resource_version set), also after an
+ * ambiguous attempt whose value is the one stored; -1 with err. */
+static int put_secret(struct estore *st, certlc_secret *s, const char *target,
+                      const char *field, const char *want, txn_result *r,
+                      bool *landed, certlc_err *err)
+{
+    memset(r, 0, sizeof *r);
+    *landed = false;
+    char *k = key_b64(st, "secrets", s->namespace, s->name);
+    char *v = secret_value_b64(st, s, err);
+    if (k == NULL || v == NULL) {
+        free(k);
+        wipe_free(v);
+        return v == NULL ? -1 : certlc_err_set(err, "out of memory");
+    }
+    int rc = txn(st, k,
+                 json_pack("{s:s, s:s, s:s}", "key", k, "target", target,
+                           field, want),
+                 json_pack("{s:{s:s, s:s}}", "request_put", "key", k, "value", v),
+                 r, err);
+    if (rc == 0 && r->succeeded) {
+        s->resource_version = (uint64_t)certlc_etcd_int(
+            json_object_get(r->resp, "header"), "revision");
+        *landed = true;
+    } else if (rc == 0 && r->ambiguous && is_ours(r->target_kv, v)) {
+        s->resource_version =
+            (uint64_t)certlc_etcd_int(r->target_kv, "mod_revision");
+        *landed = true;
+    }
+    free(k);
+    wipe_free(v);
+    return rc;
+}
+
 static int es_create(certlc_store *base, certlc_secret *s, certlc_err *err)
 {
     struct estore *st = (struct estore *)base;
@@ -446,26 +495,11 @@ static int es_create(certlc_store *base, certlc_secret *s, certlc_err *err)
         return -1;
     int64_t ts = s->creation_timestamp;
     s->creation_timestamp = (int64_t)time(NULL);
-    char *k = key_b64(st, "secrets", s->namespace, s->name);
-    char *v = secret_value_b64(st, s, err);
-    if (k == NULL || v == NULL) {
-        s->creation_timestamp = ts;
-        free(k);
-        wipe_free(v);
-        return v == NULL ? -1 : certlc_err_set(err, "out of memory");
-    }
     txn_result r;
-    int rc = txn(st, k,
-                 json_pack("{s:s, s:s, s:s}", "key", k, "target", "CREATE",
-                           "create_revision", "0"),
-                 json_pack("{s:{s:s, s:s}}", "request_put", "key", k, "value", v),
-                 &r, err);
-    if (rc == 0 && r.succeeded) {
-        s->resource_version =
-            (uint64_t)certlc_etcd_int(json_object_get(r.resp, "header"), "revision");
-    } else if (rc == 0 && r.ambiguous && is_ours(r.target_kv, v)) {
-        s->resource_version = (uint64_t)certlc_etcd_int(r.target_kv, "mod_revision");
-    } else if (rc == 0) {
+    bool landed;
+    int rc = put_secret(st, s, "CREATE", "create_revision", "0", &r, &landed,
+                        err);
+    if (rc == 0 && !landed) {
         rc = CERTLC_CONFLICT;
         certlc_err_set(err, "secrets \"%s\" already exists in namespace \"%s\"",
                        s->name, s->namespace);
@@ -473,8 +507,6 @@ static int es_create(certlc_store *base, certlc_secret *s, certlc_err *err)
     if (rc != 0)
         s->creation_timestamp = ts;
     json_decref(r.resp);
-    free(k);
-    wipe_free(v);
     return rc;
 }
 
@@ -493,31 +525,16 @@ static int es_update(certlc_store *base, certlc_secret *s, certlc_err *err)
         s->creation_timestamp = cur->creation_timestamp;
         certlc_secret_free(cur);
     }
-    char *k = key_b64(st, "secrets", s->namespace, s->name);
-    char *v = secret_value_b64(st, s, err);
-    if (k == NULL || v == NULL) {
-        free(k);
-        wipe_free(v);
-        return v == NULL ? -1 : certlc_err_set(err, "out of memory");
-    }
     char rv[32];
     snprintf(rv, sizeof rv, "%llu", (unsigned long long)s->resource_version);
     txn_result r;
-    int rc = txn(st, k,
-                 json_pack("{s:s, s:s, s:s}", "key", k, "target", "MOD",
-                           "mod_revision", rv),
-                 json_pack("{s:{s:s, s:s}}", "request_put", "key", k, "value", v),
-                 &r, err);
-    if (rc == 0 && r.succeeded) {
-        s->resource_version =
-            (uint64_t)certlc_etcd_int(json_object_get(r.resp, "header"), "revision");
-    } else if (rc == 0 && r.ambiguous && is_ours(r.target_kv, v)) {
-        s->resource_version = (uint64_t)certlc_etcd_int(r.target_kv, "mod_revision");
-    } else if (rc == 0 && r.target_kv == NULL) {
+    bool landed;
+    int rc = put_secret(st, s, "MOD", "mod_revision", rv, &r, &landed, err);
+    if (rc == 0 && !landed && r.target_kv == NULL) {
         rc = CERTLC_NOTFOUND;
         certlc_err_set(err, "secrets \"%s\" not found in namespace \"%s\"",
                        s->name, s->namespace);
-    } else if (rc == 0) {
+    } else if (rc == 0 && !landed) {
         rc = CERTLC_CONFLICT;
         certlc_err_set(err, "secrets \"%s\" in namespace \"%s\" was changed by "
                        "someone else (resourceVersion %s, now %lld)", s->name,
@@ -525,8 +542,6 @@ static int es_update(certlc_store *base, certlc_secret *s, certlc_err *err)
                        (long long)certlc_etcd_int(r.target_kv, "mod_revision"));
     }
     json_decref(r.resp);
-    free(k);
-    wipe_free(v);
     return rc;
 }
 
@@ -559,11 +574,9 @@ static int es_remove(certlc_store *base, const char *ns, const char *name,
                      certlc_err *err)
 {
     struct estore *st = (struct estore *)base;
-    if (check_name("namespace", ns, err) != 0 || check_name("name", name, err) != 0)
-        return -1;
-    char *k = key_b64(st, "secrets", ns, name);
+    char *k = checked_key(st, "secrets", "name", ns, name, err);
     if (k == NULL)
-        return certlc_err_set(err, "out of memory");
+        return -1;
     int rc = delete_key(st, k, "secrets", ns, name, err);
     free(k);
     return rc;
@@ -575,11 +588,9 @@ static int es_status_get(certlc_store *base, const char *ns, const char *tcp,
                          char **json, certlc_err *err)
 {
     struct estore *st = (struct estore *)base;
-    if (check_name("namespace", ns, err) != 0 || check_name("tenant", tcp, err) != 0)
-        return -1;
-    char *k = key_b64(st, "status", ns, tcp);
+    char *k = checked_key(st, "status", "tenant", ns, tcp, err);
     if (k == NULL)
-        return certlc_err_set(err, "out of memory");
+        return -1;
     json_t *resp = NULL, *kv;
     int rc = range_one(st, k, &resp, &kv, err);
     free(k);
@@ -599,13 +610,12 @@ static int es_status_put(certlc_store *base, const char *ns, const char *tcp,
                          const char *json, certlc_err *err)
 {
     struct estore *st = (struct estore *)base;
-    if (check_name("namespace", ns, err) != 0 || check_name("tenant", tcp, err) != 0)
+    char *k = checked_key(st, "status", "tenant", ns, tcp, err);
+    if (k == NULL)
         return -1;
-    char *k = key_b64(st, "status", ns, tcp);
     char *v = certlc_etcd_b64(json);
-    if (k == NULL || v == NULL) {
+    if (v == NULL) {
         free(k);
-        free(v);
         return certlc_err_set(err, "out of memory");
     }
     txn_result r;
@@ -622,11 +632,9 @@ static int es_status_remove(certlc_store *base, const char *ns, const char *tcp,
                             certlc_err *err)
 {
     struct estore *st = (struct estore *)base;
-    if (check_name("namespace", ns, err) != 0 || check_name("tenant", tcp, err) != 0)
-        return -1;
-    char *k = key_b64(st, "status", ns, tcp);
+    char *k = checked_key(st, "status", "tenant", ns, tcp, err);
     if (k == NULL)
-        return certlc_err_set(err, "out of memory");
+        return -1;
     int rc = delete_key(st, k, "status of tenant", ns, tcp, err);
     free(k);
     return rc;

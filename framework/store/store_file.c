@@ -730,14 +730,22 @@ static int write_version(struct fstore *st, int fd, const char *file,
     return rc;
 }
 
-static int fs_create(certlc_store *base, certlc_secret *s, certlc_err *err)
+/* A write of s begins: its names checked, then the store locked. 0, or
+ * -1 with err (nothing to undo). */
+static int lock_for(struct fstore *st, const certlc_secret *s,
+                    certlc_err *err)
 {
-    struct fstore *st = (struct fstore *)base;
     if (s == NULL)
         return certlc_err_set(err, "no Secret given");
     if (check_ns_name(s->namespace, s->name, "name", err) != 0)
         return -1;
-    if (lock(st, err) != 0)
+    return lock(st, err) != 0 ? -1 : 0;
+}
+
+static int fs_create(certlc_store *base, certlc_secret *s, certlc_err *err)
+{
+    struct fstore *st = (struct fstore *)base;
+    if (lock_for(st, s, err) != 0)
         return -1;
     int fd = -1, rc;
     if (open_ns(st, s->namespace, false, true, &fd, err) != 0) {
@@ -769,11 +777,7 @@ out:
 static int fs_update(certlc_store *base, certlc_secret *s, certlc_err *err)
 {
     struct fstore *st = (struct fstore *)base;
-    if (s == NULL)
-        return certlc_err_set(err, "no Secret given");
-    if (check_ns_name(s->namespace, s->name, "name", err) != 0)
-        return -1;
-    if (lock(st, err) != 0)
+    if (lock_for(st, s, err) != 0)
         return -1;
     int fd = -1;
     certlc_secret *stored = NULL;

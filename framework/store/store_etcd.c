@@ -335,18 +335,30 @@ static char *checked_key(struct estore *st, const char *kind,
     return k;
 }
 
+/* Reads the one key checked_key names: 0 with *kv in *resp (the caller
+ * frees *resp, set or NULL in every case), CERTLC_NOTFOUND, or -1 with
+ * err. */
+static int range_checked(struct estore *st, const char *kind,
+                         const char *what, const char *ns, const char *name,
+                         json_t **resp, json_t **kv, certlc_err *err)
+{
+    *resp = NULL;
+    char *k = checked_key(st, kind, what, ns, name, err);
+    if (k == NULL)
+        return -1;
+    int rc = range_one(st, k, resp, kv, err);
+    free(k);
+    return rc;
+}
+
 /* ---- Secrets ----------------------------------------------------------- */
 
 static int es_get(certlc_store *base, const char *ns, const char *name,
                   certlc_secret **out, certlc_err *err)
 {
     struct estore *st = (struct estore *)base;
-    char *k = checked_key(st, "secrets", "name", ns, name, err);
-    if (k == NULL)
-        return -1;
-    json_t *resp = NULL, *kv;
-    int rc = range_one(st, k, &resp, &kv, err);
-    free(k);
+    json_t *resp, *kv = NULL;
+    int rc = range_checked(st, "secrets", "name", ns, name, &resp, &kv, err);
     if (rc == 0)
         rc = secret_from_kv(st, kv, ns, name, out, err);
     else if (rc == CERTLC_NOTFOUND)
@@ -588,12 +600,8 @@ static int es_status_get(certlc_store *base, const char *ns, const char *tcp,
                          char **json, certlc_err *err)
 {
     struct estore *st = (struct estore *)base;
-    char *k = checked_key(st, "status", "tenant", ns, tcp, err);
-    if (k == NULL)
-        return -1;
-    json_t *resp = NULL, *kv;
-    int rc = range_one(st, k, &resp, &kv, err);
-    free(k);
+    json_t *resp, *kv = NULL;
+    int rc = range_checked(st, "status", "tenant", ns, tcp, &resp, &kv, err);
     if (rc == 0) {
         *json = certlc_etcd_kv_bytes(kv, "value", NULL);
         if (*json == NULL)

@@ -1061,6 +1061,65 @@ static void provided_due(plan_step *p, const certlc_item *item,
                          const certlc_secret *s, const certlc_kv *crt,
                          const char *name, const char *prev_name);
 
+/* A delivery refused (err says why). A renewal laid over the
+ * certificate in use (tls.* rewritten, the keys the component mounts
+ * still the accepted one) leaves the Secret where it is: removing it would
+ * take the certificate in use away from the control plane. */
+static void provided_refused(plan_step *p, const certlc_item *item,
+                             const certlc_secret *s, const certlc_kv *crt,
+                             const char *name, certlc_err *err)
+{
+    char aside[300] = "", why[CERTLC_ERR_MAX], msg[CERTLC_ERR_MAX];
+    snprintf(why, sizeof why, "%s", err->msg);
+    bool in_use = mounted_differs(s, item);
+    int arc = in_use ? certlc_delivery_set_aside(p->pc->store, s,
+                                                 p->pc->t->namespace, name,
+                                                 crt, why, aside,
+                                                 sizeof aside, err)
+                     : certlc_delivery_refuse(p->pc->store, s,
+                                              p->pc->t->namespace, name, crt,
+                                              why, aside, sizeof aside, err);
+    if (arc != 0)
+        certlc_warn("engine", "%s/%s: cannot set %s aside: %s",
+                    p->pc->t->namespace, p->pc->t->name, name, err->msg);
+    snprintf(msg, sizeof msg, "refused: %.600s (kept as %.300s); %s",
+             why, aside, in_use ? "the certificate in use stays under its "
+                                  "keys until a new delivery is accepted"
+                                : "awaiting a new delivery");
+    report(p, name, CERTLC_ACT_FAILED, CERTLC_CAUSE_REFUSED, msg);
+}
+
+/* A delivery accepted: its keys copied to those the component mounts when
+ * they differ, then recorded and judged for its renewal. */
+static void provided_accepted(plan_step *p, const certlc_item *item,
+                              certlc_secret *s, const certlc_kv *crt,
+                              const certlc_kv *key, const char *name,
+                              const char *prev_name)
+{
+    certlc_err err = {{0}};
+    certlc_secret *mounted = NULL;
+    if (mount_delivery(p, item, s, crt, key, &mounted, &err) != 0) {
+        char msg[CERTLC_ERR_MAX];
+        snprintf(msg, sizeof msg, "accepted, but its keys %s and %s "
+                 "cannot be written: %.700s", item->cert_key,
+                 item->key_key, err.msg);
+        report(p, name, CERTLC_ACT_FAILED, CERTLC_CAUSE_STORE, msg);
+    } else if (mounted != NULL) {
+        certlc_info("engine", "%s/%s: secret \"%s\": the delivery is "
+                    "accepted; its tls.crt and tls.key copied to %s and "
+                    "%s", p->pc->t->namespace, p->pc->t->name, name,
+                    item->cert_key, item->key_key);
+        const certlc_kv *mcrt, *mkey;
+        provided_pair(mounted, item, &mcrt, &mkey);
+        provided_record(p, mounted, mcrt, name);
+        provided_due(p, item, mounted, mcrt, name, prev_name);
+        certlc_secret_free(mounted);
+    } else {
+        provided_record(p, s, crt, name);
+        provided_due(p, item, s, crt, name, prev_name);
+    }
+}
+
 static void reconcile_provided(plan_step *p, const certlc_item *item,
                                const certlc_cert_spec *spec, const char *name)
 {
@@ -1102,50 +1161,9 @@ static void reconcile_provided(plan_step *p, const certlc_item *item,
         snprintf(msg, sizeof msg, "its CA %s is not available", desc);
         report(p, name, CERTLC_ACT_FAILED, CERTLC_CAUSE_CA, msg);
     } else if (certlc_delivery_judge(&rules, crt, key, &err) != 0) {
-        char aside[300] = "", why[CERTLC_ERR_MAX];
-        snprintf(why, sizeof why, "%s", err.msg);
-        /* A renewal laid over the certificate in use (tls.* rewritten, the
-         * keys the component mounts still the accepted one) leaves the
-         * Secret where it is: removing it would take the certificate in
-         * use away from the control plane. */
-        bool in_use = mounted_differs(s, item);
-        int arc = in_use ? certlc_delivery_set_aside(p->pc->store, s,
-                                                     p->pc->t->namespace, name,
-                                                     crt, why, aside,
-                                                     sizeof aside, &err)
-                         : certlc_delivery_refuse(p->pc->store, s,
-                                                  p->pc->t->namespace, name, crt,
-                                                  why, aside, sizeof aside,
-                                                  &err);
-        if (arc != 0)
-            certlc_warn("engine", "%s/%s: cannot set %s aside: %s",
-                        p->pc->t->namespace, p->pc->t->name, name, err.msg);
-        snprintf(msg, sizeof msg, "refused: %.600s (kept as %.300s); %s",
-                 why, aside, in_use ? "the certificate in use stays under its "
-                                      "keys until a new delivery is accepted"
-                                    : "awaiting a new delivery");
-        report(p, name, CERTLC_ACT_FAILED, CERTLC_CAUSE_REFUSED, msg);
+        provided_refused(p, item, s, crt, name, &err);
     } else {
-        certlc_secret *mounted = NULL;
-        if (mount_delivery(p, item, s, crt, key, &mounted, &err) != 0) {
-            snprintf(msg, sizeof msg, "accepted, but its keys %s and %s "
-                     "cannot be written: %.700s", item->cert_key,
-                     item->key_key, err.msg);
-            report(p, name, CERTLC_ACT_FAILED, CERTLC_CAUSE_STORE, msg);
-        } else if (mounted != NULL) {
-            certlc_info("engine", "%s/%s: secret \"%s\": the delivery is "
-                        "accepted; its tls.crt and tls.key copied to %s and "
-                        "%s", p->pc->t->namespace, p->pc->t->name, name,
-                        item->cert_key, item->key_key);
-            const certlc_kv *mcrt, *mkey;
-            provided_pair(mounted, item, &mcrt, &mkey);
-            provided_record(p, mounted, mcrt, name);
-            provided_due(p, item, mounted, mcrt, name, prev_name);
-            certlc_secret_free(mounted);
-        } else {
-            provided_record(p, s, crt, name);
-            provided_due(p, item, s, crt, name, prev_name);
-        }
+        provided_accepted(p, item, s, crt, key, name, prev_name);
     }
     certlc_secret_free(s);
     certlc_secret_free(prev);

@@ -387,6 +387,41 @@ static bool split_key(struct estore *st, const char *key, const char *kind,
            check_name("name", name, NULL) == 0;
 }
 
+/* The Secrets of one page of a listing (kvs) that sel matches, appended
+ * to out; those that do not parse are skipped with a warning. *last is
+ * the page's last key (malloc'd; NULL when none could be read). 0, or -1
+ * with err. */
+static int list_page(struct estore *st, json_t *kvs,
+                     const certlc_selector *sel, certlc_secret_list *out,
+                     char **last, certlc_err *err)
+{
+    size_t i;
+    json_t *kv;
+    json_array_foreach(kvs, i, kv) {
+        free(*last);
+        *last = certlc_etcd_kv_bytes(kv, "key", NULL);
+        char kns[256], kname[256];
+        if (*last == NULL || !split_key(st, *last, "secrets", kns, sizeof kns,
+                                        kname, sizeof kname))
+            continue;
+        certlc_secret *s = NULL;
+        certlc_err e2;
+        if (secret_from_kv(st, kv, kns, kname, &s, &e2) != 0) {
+            certlc_warn(COMPONENT, "%s; skipped", e2.msg);
+            continue;
+        }
+        if (!certlc_selector_match(sel, &s->labels)) {
+            certlc_secret_free(s);
+            continue;
+        }
+        if (certlc_secret_list_push(out, s) != 0) {
+            certlc_secret_free(s);
+            return certlc_err_set(err, "listing: out of memory");
+        }
+    }
+    return 0;
+}
+
 static int es_list(certlc_store *base, const char *ns,
                    const certlc_selector *sel, certlc_secret_list *out,
                    certlc_err *err)
@@ -416,33 +451,9 @@ static int es_list(certlc_store *base, const char *ns,
             break;
         if (rev == 0)
             rev = certlc_etcd_int(json_object_get(resp, "header"), "revision");
-        json_t *kvs = json_object_get(resp, "kvs");
-        size_t i;
-        json_t *kv;
         char *last = NULL;
-        json_array_foreach(kvs, i, kv) {
-            free(last);
-            last = certlc_etcd_kv_bytes(kv, "key", NULL);
-            char kns[256], kname[256];
-            if (last == NULL || !split_key(st, last, "secrets", kns, sizeof kns,
-                                           kname, sizeof kname))
-                continue;
-            certlc_secret *s = NULL;
-            certlc_err e2;
-            if (secret_from_kv(st, kv, kns, kname, &s, &e2) != 0) {
-                certlc_warn(COMPONENT, "%s; skipped", e2.msg);
-                continue;
-            }
-            if (!certlc_selector_match(sel, &s->labels)) {
-                certlc_secret_free(s);
-                continue;
-            }
-            if (certlc_secret_list_push(out, s) != 0) {
-                certlc_secret_free(s);
-                rc = certlc_err_set(err, "listing: out of memory");
-                break;
-            }
-        }
+        rc = list_page(st, json_object_get(resp, "kvs"), sel, out, &last,
+                       err);
         bool more = json_is_true(json_object_get(resp, "more"));
         json_decref(resp);
         if (rc != 0 || !more || last == NULL) {

@@ -42,7 +42,7 @@ FILES_host="plugin_loader ds_registry host"
 FILES_ops="metrics httpd sdnotify"
 FILES_engine="runtime engine reconcile datastore_reconcile datastore_external \
 rollout status events deadline leader hooks delivery cause reissue_guard \
-observe inventory ca_overlap workers pass validation"
+observe obs_tenants inventory ca_overlap workers pass validation"
 FILES_cli="main cli cli_targets cmd_apply cmd_check cmd_completion cmd_delete \
 cmd_describe cmd_events cmd_get cmd_leader cmd_migrate cmd_plugins \
 cmd_rewrite cmd_rotate cmd_run output table jsonpath get_watch get_tcp_watch"

@@ -6,6 +6,7 @@
 
 #include "log.h"
 #include "timefmt.h"
+#include "workers.h"
 
 void certlc_pass_begin(certlc_pass *p, certlc_store *store,
                        const certlc_config *cfg, const certlc_tenant *t,
@@ -23,11 +24,23 @@ void certlc_pass_begin(certlc_pass *p, certlc_store *store,
     p->arg = arg;
     p->res = res;
     certlc_err err = {{0}};
+    /* Reading and decoding the status and peeking the Secrets are most of
+     * a pass with nothing to do: where the store allows, they run outside
+     * the pass lock, on every core. They touch only this tenant's files
+     * and this pass's memory. */
+    bool unlocked = certlc_store_concurrent_reads(store);
+    if (unlocked)
+        certlc_workers_leave();
     p->status_rc = certlc_status_load(store, t->namespace, t->name, &p->status,
                                       &err);
     /* An unreadable status is rewritten whole at the end of the pass. */
     if (p->status_rc < 0 && p->status_rc != CERTLC_NOTFOUND)
         memset(&p->status, 0, sizeof p->status);
+    else if (p->status_rc == 0)
+        certlc_validation_prefetch(store, &p->status, t->namespace,
+                                   &p->peeks);
+    if (unlocked)
+        certlc_workers_enter();
     p->saved = p->status;
 }
 

@@ -1354,7 +1354,7 @@ static bool unchanged_since_judged(pass *p, const certlc_item *item,
                                    const char *name)
 {
     const certlc_validation *v = certlc_validation_unchanged(
-        p->store, &p->pc->status, p->t->namespace, name);
+        p->store, &p->pc->status, p->t->namespace, name, &p->pc->peeks);
     char inputs[65];
     if (v == NULL ||
         certlc_validation_inputs(item, p->t, p->cfg, spec, inputs) != 0 ||
@@ -1825,7 +1825,7 @@ int certlc_reconcile_tenant_status(certlc_store *store,
     bool wrote = false;
     int orc = certlc_ca_overlap_step(store, cfg, t, now,
                                      pc->status_rc == 0 ? &pc->status : NULL,
-                                     &wrote, &overlap_due, ca_name,
+                                     &pc->peeks, &wrote, &overlap_due, ca_name,
                                      sizeof ca_name, &oerr);
     if (wrote) /* the phase it recorded */
         certlc_pass_begin(pc, store, cfg, t, now, cb, arg, result);

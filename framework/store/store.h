@@ -99,6 +99,10 @@ struct certlc_store_ops {
      * the store cannot tell it cheaper than a get. */
     int (*peek)(certlc_store *st, const char *ns, const char *name,
                 char digest[65], certlc_err *err);
+    /* peek and status_get may run in several threads at once, beside the
+     * calls of another thread: they touch nothing of the store but what
+     * open set up. A pass then reads outside the pass lock (workers.h). */
+    bool concurrent_reads;
 };
 
 struct certlc_store {
@@ -169,6 +173,11 @@ static inline int certlc_store_peek(certlc_store *st, const char *ns,
 static inline bool certlc_store_can_peek(const certlc_store *st)
 {
     return st->ops->peek != NULL;
+}
+/* See concurrent_reads above. */
+static inline bool certlc_store_concurrent_reads(const certlc_store *st)
+{
+    return st->ops->concurrent_reads;
 }
 static inline int certlc_store_get(certlc_store *st, const char *ns,
                                    const char *name, certlc_secret **out,

@@ -33,7 +33,7 @@
 LAYERS="util config pki store host ops engine cli"
 
 # The files of each folder, by name without .c/.h.
-FILES_util="err log base64 hex wipe_alloc wipe_buf timefmt version path file_read"
+FILES_util="err log base64 hex sha256 wipe_alloc wipe_buf timefmt version path file_read"
 FILES_config="config config_store datastore inifile duration names keyalg"
 FILES_pki="pki kubeconfig ca_bundle keypool"
 FILES_store="store secret selector store_file store_etcd etcd_client \

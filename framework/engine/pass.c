@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "sha256.h"
 #include "timefmt.h"
 #include "workers.h"
 
@@ -97,7 +98,7 @@ int certlc_secret_data_digest(const certlc_secret *s, char out[65])
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
-    int ok = ctx != NULL && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+    int ok = ctx != NULL && EVP_DigestInit_ex(ctx, certlc_sha256(), NULL);
     for (size_t i = 0; ok && i < s->data.n; i++) {
         const certlc_kv *kv = &s->data.items[i];
         uint64_t n = kv->len;

@@ -1,6 +1,7 @@
 #include "validation.h"
 
 #include "hex.h"
+#include "sha256.h"
 
 #include <openssl/evp.h>
 #include <stdatomic.h>
@@ -79,7 +80,7 @@ int certlc_validation_inputs(const certlc_item *item, const certlc_tenant *t,
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
-    int ok = ctx != NULL && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) &&
+    int ok = ctx != NULL && EVP_DigestInit_ex(ctx, certlc_sha256(), NULL) &&
              put(ctx, item->suffix) && put(ctx, item->type) &&
              put(ctx, flags) && put(ctx, t->namespace) && put(ctx, t->name) &&
              put(ctx, t->version) && put(ctx, url) && put(ctx, spec->cn) &&
@@ -151,7 +152,7 @@ int certlc_validation_digest(const void *data, size_t len, char out[65])
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int n = 0;
-    if (!EVP_Digest(data, len, md, &n, EVP_sha256(), NULL) || n != 32)
+    if (!EVP_Digest(data, len, md, &n, certlc_sha256(), NULL) || n != 32)
         return -1;
     certlc_hex(md, 32, out);
     return 0;

@@ -49,6 +49,7 @@
 #include "hex.h"
 #include "log.h"
 #include "names.h"
+#include "sha256.h"
 #include "writer_lock.h"
 
 #define COMPONENT "store"
@@ -427,7 +428,7 @@ static void stored_digest(const char *buf, size_t len, char out[65])
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned n = 0;
-    if (EVP_Digest(buf, len, md, &n, EVP_sha256(), NULL) && n == 32)
+    if (EVP_Digest(buf, len, md, &n, certlc_sha256(), NULL) && n == 32)
         certlc_hex(md, n, out);
     else
         out[0] = '\0';

@@ -646,7 +646,9 @@ static bool newest_refusal(const ext_step *x, char *name, size_t nsize,
     if (x->c == NULL) /* no copy yet: nothing to date a refusal against */
         return false;
     uint64_t since = x->c->resource_version;
-    if (certlc_store_list(p->store, x->es.ns, NULL, &all, &err) == 0) {
+    /* Only the Secrets set aside: the namespace may hold every tenant's. */
+    if (certlc_store_list_prefix(p->store, x->es.ns, prefix, &all, &err) ==
+        0) {
         for (size_t i = 0; i < all.n; i++) {
             const certlc_secret *s = all.items[i];
             if (strncmp(s->name, prefix, strlen(prefix)) == 0 &&

@@ -33,7 +33,7 @@
 LAYERS="util config pki store host ops engine cli"
 
 # The files of each folder, by name without .c/.h.
-FILES_util="err log base64 hex wipe_alloc wipe_buf timefmt version path file_read grow"
+FILES_util="err log base64 hex sha256 wipe_alloc wipe_buf timefmt version path file_read grow"
 FILES_config="config config_store datastore inifile duration names keyalg"
 FILES_pki="pki kubeconfig ca_bundle keypool"
 FILES_store="store secret selector store_file store_etcd etcd_client \
@@ -42,7 +42,7 @@ FILES_host="plugin_loader ds_registry host"
 FILES_ops="metrics httpd sdnotify"
 FILES_engine="runtime engine reconcile datastore_reconcile datastore_external \
 rollout status events deadline leader hooks delivery cause reissue_guard \
-observe inventory ca_overlap workers pass validation"
+observe obs_tenants inventory ca_overlap workers pass validation"
 FILES_cli="main cli cli_targets cmd_apply cmd_check cmd_completion cmd_delete \
 cmd_describe cmd_events cmd_get cmd_leader cmd_migrate cmd_plugins \
 cmd_rewrite cmd_rotate cmd_run output table jsonpath get_watch get_tcp_watch"

@@ -32,6 +32,7 @@ typedef struct step {
     const certlc_tenant *t;
     int64_t now;
     certlc_tcp_status st;
+    const certlc_peeks *pre; /* what the pass peeked as it began */
     const certlc_item *item; /* the CA being rotated */
     char name[320];          /* its Secret */
     char next_name[340];     /* <name>-next: the new CA until retire */
@@ -687,7 +688,7 @@ out:
 static bool judged_unchanged(const step *sp)
 {
     return certlc_validation_unchanged(sp->store, &sp->st, sp->t->namespace,
-                                       sp->name) != NULL;
+                                       sp->name, sp->pre) != NULL;
 }
 
 static int start(step *sp, certlc_err *err)
@@ -869,7 +870,8 @@ static int overlap_step(step *sp, certlc_err *lerr, int64_t *next_due,
 
 int certlc_ca_overlap_step(certlc_store *store, const certlc_config *cfg,
                            const certlc_tenant *t, int64_t now,
-                           const certlc_tcp_status *loaded, bool *wrote,
+                           const certlc_tcp_status *loaded,
+                           const certlc_peeks *pre, bool *wrote,
                            int64_t *next_due, char *which, size_t which_size,
                            certlc_err *err)
 {
@@ -879,7 +881,7 @@ int certlc_ca_overlap_step(certlc_store *store, const certlc_config *cfg,
     /* The pass's own copy (loaded once for the pass): a step that saves
      * says so through *wrote, and the pass loads the status again. */
     step sp = {.store = store, .cfg = cfg, .t = t, .now = now,
-               .st = *loaded};
+               .st = *loaded, .pre = pre};
     certlc_err lerr;
     int rc = overlap_step(&sp, &lerr, next_due, which, which_size, err);
     *wrote = sp.wrote;

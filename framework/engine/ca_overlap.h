@@ -37,6 +37,7 @@
 #include "err.h"
 #include "status.h"
 #include "store.h"
+#include "validation.h"
 
 /* overlap | replace (with the rotate annotation), continue | abort */
 #define CERTLC_ANNOTATION_CA_ROTATION "certlc.io/ca-rotation"
@@ -61,11 +62,13 @@ bool certlc_ca_overlap_active(const certlc_tcp_status *st);
  * applied: the pass must stop, as its CA Secret may still carry a request
  * that a pass would otherwise read as "replace now". which gets the name
  * of the Secret concerned. loaded is the tenant's status as the pass
- * loaded it (NULL: never provisioned, nothing to do); *wrote is set when
+ * loaded it (NULL: never provisioned, nothing to do), pre what it peeked
+ * (validation.h); *wrote is set when
  * the step saved the status, which the pass must then load again. */
 int certlc_ca_overlap_step(certlc_store *store, const certlc_config *cfg,
                            const certlc_tenant *t, int64_t now,
-                           const certlc_tcp_status *loaded, bool *wrote,
+                           const certlc_tcp_status *loaded,
+                           const certlc_peeks *pre, bool *wrote,
                            int64_t *next_due, char *which, size_t which_size,
                            certlc_err *err);
 

@@ -86,16 +86,10 @@ static int settings(const certlc_ds_instance *ds, ext_settings *s,
     return 0;
 }
 
-bool certlc_external_watches(const certlc_config *cfg, const certlc_tenant *t,
-                             const char *ns, const char *name)
+/* Whether DataStore d's client_cert_secret is ns/name. */
+static bool watches(const certlc_datastore *d, const char *ns,
+                    const char *name)
 {
-    if (t->datastore == NULL || t->datastore[0] == '\0')
-        return false;
-    const certlc_datastore *d = certlc_datastore_find(cfg->datastores,
-                                                      cfg->n_datastores,
-                                                      t->datastore);
-    if (d == NULL)
-        return false;
     for (size_t i = 0; i < d->n_options; i++) {
         if (strcmp(d->options[i].key, "client_cert_secret") != 0)
             continue;
@@ -104,6 +98,26 @@ bool certlc_external_watches(const certlc_config *cfg, const certlc_tenant *t,
         return strcmp(rns, ns) == 0 && strcmp(rname, name) == 0;
     }
     return false;
+}
+
+bool certlc_external_watched(const certlc_config *cfg, const char *ns,
+                             const char *name)
+{
+    for (size_t i = 0; i < cfg->n_datastores; i++)
+        if (watches(&cfg->datastores[i], ns, name))
+            return true;
+    return false;
+}
+
+bool certlc_external_watches(const certlc_config *cfg, const certlc_tenant *t,
+                             const char *ns, const char *name)
+{
+    if (t->datastore == NULL || t->datastore[0] == '\0')
+        return false;
+    const certlc_datastore *d = certlc_datastore_find(cfg->datastores,
+                                                      cfg->n_datastores,
+                                                      t->datastore);
+    return d != NULL && watches(d, ns, name);
 }
 
 /* ---- the pieces of a certificate Secret --------------------------------- */
@@ -632,7 +646,9 @@ static bool newest_refusal(const ext_step *x, char *name, size_t nsize,
     if (x->c == NULL) /* no copy yet: nothing to date a refusal against */
         return false;
     uint64_t since = x->c->resource_version;
-    if (certlc_store_list(p->store, x->es.ns, NULL, &all, &err) == 0) {
+    /* Only the Secrets set aside: the namespace may hold every tenant's. */
+    if (certlc_store_list_prefix(p->store, x->es.ns, prefix, &all, &err) ==
+        0) {
         for (size_t i = 0; i < all.n; i++) {
             const certlc_secret *s = all.items[i];
             if (strncmp(s->name, prefix, strlen(prefix)) == 0 &&

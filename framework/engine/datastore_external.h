@@ -66,6 +66,11 @@ typedef struct certlc_external_out {
 void certlc_external_reconcile(const certlc_external_in *in,
                                certlc_external_out *out);
 
+/* True when the Secret ns/name is the client_cert_secret of some
+ * DataStore of cfg: only then can it concern a tenant (below). */
+bool certlc_external_watched(const certlc_config *cfg, const char *ns,
+                             const char *name);
+
 /* True when the Secret ns/name is the client_cert_secret of tenant t's
  * DataStore: a change to it concerns t (the engine's watch). */
 bool certlc_external_watches(const certlc_config *cfg, const certlc_tenant *t,

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "timefmt.h"
+#include "sha256.h"
 
 /* Signed by the issuer, named in the message by its issuer field. */
 static int check_issuer(const certlc_delivery_rules *r, X509 *x,
@@ -222,7 +223,7 @@ static void short_digest(const certlc_kv *crt, char out[9])
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned n = 0;
     snprintf(out, 9, "00000000");
-    if (crt == NULL || !EVP_Digest(crt->value, crt->len, md, &n, EVP_sha256(),
+    if (crt == NULL || !EVP_Digest(crt->value, crt->len, md, &n, certlc_sha256(),
                                    NULL) || n < 4)
         return;
     certlc_hex(md, 4, out);

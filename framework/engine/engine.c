@@ -181,21 +181,31 @@ static void hook_ended(const certlc_hook_end *end, void *arg)
     }
 }
 
-/* Marks the tenant a Secret belongs to: "<tenant>-<suffix of the plan>". */
+/* Marks the tenant a Secret belongs to: "<tenant>-<suffix of the plan>".
+ * Each '-' of the name may end the tenant's name; the tenant is then
+ * looked up (config.h, a binary search), not compared with every tenant:
+ * a pass writes a dozen files, and each is an event. */
 static void mark_secret(engine *e, const certlc_store_event *ev)
 {
     const certlc_config *cfg = e->cli->cfg;
-    for (size_t i = 0; i < cfg->n_tenants; i++) {
-        const certlc_tenant *t = &cfg->tenants[i];
-        size_t len = strlen(t->name);
-        if (strcmp(t->namespace, ev->ns) == 0 &&
-            strncmp(ev->name, t->name, len) == 0 && ev->name[len] == '-' &&
-            certlc_plan_item(ev->name + len + 1) != NULL)
-            e->ts[i].dirty = true;
-        /* A delivery to the DataStore's client_cert_secret. */
-        if (certlc_external_watches(cfg, t, ev->ns, ev->name))
-            e->ts[i].dirty = true;
+    for (const char *dash = strchr(ev->name, '-'); dash != NULL;
+         dash = strchr(dash + 1, '-')) {
+        char tcp[sizeof ev->name];
+        size_t len = (size_t)(dash - ev->name);
+        if (certlc_plan_item(dash + 1) == NULL)
+            continue;
+        memcpy(tcp, ev->name, len);
+        tcp[len] = '\0';
+        const certlc_tenant *t = certlc_config_tenant(cfg, ev->ns, tcp);
+        if (t != NULL)
+            e->ts[t - cfg->tenants].dirty = true;
     }
+    /* A delivery to a DataStore's client_cert_secret. */
+    if (!certlc_external_watched(cfg, ev->ns, ev->name))
+        return;
+    for (size_t i = 0; i < cfg->n_tenants; i++)
+        if (certlc_external_watches(cfg, &cfg->tenants[i], ev->ns, ev->name))
+            e->ts[i].dirty = true;
 }
 
 static void mark_all(engine *e)

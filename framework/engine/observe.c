@@ -15,6 +15,7 @@
 #include "kubeconfig.h"
 #include "log.h"
 #include "metrics.h"
+#include "obs_tenants.h"
 #include "pki.h"
 #include "sdnotify.h"
 #include "status.h"
@@ -24,27 +25,8 @@
 
 #define COMPONENT "observe"
 
-typedef struct pending {
-    char secret[256];
-    certlc_action action;
-    certlc_cause cause;
-    char reason[CERTLC_ERR_MAX];
-} pending;
-
-/* What the observer remembers of one tenant between passes. */
-typedef struct tstate {
-    char ns[64], name[64];
-    bool known;       /* looked at once: provisioned and certs are set */
-    bool provisioned; /* had a status before: a creation is a rotation */
-    bool first;       /* in its first pass in this process */
-    bool awaiting;    /* its datastore waits for the external PKI */
-    char datastore[64];
-    certlc_cert_info *certs;
-    size_t n_certs;
-    pending *pend;
-    size_t n_pend, cap_pend;
-    struct timespec start;
-} tstate;
+typedef certlc_obs_pending pending;
+typedef certlc_obs_tenant tstate;
 
 struct certlc_observer {
     certlc_runtime *cli;
@@ -59,13 +41,8 @@ struct certlc_observer {
     char *listen; /* where httpd listens; NULL when it does not */
     atomic_int loaded;
     bool operator_; /* started by certlc_observer_start: serves, notifies */
-    tstate *t;
-    size_t n_t;
+    certlc_obs_table tenants;
 };
-
-static const char *const phases[] = {
-    CERTLC_PHASE_PROVISIONING, CERTLC_PHASE_READY, CERTLC_PHASE_CA_ROTATING,
-    CERTLC_PHASE_NOT_READY, CERTLC_PHASE_FAILED};
 
 /* True when the pass just changed the Secret (an event names it): the
  * inventory of a first look leaves it unread (inventory.h). */
@@ -80,27 +57,14 @@ static bool pending_for(void *arg, const char *secret)
 
 /* ---- tenants ---------------------------------------------------------------- */
 
+/* The record of tenant t, made when missing; under the registry's lock,
+ * since a scrape reads the table (obs_tenants.h). */
 static tstate *tenant_state(certlc_observer *o, const certlc_tenant *t)
 {
-    for (size_t i = 0; i < o->n_t; i++)
-        if (strcmp(o->t[i].ns, t->namespace) == 0 &&
-            strcmp(o->t[i].name, t->name) == 0)
-            return &o->t[i];
-    tstate *v = realloc(o->t, (o->n_t + 1) * sizeof *v);
-    if (v == NULL)
-        return NULL;
-    o->t = v;
-    tstate *s = &o->t[o->n_t++];
-    memset(s, 0, sizeof *s);
-    snprintf(s->ns, sizeof s->ns, "%s", t->namespace);
-    snprintf(s->name, sizeof s->name, "%s", t->name);
+    certlc_metrics_lock(o->reg);
+    tstate *s = certlc_obs_tenant_get(&o->tenants, t->namespace, t->name);
+    certlc_metrics_unlock(o->reg);
     return s;
-}
-
-static void tstate_fini(tstate *s)
-{
-    free(s->certs);
-    free(s->pend);
 }
 
 /* ---- readiness and the server ---------------------------------------------- */
@@ -201,61 +165,64 @@ typedef struct family {
     const char *name, *help;
     certlc_metric_type type;
     const char *const *labels;
+    /* Drawn from the tenant table when scraped (obs_tenants.h); NULL: kept
+     * in the registry. */
+    certlc_metric_collect collect;
 } family;
 
 static const family families[] = {
     {offsetof(certlc_observer, build), "certlc_build_info",
      "The version of certlc and the major.minor of its driver ABI.",
-     CERTLC_METRIC_GAUGE, build_l},
+     CERTLC_METRIC_GAUGE, build_l, NULL},
     {offsetof(certlc_observer, expiry),
      "certlc_certificate_expiration_timestamp_seconds",
      "The notAfter of a certificate the operator keeps (every tracked "
      "certificate and every CA), in Unix seconds.",
-     CERTLC_METRIC_GAUGE, cert_l},
+     CERTLC_METRIC_GAUGE, cert_l, certlc_obs_collect_expiry},
     {offsetof(certlc_observer, renewal),
      "certlc_certificate_renewal_timestamp_seconds",
      "When the engine rotates a tracked certificate: its notAfter minus "
      "renew_before, in Unix seconds.",
-     CERTLC_METRIC_GAUGE, cert_l},
+     CERTLC_METRIC_GAUGE, cert_l, certlc_obs_collect_renewal},
     {offsetof(certlc_observer, certs), "certlc_certificates",
      "Certificates (tracked ones and CAs) of a tenant by status: valid, "
      "expiring (due for renewal; for a CA, within 30 days or "
      "renew_before) or invalid (missing, unreadable, expired or failing).",
-     CERTLC_METRIC_GAUGE, count_l},
+     CERTLC_METRIC_GAUGE, count_l, certlc_obs_collect_counts},
     {offsetof(certlc_observer, rotations), "certlc_rotations_total",
      "Certificates issued again, by reason: deleted, expiring, invalid, "
      "spec, ca or manual.",
-     CERTLC_METRIC_COUNTER, rot_l},
+     CERTLC_METRIC_COUNTER, rot_l, NULL},
     {offsetof(certlc_observer, failures), "certlc_rotation_failures_total",
      "Rotations that failed (each attempt), by reason.",
-     CERTLC_METRIC_COUNTER, rot_l},
+     CERTLC_METRIC_COUNTER, rot_l, NULL},
     {offsetof(certlc_observer, phase), "certlc_tenant_phase",
      "The phase of a tenant control plane: 1 for the current one.",
-     CERTLC_METRIC_GAUGE, phase_l},
+     CERTLC_METRIC_GAUGE, phase_l, certlc_obs_collect_phase},
     {offsetof(certlc_observer, ca_phase), "certlc_ca_rotation_phase",
      "The phase of a CA rotation with overlap (trust-both, move, retire, "
      "done): 1 for the current one.",
-     CERTLC_METRIC_GAUGE, ca_phase_l},
+     CERTLC_METRIC_GAUGE, ca_phase_l, NULL},
     {offsetof(certlc_observer, ca_phase_end),
      "certlc_ca_rotation_phase_end_timestamp_seconds",
      "When the current phase of a CA rotation with overlap may end (it "
      "ends once rolled out), in Unix seconds.",
-     CERTLC_METRIC_GAUGE, ca_end_l},
+     CERTLC_METRIC_GAUGE, ca_end_l, NULL},
     {offsetof(certlc_observer, ds_up), "certlc_datastore_up",
      "1 when the datastore answered the last pass of a tenant using it, "
      "0 when no endpoint did.",
-     CERTLC_METRIC_GAUGE, ds_l},
+     CERTLC_METRIC_GAUGE, ds_l, NULL},
     {offsetof(certlc_observer, awaiting), "certlc_external_pki_awaiting",
      "Tenants whose datastore certificate waits for the external PKI.",
-     CERTLC_METRIC_GAUGE, await_l},
+     CERTLC_METRIC_GAUGE, await_l, NULL},
     {offsetof(certlc_observer, duration), "certlc_reconcile_duration_seconds",
      "How long a reconcile pass of one tenant takes.",
-     CERTLC_METRIC_HISTOGRAM, NULL},
+     CERTLC_METRIC_HISTOGRAM, NULL, NULL},
     {offsetof(certlc_observer, parses), "certlc_certificate_parses_total",
      "Secrets judged in full (parsed, key matched, chain, SANs and "
      "usages checked); a Secret judged before with the same content, CA "
      "and inputs is not.",
-     CERTLC_METRIC_COUNTER, NULL},
+     CERTLC_METRIC_COUNTER, NULL, NULL},
 };
 
 /* Every family into its field; -1 when one could not be made. */
@@ -264,10 +231,15 @@ static int add_families(certlc_observer *o)
     for (size_t i = 0; i < sizeof families / sizeof families[0]; i++) {
         const family *f = &families[i];
         bool histogram = f->type == CERTLC_METRIC_HISTOGRAM;
-        certlc_metric *m = certlc_metrics_add_family(
-            o->reg, f->name, f->help, f->type, f->labels,
-            histogram ? buckets : NULL,
-            histogram ? sizeof buckets / sizeof buckets[0] : 0);
+        certlc_metric *m =
+            f->collect != NULL
+                ? certlc_metrics_add_collected(o->reg, f->name, f->help,
+                                               f->type, f->labels,
+                                               f->collect, &o->tenants)
+                : certlc_metrics_add_family(
+                      o->reg, f->name, f->help, f->type, f->labels,
+                      histogram ? buckets : NULL,
+                      histogram ? sizeof buckets / sizeof buckets[0] : 0);
         if (m == NULL)
             return -1;
         *(certlc_metric **)((char *)o + f->field) = m;
@@ -299,14 +271,22 @@ certlc_observer *certlc_observer_new(certlc_runtime *c)
     return o;
 }
 
-static void drop_tenant(certlc_observer *o, const tstate *s)
+/* A tenant that left the configuration: its series go with it (those
+ * drawn from the table go with its record). */
+static void drop_tenant(void *arg, const tstate *s)
 {
+    certlc_observer *o = arg;
     const char *m[] = {s->ns, s->name, NULL, NULL};
-    certlc_metric *fams[] = {o->expiry,    o->renewal,  o->certs,
-                             o->rotations, o->failures, o->phase,
-                             o->ca_phase,  o->ca_phase_end};
+    certlc_metric *fams[] = {o->rotations, o->failures, o->ca_phase,
+                             o->ca_phase_end};
     for (size_t i = 0; i < sizeof fams / sizeof fams[0]; i++)
         certlc_metric_remove(fams[i], m);
+}
+
+static bool in_config(void *arg, const tstate *s)
+{
+    const certlc_observer *o = arg;
+    return certlc_config_tenant(o->cli->cfg, s->ns, s->name) != NULL;
 }
 
 void certlc_observer_reload(certlc_observer *o)
@@ -316,28 +296,20 @@ void certlc_observer_reload(certlc_observer *o)
     const certlc_config *cfg = o->cli->cfg;
     certlc_log_set_format(cfg->log_format);
     certlc_metrics_lock(o->reg);
-    size_t kept = 0;
-    for (size_t i = 0; i < o->n_t; i++) {
-        if (certlc_config_tenant(cfg, o->t[i].ns, o->t[i].name) != NULL) {
-            o->t[kept++] = o->t[i];
-        } else {
-            drop_tenant(o, &o->t[i]);
-            tstate_fini(&o->t[i]);
-        }
-    }
-    o->n_t = kept;
+    certlc_obs_tenants_keep(&o->tenants, in_config, drop_tenant, o);
     /* Datastores that left. */
+    certlc_obs_table *tb = &o->tenants;
     for (;;) {
         bool again = false;
-        for (size_t i = 0; i < o->n_t && !again; i++) {
-            const char *ds = o->t[i].datastore;
+        for (size_t i = 0; i < tb->n && !again; i++) {
+            const char *ds = tb->t[i].datastore;
             if (ds[0] != '\0' &&
                 certlc_datastore_find(cfg->datastores, cfg->n_datastores,
                                       ds) == NULL) {
                 const char *m[] = {ds, NULL};
                 certlc_metric_remove(o->ds_up, m);
                 certlc_metric_remove(o->awaiting, m);
-                o->t[i].datastore[0] = '\0';
+                tb->t[i].datastore[0] = '\0';
                 again = true;
             }
         }
@@ -368,10 +340,8 @@ void certlc_observer_stop(certlc_observer *o)
         certlc_sd_notify("STOPPING=1");
     atomic_store(&o->loaded, 0);
     unserve(o);
-    for (size_t i = 0; i < o->n_t; i++)
-        tstate_fini(&o->t[i]);
-    free(o->t);
     certlc_metrics_free(o->reg);
+    certlc_obs_table_free(&o->tenants);
     free(o);
 }
 
@@ -395,6 +365,23 @@ void certlc_observer_pass_begin(certlc_observer *o, const certlc_tenant *t)
  * store, which the pass has already changed. What the records say
  * (notAfter, no serial) is not read again: a restart does not parse every
  * certificate. */
+/* The inventory of t (inventory.h) as the observer keeps it. 0 or -1 (out
+ * of memory). */
+static int inventory(certlc_observer *o, const certlc_tenant *t,
+                     const certlc_tcp_status *st, certlc_inventory_skip skip,
+                     void *arg, certlc_obs_cert **out, size_t *n)
+{
+    certlc_cert_info *v = NULL;
+    size_t nv = 0;
+    if (certlc_inventory(o->cli->store, t, st, skip, arg, &v, &nv) != 0)
+        return -1;
+    int rc = certlc_obs_certs_of(v, nv, out);
+    free(v);
+    if (rc == 0)
+        *n = nv;
+    return rc;
+}
+
 static void first_look(certlc_observer *o, tstate *s, const certlc_tenant *t,
                        const certlc_pass_statuses *sts)
 {
@@ -410,10 +397,15 @@ static void first_look(certlc_observer *o, tstate *s, const certlc_tenant *t,
             before = loaded;
     }
     s->provisioned = before != NULL;
-    if (certlc_inventory(o->cli->store, t, before, pending_for, s, &s->certs,
-                         &s->n_certs) != 0)
-        s->n_certs = 0;
+    certlc_obs_cert *certs = NULL;
+    size_t n = 0;
+    if (inventory(o, t, before, pending_for, s, &certs, &n) != 0)
+        n = 0;
     free(loaded);
+    certlc_metrics_lock(o->reg);
+    s->certs = certs;
+    s->n_certs = n;
+    certlc_metrics_unlock(o->reg);
     s->known = true;
     s->first = true;
 }
@@ -440,31 +432,23 @@ void certlc_observer_event(certlc_observer *o, const certlc_reconcile_event *ev)
     snprintf(p->reason, sizeof p->reason, "%s", ev->reason ? ev->reason : "");
 }
 
-/* The first certificate of a Secret (its own, not a DataStore CA). */
-static const certlc_cert_info *find_cert(const certlc_cert_info *v, size_t n,
-                                         const char *secret)
-{
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(v[i].secret, secret) == 0)
-            return &v[i];
-    return NULL;
-}
-
 static void event_init(certlc_event *e, const certlc_tenant *t,
                        const char *secret, int64_t now)
 {
     certlc_event_init(e, "Normal", "", t->namespace, t->name, secret, now);
 }
 
-static void event_certs(certlc_event *e, const certlc_cert_info *old,
-                        const certlc_cert_info *nw)
+static void event_certs(certlc_event *e, const certlc_obs_cert *old,
+                        const certlc_obs_cert *nw)
 {
     if (old != NULL && old->state == CERTLC_CERT_OK) {
-        snprintf(e->old_serial, sizeof e->old_serial, "%s", old->serial);
+        snprintf(e->old_serial, sizeof e->old_serial, "%s",
+                 old->serial != NULL ? old->serial : "");
         e->old_not_after = old->not_after;
     }
     if (nw != NULL && nw->state == CERTLC_CERT_OK) {
-        snprintf(e->new_serial, sizeof e->new_serial, "%s", nw->serial);
+        snprintf(e->new_serial, sizeof e->new_serial, "%s",
+                 nw->serial != NULL ? nw->serial : "");
         e->new_not_after = nw->not_after;
     }
 }
@@ -597,7 +581,7 @@ static void tenant_events(certlc_observer *o, const certlc_tenant *t,
 }
 
 static void pass_events(certlc_observer *o, tstate *s, const certlc_tenant *t,
-                        const certlc_cert_info *nc, size_t n_nc,
+                        const certlc_obs_cert *nc, size_t n_nc,
                         const certlc_reconcile_result *res,
                         const certlc_tcp_status *st, bool have_st,
                         certlc_event **evs, size_t *n_evs)
@@ -607,8 +591,8 @@ static void pass_events(certlc_observer *o, tstate *s, const certlc_tenant *t,
     certlc_event e;
     for (size_t i = 0; i < s->n_pend; i++) {
         const pending *p = &s->pend[i];
-        const certlc_cert_info *old = find_cert(s->certs, s->n_certs,
-                                                p->secret);
+        const certlc_obs_cert *old =
+            certlc_obs_cert_find(s->certs, s->n_certs, t->name, p->secret);
         event_init(&e, t, p->secret, now);
         if (p->action == CERTLC_ACT_CREATED && !s->provisioned) {
             initial++;
@@ -617,7 +601,8 @@ static void pass_events(certlc_observer *o, tstate *s, const certlc_tenant *t,
         if (p->action == CERTLC_ACT_CREATED ||
             p->action == CERTLC_ACT_REISSUED) {
             rotated_event(o, t, p, &e);
-            event_certs(&e, old, find_cert(nc, n_nc, p->secret));
+            event_certs(&e, old,
+                        certlc_obs_cert_find(nc, n_nc, t->name, p->secret));
         } else if (p->action == CERTLC_ACT_FAILED) {
             failed_event(o, t, p, &e);
             if (p->cause != CERTLC_CAUSE_AWAITING)
@@ -630,53 +615,36 @@ static void pass_events(certlc_observer *o, tstate *s, const certlc_tenant *t,
     tenant_events(o, t, initial, res, st, have_st, now, evs, n_evs);
 }
 
-static void set_cert_metrics(certlc_observer *o, tstate *s,
-                             const certlc_tenant *t,
-                             const certlc_cert_info *nc, size_t n_nc)
+/* Which certificates have gauges, and the tenant's counts by status, as
+ * of now; the gauges themselves are drawn from these when scraped
+ * (obs_tenants.h). Under the registry's lock. */
+static void judge_certs(certlc_observer *o, tstate *s, const certlc_tenant *t,
+                        certlc_obs_cert *nc, size_t n_nc)
 {
     const certlc_config *cfg = o->cli->cfg;
     int64_t now = certlc_now();
-    /* Series of certificates that are gone or unreadable now. */
-    for (size_t i = 0; i < s->n_certs; i++) {
-        const certlc_cert_info *old = &s->certs[i];
-        bool still = false;
-        for (size_t k = 0; k < n_nc && !still; k++)
-            still = nc[k].state == CERTLC_CERT_OK &&
-                    strcmp(nc[k].secret, old->secret) == 0 &&
-                    strcmp(nc[k].key, old->key) == 0;
-        if (!still) {
-            const char *m[] = {t->namespace, t->name, old->secret, old->key};
-            certlc_metric_remove(o->expiry, m);
-            certlc_metric_remove(o->renewal, m);
-        }
-    }
-    double valid = 0, expiring = 0, invalid = 0;
+    uint32_t valid = 0, expiring = 0, invalid = 0;
     int64_t ca_warn = cfg->renew_before > 30 * 86400 ? cfg->renew_before
                                                      : 30 * 86400;
     for (size_t k = 0; k < n_nc; k++) {
-        const certlc_cert_info *c = &nc[k];
-        if (c->state != CERTLC_CERT_OK || c->not_after <= now ||
-            failed_now(s, c->secret)) {
+        certlc_obs_cert *c = &nc[k];
+        char secret[256];
+        snprintf(secret, sizeof secret, "%s-%s", t->name, c->item->suffix);
+        c->shown = c->state == CERTLC_CERT_OK && c->not_after > now &&
+                   !failed_now(s, secret);
+        if (!c->shown)
             invalid++;
-            continue;
-        }
-        const char *v[] = {t->namespace, t->name, c->secret, c->key};
-        certlc_metric_set(o->expiry, v, (double)c->not_after);
-        if (c->tracked && !c->ca)
-            certlc_metric_set(o->renewal, v,
-                              (double)(c->not_after - cfg->renew_before));
-        if (c->ca ? c->not_after - now < ca_warn
-                  : now >= c->not_after - cfg->renew_before)
+        else if (c->ca ? c->not_after - now < ca_warn
+                       : now >= c->not_after - cfg->renew_before)
             expiring++;
         else
             valid++;
     }
-    const char *vv[] = {t->namespace, t->name, "valid"};
-    certlc_metric_set(o->certs, vv, valid);
-    const char *ve[] = {t->namespace, t->name, "expiring"};
-    certlc_metric_set(o->certs, ve, expiring);
-    const char *vi[] = {t->namespace, t->name, "invalid"};
-    certlc_metric_set(o->certs, vi, invalid);
+    s->valid = valid;
+    s->expiring = expiring;
+    s->invalid = invalid;
+    s->renew_before = cfg->renew_before;
+    s->gauged = true;
 }
 
 static void set_status_metrics(certlc_observer *o, tstate *s,
@@ -685,10 +653,10 @@ static void set_status_metrics(certlc_observer *o, tstate *s,
 {
     const char *cur = have_st && st->phase[0] ? st->phase
                                               : CERTLC_PHASE_PROVISIONING;
-    for (size_t i = 0; i < sizeof phases / sizeof phases[0]; i++) {
-        const char *v[] = {t->namespace, t->name, phases[i]};
-        certlc_metric_set(o->phase, v, strcmp(cur, phases[i]) == 0);
-    }
+    s->phase = -1;
+    for (size_t i = 0; i < certlc_obs_n_phases; i++)
+        if (strcmp(cur, certlc_obs_phases[i]) == 0)
+            s->phase = (int)i;
     const certlc_ca_rotation_status *r = have_st ? &st->ca_rotation : NULL;
     if (r != NULL && r->phase[0] != '\0') {
         /* An abort shows as done: it is over as soon as it is recorded. */
@@ -721,8 +689,10 @@ static void set_status_metrics(certlc_observer *o, tstate *s,
         have_st ? certlc_status_condition(st, "AwaitingExternalPKI") : NULL;
     s->awaiting |= aw != NULL && aw->status;
     double n = 0;
-    for (size_t i = 0; i < o->n_t; i++)
-        n += strcmp(o->t[i].datastore, t->datastore) == 0 && o->t[i].awaiting;
+    const certlc_obs_table *tb = &o->tenants;
+    for (size_t i = 0; i < tb->n; i++)
+        n += strcmp(tb->t[i].datastore, t->datastore) == 0 &&
+             tb->t[i].awaiting;
     const char *v[] = {t->datastore};
     certlc_metric_set(o->awaiting, v, n);
 }
@@ -770,7 +740,7 @@ void certlc_observer_pass_end(certlc_observer *o, const certlc_tenant *t,
                   (double)(end.tv_nsec - s->start.tv_nsec) / 1e9;
     certlc_metric_observe(o->duration, NULL, secs);
 
-    certlc_cert_info *nc = NULL;
+    certlc_obs_cert *nc = NULL;
     size_t n_nc = 0;
     /* A pass that wrote nothing left the certificates as they were read
      * last time: reading them back would double the cost of every pass
@@ -788,9 +758,8 @@ void certlc_observer_pass_end(certlc_observer *o, const certlc_tenant *t,
     if (unchanged && !s->first) {
         nc = s->certs;
         n_nc = s->n_certs;
-    } else if (certlc_inventory(o->cli->store, t,
-                                unchanged && have_st ? st : NULL, NULL, NULL,
-                                &nc, &n_nc) != 0) {
+    } else if (inventory(o, t, unchanged && have_st ? st : NULL, NULL, NULL,
+                         &nc, &n_nc) != 0) {
         /* A first pass that changed nothing has just judged (or recorded)
          * every Secret: its records say each notAfter. After a change,
          * the certificates are read back for their serials. */
@@ -807,18 +776,18 @@ void certlc_observer_pass_end(certlc_observer *o, const certlc_tenant *t,
     certlc_metric_add(o->parses, NULL, (double)(parses - o->parses_seen));
     o->parses_seen = parses;
     pass_events(o, s, t, nc, n_nc, res, st, have_st, &evs, &n_evs);
-    set_cert_metrics(o, s, t, nc, n_nc);
+    judge_certs(o, s, t, nc, n_nc);
     set_status_metrics(o, s, t, st, have_st);
+    if (nc != s->certs) {
+        certlc_obs_certs_free(s->certs, s->n_certs);
+        s->certs = nc;
+        s->n_certs = n_nc;
+    }
     certlc_metrics_unlock(o->reg);
 
     record_events(o, t, evs, n_evs);
     free(evs);
     s->provisioned = s->provisioned || have_st;
-    if (nc != s->certs) {
-        free(s->certs);
-        s->certs = nc;
-        s->n_certs = n_nc;
-    }
     s->n_pend = 0;
 }
 

@@ -5,7 +5,9 @@
 #include <string.h>
 
 #include "log.h"
+#include "sha256.h"
 #include "timefmt.h"
+#include "workers.h"
 
 void certlc_pass_begin(certlc_pass *p, certlc_store *store,
                        const certlc_config *cfg,
@@ -25,11 +27,23 @@ void certlc_pass_begin(certlc_pass *p, certlc_store *store,
     p->arg = arg;
     p->res = res;
     certlc_err err = {{0}};
+    /* Reading and decoding the status and peeking the Secrets are most of
+     * a pass with nothing to do: where the store allows, they run outside
+     * the pass lock, on every core. They touch only this tenant's files
+     * and this pass's memory. */
+    bool unlocked = certlc_store_concurrent_reads(store);
+    if (unlocked)
+        certlc_workers_leave();
     p->status_rc = certlc_status_load(store, t->namespace, t->name, &p->status,
                                       &err);
     /* An unreadable status is rewritten whole at the end of the pass. */
     if (p->status_rc < 0 && p->status_rc != CERTLC_NOTFOUND)
         memset(&p->status, 0, sizeof p->status);
+    else if (p->status_rc == 0)
+        certlc_validation_prefetch(store, &p->status, t->namespace,
+                                   &p->peeks);
+    if (unlocked)
+        certlc_workers_enter();
     p->saved = p->status;
 }
 
@@ -86,7 +100,7 @@ int certlc_secret_data_digest(const certlc_secret *s, char out[65])
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
-    int ok = ctx != NULL && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+    int ok = ctx != NULL && EVP_DigestInit_ex(ctx, certlc_sha256(), NULL);
     for (size_t i = 0; ok && i < s->data.n; i++) {
         const certlc_kv *kv = &s->data.items[i];
         uint64_t n = kv->len;

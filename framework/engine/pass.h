@@ -28,6 +28,7 @@
 #include "secret.h"
 #include "status.h"
 #include "store.h"
+#include "validation.h"
 
 #define CERTLC_PASS_MAX_SEEN 32
 
@@ -55,11 +56,14 @@ typedef struct certlc_pass {
     bool looping;              /* the reissue guard stopped a Secret */
     certlc_pass_secret seen[CERTLC_PASS_MAX_SEEN];
     size_t n_seen;
+    certlc_peeks peeks;        /* its Secrets, peeked as it began */
 } certlc_pass;
 
-/* Starts a pass: zeroes *res (next_due INT64_MAX) and loads the status.
- * datastores is the runtime's DataStore registry (NULL when there is
- * none: a tenant with a datastore then fails its datastore step). */
+/* Starts a pass: zeroes *res (next_due INT64_MAX), loads the status and
+ * peeks the Secrets it has good verdicts on (validation.h); outside the
+ * pass lock where the store allows it (workers.h). datastores is the
+ * runtime's DataStore registry (NULL when there is none: a tenant with a
+ * datastore then fails its datastore step). */
 void certlc_pass_begin(certlc_pass *p, certlc_store *store,
                        const certlc_config *cfg,
                        certlc_ds_registry *datastores, const certlc_tenant *t,

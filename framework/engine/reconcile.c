@@ -1376,7 +1376,8 @@ static bool unchanged_since_judged(plan_step *p, const certlc_item *item,
                                    const char *name)
 {
     const certlc_validation *v = certlc_validation_unchanged(
-        p->pc->store, &p->pc->status, p->pc->t->namespace, name);
+        p->pc->store, &p->pc->status, p->pc->t->namespace, name,
+        &p->pc->peeks);
     char inputs[65];
     if (v == NULL ||
         certlc_validation_inputs(item, p->pc->t, p->pc->cfg, spec, inputs) != 0 ||
@@ -1929,7 +1930,7 @@ int certlc_reconcile_tenant_status(certlc_store *store,
     bool wrote = false;
     int orc = certlc_ca_overlap_step(store, cfg, t, now,
                                      pc->status_rc == 0 ? &pc->status : NULL,
-                                     &wrote, &overlap_due, ca_name,
+                                     &pc->peeks, &wrote, &overlap_due, ca_name,
                                      sizeof ca_name, &oerr);
     if (wrote) /* the phase it recorded */
         certlc_pass_begin(pc, store, cfg, reg, t, now, cb, arg, result);

@@ -17,6 +17,7 @@
 #include "hex.h"
 #include "log.h"
 #include "plan.h"
+#include "sha256.h"
 #include "timefmt.h"
 
 /* The first 16 hex digits of the SHA-256 of the Secret's data. */
@@ -245,7 +246,7 @@ static int rollout_digests(const certlc_pass *p, certlc_tcp_status *next,
     size_t n;
     const certlc_item *items = certlc_plan_items(&n);
     EVP_MD_CTX *sum = EVP_MD_CTX_new();
-    if (sum == NULL || !EVP_DigestInit_ex(sum, EVP_sha256(), NULL)) {
+    if (sum == NULL || !EVP_DigestInit_ex(sum, certlc_sha256(), NULL)) {
         EVP_MD_CTX_free(sum);
         return certlc_err_ssl(err, "rollout: SHA-256");
     }

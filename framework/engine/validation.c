@@ -1,6 +1,7 @@
 #include "validation.h"
 
 #include "hex.h"
+#include "sha256.h"
 
 #include <openssl/evp.h>
 #include <stdatomic.h>
@@ -79,7 +80,7 @@ int certlc_validation_inputs(const certlc_item *item, const certlc_tenant *t,
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
-    int ok = ctx != NULL && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) &&
+    int ok = ctx != NULL && EVP_DigestInit_ex(ctx, certlc_sha256(), NULL) &&
              put(ctx, item->suffix) && put(ctx, item->type) &&
              put(ctx, flags) && put(ctx, t->namespace) && put(ctx, t->name) &&
              put(ctx, t->version) && put(ctx, url) && put(ctx, spec->cn) &&
@@ -94,18 +95,54 @@ int certlc_validation_inputs(const certlc_item *item, const certlc_tenant *t,
     return 0;
 }
 
+static bool good_verdict(const certlc_validation *v)
+{
+    return v != NULL && v->stored[0] != '\0' &&
+           strcmp(v->verdict, "valid") == 0;
+}
+
+void certlc_validation_prefetch(certlc_store *store,
+                                const certlc_tcp_status *st, const char *ns,
+                                certlc_peeks *out)
+{
+    out->n = 0;
+    if (!certlc_store_can_peek(store))
+        return;
+    for (size_t i = 0; i < st->n_validations; i++) {
+        const certlc_validation *v = &st->validations[i];
+        if (!good_verdict(v) || out->n == CERTLC_STATUS_MAX_VALIDATIONS)
+            continue;
+        struct certlc_peek *pk = &out->v[out->n++];
+        snprintf(pk->name, sizeof pk->name, "%s", v->name);
+        certlc_err err;
+        if (certlc_store_peek(store, ns, v->name, pk->digest, &err) != 0)
+            pk->digest[0] = '\0';
+    }
+}
+
+/* The digest of ns/name's stored bytes into stored: from pre when it
+ * holds the name, else peeked now. */
+static int peeked(certlc_store *store, const char *ns, const char *name,
+                  const certlc_peeks *pre, char stored[65])
+{
+    for (size_t i = 0; pre != NULL && i < pre->n; i++)
+        if (strcmp(pre->v[i].name, name) == 0) {
+            memcpy(stored, pre->v[i].digest, 65);
+            return stored[0] != '\0' ? 0 : -1;
+        }
+    certlc_err err;
+    return certlc_store_peek(store, ns, name, stored, &err) == 0 ? 0 : -1;
+}
+
 const certlc_validation *certlc_validation_unchanged(
     certlc_store *store, const certlc_tcp_status *st, const char *ns,
-    const char *name)
+    const char *name, const certlc_peeks *pre)
 {
     if (!certlc_store_can_peek(store))
         return NULL;
     const certlc_validation *v = certlc_validation_find(st, name);
     char stored[65];
-    certlc_err err;
-    if (v == NULL || v->stored[0] == '\0' ||
-        strcmp(v->verdict, "valid") != 0 ||
-        certlc_store_peek(store, ns, name, stored, &err) != 0 ||
+    if (!good_verdict(v) || peeked(store, ns, name, pre, stored) != 0 ||
         strcmp(stored, v->stored) != 0)
         return NULL;
     return v;
@@ -115,7 +152,7 @@ int certlc_validation_digest(const void *data, size_t len, char out[65])
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int n = 0;
-    if (!EVP_Digest(data, len, md, &n, EVP_sha256(), NULL) || n != 32)
+    if (!EVP_Digest(data, len, md, &n, certlc_sha256(), NULL) || n != 32)
         return -1;
     certlc_hex(md, 32, out);
     return 0;

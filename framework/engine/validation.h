@@ -37,13 +37,28 @@ int certlc_validation_inputs(const certlc_item *item, const certlc_tenant *t,
                              const certlc_config *cfg,
                              const certlc_cert_spec *spec, char out[65]);
 
+/* What a pass peeked of its tenant's Secrets as it began: the stored
+ * digest of every Secret with a good verdict in its status. */
+typedef struct certlc_peeks {
+    size_t n;
+    struct certlc_peek {
+        char name[256];
+        char digest[65]; /* "": not there, or not peekable */
+    } v[CERTLC_STATUS_MAX_VALIDATIONS];
+} certlc_peeks;
+
+/* Peeks (store.h) the Secret of every good verdict in st into *out. */
+void certlc_validation_prefetch(certlc_store *store,
+                                const certlc_tcp_status *st, const char *ns,
+                                certlc_peeks *out);
+
 /* The good verdict on ns/name in st when the store's bytes for it are
- * still the ones the verdict was made from (store.h peek), else NULL: a
- * store that cannot peek, no record, a record without that digest, or
- * other bytes. */
+ * still the ones the verdict was made from (store.h peek; taken from pre
+ * when it holds ns/name, NULL: none), else NULL: a store that cannot
+ * peek, no record, a record without that digest, or other bytes. */
 const certlc_validation *certlc_validation_unchanged(
     certlc_store *store, const certlc_tcp_status *st, const char *ns,
-    const char *name);
+    const char *name, const certlc_peeks *pre);
 
 /* SHA-256 (hex) of len bytes. Returns 0 or -1. */
 int certlc_validation_digest(const void *data, size_t len, char out[65]);

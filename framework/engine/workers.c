@@ -28,13 +28,13 @@ static pthread_mutex_t pass_mu = PTHREAD_MUTEX_INITIALIZER;
 /* This thread holds pass_mu as a worker (not merely by chance). */
 static _Thread_local bool pass_held;
 
-static void pass_leave(void)
+void certlc_workers_leave(void)
 {
     if (pass_held)
         pthread_mutex_unlock(&pass_mu);
 }
 
-static void pass_enter(void)
+void certlc_workers_enter(void)
 {
     if (pass_held)
         pthread_mutex_lock(&pass_mu);
@@ -112,7 +112,7 @@ certlc_workers *certlc_workers_new(unsigned n)
     }
     /* Idempotent: the hooks only act in threads that hold the lock as
      * workers, so installing them for every pool is harmless. */
-    certlc_pki_set_busy_hooks(pass_leave, pass_enter);
+    certlc_pki_set_busy_hooks(certlc_workers_leave, certlc_workers_enter);
     return w;
 }
 

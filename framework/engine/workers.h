@@ -8,6 +8,9 @@
  * prime search is nearly all of an RSA pass). So N workers keep N cores
  * busy generating keys while the store, the log and the metrics still see
  * one pass at a time, and a tenant is still written by one worker only.
+ * The one other place a pass lets go is the start of a pass on a store
+ * whose reads are safe beside other calls (store.h concurrent_reads): the
+ * status is loaded and decoded, and the tenant's Secrets peeked, there.
  */
 #ifndef CERTLC_WORKERS_H
 #define CERTLC_WORKERS_H
@@ -31,6 +34,12 @@ unsigned certlc_workers_count(const certlc_workers *w);
  * worker the calls run on the calling thread, in order, without a lock. */
 void certlc_workers_run(certlc_workers *w, size_t n,
                         void (*fn)(void *arg, size_t i), void *arg);
+
+/* Let go of the pass lock and take it again, in a call of
+ * certlc_workers_run; nothing in any other thread (or with one worker).
+ * Between the two, touch nothing other passes may touch. */
+void certlc_workers_leave(void);
+void certlc_workers_enter(void);
 
 /* Ends the threads (between two runs). NULL is fine. */
 void certlc_workers_free(certlc_workers *w);

@@ -32,6 +32,9 @@ struct certlc_metric {
     size_t n, cap;
     size_t *index; /* open addressing over s[], (i + 1), 0 empty */
     size_t index_cap;
+    /* A collected family keeps no series (metrics.h). */
+    certlc_metric_collect collect;
+    void *collect_arg;
 };
 
 struct certlc_metrics {
@@ -178,6 +181,34 @@ certlc_metric *certlc_metrics_add_family(certlc_metrics *m, const char *name,
     return ret;
 }
 
+certlc_metric *certlc_metrics_add_collected(certlc_metrics *m,
+                                            const char *name,
+                                            const char *help,
+                                            certlc_metric_type type,
+                                            const char *const *labels,
+                                            certlc_metric_collect collect,
+                                            void *arg)
+{
+    if (type == CERTLC_METRIC_HISTOGRAM || collect == NULL)
+        return NULL;
+    certlc_metric *f =
+        certlc_metrics_add_family(m, name, help, type, labels, NULL, 0);
+    if (f == NULL)
+        return NULL;
+    /* A family without labels got its one series at once: it has none. */
+    pthread_mutex_lock(&m->mu);
+    for (size_t i = 0; i < f->n; i++)
+        series_fini(f, &f->s[i]);
+    f->n = 0;
+    free(f->index);
+    f->index = NULL;
+    f->index_cap = 0;
+    f->collect = collect;
+    f->collect_arg = arg;
+    pthread_mutex_unlock(&m->mu);
+    return f;
+}
+
 /* ---- series --------------------------------------------------------------- */
 
 static uint64_t hash_values(const certlc_metric *f, const char *const *values)
@@ -263,6 +294,8 @@ static series *find_or_add(certlc_metric *f, const char *const *values,
 static int update(certlc_metric *f, const char *const *values, double v,
                   int op)
 {
+    if (f->collect != NULL)
+        return -1;
     pthread_mutex_lock(&f->reg->mu);
     int rc = -1;
     series *s = NULL;
@@ -414,9 +447,9 @@ static void put_u64(buf *b, uint64_t v)
 }
 
 /* name{l1="v1",...,extra="x"} */
-static void put_series_name(buf *b, const certlc_metric *f, const series *s,
-                            const char *suffix, const char *extra_label,
-                            const char *extra_value)
+static void put_series_name(buf *b, const certlc_metric *f,
+                            const char *const *values, const char *suffix,
+                            const char *extra_label, const char *extra_value)
 {
     puts_(b, f->name);
     puts_(b, suffix);
@@ -428,7 +461,7 @@ static void put_series_name(buf *b, const certlc_metric *f, const series *s,
             put(b, ",", 1);
         puts_(b, f->labels[k]);
         puts_(b, "=\"");
-        put_escaped(b, s->values[k], true);
+        put_escaped(b, values[k], true);
         put(b, "\"", 1);
     }
     if (extra_label != NULL) {
@@ -468,12 +501,32 @@ static void put_header(buf *b, const char *name, const char *help,
     put(b, "\n", 1);
 }
 
+/* What a collected family's emit writes into. */
+typedef struct emit_ctx {
+    buf *b;
+    const certlc_metric *f;
+} emit_ctx;
+
+static void emit_series(void *arg, const char *const *values, double v)
+{
+    emit_ctx *c = arg;
+    put_series_name(c->b, c->f, values, "", NULL, NULL);
+    put(c->b, " ", 1);
+    put_double(c->b, v);
+    put(c->b, "\n", 1);
+}
+
 static void render_family(buf *b, const certlc_metric *f)
 {
     static const char *const types[] = {"counter", "gauge", "histogram"};
     /* A family with no series yet still says it exists (a counter nothing
      * has counted, as rotations before the first one). */
     put_header(b, f->name, f->help, types[f->type]);
+    if (f->collect != NULL) {
+        emit_ctx ctx = {b, f};
+        f->collect(f->collect_arg, emit_series, &ctx);
+        return;
+    }
     if (f->n == 0)
         return;
     const series **order = malloc(f->n * sizeof *order);
@@ -486,8 +539,9 @@ static void render_family(buf *b, const certlc_metric *f)
     qsort_r(order, f->n, sizeof *order, cmp_series, (void *)f);
     for (size_t i = 0; i < f->n; i++) {
         const series *s = order[i];
+        const char *const *cv = (const char *const *)s->values;
         if (f->type != CERTLC_METRIC_HISTOGRAM) {
-            put_series_name(b, f, s, "", NULL, NULL);
+            put_series_name(b, f, cv, "", NULL, NULL);
             put(b, " ", 1);
             put_double(b, s->value);
             put(b, "\n", 1);
@@ -501,17 +555,17 @@ static void render_family(buf *b, const certlc_metric *f)
                 put_double(&le, f->buckets[k]);
             else
                 puts_(&le, "+Inf");
-            put_series_name(b, f, s, "_bucket", "le", le.oom ? "" : le.p);
+            put_series_name(b, f, cv, "_bucket", "le", le.oom ? "" : le.p);
             free(le.p);
             put(b, " ", 1);
             put_u64(b, cum);
             put(b, "\n", 1);
         }
-        put_series_name(b, f, s, "_sum", NULL, NULL);
+        put_series_name(b, f, cv, "_sum", NULL, NULL);
         put(b, " ", 1);
         put_double(b, s->value);
         put(b, "\n", 1);
-        put_series_name(b, f, s, "_count", NULL, NULL);
+        put_series_name(b, f, cv, "_count", NULL, NULL);
         put(b, " ", 1);
         put_u64(b, s->count);
         put(b, "\n", 1);

@@ -42,6 +42,26 @@ certlc_metric *certlc_metrics_add_family(certlc_metrics *m, const char *name,
                                          const double *buckets,
                                          size_t n_buckets);
 
+/* A family whose series the registry does not keep: they exist elsewhere
+ * already (one per certificate of every tenant, in the observer), and
+ * keeping them twice would cost more than the rest of the process. While
+ * the exposition is rendered, under the registry's lock, collect(arg, emit,
+ * ctx) calls emit(ctx, values, v) once per series, sorted by label values
+ * as the registry's own series are. Counters and gauges only; the
+ * certlc_metric_* calls below do nothing on such a family. Whoever changes
+ * what collect reads takes certlc_metrics_lock around the change. */
+typedef void (*certlc_metric_emit)(void *ctx, const char *const *values,
+                                   double v);
+typedef void (*certlc_metric_collect)(void *arg, certlc_metric_emit emit,
+                                      void *ctx);
+certlc_metric *certlc_metrics_add_collected(certlc_metrics *m,
+                                            const char *name,
+                                            const char *help,
+                                            certlc_metric_type type,
+                                            const char *const *labels,
+                                            certlc_metric_collect collect,
+                                            void *arg);
+
 /* The series with these label values (as many as the family has labels;
  * NULL for a family without labels), made when missing. 0 or -1 (out of
  * memory, or the wrong operation for the type). */

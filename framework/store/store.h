@@ -10,6 +10,7 @@
 #define CERTLC_STORE_H
 
 #include <stdbool.h>
+#include <string.h>
 
 #include "err.h"
 #include "secret.h"
@@ -119,6 +120,15 @@ struct certlc_store_ops {
      * the store cannot tell it cheaper than a get. */
     int (*peek)(certlc_store *st, const char *ns, const char *name,
                 char digest[65], certlc_err *err);
+    /* peek and status_get may run in several threads at once, beside the
+     * calls of another thread: they touch nothing of the store but what
+     * open set up. A pass then reads outside the pass lock (workers.h). */
+    bool concurrent_reads;
+    /* The Secrets of namespace ns whose names start with prefix, appended
+     * to *out, reading no other: what list would give, filtered, at the
+     * cost of the few. NULL: list, then filter. */
+    int (*list_prefix)(certlc_store *st, const char *ns, const char *prefix,
+                       certlc_secret_list *out, certlc_err *err);
 };
 
 struct certlc_store {
@@ -189,6 +199,11 @@ static inline bool certlc_store_can_peek(const certlc_store *st)
 {
     return st->ops->peek != NULL;
 }
+/* See concurrent_reads above. */
+static inline bool certlc_store_concurrent_reads(const certlc_store *st)
+{
+    return st->ops->concurrent_reads;
+}
 static inline int certlc_store_get(certlc_store *st, const char *ns,
                                    const char *name, certlc_secret **out,
                                    certlc_err *err)
@@ -200,6 +215,27 @@ static inline int certlc_store_list(certlc_store *st, const char *ns,
                                     certlc_secret_list *out, certlc_err *err)
 {
     return st->ops->list(st, ns, sel, out, err);
+}
+/* See list_prefix above. */
+static inline int certlc_store_list_prefix(certlc_store *st, const char *ns,
+                                           const char *prefix,
+                                           certlc_secret_list *out,
+                                           certlc_err *err)
+{
+    if (st->ops->list_prefix != NULL)
+        return st->ops->list_prefix(st, ns, prefix, out, err);
+    certlc_secret_list all = {0};
+    int rc = st->ops->list(st, ns, NULL, &all, err);
+    for (size_t i = 0; rc == 0 && i < all.n; i++) {
+        if (strncmp(all.items[i]->name, prefix, strlen(prefix)) != 0)
+            continue;
+        if (certlc_secret_list_push(out, all.items[i]) != 0)
+            rc = certlc_err_set(err, "listing: out of memory");
+        else
+            all.items[i] = NULL;
+    }
+    certlc_secret_list_free(&all);
+    return rc;
 }
 static inline int certlc_store_create(certlc_store *st, certlc_secret *s,
                                       certlc_err *err)

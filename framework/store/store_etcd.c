@@ -422,14 +422,13 @@ static int list_page(struct estore *st, json_t *kvs,
     return 0;
 }
 
-static int es_list(certlc_store *base, const char *ns,
-                   const certlc_selector *sel, certlc_secret_list *out,
-                   certlc_err *err)
+/* The Secrets under <prefix>/secrets/[<ns>/[<name prefix>]]: one range
+ * read, in pages. */
+static int list_range(struct estore *st, const char *ns, const char *prefix,
+                      const certlc_selector *sel, certlc_secret_list *out,
+                      certlc_err *err)
 {
-    struct estore *st = (struct estore *)base;
-    if (ns != NULL && check_name("namespace", ns, err) != 0)
-        return -1;
-    char *from = key_plain(st, "secrets", ns, NULL);
+    char *from = key_plain(st, "secrets", ns, prefix);
     char *end = from ? certlc_etcd_prefix_end_b64(from) : NULL;
     char *start = from ? certlc_etcd_b64(from) : NULL;
     int rc = 0;
@@ -509,6 +508,26 @@ static int put_secret(struct estore *st, certlc_secret *s, const char *target,
     free(k);
     wipe_free(v);
     return rc;
+}
+
+static int es_list(certlc_store *base, const char *ns,
+                   const certlc_selector *sel, certlc_secret_list *out,
+                   certlc_err *err)
+{
+    struct estore *st = (struct estore *)base;
+    if (ns != NULL && check_name("namespace", ns, err) != 0)
+        return -1;
+    return list_range(st, ns, NULL, sel, out, err);
+}
+
+static int es_list_prefix(certlc_store *base, const char *ns,
+                          const char *prefix, certlc_secret_list *out,
+                          certlc_err *err)
+{
+    struct estore *st = (struct estore *)base;
+    if (check_name("namespace", ns, err) != 0)
+        return -1;
+    return list_range(st, ns, prefix, NULL, out, err);
 }
 
 static int es_create(certlc_store *base, certlc_secret *s, certlc_err *err)
@@ -1281,6 +1300,7 @@ static int es_leader(certlc_store *base, certlc_store_leader *out,
 static const struct certlc_store_ops etcd_ops = {
     .get = es_get,
     .list = es_list,
+    .list_prefix = es_list_prefix,
     .create = es_create,
     .update = es_update,
     .remove = es_remove,

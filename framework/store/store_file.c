@@ -49,6 +49,7 @@
 #include "hex.h"
 #include "log.h"
 #include "names.h"
+#include "sha256.h"
 #include "store_leader.h"
 #include "writer_lock.h"
 
@@ -428,7 +429,7 @@ static void stored_digest(const char *buf, size_t len, char out[65])
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned n = 0;
-    if (EVP_Digest(buf, len, md, &n, EVP_sha256(), NULL) && n == 32)
+    if (EVP_Digest(buf, len, md, &n, certlc_sha256(), NULL) && n == 32)
         certlc_hex(md, n, out);
     else
         out[0] = '\0';
@@ -594,8 +595,8 @@ static int fs_peek(certlc_store *base, const char *ns, const char *name,
  * namespace), a namespace directory that cannot be opened is a warning,
  * not a failure of the whole listing. */
 static int list_ns(struct fstore *st, const char *ns,
-                   const certlc_selector *sel, bool tolerant,
-                   certlc_secret_list *out, certlc_err *err)
+                   const certlc_selector *sel, const char *prefix,
+                   bool tolerant, certlc_secret_list *out, certlc_err *err)
 {
     int fd;
     certlc_err e1;
@@ -625,6 +626,8 @@ static int list_ns(struct fstore *st, const char *ns,
         /* Only <name>.json: temp files end in ".tmp.<pid>", and the tcp
          * directory has no suffix. */
         if (f[0] == '.' || n <= 5 || strcmp(f + n - 5, ".json") != 0)
+            continue;
+        if (prefix != NULL && strncmp(f, prefix, strlen(prefix)) != 0)
             continue;
         if (de->d_type != DT_REG && de->d_type != DT_UNKNOWN)
             continue;
@@ -682,7 +685,7 @@ static int fs_list(certlc_store *base, const char *ns,
     if (ns != NULL) {
         if (check_name("namespace", ns, 253, err) != 0)
             return -1;
-        return list_ns(st, ns, sel, false, out, err);
+        return list_ns(st, ns, sel, NULL, false, out, err);
     }
     DIR *d = open_top(st, err);
     if (d == NULL)
@@ -700,10 +703,20 @@ static int fs_list(certlc_store *base, const char *ns,
             continue;
         if (check_name("namespace", f, 253, NULL) != 0)
             continue; /* not a namespace of ours (lost+found, ...) */
-        rc = list_ns(st, f, sel, true, out, err);
+        rc = list_ns(st, f, sel, NULL, true, out, err);
     }
     closedir(d);
     return rc;
+}
+
+static int fs_list_prefix(certlc_store *base, const char *ns,
+                          const char *prefix, certlc_secret_list *out,
+                          certlc_err *err)
+{
+    struct fstore *st = (struct fstore *)base;
+    if (check_name("namespace", ns, 253, err) != 0)
+        return -1;
+    return list_ns(st, ns, NULL, prefix, false, out, err);
 }
 
 /* Writes s as the next version after stored_rv (0: none), created at
@@ -1411,6 +1424,9 @@ static const struct certlc_store_ops file_ops = {
     .leader = fs_leader,
     /* Unanswered here means gone: no one else brings a directory back. */
     .lost = fs_ping,
+    /* Both read through dirfd, set at open, and share nothing else. */
+    .concurrent_reads = true,
+    .list_prefix = fs_list_prefix,
 };
 
 /* Whether the process that is writing a temp file ("<file>.tmp.<pid>") is

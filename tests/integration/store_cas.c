@@ -7,10 +7,13 @@
  *                              to a counter annotation N times, with
  *                              read-modify-update retried on conflict;
  *                              prints the final count (2N: no lost write)
+ *   store_cas CONFIG prefix    Secrets listed by name prefix: those of the
+ *                              namespace with the prefix, no other
  *
  * Built by test_store_etcd.sh against the built libcertlc.a. Prints
  * "ok - ..." / "not ok - ..." like the shell tests.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +66,41 @@ static int bump(certlc_store *st, int *conflicts)
     }
 }
 
+static int put(certlc_store *st, const char *ns, const char *name)
+{
+    certlc_err err;
+    certlc_store_remove(st, ns, name, &err);
+    certlc_secret *s = certlc_secret_new(ns, name, "Opaque");
+    certlc_kvlist_set_str(&s->data, "v", name);
+    int rc = certlc_store_create(st, s, &err);
+    if (rc != 0)
+        fprintf(stderr, "create %s/%s: %s\n", ns, name, err.msg);
+    certlc_secret_free(s);
+    return rc;
+}
+
+static int prefix(certlc_store *st)
+{
+    const char *const ns1[] = {"pfx-refused-1", "pfx-refused-2", "pfx-x",
+                               "pfy-refused-1", "pfx-refuse"};
+    for (size_t i = 0; i < sizeof ns1 / sizeof ns1[0]; i++)
+        if (put(st, "default", ns1[i]) != 0)
+            return 1;
+    if (put(st, "other", "pfx-refused-3") != 0)
+        return 1;
+    certlc_secret_list l = {0};
+    certlc_err err;
+    int rc = certlc_store_list_prefix(st, "default", "pfx-refused-", &l, &err);
+    certlc_secret_list_sort(&l);
+    bool ok = rc == 0 && l.n == 2 &&
+              strcmp(l.items[0]->name, "pfx-refused-1") == 0 &&
+              strcmp(l.items[1]->name, "pfx-refused-2") == 0;
+    printf("%s - listing by name prefix gives the 2 Secrets with it, in its "
+           "namespace only (got %zu)\n", ok ? "ok" : "not ok", l.n);
+    certlc_secret_list_free(&l);
+    return !ok;
+}
+
 int main(int argc, char **argv)
 {
     certlc_wipe_alloc_install();
@@ -106,6 +144,12 @@ int main(int argc, char **argv)
         certlc_store_close(a);
         certlc_store_close(b);
         return fails != 0;
+    }
+    if (strcmp(argv[2], "prefix") == 0) {
+        certlc_store *st = open_store(argv[1]);
+        int rc = prefix(st);
+        certlc_store_close(st);
+        return rc;
     }
     if (strcmp(argv[2], "race") == 0 && argc > 3) {
         int n = atoi(argv[3]);

@@ -141,6 +141,21 @@ scrape > "$T/m-await.txt"
 check "the failures metric is exposed" grep -q '^# TYPE certlc_rotation_failures_total counter' "$T/m-await.txt"
 check "and counts nothing for gamma's await" sh -c "! grep '^certlc_rotation_failures_total{' '$T/m-await.txt' | grep -q 'tcp=\"gamma\"'"
 
+# A tenant that leaves the configuration leaves the exposition: its
+# per-certificate and per-tenant gauges are drawn from what the observer
+# keeps of it, which goes with it; the other tenants keep theirs.
+rm -f "$CONF/tenants.d/beta.ini"
+kill -HUP "$OP"
+gone_beta() { ! scrape | grep -q 'tcp="beta"'; }
+check "after beta leaves the configuration, no series names it" until_ok 10 gone_beta
+scrape > "$T/m-nobeta.txt"
+check "alpha still has its expiry gauges" grep -q '^certlc_certificate_expiration_timestamp_seconds{namespace="default",tcp="alpha",secret="alpha-ca",key="ca.crt"} ' "$T/m-nobeta.txt"
+check "and its phase" grep -q '^certlc_tenant_phase{namespace="default",tcp="alpha",phase="Ready"} 1$' "$T/m-nobeta.txt"
+check "and its counts by status" grep -q '^certlc_certificates{namespace="default",tcp="alpha",status="valid"} [1-9]' "$T/m-nobeta.txt"
+# The gauges are sorted by label values, as the registry's own series.
+grep '^certlc_certificate_expiration_timestamp_seconds{' "$T/m-nobeta.txt" | cut -d' ' -f1 > "$T/order"
+check "the expiry series come sorted by their labels" sh -c "LC_ALL=C sort -c '$T/order'"
+
 # SIGHUP with a new metrics_listen moves the server.
 MPORT2=$(free_port)
 sed -i "s/^metrics_listen = .*/metrics_listen = 127.0.0.1:$MPORT2/" "$CONF/certlc.ini"

@@ -82,6 +82,9 @@ if cc -std=c11 -D_GNU_SOURCE $san $fw_inc \
     "$T/store_cas" "$CONF/certlc.ini" stale > cas.out 2>&1
     cat cas.out
     FAILS=$((FAILS + $(grep -c '^not ok' cas.out)))
+    "$T/store_cas" "$CONF/certlc.ini" prefix > prefix.out 2>&1
+    cat prefix.out
+    FAILS=$((FAILS + $(grep -c '^not ok' prefix.out)))
     "$T/store_cas" "$CONF/certlc.ini" race 25 > race.out 2> race.err
     read -r count conflicts < race.out
     check "two writers racing 25 increments each: no lost update (count $count, $conflicts conflicts retried)" test "$count" = 50

@@ -444,6 +444,39 @@ static void test_tenant_errors(void **state)
     assert_string_equal(cfg->tenants[0].namespace, "default");
     assert_string_equal(cfg->tenants[1].namespace, "other");
     certlc_config_free(cfg);
+    char b_ini[PATH_MAX * 2];
+    snprintf(b_ini, sizeof b_ini, "%s/conf/tenants.d/b.ini", fx->root);
+    assert_int_equal(unlink(b_ini), 0);
+
+    /* Of several duplicates, the one defined earliest in the files is
+     * named, with the first definition of its name. */
+    tenant_error(fx,
+                 "[tenant y]\n" T_OK "[tenant z]\n" T_OK "[tenant x]\n" T_OK
+                 "[tenant z]\n" T_OK "[tenant y]\n" T_OK "[tenant z]\n" T_OK,
+                 "10: tenant default/z is defined twice: here and at ",
+                 "a.ini:4");
+
+    /* Thousands of tenants: each is found by namespace and name. */
+    size_t n = 3000, size = n * 64 + 1, len = 0;
+    char *many = malloc(size);
+    assert_non_null(many);
+    for (size_t i = n; i > 0; i--)
+        len += (size_t)snprintf(many + len, size - len,
+                                "[tenant t%zu]\n" T_OK, i);
+    writef(fx, "conf/tenants.d/a.ini", many);
+    free(many);
+    cfg = load_ok(fx->ini);
+    assert_int_equal(cfg->n_tenants, n);
+    for (size_t i = 1; i <= n; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "t%zu", i);
+        const certlc_tenant *t = certlc_config_tenant(cfg, "default", name);
+        assert_non_null(t);
+        assert_string_equal(t->name, name);
+    }
+    assert_null(certlc_config_tenant(cfg, "default", "t0"));
+    assert_null(certlc_config_tenant(cfg, "other", "t1"));
+    certlc_config_free(cfg);
 }
 
 /* Hostile or careless names: what inih would drop silently, what only

@@ -199,6 +199,54 @@ static void test_threads(void **state)
     certlc_metrics_free(m);
 }
 
+/* A collected family: what collect emits at render time, escaped as any
+ * series, and nothing kept in the registry (set, add and get refuse). */
+static int collected_calls;
+
+static void collect_two(void *arg, certlc_metric_emit emit, void *ctx)
+{
+    const char *prefix = arg;
+    collected_calls++;
+    const char *a[] = {prefix, "x\"y"};
+    emit(ctx, a, 1700000000);
+    const char *b[] = {prefix, "z"};
+    emit(ctx, b, 0.5);
+}
+
+static void test_collected(void **state)
+{
+    (void)state;
+    certlc_metrics *m = certlc_metrics_new(false);
+    const char *labels[] = {"ns", "secret", NULL};
+    assert_null(certlc_metrics_add_collected(m, "t_hist", "h",
+                                             CERTLC_METRIC_HISTOGRAM, labels,
+                                             collect_two, "ns1"));
+    certlc_metric *f = certlc_metrics_add_collected(
+        m, "t_expiry", "collected", CERTLC_METRIC_GAUGE, labels, collect_two,
+        "ns1");
+    assert_non_null(f);
+    const char *v[] = {"ns1", "kept"};
+    assert_int_equal(certlc_metric_set(f, v, 3), -1);
+    double got;
+    assert_int_equal(certlc_metric_get(f, v, &got), -1);
+    certlc_metric *plain = certlc_metrics_add_collected(
+        m, "t_plain", "no labels", CERTLC_METRIC_COUNTER, NULL, collect_two,
+        "unused");
+    assert_non_null(plain);
+    assert_int_equal(certlc_metric_get(plain, NULL, &got), -1);
+    collected_calls = 0;
+    char *text = render(m);
+    assert_int_equal(collected_calls, 2);
+    const char *want =
+        "# HELP t_expiry collected\n"
+        "# TYPE t_expiry gauge\n"
+        "t_expiry{ns=\"ns1\",secret=\"x\\\"y\"} 1700000000\n"
+        "t_expiry{ns=\"ns1\",secret=\"z\"} 0.5\n";
+    assert_memory_equal(text, want, strlen(want));
+    free(text);
+    certlc_metrics_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -207,6 +255,7 @@ int main(void)
         cmocka_unit_test(test_histogram),
         cmocka_unit_test(test_bad_names),
         cmocka_unit_test(test_many),
+        cmocka_unit_test(test_collected),
         cmocka_unit_test(test_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -310,6 +310,37 @@ static void test_list_selector(void **state)
     assert_non_null(strstr(err.msg, "invalid namespace \"../etc\""));
 }
 
+/* Secrets by name prefix, one namespace: those and no other; a broken
+ * file under another name does not disturb it. */
+static void test_list_prefix(void **state)
+{
+    struct fixture *f = *state;
+    create_ok(f->st, "ns1", "db-refused-1", "gold");
+    create_ok(f->st, "ns1", "db-refused-2", "gold");
+    create_ok(f->st, "ns1", "db-x", "gold");
+    create_ok(f->st, "ns1", "other-refused-1", "gold");
+    create_ok(f->st, "ns2", "db-refused-3", "gold");
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/ns1/zz-broken.json", f->state);
+    write_text(path, "{not json");
+
+    certlc_err err = {{0}};
+    certlc_secret_list l = {0};
+    assert_int_equal(
+        certlc_store_list_prefix(f->st, "ns1", "db-refused-", &l, &err), 0);
+    assert_int_equal(l.n, 2);
+    certlc_secret_list_sort(&l);
+    assert_string_equal(l.items[0]->name, "db-refused-1");
+    assert_string_equal(l.items[1]->name, "db-refused-2");
+    assert_string_equal(l.items[1]->namespace, "ns1");
+    certlc_secret_list_free(&l);
+    assert_int_equal(certlc_store_list_prefix(f->st, "ghost", "db-", &l, &err),
+                     0);
+    assert_int_equal(l.n, 0);
+    assert_int_equal(
+        certlc_store_list_prefix(f->st, "../etc", "db-", &l, &err), -1);
+}
+
 static void test_update_cas(void **state)
 {
     struct fixture *f = *state;
@@ -890,6 +921,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_modes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_fixes_mode_and_reports_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_selector, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_list_prefix, setup, teardown),
         cmocka_unit_test_setup_teardown(test_update_cas, setup, teardown),
         cmocka_unit_test_setup_teardown(test_remove, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rv_increases, setup, teardown),

@@ -3,12 +3,12 @@ $(eval $(call unit_test,duration,duration err))
 $(eval $(call unit_test,base64,base64))
 $(eval $(call unit_test,secret,secret wipe_buf base64 err))
 $(eval $(call unit_test,selector,selector secret wipe_buf base64 err))
-$(eval $(call unit_test,store_file,store_file store_leader writer_lock encryption names secret selector wipe_buf base64 hex err log))
+$(eval $(call unit_test,store_file,store_file store_leader writer_lock encryption names secret selector wipe_buf base64 hex err log sha256))
 $(eval $(call unit_test,pki,pki keyalg err))
 $(eval $(call unit_test,kubeconfig,kubeconfig wipe_buf base64 err))
 $(eval $(call unit_test,config,config config_store inifile path datastore duration names timefmt pki keyalg log err))
 $(eval $(call unit_test,metrics,metrics))
-$(eval $(call unit_test,events,events wipe_alloc store_file store_leader writer_lock encryption names secret selector wipe_buf base64 timefmt hex err log))
+$(eval $(call unit_test,events,events wipe_alloc store_file store_leader writer_lock encryption names secret selector wipe_buf base64 timefmt hex err log sha256))
 $(eval $(call unit_test,log,log))
 # The driver ABI (static asserts on sizes and offsets).
 $(eval $(call unit_test,driver_abi,))
@@ -27,7 +27,7 @@ $(eval $(call unit_test,ca_bundle,ca_bundle status wipe_alloc pki timefmt err))
 $(eval $(call unit_test,keypool,keypool pki keyalg log err))
 $(eval $(call unit_test,workers,workers pki keyalg log err))
 # Validation records (judging a Secret once per content) and the status JSON.
-$(eval $(call unit_test,validation,validation status wipe_alloc plan pki keyalg timefmt config config_store inifile path datastore duration names hex log err))
+$(eval $(call unit_test,validation,validation status wipe_alloc plan pki keyalg timefmt config config_store inifile path datastore duration names hex log err sha256))
 # A pass whose new CA the store does not take (refused, or a lost
 # compare-and-swap) stops: a store wrapper around a real file store.
 # Links the whole library: a pass uses most of the engine.

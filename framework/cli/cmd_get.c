@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "log.h"
 #include "duration.h"
 #include "get_watch.h"
 #include "output.h"
@@ -175,6 +176,38 @@ static int print_objects(const get_opts *o, json_t *items, bool single,
 
 /* kubectl's error for each NAME asked for that was not listed: missing,
  * or there but undecryptable (then saying why). Returns how many. */
+/* The Secrets named in one namespace, read one by one rather than listed:
+ * a namespace may hold every tenant's. Those that sel does not match are
+ * left out, and a Secret that cannot be read is skipped with the store's
+ * message, as a listing skips it (report_missing_secrets then says it is
+ * not found). Appends to out; 0, or -1 with err. */
+static int get_named(certlc_cli *c, const get_opts *o,
+                     const certlc_selector *sel, certlc_secret_list *out,
+                     certlc_err *err)
+{
+    for (int i = 0; i < o->n_names; i++) {
+        bool twice = false;
+        for (int k = 0; k < i; k++)
+            twice |= strcmp(o->names[k], o->names[i]) == 0;
+        certlc_secret *s = NULL;
+        certlc_err gerr;
+        int rc = twice ? CERTLC_NOTFOUND
+                       : certlc_store_get(c->store, o->ns, o->names[i], &s,
+                                          &gerr);
+        if (rc != 0 && rc != CERTLC_NOTFOUND && rc != CERTLC_UNDECRYPTABLE)
+            certlc_warn("store", "%s; skipped", gerr.msg);
+        if (rc != 0 || !certlc_selector_match(sel, &s->labels)) {
+            certlc_secret_free(s);
+            continue;
+        }
+        if (certlc_secret_list_push(out, s) != 0) {
+            certlc_secret_free(s);
+            return certlc_err_set(err, "out of memory");
+        }
+    }
+    return 0;
+}
+
 static int report_missing_secrets(certlc_cli *c, const get_opts *o,
                                   const certlc_secret_list *l)
 {
@@ -246,8 +279,11 @@ static int get_secrets(certlc_cli *c, const get_opts *o, bool single)
         return rc;
     }
     certlc_secret_list all = {0}, l = {0};
-    if (certlc_store_list(c->store, o->all_ns ? NULL : o->ns, sel, &all,
-                          &err) != 0) {
+    int lrc = o->n_names > 0 && !o->all_ns
+                  ? get_named(c, o, sel, &all, &err)
+                  : certlc_store_list(c->store, o->all_ns ? NULL : o->ns, sel,
+                                      &all, &err);
+    if (lrc != 0) {
         fprintf(stderr, "certlc: %s\n", err.msg);
         rc = CERTLC_EXIT_FAIL;
         goto out;

@@ -61,6 +61,15 @@ f="$T/state/default/alpha-front-proxy-ca-certificate.json"
 echo '{"apiVersion": "v1", "kind": "Secr' > "$f"
 certlc get secrets > out 2>&1
 contains "get secrets warns about the broken file by path" out "alpha-front-proxy-ca-certificate.json"
+# A Secret asked for by name is read alone: the broken one beside it is not
+# read, so not warned about; asked for by name, it is named with its fault.
+certlc get secret beta-api-server-certificate > out 2>&1
+check "get secret NAME answers beside a broken Secret" grep -q '^beta-api-server-certificate ' out
+lacks "and reads no other Secret (no warning about the broken one)" out "alpha-front-proxy-ca-certificate.json"
+certlc get secret alpha-front-proxy-ca-certificate > out 2>&1; rc=$?
+check "get secret of the broken one fails" test "$rc" -ne 0
+contains "naming its file" out "alpha-front-proxy-ca-certificate.json"
+contains "and saying it is not found as a Secret" out 'secrets "alpha-front-proxy-ca-certificate" not found'
 cp "$f" broken-ca.json
 certlc run --once > out 2>&1
 contains "a CA Secret file with broken JSON is reported" out 'secret "alpha-front-proxy-ca-certificate" FAILED: unreadable'

@@ -252,36 +252,45 @@ void certlc_obs_collect_renewal(void *arg, certlc_metric_emit emit, void *ctx)
     collect_certs(arg, true, emit, ctx);
 }
 
+/* Calls fn for every tenant with gauges, in label order. */
+static void each_gauged(const certlc_obs_table *tb,
+                        void (*fn)(const certlc_obs_tenant *s,
+                                   certlc_metric_emit emit, void *ctx),
+                        certlc_metric_emit emit, void *ctx)
+{
+    const certlc_obs_tenant **v = sorted(tb);
+    for (size_t i = 0; v != NULL && i < tb->n; i++)
+        if (v[i]->gauged)
+            fn(v[i], emit, ctx);
+    free(v);
+}
+
+static void counts_of(const certlc_obs_tenant *s, certlc_metric_emit emit,
+                      void *ctx)
+{
+    const char *e[] = {s->ns, s->name, "expiring"};
+    emit(ctx, e, s->expiring);
+    const char *in[] = {s->ns, s->name, "invalid"};
+    emit(ctx, in, s->invalid);
+    const char *va[] = {s->ns, s->name, "valid"};
+    emit(ctx, va, s->valid);
+}
+
+static void phase_of(const certlc_obs_tenant *s, certlc_metric_emit emit,
+                     void *ctx)
+{
+    for (size_t k = 0; k < certlc_obs_n_phases; k++) {
+        const char *lv[] = {s->ns, s->name, certlc_obs_phases[k]};
+        emit(ctx, lv, s->phase == (int)k);
+    }
+}
+
 void certlc_obs_collect_counts(void *arg, certlc_metric_emit emit, void *ctx)
 {
-    const certlc_obs_table *tb = arg;
-    const certlc_obs_tenant **v = sorted(tb);
-    for (size_t i = 0; v != NULL && i < tb->n; i++) {
-        const certlc_obs_tenant *s = v[i];
-        if (!s->gauged)
-            continue;
-        const char *e[] = {s->ns, s->name, "expiring"};
-        emit(ctx, e, s->expiring);
-        const char *in[] = {s->ns, s->name, "invalid"};
-        emit(ctx, in, s->invalid);
-        const char *va[] = {s->ns, s->name, "valid"};
-        emit(ctx, va, s->valid);
-    }
-    free(v);
+    each_gauged(arg, counts_of, emit, ctx);
 }
 
 void certlc_obs_collect_phase(void *arg, certlc_metric_emit emit, void *ctx)
 {
-    const certlc_obs_table *tb = arg;
-    const certlc_obs_tenant **v = sorted(tb);
-    for (size_t i = 0; v != NULL && i < tb->n; i++) {
-        const certlc_obs_tenant *s = v[i];
-        if (!s->gauged)
-            continue;
-        for (size_t k = 0; k < certlc_obs_n_phases; k++) {
-            const char *lv[] = {s->ns, s->name, certlc_obs_phases[k]};
-            emit(ctx, lv, s->phase == (int)k);
-        }
-    }
-    free(v);
+    each_gauged(arg, phase_of, emit, ctx);
 }

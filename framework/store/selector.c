@@ -407,3 +407,17 @@ char *certlc_selector_format(const certlc_selector *sel)
     }
     return b.p;
 }
+
+int certlc_selector_keep(const certlc_selector *sel, certlc_secret *s,
+                         certlc_secret_list *out)
+{
+    if (!certlc_selector_match(sel, &s->labels)) {
+        certlc_secret_free(s);
+        return 0;
+    }
+    if (certlc_secret_list_push(out, s) != 0) {
+        certlc_secret_free(s);
+        return -1;
+    }
+    return 0;
+}

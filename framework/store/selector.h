@@ -17,6 +17,12 @@ bool certlc_selector_match(const certlc_selector *sel,
                            const certlc_kvlist *labels);
 void certlc_selector_free(certlc_selector *sel);
 
+/* What a listing does with each Secret it read: s goes into out when sel
+ * matches its labels, and is freed otherwise. 0, or -1 out of memory (s
+ * freed). */
+int certlc_selector_keep(const certlc_selector *sel, certlc_secret *s,
+                         certlc_secret_list *out);
+
 /* The selector in canonical text (`==` written `=`, no blanks but the one
  * before `in`/`notin` and after them): parsing it gives the same selector.
  * malloc'd; NULL when out of memory. "" for the select-everything one. */

@@ -410,14 +410,8 @@ static int list_page(struct estore *st, json_t *kvs,
             certlc_warn(COMPONENT, "%s; skipped", e2.msg);
             continue;
         }
-        if (!certlc_selector_match(sel, &s->labels)) {
-            certlc_secret_free(s);
-            continue;
-        }
-        if (certlc_secret_list_push(out, s) != 0) {
-            certlc_secret_free(s);
+        if (certlc_selector_keep(sel, s, out) != 0)
             return certlc_err_set(err, "listing: out of memory");
-        }
     }
     return 0;
 }

@@ -648,12 +648,7 @@ static int list_ns(struct fstore *st, const char *ns,
             certlc_warn(COMPONENT, "%s; skipped", e2.msg);
             continue;
         }
-        if (!certlc_selector_match(sel, &s->labels)) {
-            certlc_secret_free(s);
-            continue;
-        }
-        if (certlc_secret_list_push(out, s) != 0) {
-            certlc_secret_free(s);
+        if (certlc_selector_keep(sel, s, out) != 0) {
             rc = certlc_err_set(err, "listing %s/%s: out of memory", st->dir,
                                 ns);
             break;

@@ -55,9 +55,10 @@ check "the new leader completes the rotation" until_ok 60 sh -c "[ \$('$CERTLC_B
 check "every tenant is Ready" until_ok 30 all_ready
 
 # --- invariants, from one listing of the store.
-certlc get secrets -o json > all.json
-# val SECRET KEY: a data value of all.json, decoded.
-val() { jq -r --arg n "$1" --arg k "$2" '.items[] | select(.metadata.name == $n) | .data[$k]' all.json | base64 -d; }
+# val SECRET KEY: a data value of that listing, decoded (secrets_to, in
+# lib.sh: one jq for them all; a jq over the listing a value took seconds).
+secrets_to "$T/all" || not_ok "cannot list the Secrets"
+val() { cat "$T/all/$1/$2"; }
 pub() { openssl x509 -in "$1" -noout -pubkey | openssl pkey -pubin -outform DER | sha256sum; }
 keypub() { openssl pkey -in "$1" -pubout -outform DER | sha256sum; }
 bad=0 badkey=0
@@ -79,10 +80,11 @@ done
 check "every leaf verifies against the CA in the store" test $bad -eq 0
 check "every key matches its certificate" test $badkey -eq 0
 etcdc get --prefix /certlc/secrets/default/ -w json > kvs.json
+# "NAME VERSION" of every key, from one jq.
+jq -r '.kvs[] | "\(.key | @base64d | ltrimstr("/certlc/secrets/default/")) \(.version)"' kvs.json > versions
 twice=0
 while read -r n; do
-    k=$(printf '/certlc/secrets/default/%s' "$n" | base64 -w0)
-    v=$(jq -r --arg k "$k" '.kvs[] | select(.key == $k) | .version' kvs.json)
+    v=$(awk -v n="$n" '$1 == n {print $2}' versions)
     [ "$v" = 1 ] || { twice=$((twice + 1)); echo "    $n: etcd version $v"; }
 done < deleted
 check "each deleted Secret was issued again exactly once (etcd version 1, no double write)" test $twice -eq 0
@@ -107,7 +109,7 @@ check "quorum back: a replica leads again" until_ok $((LEASE * 3 + 10)) sh -c "'
 check "every tenant is Ready" until_ok 30 all_ready
 certlc get secrets -l kamaji.clastix.io/certificate_lifecycle_controller=x509 -o name | wc -l > n.after
 check "nothing half-done: every x509 Secret is there" test "$(cat n.after)" -eq $((NT * 3))
-certlc get secrets -o json > all.json
+secrets_to "$T/all" || not_ok "cannot list the Secrets"
 i=1 bad=0
 while [ $i -le $NT ]; do
     t=$(printf 't%02d' $i)

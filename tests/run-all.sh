@@ -10,11 +10,11 @@
 #
 # CERTLC_BUILD_LATER="COMMAND": the builds that the default build's tests
 # do not need (make test: the clang check and the ASan+UBSan build) are
-# made here by COMMAND, at a lower priority (nice -n CERTLC_BUILD_NICE,
-# default 5), while the default build's unit and integration tests run:
-# these mostly wait on servers and clocks, and the build takes the CPU
-# they leave (and a share of the rest: the sanitizer tests wait for it).
-# The ASan+UBSan steps start once it succeeded.
+# made here by COMMAND (at nice -n CERTLC_BUILD_NICE, default 0: the
+# sanitizer tests wait for it, and they are the longer tail) while the
+# default build's unit and integration tests run: these mostly wait on
+# servers and clocks, and the build takes the CPU they leave. The
+# ASan+UBSan steps start once it succeeded.
 cd "$(dirname "$0")/.." || exit 1
 CERTLC_TALLY=$(mktemp)
 export CERTLC_TALLY
@@ -79,7 +79,7 @@ if [ -n "${CERTLC_BUILD_LATER:-}" ]; then
     # they need (its unit tests then beside its integration pass).
     start unit unit
     start integration integration
-    start build-later nice -n "${CERTLC_BUILD_NICE:-5}" sh -c "$CERTLC_BUILD_LATER"
+    start build-later nice -n "${CERTLC_BUILD_NICE:-0}" sh -c "$CERTLC_BUILD_LATER"
     # after_build COMMAND...: runs the command once that build succeeded.
     after_build() {
         while [ ! -f "$steps/build-later.rc" ]; do sleep 1; done
@@ -88,7 +88,7 @@ if [ -n "${CERTLC_BUILD_LATER:-}" ]; then
     }
     start unit-san after_build unit_san
     start integration-san after_build integration_san
-    report build-later "the clang check and the ASan+UBSan build (beside the tests, at nice ${CERTLC_BUILD_NICE:-5})"
+    report build-later "the clang check and the ASan+UBSan build (beside the tests, at nice ${CERTLC_BUILD_NICE:-0})"
     report unit "unit tests (build/)"
     report unit-san "unit tests under AddressSanitizer and UndefinedBehaviorSanitizer (build-san/)"
 else

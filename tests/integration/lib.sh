@@ -119,6 +119,14 @@ data_to() {
         done
 }
 
+# keys_match CERT KEY: 0 when KEY is the private key of CERT's public key
+# (openssl's X509_check_private_key, through a PKCS#12 export to nowhere:
+# one openssl where comparing the two public keys took two).
+keys_match() {
+    openssl pkcs12 -export -in "$1" -inkey "$2" -passout pass: \
+        -keypbe NONE -certpbe NONE -nomac -out /dev/null > /dev/null 2>&1
+}
+
 # kubeconfig_field FILE FIELD: a base64 *-data field of a kubeconfig, decoded.
 kubeconfig_field() {
     sed -n "s/^ *$2: *//p" "$1" | head -n 1 | base64 -d

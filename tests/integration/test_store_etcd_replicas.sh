@@ -59,8 +59,6 @@ check "every tenant is Ready" until_ok 30 all_ready
 # lib.sh: one jq for them all; a jq over the listing a value took seconds).
 secrets_to "$T/all" || not_ok "cannot list the Secrets"
 val() { cat "$T/all/$1/$2"; }
-pub() { openssl x509 -in "$1" -noout -pubkey | openssl pkey -pubin -outform DER | sha256sum; }
-keypub() { openssl pkey -in "$1" -pubout -outform DER | sha256sum; }
 bad=0 badkey=0
 i=1
 while [ $i -le $NT ]; do
@@ -73,7 +71,7 @@ while [ $i -le $NT ]; do
         val "$t-$sec" "$f.crt" > leaf.crt
         val "$t-$sec" "$f.key" > leaf.key
         openssl verify -CAfile "$ca" leaf.crt > /dev/null 2>&1 || { bad=$((bad + 1)); echo "    $t-$sec does not verify"; }
-        [ "$(pub leaf.crt)" = "$(keypub leaf.key)" ] || { badkey=$((badkey + 1)); echo "    $t-$sec: key does not match"; }
+        keys_match leaf.crt leaf.key || { badkey=$((badkey + 1)); echo "    $t-$sec: key does not match"; }
     done
     i=$((i + 1))
 done

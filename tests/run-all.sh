@@ -89,6 +89,8 @@ if [ -n "${CERTLC_BUILD_LATER:-}" ]; then
     start unit-san after_build unit_san
     start integration-san after_build integration_san
     report build-later "the clang check and the ASan+UBSan build (beside the tests, at nice ${CERTLC_BUILD_NICE:-0})"
+    # A failed build counts as one failure in the last line.
+    [ "$(cat "$steps/build-later.rc")" -eq 0 ] || echo "0 1" >> "$CERTLC_TALLY"
     report unit "unit tests (build/)"
     report unit-san "unit tests under AddressSanitizer and UndefinedBehaviorSanitizer (build-san/)"
 else

@@ -15,10 +15,13 @@ EXT_NS=certs
 EXT_NAME=db-client
 
 # tenant_cert TCP NS FILEPREFIX: the tenant's datastore-certificate pieces.
+# (One read of the Secret; a piece it lacks leaves an empty file, as
+# `data` did, never the previous one.)
 tenant_cert() {
-    data "$1-datastore-certificate" server.crt "$2" > "$3.crt"
-    data "$1-datastore-certificate" server.key "$2" > "$3.key"
-    data "$1-datastore-certificate" ca.crt "$2" > "$3.ca"
+    data_to "$T/tenant-cert" "$1-datastore-certificate" "$2"
+    cat "$T/tenant-cert/server.crt" > "$3.crt" 2>/dev/null
+    cat "$T/tenant-cert/server.key" > "$3.key" 2>/dev/null
+    cat "$T/tenant-cert/ca.crt" > "$3.ca" 2>/dev/null
     chmod 600 "$3.key"
 }
 cfg() { data "$1-datastore-config" "$3" "$2"; }

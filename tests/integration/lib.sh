@@ -107,6 +107,26 @@ secrets_to() {
         done
 }
 
+# data_to DIR SECRET [NS]: every data value of one Secret, decoded, as
+# DIR/KEY (DIR is emptied first), from one certlc and one jq: `data` takes
+# one of each per value, and a jq costs tens of ms of CPU to start.
+data_to() {
+    rm -rf "$1" && mkdir -p "$1" || return 1
+    certlc get secret "$2" -n "${3:-default}" -o json |
+        jq -r '(.data // {}) | to_entries[] | "\(.key) \(.value)"' |
+        while read -r k v; do
+            printf '%s' "$v" | base64 -d > "$1/$k" || return 1
+        done
+}
+
+# keys_match CERT KEY: 0 when KEY is the private key of CERT's public key
+# (openssl's X509_check_private_key, through a PKCS#12 export to nowhere:
+# one openssl where comparing the two public keys took two).
+keys_match() {
+    openssl pkcs12 -export -in "$1" -inkey "$2" -passout pass: \
+        -keypbe NONE -certpbe NONE -nomac -out /dev/null > /dev/null 2>&1
+}
+
 # kubeconfig_field FILE FIELD: a base64 *-data field of a kubeconfig, decoded.
 kubeconfig_field() {
     sed -n "s/^ *$2: *//p" "$1" | head -n 1 | base64 -d

@@ -46,7 +46,7 @@ invariants() {
         set -- $pair
         cp "$s/$t-$1/$2.crt" leaf.pem && cp "$s/$t-$1/$2.key" leaf.key || { echo "$t-$1 missing"; return 1; }
         openssl verify -CAfile "$3.pem" leaf.pem > /dev/null 2>&1 || { echo "$t-$1 does not verify"; return 1; }
-        [ "$(openssl x509 -in leaf.pem -noout -pubkey)" = "$(openssl pkey -in leaf.key -pubout)" ] || { echo "$t-$1 key mismatch"; return 1; }
+        keys_match leaf.pem leaf.key || { echo "$t-$1 key mismatch"; return 1; }
     done
     for kc in admin controller-manager scheduler; do
         cp "$s/$t-$kc-kubeconfig/$kc.conf" kc.yaml || { echo "$t-$kc missing"; return 1; }
@@ -55,7 +55,7 @@ invariants() {
         kubeconfig_field kc.yaml client-key-data > kckey.pem
         cmp -s kcca.pem ca.pem || { echo "$t-$kc embeds another CA"; return 1; }
         openssl verify -CAfile ca.pem kccrt.pem > /dev/null 2>&1 || { echo "$t-$kc client cert does not verify"; return 1; }
-        [ "$(openssl x509 -in kccrt.pem -noout -pubkey)" = "$(openssl pkey -in kckey.pem -pubout)" ] || { echo "$t-$kc key mismatch"; return 1; }
+        keys_match kccrt.pem kckey.pem || { echo "$t-$kc key mismatch"; return 1; }
     done
 }
 

@@ -91,6 +91,9 @@ OP=$!
 PIDS="$PIDS $OP"
 check "the operator starts with key1" \
     wait_for 20 sh -c "'$CERTLC_BIN' -c '$CONF/certlc.ini' get tcp | grep -q ' Ready '"
+# The tenant was Ready before this operator began: SIGHUP must wait for
+# its start (logged once SIGHUP is its own), or it ends the operator.
+check "the operator says it started" wait_for 20 grep -q "operator started" op.log
 enc_conf key2 key1
 kill -HUP "$OP"
 check "SIGHUP reloads the configuration" wait_for 20 grep -q "configuration reloaded" op.log

@@ -1124,7 +1124,7 @@ void certlc_config_free(certlc_config *cfg)
 const certlc_tenant *certlc_config_tenant(const certlc_config *cfg, const char *ns,
                                           const char *name)
 {
-    if (cfg == NULL || name == NULL)
+    if (cfg == NULL || name == NULL || cfg->n_tenants == 0)
         return NULL;
     if (ns == NULL)
         ns = "default";

@@ -22,6 +22,7 @@
 #include "timefmt.h"
 #include "version.h"
 #include "validation.h"
+#include "workers.h"
 
 #define COMPONENT "observe"
 
@@ -373,7 +374,16 @@ static int inventory(certlc_observer *o, const certlc_tenant *t,
 {
     certlc_cert_info *v = NULL;
     size_t nv = 0;
-    if (certlc_inventory(o->cli->store, t, st, skip, arg, &v, &nv) != 0)
+    /* Reading back what a pass wrote (every Secret of a tenant just
+     * provisioned) reads this tenant's files only: on a store whose reads
+     * are safe beside other calls, outside the pass lock (workers.h). */
+    bool unlocked = certlc_store_concurrent_reads(o->cli->store);
+    if (unlocked)
+        certlc_workers_leave();
+    int irc = certlc_inventory(o->cli->store, t, st, skip, arg, &v, &nv);
+    if (unlocked)
+        certlc_workers_enter();
+    if (irc != 0)
         return -1;
     int rc = certlc_obs_certs_of(v, nv, out);
     free(v);
@@ -788,7 +798,11 @@ void certlc_observer_pass_end(certlc_observer *o, const certlc_tenant *t,
     record_events(o, t, evs, n_evs);
     free(evs);
     s->provisioned = s->provisioned || have_st;
-    s->n_pend = 0;
+    /* The pass's events are told: their records (1.3 KB each, a dozen a
+     * provisioning pass) are not kept for every tenant until its next. */
+    free(s->pend);
+    s->pend = NULL;
+    s->n_pend = s->cap_pend = 0;
 }
 
 int certlc_observer_run_pass(certlc_observer *o, certlc_store *store,

@@ -120,9 +120,11 @@ struct certlc_store_ops {
      * the store cannot tell it cheaper than a get. */
     int (*peek)(certlc_store *st, const char *ns, const char *name,
                 char digest[65], certlc_err *err);
-    /* peek and status_get may run in several threads at once, beside the
-     * calls of another thread: they touch nothing of the store but what
-     * open set up. A pass then reads outside the pass lock (workers.h). */
+    /* get, peek and status_get may run in several threads at once, beside
+     * the calls of another thread: they touch nothing of the store but
+     * what open set up (and the encryption keys, which change only between
+     * runs of passes). A pass then reads outside the pass lock
+     * (workers.h). */
     bool concurrent_reads;
     /* The Secrets of namespace ns whose names start with prefix, appended
      * to *out, reading no other: what list would give, filtered, at the

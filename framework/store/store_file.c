@@ -1419,7 +1419,8 @@ static const struct certlc_store_ops file_ops = {
     .leader = fs_leader,
     /* Unanswered here means gone: no one else brings a directory back. */
     .lost = fs_ping,
-    /* Both read through dirfd, set at open, and share nothing else. */
+    /* get, peek and status_get read through dirfd, set at open, and
+     * share nothing else. */
     .concurrent_reads = true,
     .list_prefix = fs_list_prefix,
 };

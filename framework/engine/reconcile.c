@@ -24,6 +24,7 @@
 #include "status.h"
 #include "timefmt.h"
 #include "validation.h"
+#include "workers.h"
 
 #define MAX_SIGNERS 4
 
@@ -1604,7 +1605,16 @@ static void reconcile_item(pass *p, const certlc_item *item)
     p->judged_nb = p->judged_na = p->judged_ca_end = 0; /* see issue_one */
     X509 *new_ca = NULL;
     EVP_PKEY *new_key = NULL;
-    if (issue(p, item, &ps.spec, &data, &new_ca, &new_key, &err) != 0) {
+    /* Issuing works on this pass's own signer, keys and buffers, and the
+     * key pool, which locks itself: another tenant's pass may run
+     * meanwhile (workers.h). A CA judged before but not read yet is read
+     * from the store first, under the lock. */
+    if (item->signer != NULL)
+        find_signer(p, item->signer);
+    certlc_workers_leave_pass();
+    int issued = issue(p, item, &ps.spec, &data, &new_ca, &new_key, &err);
+    certlc_workers_enter_pass();
+    if (issued != 0) {
         certlc_kvlist_clear(&data);
         report(p, name, CERTLC_ACT_FAILED, CERTLC_CAUSE_ISSUE, err.msg);
         goto out;

@@ -5,9 +5,11 @@
  * of those safe for concurrent use, a pass runs under one process-wide
  * lock, the pass lock, and lets go of it only where the time goes and
  * nothing shared is touched: key generation and signing in pki.c (the RSA
- * prime search is nearly all of an RSA pass). So N workers keep N cores
- * busy generating keys while the store, the log and the metrics still see
- * one pass at a time, and a tenant is still written by one worker only.
+ * prime search is nearly all of an RSA pass), and the pass's issuing of a
+ * Secret's new material (certificates, PEM, kubeconfigs: reconcile.c).
+ * So N workers keep N cores busy issuing while the store, the log and the
+ * metrics still see one pass at a time, and a tenant is still written by
+ * one worker only.
  */
 #ifndef CERTLC_WORKERS_H
 #define CERTLC_WORKERS_H
@@ -31,6 +33,13 @@ unsigned certlc_workers_count(const certlc_workers *w);
  * worker the calls run on the calling thread, in order, without a lock. */
 void certlc_workers_run(certlc_workers *w, size_t n,
                         void (*fn)(void *arg, size_t i), void *arg);
+
+/* Brackets a stretch of a call that touches nothing tenants share (not
+ * the store, the observer, the metrics, the DataStore registry): a worker
+ * lets go of the pass lock there and takes it back at the end. They nest;
+ * outside a worker (one worker, or another thread) they do nothing. */
+void certlc_workers_leave_pass(void);
+void certlc_workers_enter_pass(void);
 
 /* Ends the threads (between two runs). NULL is fine. */
 void certlc_workers_free(certlc_workers *w);

@@ -600,7 +600,7 @@ int certlc_pem_cert_append(char **buf, size_t *len, X509 *cert,
  * ECPrivateKey of RFC 5915 with the public key and without the curve,
  * which the outer algorithm names) is built here from the key's
  * parameters: the bytes are the ones OpenSSL writes (test_pki compares
- * them). */
+ * them). The public key's SubjectPublicKeyInfo likewise. */
 
 /* Large enough for P-521 (66-byte scalar, 133-byte point) with room. */
 #define DER_MAX 512
@@ -754,10 +754,39 @@ static char *pem_of(const char *label, const unsigned char *data, size_t n,
     return out;
 }
 
-/* The PEM of key into *pem and *len: 1. 0 when key is not an EC key on a
- * named curve (OpenSSL's encoder then writes it), -1 with err. */
-static int ec_private_pem(EVP_PKEY *key, char **pem, size_t *len,
-                          certlc_err *err)
+/* The SubjectPublicKeyInfo DER of the key into d (RFC 5480). */
+static int public_key_info(EVP_PKEY *key, const ASN1_OBJECT *curve,
+                           der_out *d)
+{
+    unsigned char point[POINT_MAX], curve_der[32];
+    size_t point_len = 0;
+    unsigned char *cp = curve_der;
+    int curve_len = i2d_ASN1_OBJECT(curve, NULL);
+    if (curve_len <= 0 || (size_t)curve_len > sizeof curve_der ||
+        i2d_ASN1_OBJECT(curve, &cp) != curve_len ||
+        !EVP_PKEY_get_octet_string_param(key,
+                                         OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY,
+                                         point, sizeof point, &point_len) ||
+        point_len == 0)
+        return -1;
+    size_t bits_len = 1 + point_len;
+    size_t alg_len = sizeof ec_public_key_oid + (size_t)curve_len;
+    static const unsigned char no_unused_bits = 0x00;
+    head(d, 0x30, head_len(alg_len) + alg_len + head_len(bits_len) + bits_len);
+    head(d, 0x30, alg_len);
+    put(d, ec_public_key_oid, sizeof ec_public_key_oid);
+    put(d, curve_der, (size_t)curve_len);
+    head(d, 0x03, bits_len);
+    put(d, &no_unused_bits, 1);
+    put(d, point, point_len);
+    return d->bad ? -1 : 0;
+}
+
+/* The PEM of key (its private key, or its public key) into *pem and *len:
+ * 1. 0 when key is not an EC key on a named curve (OpenSSL's encoder then
+ * writes it), -1 with err. */
+static int ec_pem(EVP_PKEY *key, bool private, char **pem, size_t *len,
+                  certlc_err *err)
 {
     char group[80];
     if (key == NULL || !EVP_PKEY_is_a(key, "EC") ||
@@ -775,9 +804,12 @@ static int ec_private_pem(EVP_PKEY *key, char **pem, size_t *len,
     unsigned char buf[DER_MAX];
     der_out d = {.buf = buf, .cap = sizeof buf};
     int rc = 1;
-    if (private_key_info(key, curve, &d) != 0)
-        rc = certlc_err_ssl(err, "cannot encode the %s private key", group);
-    else if ((*pem = pem_of("PRIVATE KEY", buf, d.len, len)) == NULL)
+    if ((private ? private_key_info(key, curve, &d)
+                 : public_key_info(key, curve, &d)) != 0)
+        rc = certlc_err_ssl(err, "cannot encode the %s %s key", group,
+                            private ? "private" : "public");
+    else if ((*pem = pem_of(private ? "PRIVATE KEY" : "PUBLIC KEY", buf,
+                            d.len, len)) == NULL)
         rc = certlc_err_set(err, "out of memory");
     OPENSSL_cleanse(buf, sizeof buf);
     return rc;
@@ -789,7 +821,7 @@ char *certlc_pem_private_key(EVP_PKEY *key, size_t *len, certlc_err *err)
      * (above); the bytes are the same. */
     char *pem = NULL;
     size_t n = 0;
-    int rc = ec_private_pem(key, &pem, &n, err);
+    int rc = ec_pem(key, true, &pem, &n, err);
     if (rc < 0)
         return NULL;
     if (rc == 0)
@@ -828,7 +860,17 @@ char *certlc_cert_issue_pem_dated(const certlc_cert_spec *spec, EVP_PKEY *key,
 
 char *certlc_pem_public_key(EVP_PKEY *key, size_t *len, certlc_err *err)
 {
-    return write_pem(PEM_PUBLIC, NULL, key, len, err);
+    /* As certlc_pem_private_key: no encoder lookup for an EC key. */
+    char *pem = NULL;
+    size_t n = 0;
+    int rc = ec_pem(key, false, &pem, &n, err);
+    if (rc < 0)
+        return NULL;
+    if (rc == 0)
+        return write_pem(PEM_PUBLIC, NULL, key, len, err);
+    if (len != NULL)
+        *len = n;
+    return pem;
 }
 
 void certlc_pem_free(char *pem, size_t len)

@@ -644,8 +644,8 @@ static char *openssl_pkcs8(EVP_PKEY *k, size_t *len)
     return s;
 }
 
-/* An EC key's PEM, written without the encoder (ec_pem.h), is byte for
- * byte OpenSSL's, scalars with leading zero bytes included. */
+/* An EC key's PEMs, private and public, written without the encoder, are
+ * byte for byte OpenSSL's, scalars with leading zero bytes included. */
 static void same_pem_as_openssl(EVP_PKEY *k)
 {
     certlc_err err = {{0}};
@@ -659,6 +659,18 @@ static void same_pem_as_openssl(EVP_PKEY *k)
     assert_memory_equal(a, b, la);
     certlc_pem_free(a, la);
     certlc_pem_free(b, lb);
+    /* And the public key's. */
+    a = certlc_pem_public_key(k, &la, &err);
+    assert_non_null(a);
+    BIO *bio = BIO_new(BIO_s_mem());
+    assert_int_equal(PEM_write_bio_PUBKEY(bio, k), 1);
+    char *data = NULL;
+    long n = BIO_get_mem_data(bio, &data);
+    assert_int_equal(la, (size_t)n);
+    assert_int_equal(strlen(a), la);
+    assert_memory_equal(a, data, la);
+    BIO_free(bio);
+    certlc_pem_free(a, la);
 }
 
 static void test_ec_pem_as_openssl(void **state)

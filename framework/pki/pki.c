@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <limits.h>
+#include <pthread.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/decoder.h>
@@ -71,19 +72,97 @@ static void busy_end(void)
         busy_enter();
 }
 
+/* ---- EC key generation from a context kept per curve and thread ----
+ *
+ * EVP_PKEY_Q_keygen builds the curve's group from its name for every key
+ * (EC_GROUP_new_from_params: more than half of generating a P-256 key). A
+ * key generation context made from a parameter template copies the group
+ * instead; one is kept per curve and thread (a thread's are freed when it
+ * ends, the main thread's at exit) and generates every key of that curve. */
+
+static pthread_key_t gen_key;
+static pthread_once_t gen_once = PTHREAD_ONCE_INIT;
+static bool gen_key_ok;
+
+static void gen_free(void *v)
+{
+    EVP_PKEY_CTX **ctxs = v;
+    for (size_t i = 0; i < N_KEY_ALGS; i++)
+        EVP_PKEY_CTX_free(ctxs[i]);
+    free(ctxs);
+}
+
+static void gen_free_main(void)
+{
+    void *v = pthread_getspecific(gen_key);
+    if (v != NULL) {
+        pthread_setspecific(gen_key, NULL);
+        gen_free(v);
+    }
+}
+
+static void gen_init(void)
+{
+    gen_key_ok = pthread_key_create(&gen_key, gen_free) == 0;
+    if (gen_key_ok)
+        atexit(gen_free_main);
+}
+
+/* This thread's context for key_algs[i] (an EC curve), or NULL (then
+ * EVP_PKEY_Q_keygen). */
+static EVP_PKEY_CTX *ec_keygen_ctx(size_t i)
+{
+    pthread_once(&gen_once, gen_init);
+    if (!gen_key_ok)
+        return NULL;
+    EVP_PKEY_CTX **ctxs = pthread_getspecific(gen_key);
+    if (ctxs == NULL) {
+        ctxs = calloc(N_KEY_ALGS, sizeof *ctxs);
+        if (ctxs == NULL || pthread_setspecific(gen_key, ctxs) != 0) {
+            free(ctxs);
+            return NULL;
+        }
+    }
+    if (ctxs[i] != NULL)
+        return ctxs[i];
+    EVP_PKEY *params = NULL;
+    EVP_PKEY_CTX *pctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+    EVP_PKEY_CTX *kctx = NULL;
+    if (pctx != NULL && EVP_PKEY_paramgen_init(pctx) > 0 &&
+        EVP_PKEY_CTX_set_group_name(pctx, key_algs[i].group) > 0 &&
+        EVP_PKEY_paramgen(pctx, &params) > 0 &&
+        (kctx = EVP_PKEY_CTX_new_from_pkey(NULL, params, NULL)) != NULL &&
+        EVP_PKEY_keygen_init(kctx) > 0) {
+        ctxs[i] = kctx;
+        kctx = NULL;
+    } else {
+        ERR_clear_error();
+    }
+    EVP_PKEY_CTX_free(kctx);
+    EVP_PKEY_CTX_free(pctx);
+    EVP_PKEY_free(params);
+    return ctxs[i];
+}
+
 EVP_PKEY *certlc_key_generate_fresh(certlc_key_alg alg, certlc_err *err)
 {
     for (size_t i = 0; i < N_KEY_ALGS; i++) {
         if (key_algs[i].alg != alg)
             continue;
-        EVP_PKEY *key;
+        EVP_PKEY *key = NULL;
+        EVP_PKEY_CTX *ctx =
+            key_algs[i].group != NULL ? ec_keygen_ctx(i) : NULL;
         busy_begin();
-        if (key_algs[i].group != NULL)
+        if (ctx != NULL) {
+            if (EVP_PKEY_generate(ctx, &key) <= 0)
+                key = NULL;
+        } else if (key_algs[i].group != NULL) {
             key = EVP_PKEY_Q_keygen(NULL, NULL, key_algs[i].type,
                                     key_algs[i].group);
-        else
+        } else {
             key = EVP_PKEY_Q_keygen(NULL, NULL, key_algs[i].type,
                                     (size_t)key_algs[i].rsa_bits);
+        }
         busy_end();
         if (key == NULL)
             certlc_err_ssl(err, "cannot generate a %s key", key_algs[i].name);

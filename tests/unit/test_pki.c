@@ -678,8 +678,10 @@ static void test_ec_pem_as_openssl(void **state)
     (void)state;
     same_pem_as_openssl(key(CERTLC_KEY_ECDSA_P384, 0));
     same_pem_as_openssl(key(CERTLC_KEY_RSA2048, 0));
-    /* P-256 keys until one whose scalar is short (1 in 256). */
+    /* P-256 keys until one whose scalar is short (1 in 256); each one
+     * new (they come from one context kept for the curve). */
     int short_seen = 0;
+    EVP_PKEY *prev = NULL;
     for (int i = 0; i < 4000 && (i < 20 || !short_seen); i++) {
         certlc_err err = {{0}};
         EVP_PKEY *k = certlc_key_generate_fresh(CERTLC_KEY_ECDSA_P256, &err);
@@ -688,9 +690,18 @@ static void test_ec_pem_as_openssl(void **state)
         assert_int_equal(EVP_PKEY_get_bn_param(k, "priv", &d), 1);
         short_seen |= BN_num_bytes(d) < 32;
         BN_clear_free(d);
+        char group[32];
+        assert_int_equal(EVP_PKEY_get_utf8_string_param(k, "group", group,
+                                                        sizeof group, NULL), 1);
+        assert_string_equal(group, "prime256v1");
+        if (prev != NULL)
+            assert_int_not_equal(EVP_PKEY_eq(prev, k), 1);
         same_pem_as_openssl(k);
-        EVP_PKEY_free(k);
+        EVP_PKEY_free(prev);
+        prev = k;
     }
+    EVP_PKEY_free(prev);
+    ERR_clear_error();
     assert_true(short_seen);
 }
 

@@ -881,102 +881,6 @@ static int fs_status_get(certlc_store *base, const char *ns, const char *tcp,
     return rc;
 }
 
-/* ---- the status document's check ----
- *
- * A status must be JSON. json_loads builds the whole tree to say so, a
- * cost every pass paid for the document it had just dumped itself. The
- * compact JSON certlc writes (objects, arrays, plain strings, integers of
- * at most 18 digits, true, false, null, no blanks) is recognised here
- * without building anything; such a document is JSON that jansson reads.
- * Anything else is left to json_loads, for its verdict and its message. */
-
-#define COMPACT_DEPTH 64
-
-static bool compact_value(const char **p, int depth);
-
-static bool compact_string(const char **p)
-{
-    const char *c = *p;
-    if (*c != '"')
-        return false;
-    for (c++; *c != '"'; c++)
-        if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e ||
-            *c == '\\')
-            return false; /* the end of the text included */
-    *p = c + 1;
-    return true;
-}
-
-static bool compact_integer(const char **p)
-{
-    const char *c = *p;
-    if (*c == '-')
-        c++;
-    const char *digits = c;
-    while (*c >= '0' && *c <= '9')
-        c++;
-    size_t n = (size_t)(c - digits);
-    if (n == 0 || n > 18 || (n > 1 && *digits == '0') ||
-        (*c != ',' && *c != '}' && *c != ']'))
-        return false;
-    *p = c;
-    return true;
-}
-
-/* '{' or '[' at *p: members or elements, then the closing bracket. */
-static bool compact_container(const char **p, int depth)
-{
-    bool object = **p == '{';
-    char close = object ? '}' : ']';
-    const char *c = *p + 1;
-    if (*c == close) {
-        *p = c + 1;
-        return true;
-    }
-    for (;;) {
-        if (object && (!compact_string(&c) || *c++ != ':'))
-            return false;
-        if (!compact_value(&c, depth + 1))
-            return false;
-        if (*c == close) {
-            *p = c + 1;
-            return true;
-        }
-        if (*c++ != ',')
-            return false;
-    }
-}
-
-static bool compact_value(const char **p, int depth)
-{
-    static const char *const words[] = {"true", "false", "null"};
-    if (depth > COMPACT_DEPTH)
-        return false;
-    switch (**p) {
-    case '{':
-    case '[':
-        return compact_container(p, depth);
-    case '"':
-        return compact_string(p);
-    default:
-        for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
-            size_t n = strlen(words[i]);
-            if (strncmp(*p, words[i], n) == 0) {
-                *p += n;
-                return true;
-            }
-        }
-        return compact_integer(p);
-    }
-}
-
-/* True when json is compact JSON of the kind certlc writes (see above). */
-static bool compact_json(const char *json)
-{
-    const char *p = json;
-    return (*p == '{' || *p == '[') && compact_container(&p, 1) && *p == '\0';
-}
-
 static int fs_status_put(certlc_store *base, const char *ns, const char *tcp,
                          const char *json, certlc_err *err)
 {
@@ -985,16 +889,14 @@ static int fs_status_put(certlc_store *base, const char *ns, const char *tcp,
         return -1;
     if (json == NULL)
         return certlc_err_set(err, "status of tenant \"%s\": none given", tcp);
-    if (!compact_json(json)) {
-        json_error_t jerr;
-        json_t *doc = json_loads(json, 0, &jerr);
-        if (doc == NULL)
-            return certlc_err_set(err,
-                                  "status of tenant \"%s\": not valid JSON: "
-                                  "%s (line %d, column %d)",
-                                  tcp, jerr.text, jerr.line, jerr.column);
-        json_decref(doc);
-    }
+    json_error_t jerr;
+    json_t *doc = json_loads(json, 0, &jerr);
+    if (doc == NULL)
+        return certlc_err_set(err,
+                              "status of tenant \"%s\": not valid JSON: %s "
+                              "(line %d, column %d)",
+                              tcp, jerr.text, jerr.line, jerr.column);
+    json_decref(doc);
 
     if (lock(st, err) != 0)
         return -1;

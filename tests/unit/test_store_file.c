@@ -5,7 +5,6 @@
 #include <cmocka.h>
 #include <dirent.h>
 #include <fcntl.h>
-#include <jansson.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -618,52 +617,6 @@ static void test_status(void **state)
     assert_int_equal(certlc_store_status_remove(f->st, "nons", "t1", &err), CERTLC_NOTFOUND);
 }
 
-/* A status document is taken exactly when jansson reads it as JSON (the
- * compact form certlc writes is recognised without jansson), and a refusal
- * still says why. */
-static void test_status_json_check(void **state)
-{
-    struct fixture *f = *state;
-    const char *docs[] = {
-        "{}", "[]", "{\"a\":1}", "{\"a\":-0}", "{\"a\":-12,\"b\":[1,2,3]}",
-        "{\"a\":{\"b\":{\"c\":[true,false,null,\"x\"]}}}",
-        "{\"a\":123456789012345678}", "{\"a\":1234567890123456789}",
-        "{\"a\":99999999999999999999}", "{\"a\":01}", "{\"a\":1.5}",
-        "{\"a\":1e3}", "{\"a\":-}", "{\"a\":}", "{\"a\"}", "{,}", "[1,]",
-        "{\"a\":1,}", "{\"a\":tru}", "{\"a\":truex}", "{\"a\":nul}",
-        "{\"a\":[}", "]", "{} {}", "{}x", "{} ", " {}", "{\"a\": 1}",
-        "{\"a\":\"q\\\"uote\"}", "{\"a\":\"caf\xc3\xa9\"}",
-        "{\"a\":\"bad\xe9\"}", "{\"a\":\"tab\there\"}", "\"s\"", "1", "",
-        "{\"a\":\"\\u0000\"}", "{\"a\":[[[[]]]]}", "{\"a\":1}\n",
-    };
-    char deep[2 * 2100 + 1];
-    const size_t depths[] = {63, 64, 65, 66, 500, 2047, 2048, 2049, 2100};
-    for (size_t d = 0; d < sizeof depths / sizeof depths[0]; d++) {
-        size_t n = depths[d];
-        memset(deep, '[', n);
-        memset(deep + n, ']', n);
-        deep[2 * n] = '\0';
-        json_error_t jerr;
-        json_t *j = json_loads(deep, 0, &jerr);
-        certlc_err err = {{0}};
-        int rc = certlc_store_status_put(f->st, "ns1", "t1", deep, &err);
-        assert_int_equal(rc, j != NULL ? 0 : -1);
-        json_decref(j);
-    }
-    for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) {
-        json_error_t jerr;
-        json_t *j = json_loads(docs[i], 0, &jerr);
-        certlc_err err = {{0}};
-        int rc = certlc_store_status_put(f->st, "ns1", "t1", docs[i], &err);
-        if (rc != (j != NULL ? 0 : -1))
-            fail_msg("%s: taken %d, jansson %s", docs[i], rc,
-                     j != NULL ? "reads it" : jerr.text);
-        if (j == NULL && strstr(err.msg, "not valid JSON") == NULL)
-            fail_msg("%s: %s", docs[i], err.msg);
-        json_decref(j);
-    }
-}
-
 static double elapsed_ms(const struct timespec *a)
 {
     struct timespec b;
@@ -945,7 +898,6 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sweep_spares_live_writers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_invalid_names, setup, teardown),
         cmocka_unit_test_setup_teardown(test_status, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_status_json_check, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lock_serialises_processes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lock_after_fork, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cas_between_processes, setup, teardown),

@@ -860,133 +860,6 @@ static int parse_rv(json_t *meta, uint64_t *out, certlc_err *err)
     return 0;
 }
 
-/* ---- JSON in, without jansson's lexer -------------------------------------
- *
- * json_loadb reads a document a character at a time through its stream
- * layer: most of what decoding a Secret costs. A document in the form
- * certlc writes (compact, objects and strings only, every string plain:
- * see "JSON out, without the tree") is scanned here into the very tree
- * json_loadb would build, so that what follows is the same code for both.
- * Anything else (whitespace, an escape, a byte outside printable ASCII, a
- * number, an array, a duplicate key, deeper nesting) is left to json_loadb:
- * the scan gives up on it, it never judges it. */
-
-#define SCAN_DEPTH 3 /* the Secret, metadata, labels and annotations */
-
-typedef struct scan {
-    const char *p, *end;
-} scan;
-
-/* Wipes the strings of a tree (recursively) before it is released. */
-static void cleanse_tree(json_t *obj)
-{
-    const char *k;
-    json_t *v;
-    if (!json_is_object(obj))
-        return;
-    json_object_foreach(obj, k, v) {
-        if (json_is_string(v))
-            OPENSSL_cleanse((char *)json_string_value(v),
-                            json_string_length(v));
-        else
-            cleanse_tree(v);
-    }
-}
-
-static bool scan_string(scan *sc, const char **s, size_t *n)
-{
-    if (sc->p >= sc->end || *sc->p != '"')
-        return false;
-    const char *start = ++sc->p;
-    for (; sc->p < sc->end; sc->p++) {
-        unsigned char c = (unsigned char)*sc->p;
-        if (c == '"') {
-            *s = start;
-            *n = (size_t)(sc->p - start);
-            sc->p++;
-            return true;
-        }
-        if (c < 0x20 || c > 0x7e || c == '\\')
-            return false;
-    }
-    return false;
-}
-
-static json_t *scan_object(scan *sc, int depth);
-
-static json_t *scan_value(scan *sc, int depth)
-{
-    if (sc->p < sc->end && *sc->p == '{')
-        return depth < SCAN_DEPTH ? scan_object(sc, depth + 1) : NULL;
-    const char *s;
-    size_t n;
-    return scan_string(sc, &s, &n) ? json_stringn_nocheck(s, n) : NULL;
-}
-
-/* One member "key":value into obj; false to give up. */
-static bool scan_member(scan *sc, json_t *obj, int depth)
-{
-    const char *k;
-    size_t kn;
-    if (!scan_string(sc, &k, &kn) || sc->p >= sc->end || *sc->p != ':')
-        return false;
-    sc->p++;
-    char small[128];
-    char *key = kn < sizeof small ? small : malloc(kn + 1);
-    if (key == NULL)
-        return false;
-    memcpy(key, k, kn);
-    key[kn] = '\0';
-    bool ok = false;
-    json_t *v = json_object_get(obj, key) == NULL ? scan_value(sc, depth)
-                                                   : NULL;
-    if (v != NULL)
-        ok = json_object_set_new_nocheck(obj, key, v) == 0; /* takes v */
-    if (key != small)
-        free(key);
-    return ok;
-}
-
-/* At '{': the object, or NULL to give up. */
-static json_t *scan_object(scan *sc, int depth)
-{
-    sc->p++;
-    json_t *obj = json_object();
-    if (obj == NULL)
-        return NULL;
-    if (sc->p < sc->end && *sc->p == '}') {
-        sc->p++;
-        return obj;
-    }
-    while (scan_member(sc, obj, depth) && sc->p < sc->end) {
-        char c = *sc->p++;
-        if (c == '}')
-            return obj;
-        if (c != ',')
-            break;
-    }
-    cleanse_tree(obj);
-    json_decref(obj);
-    return NULL;
-}
-
-/* The tree of a document in certlc's own form, or NULL (json_loadb then). */
-static json_t *scan_plain(const char *json, size_t len)
-{
-    scan sc = {json, json + len};
-    if (len == 0 || *json != '{')
-        return NULL;
-    json_t *root = scan_object(&sc, 1);
-    if (root != NULL && sc.p < sc.end && *sc.p == '\n')
-        sc.p++;
-    if (root != NULL && sc.p != sc.end) {
-        cleanse_tree(root);
-        json_decref(root);
-        root = NULL;
-    }
-    return root;
-}
-
 certlc_secret *certlc_secret_from_json(const char *json, size_t len,
                                        certlc_err *err)
 {
@@ -995,9 +868,7 @@ certlc_secret *certlc_secret_from_json(const char *json, size_t len,
         return NULL;
     }
     json_error_t jerr;
-    json_t *root = scan_plain(json, len);
-    if (root == NULL)
-        root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
     if (root == NULL) {
         certlc_err_set(err, "not valid JSON: %s (line %d, column %d)",
                        jerr.text, jerr.line, jerr.column);

@@ -379,10 +379,10 @@ static int inventory(certlc_observer *o, const certlc_tenant *t,
      * are safe beside other calls, outside the pass lock (workers.h). */
     bool unlocked = certlc_store_concurrent_reads(o->cli->store);
     if (unlocked)
-        certlc_workers_leave();
+        certlc_workers_leave_pass();
     int irc = certlc_inventory(o->cli->store, t, st, skip, arg, &v, &nv);
     if (unlocked)
-        certlc_workers_enter();
+        certlc_workers_enter_pass();
     if (irc != 0)
         return -1;
     int rc = certlc_obs_certs_of(v, nv, out);

@@ -33,7 +33,7 @@ void certlc_pass_begin(certlc_pass *p, certlc_store *store,
      * and this pass's memory. */
     bool unlocked = certlc_store_concurrent_reads(store);
     if (unlocked)
-        certlc_workers_leave();
+        certlc_workers_leave_pass();
     p->status_rc = certlc_status_load(store, t->namespace, t->name, &p->status,
                                       &err);
     /* An unreadable status is rewritten whole at the end of the pass. */
@@ -43,7 +43,7 @@ void certlc_pass_begin(certlc_pass *p, certlc_store *store,
         certlc_validation_prefetch(store, &p->status, t->namespace,
                                    &p->peeks);
     if (unlocked)
-        certlc_workers_enter();
+        certlc_workers_enter_pass();
     p->saved = p->status;
 }
 

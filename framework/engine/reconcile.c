@@ -24,6 +24,7 @@
 #include "status.h"
 #include "timefmt.h"
 #include "validation.h"
+#include "workers.h"
 
 #define MAX_SIGNERS 4
 
@@ -1262,11 +1263,25 @@ static bool signer_moved(plan_step *p, const certlc_item *item, certlc_err *err)
         return false;
     char name[320];
     certlc_plan_secret_name(p->pc->t, sg->item, name, sizeof name);
-    certlc_secret *cur = NULL;
     certlc_err gerr = {{0}};
-    int rc = certlc_store_get(p->pc->store, p->pc->t->namespace, name, &cur, &gerr);
-    bool moved = rc != 0 || cur->resource_version != sg->rv;
-    certlc_secret_free(cur);
+    bool moved;
+    /* Where the store tells the digest of the stored bytes without
+     * decoding them, the bytes this pass read or wrote are compared (the
+     * resourceVersion is among them); else the resourceVersion. */
+    const certlc_pass_secret *seen = certlc_pass_seen(p->pc, name);
+    if (certlc_store_can_peek(p->pc->store) && seen != NULL &&
+        seen->rv == sg->rv && seen->stored[0] != '\0') {
+        char digest[65];
+        moved = certlc_store_peek(p->pc->store, p->pc->t->namespace, name,
+                                  digest, &gerr) != 0 ||
+                strcmp(digest, seen->stored) != 0;
+    } else {
+        certlc_secret *cur = NULL;
+        int rc = certlc_store_get(p->pc->store, p->pc->t->namespace, name,
+                                  &cur, &gerr);
+        moved = rc != 0 || cur->resource_version != sg->rv;
+        certlc_secret_free(cur);
+    }
     if (moved)
         certlc_err_set(err, "its CA %s changed during this pass (another "
                        "writer?): the pass stops here, and the next one "
@@ -1693,7 +1708,16 @@ static void issue_and_store(plan_step *p, const certlc_item *item,
     p->judged_nb = p->judged_na = p->judged_ca_end = 0; /* see issue_one */
     X509 *new_ca = NULL;
     EVP_PKEY *new_key = NULL;
-    if (issue(p, item, spec, &data, &new_ca, &new_key, err) != 0) {
+    /* Issuing works on this pass's own signer, keys and buffers, and the
+     * key pool, which locks itself: another tenant's pass may run
+     * meanwhile (workers.h). A CA judged before but not read yet is read
+     * from the store first, under the lock. */
+    if (item->signer != NULL)
+        find_signer(p, item->signer);
+    certlc_workers_leave_pass();
+    int issued = issue(p, item, spec, &data, &new_ca, &new_key, err);
+    certlc_workers_enter_pass();
+    if (issued != 0) {
         certlc_kvlist_clear(&data);
         report(p, name, CERTLC_ACT_FAILED, CERTLC_CAUSE_ISSUE, err->msg);
         return;

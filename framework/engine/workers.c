@@ -1,6 +1,7 @@
 /* The worker pool (workers.h): a batch of calls shared by n threads, each
  * call under the pass lock, which pki.c lets go of around key generation
- * and signing through the hooks installed here. */
+ * and signing through the hooks installed here, and the pass around the
+ * issuing of a Secret. */
 #include "workers.h"
 
 #include <pthread.h>
@@ -27,16 +28,19 @@ struct certlc_workers {
 static pthread_mutex_t pass_mu = PTHREAD_MUTEX_INITIALIZER;
 /* This thread holds pass_mu as a worker (not merely by chance). */
 static _Thread_local bool pass_held;
+/* How deep this worker is in stretches outside the lock: they nest (the
+ * pass's issuing holds key generation and signing). */
+static _Thread_local unsigned outside;
 
-void certlc_workers_leave(void)
+void certlc_workers_leave_pass(void)
 {
-    if (pass_held)
+    if (pass_held && outside++ == 0)
         pthread_mutex_unlock(&pass_mu);
 }
 
-void certlc_workers_enter(void)
+void certlc_workers_enter_pass(void)
 {
-    if (pass_held)
+    if (pass_held && --outside == 0)
         pthread_mutex_lock(&pass_mu);
 }
 
@@ -112,7 +116,8 @@ certlc_workers *certlc_workers_new(unsigned n)
     }
     /* Idempotent: the hooks only act in threads that hold the lock as
      * workers, so installing them for every pool is harmless. */
-    certlc_pki_set_busy_hooks(certlc_workers_leave, certlc_workers_enter);
+    certlc_pki_set_busy_hooks(certlc_workers_leave_pass,
+                              certlc_workers_enter_pass);
     return w;
 }
 

@@ -5,12 +5,15 @@
  * of those safe for concurrent use, a pass runs under one process-wide
  * lock, the pass lock, and lets go of it only where the time goes and
  * nothing shared is touched: key generation and signing in pki.c (the RSA
- * prime search is nearly all of an RSA pass). So N workers keep N cores
- * busy generating keys while the store, the log and the metrics still see
- * one pass at a time, and a tenant is still written by one worker only.
- * The one other place a pass lets go is the start of a pass on a store
- * whose reads are safe beside other calls (store.h concurrent_reads): the
- * status is loaded and decoded, and the tenant's Secrets peeked, there.
+ * prime search is nearly all of an RSA pass), and the pass's issuing of a
+ * Secret's new material (certificates, PEM, kubeconfigs: reconcile.c).
+ * So N workers keep N cores busy issuing while the store, the log and the
+ * metrics still see one pass at a time, and a tenant is still written by
+ * one worker only.
+ * The other place a pass lets go is its start, on a store whose reads are
+ * safe beside other calls (store.h concurrent_reads): the status is loaded
+ * and decoded, and the tenant's Secrets peeked there; the observer reads
+ * back what a pass wrote the same way.
  */
 #ifndef CERTLC_WORKERS_H
 #define CERTLC_WORKERS_H
@@ -35,11 +38,14 @@ unsigned certlc_workers_count(const certlc_workers *w);
 void certlc_workers_run(certlc_workers *w, size_t n,
                         void (*fn)(void *arg, size_t i), void *arg);
 
-/* Let go of the pass lock and take it again, in a call of
- * certlc_workers_run; nothing in any other thread (or with one worker).
- * Between the two, touch nothing other passes may touch. */
-void certlc_workers_leave(void);
-void certlc_workers_enter(void);
+/* Brackets a stretch of a call that touches nothing tenants share (not
+ * the observer, the metrics, the DataStore registry; the store only for
+ * reads where it allows them beside other calls, store.h
+ * concurrent_reads): a worker lets go of the pass lock there and takes it
+ * back at the end. They nest; outside a worker (one worker, or another
+ * thread) they do nothing. */
+void certlc_workers_leave_pass(void);
+void certlc_workers_enter_pass(void);
 
 /* Ends the threads (between two runs). NULL is fine. */
 void certlc_workers_free(certlc_workers *w);

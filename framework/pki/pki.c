@@ -2,10 +2,12 @@
 
 #include <arpa/inet.h>
 #include <limits.h>
+#include <pthread.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/decoder.h>
 #include <openssl/err.h>
+#include <openssl/params.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
@@ -13,6 +15,8 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+
+#include "sha256.h"
 
 /* notBefore lies this far in the past, for peers whose clocks lag. */
 #define BACKDATE_SECONDS 300
@@ -70,19 +74,97 @@ static void busy_end(void)
         busy_enter();
 }
 
+/* ---- EC key generation from a context kept per curve and thread ----
+ *
+ * EVP_PKEY_Q_keygen builds the curve's group from its name for every key
+ * (EC_GROUP_new_from_params: more than half of generating a P-256 key). A
+ * key generation context made from a parameter template copies the group
+ * instead; one is kept per curve and thread (a thread's are freed when it
+ * ends, the main thread's at exit) and generates every key of that curve. */
+
+static pthread_key_t gen_key;
+static pthread_once_t gen_once = PTHREAD_ONCE_INIT;
+static bool gen_key_ok;
+
+static void gen_free(void *v)
+{
+    EVP_PKEY_CTX **ctxs = v;
+    for (size_t i = 0; i < N_KEY_ALGS; i++)
+        EVP_PKEY_CTX_free(ctxs[i]);
+    free(ctxs);
+}
+
+static void gen_free_main(void)
+{
+    void *v = pthread_getspecific(gen_key);
+    if (v != NULL) {
+        pthread_setspecific(gen_key, NULL);
+        gen_free(v);
+    }
+}
+
+static void gen_init(void)
+{
+    gen_key_ok = pthread_key_create(&gen_key, gen_free) == 0;
+    if (gen_key_ok)
+        atexit(gen_free_main);
+}
+
+/* This thread's context for key_algs[i] (an EC curve), or NULL (then
+ * EVP_PKEY_Q_keygen). */
+static EVP_PKEY_CTX *ec_keygen_ctx(size_t i)
+{
+    pthread_once(&gen_once, gen_init);
+    if (!gen_key_ok)
+        return NULL;
+    EVP_PKEY_CTX **ctxs = pthread_getspecific(gen_key);
+    if (ctxs == NULL) {
+        ctxs = calloc(N_KEY_ALGS, sizeof *ctxs);
+        if (ctxs == NULL || pthread_setspecific(gen_key, ctxs) != 0) {
+            free(ctxs);
+            return NULL;
+        }
+    }
+    if (ctxs[i] != NULL)
+        return ctxs[i];
+    EVP_PKEY *params = NULL;
+    EVP_PKEY_CTX *pctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+    EVP_PKEY_CTX *kctx = NULL;
+    if (pctx != NULL && EVP_PKEY_paramgen_init(pctx) > 0 &&
+        EVP_PKEY_CTX_set_group_name(pctx, key_algs[i].group) > 0 &&
+        EVP_PKEY_paramgen(pctx, &params) > 0 &&
+        (kctx = EVP_PKEY_CTX_new_from_pkey(NULL, params, NULL)) != NULL &&
+        EVP_PKEY_keygen_init(kctx) > 0) {
+        ctxs[i] = kctx;
+        kctx = NULL;
+    } else {
+        ERR_clear_error();
+    }
+    EVP_PKEY_CTX_free(kctx);
+    EVP_PKEY_CTX_free(pctx);
+    EVP_PKEY_free(params);
+    return ctxs[i];
+}
+
 EVP_PKEY *certlc_key_generate_fresh(certlc_key_alg alg, certlc_err *err)
 {
     for (size_t i = 0; i < N_KEY_ALGS; i++) {
         if (key_algs[i].alg != alg)
             continue;
-        EVP_PKEY *key;
+        EVP_PKEY *key = NULL;
+        EVP_PKEY_CTX *ctx =
+            key_algs[i].group != NULL ? ec_keygen_ctx(i) : NULL;
         busy_begin();
-        if (key_algs[i].group != NULL)
+        if (ctx != NULL) {
+            if (EVP_PKEY_generate(ctx, &key) <= 0)
+                key = NULL;
+        } else if (key_algs[i].group != NULL) {
             key = EVP_PKEY_Q_keygen(NULL, NULL, key_algs[i].type,
                                     key_algs[i].group);
-        else
+        } else {
             key = EVP_PKEY_Q_keygen(NULL, NULL, key_algs[i].type,
                                     (size_t)key_algs[i].rsa_bits);
+        }
         busy_end();
         if (key == NULL)
             certlc_err_ssl(err, "cannot generate a %s key", key_algs[i].name);
@@ -485,7 +567,7 @@ static X509 *build_cert(const certlc_cert_spec *spec, EVP_PKEY *key,
         goto fail;
 
     busy_begin();
-    int signed_len = X509_sign(x, issuer_key, EVP_sha256());
+    int signed_len = X509_sign(x, issuer_key, certlc_sha256());
     busy_end();
     if (signed_len <= 0) {
         certlc_err_ssl(err, "cannot sign the certificate");
@@ -590,9 +672,244 @@ int certlc_pem_cert_append(char **buf, size_t *len, X509 *cert,
     return 0;
 }
 
+/* ---- the PEM of an EC private key, without the encoder layer ----
+ *
+ * PEM_write_bio_PrivateKey looks its encoder up among every provided one
+ * on each call (OSSL_ENCODER_CTX_new_for_pkey): for a P-256 key that costs
+ * more than generating the key, and it was the largest single cost of
+ * provisioning. The same PKCS#8 document (RFC 5208, holding the SEC1
+ * ECPrivateKey of RFC 5915 with the public key and without the curve,
+ * which the outer algorithm names) is built here from the key's
+ * parameters: the bytes are the ones OpenSSL writes (test_pki compares
+ * them). The public key's SubjectPublicKeyInfo likewise. */
+
+/* Large enough for P-521 (66-byte scalar, 133-byte point) with room. */
+#define DER_MAX 512
+#define SCALAR_MAX 80
+#define POINT_MAX 160
+
+/* DER of id-ecPublicKey (1.2.840.10045.2.1). */
+static const unsigned char ec_public_key_oid[] = {
+    0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01};
+
+/* A DER writer over a fixed buffer; `bad` once anything did not fit. */
+typedef struct der_out {
+    unsigned char *buf;
+    size_t len, cap;
+    bool bad;
+} der_out;
+
+static void put(der_out *d, const void *p, size_t n)
+{
+    if (d->bad || n > d->cap - d->len) {
+        d->bad = true;
+        return;
+    }
+    memcpy(d->buf + d->len, p, n);
+    d->len += n;
+}
+
+/* Tag and definite length (under 64 KiB: the sizes here are far below). */
+static void head(der_out *d, unsigned char tag, size_t n)
+{
+    unsigned char h[4] = {tag};
+    size_t k;
+    if (n < 0x80) {
+        h[1] = (unsigned char)n;
+        k = 2;
+    } else if (n < 0x100) {
+        h[1] = 0x81;
+        h[2] = (unsigned char)n;
+        k = 3;
+    } else if (n < 0x10000) {
+        h[1] = 0x82;
+        h[2] = (unsigned char)(n >> 8);
+        h[3] = (unsigned char)n;
+        k = 4;
+    } else {
+        d->bad = true;
+        return;
+    }
+    put(d, h, k);
+}
+
+/* Size of a tag and length for content of n bytes. */
+static size_t head_len(size_t n)
+{
+    return n < 0x80 ? 2 : n < 0x100 ? 3 : 4;
+}
+
+/* The key's private scalar, big-endian, left-padded to n bytes. The
+ * parameter buffer is ours, so that it is cleansed. */
+static int private_scalar(EVP_PKEY *key, unsigned char *out, size_t n)
+{
+    unsigned char native[SCALAR_MAX];
+    OSSL_PARAM params[2] = {
+        OSSL_PARAM_construct_BN(OSSL_PKEY_PARAM_PRIV_KEY, native,
+                                sizeof native),
+        OSSL_PARAM_construct_end()};
+    int ok = EVP_PKEY_get_params(key, params) &&
+             OSSL_PARAM_modified(params) && params[0].return_size > 0 &&
+             params[0].return_size <= sizeof native;
+    BIGNUM *bn = ok ? BN_secure_new() : NULL;
+    ok = bn != NULL &&
+         BN_native2bn(native, (int)params[0].return_size, bn) != NULL &&
+         BN_bn2binpad(bn, out, (int)n) == (int)n;
+    BN_clear_free(bn);
+    OPENSSL_cleanse(native, sizeof native);
+    return ok ? 0 : -1;
+}
+
+/* The PrivateKeyInfo DER of the key into d. */
+static int private_key_info(EVP_PKEY *key, const ASN1_OBJECT *curve, der_out *d)
+{
+    unsigned char scalar[SCALAR_MAX], point[POINT_MAX], curve_der[32];
+    size_t point_len = 0;
+    int bits = EVP_PKEY_get_bits(key);
+    size_t n = bits > 0 ? ((size_t)bits + 7) / 8 : 0;
+    unsigned char *cp = curve_der;
+    int curve_len = i2d_ASN1_OBJECT(curve, NULL);
+    if (n == 0 || n > sizeof scalar || curve_len <= 0 ||
+        (size_t)curve_len > sizeof curve_der ||
+        i2d_ASN1_OBJECT(curve, &cp) != curve_len ||
+        !EVP_PKEY_get_octet_string_param(key,
+                                         OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY,
+                                         point, sizeof point, &point_len) ||
+        point_len == 0 || private_scalar(key, scalar, n) != 0)
+        return -1;
+
+    /* ECPrivateKey (RFC 5915): version 1, the scalar, [1] the public key
+     * as a BIT STRING with no unused bits; no [0] parameters. */
+    size_t bits_len = 1 + point_len;
+    size_t pub_len = head_len(bits_len) + bits_len;
+    size_t ec_len = 3 + head_len(n) + n + head_len(pub_len) + pub_len;
+    size_t alg_len = sizeof ec_public_key_oid + (size_t)curve_len;
+    size_t octet_len = head_len(ec_len) + ec_len;
+    size_t info_len = 3 + head_len(alg_len) + alg_len + head_len(octet_len) +
+                      octet_len;
+    static const unsigned char version0[] = {0x02, 0x01, 0x00};
+    static const unsigned char version1[] = {0x02, 0x01, 0x01};
+    static const unsigned char no_unused_bits = 0x00;
+
+    head(d, 0x30, info_len);
+    put(d, version0, sizeof version0);
+    head(d, 0x30, alg_len);
+    put(d, ec_public_key_oid, sizeof ec_public_key_oid);
+    put(d, curve_der, (size_t)curve_len);
+    head(d, 0x04, octet_len);
+    head(d, 0x30, ec_len);
+    put(d, version1, sizeof version1);
+    head(d, 0x04, n);
+    put(d, scalar, n);
+    head(d, 0xa1, pub_len);
+    head(d, 0x03, bits_len);
+    put(d, &no_unused_bits, 1);
+    put(d, point, point_len);
+    OPENSSL_cleanse(scalar, sizeof scalar);
+    return d->bad ? -1 : 0;
+}
+
+/* PEM of DER under label: base64 in lines of 64 characters, as
+ * PEM_write_bio does. */
+static char *pem_of(const char *label, const unsigned char *data, size_t n,
+                    size_t *len)
+{
+    static const char begin[] = "-----BEGIN ", end[] = "-----END ",
+                      dashes[] = "-----\n";
+    size_t label_len = strlen(label);
+    size_t lines = (n + 47) / 48;
+    size_t size = sizeof begin - 1 + label_len + sizeof dashes - 1 +
+                  (n + 2) / 3 * 4 + lines + sizeof end - 1 + label_len +
+                  sizeof dashes - 1 + 1;
+    char *out = malloc(size), *p = out;
+    if (out == NULL)
+        return NULL;
+    p += sprintf(p, "%s%s%s", begin, label, dashes);
+    for (size_t off = 0; off < n; off += 48) {
+        size_t chunk = n - off < 48 ? n - off : 48;
+        p += EVP_EncodeBlock((unsigned char *)p, data + off, (int)chunk);
+        *p++ = '\n';
+    }
+    p += sprintf(p, "%s%s%s", end, label, dashes);
+    *len = (size_t)(p - out);
+    return out;
+}
+
+/* The SubjectPublicKeyInfo DER of the key into d (RFC 5480). */
+static int public_key_info(EVP_PKEY *key, const ASN1_OBJECT *curve,
+                           der_out *d)
+{
+    unsigned char point[POINT_MAX], curve_der[32];
+    size_t point_len = 0;
+    unsigned char *cp = curve_der;
+    int curve_len = i2d_ASN1_OBJECT(curve, NULL);
+    if (curve_len <= 0 || (size_t)curve_len > sizeof curve_der ||
+        i2d_ASN1_OBJECT(curve, &cp) != curve_len ||
+        !EVP_PKEY_get_octet_string_param(key,
+                                         OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY,
+                                         point, sizeof point, &point_len) ||
+        point_len == 0)
+        return -1;
+    size_t bits_len = 1 + point_len;
+    size_t alg_len = sizeof ec_public_key_oid + (size_t)curve_len;
+    static const unsigned char no_unused_bits = 0x00;
+    head(d, 0x30, head_len(alg_len) + alg_len + head_len(bits_len) + bits_len);
+    head(d, 0x30, alg_len);
+    put(d, ec_public_key_oid, sizeof ec_public_key_oid);
+    put(d, curve_der, (size_t)curve_len);
+    head(d, 0x03, bits_len);
+    put(d, &no_unused_bits, 1);
+    put(d, point, point_len);
+    return d->bad ? -1 : 0;
+}
+
+/* The PEM of key (its private key, or its public key) into *pem and *len:
+ * 1. 0 when key is not an EC key on a named curve (OpenSSL's encoder then
+ * writes it), -1 with err. */
+static int ec_pem(EVP_PKEY *key, bool private, char **pem, size_t *len,
+                  certlc_err *err)
+{
+    char group[80];
+    if (key == NULL || !EVP_PKEY_is_a(key, "EC") ||
+        !EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME,
+                                        group, sizeof group, NULL)) {
+        ERR_clear_error();
+        return 0;
+    }
+    int nid = OBJ_txt2nid(group);
+    const ASN1_OBJECT *curve = nid != NID_undef ? OBJ_nid2obj(nid) : NULL;
+    if (curve == NULL) {
+        ERR_clear_error();
+        return 0;
+    }
+    unsigned char buf[DER_MAX];
+    der_out d = {.buf = buf, .cap = sizeof buf};
+    int rc = 1;
+    if ((private ? private_key_info(key, curve, &d)
+                 : public_key_info(key, curve, &d)) != 0)
+        rc = certlc_err_ssl(err, "cannot encode the %s %s key", group,
+                            private ? "private" : "public");
+    else if ((*pem = pem_of(private ? "PRIVATE KEY" : "PUBLIC KEY", buf,
+                            d.len, len)) == NULL)
+        rc = certlc_err_set(err, "out of memory");
+    OPENSSL_cleanse(buf, sizeof buf);
+    return rc;
+}
+
 char *certlc_pem_private_key(EVP_PKEY *key, size_t *len, certlc_err *err)
 {
-    return write_pem(PEM_PRIVATE, NULL, key, len, err);
+    /* EC keys skip the encoder lookup, the cost of PEM_write_bio_PrivateKey
+     * (above); the bytes are the same. */
+    char *pem = NULL;
+    size_t n = 0;
+    int rc = ec_pem(key, true, &pem, &n, err);
+    if (rc < 0)
+        return NULL;
+    if (rc == 0)
+        return write_pem(PEM_PRIVATE, NULL, key, len, err);
+    if (len != NULL)
+        *len = n;
+    return pem;
 }
 
 char *certlc_cert_issue_pem(const certlc_cert_spec *spec, EVP_PKEY *key,
@@ -624,7 +941,17 @@ char *certlc_cert_issue_pem_dated(const certlc_cert_spec *spec, EVP_PKEY *key,
 
 char *certlc_pem_public_key(EVP_PKEY *key, size_t *len, certlc_err *err)
 {
-    return write_pem(PEM_PUBLIC, NULL, key, len, err);
+    /* As certlc_pem_private_key: no encoder lookup for an EC key. */
+    char *pem = NULL;
+    size_t n = 0;
+    int rc = ec_pem(key, false, &pem, &n, err);
+    if (rc < 0)
+        return NULL;
+    if (rc == 0)
+        return write_pem(PEM_PUBLIC, NULL, key, len, err);
+    if (len != NULL)
+        *len = n;
+    return pem;
 }
 
 void certlc_pem_free(char *pem, size_t len)

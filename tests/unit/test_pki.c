@@ -628,6 +628,83 @@ static void test_pem_round_trip(void **state)
     X509_free(ca);
 }
 
+/* The private key PEM as OpenSSL's own encoder writes it. */
+static char *openssl_pkcs8(EVP_PKEY *k, size_t *len)
+{
+    BIO *bio = BIO_new(BIO_s_mem());
+    assert_int_equal(PEM_write_bio_PrivateKey(bio, k, NULL, NULL, 0, NULL,
+                                              NULL), 1);
+    char *data = NULL;
+    long n = BIO_get_mem_data(bio, &data);
+    char *s = malloc((size_t)n + 1);
+    memcpy(s, data, (size_t)n);
+    s[n] = '\0';
+    *len = (size_t)n;
+    BIO_free(bio);
+    return s;
+}
+
+/* An EC key's PEMs, private and public, written without the encoder, are
+ * byte for byte OpenSSL's, scalars with leading zero bytes included. */
+static void same_pem_as_openssl(EVP_PKEY *k)
+{
+    certlc_err err = {{0}};
+    size_t la = 0, lb = 0;
+    char *a = certlc_pem_private_key(k, &la, &err);
+    if (a == NULL)
+        fail_msg("%s", err.msg);
+    char *b = openssl_pkcs8(k, &lb);
+    assert_int_equal(la, lb);
+    assert_int_equal(strlen(a), la);
+    assert_memory_equal(a, b, la);
+    certlc_pem_free(a, la);
+    certlc_pem_free(b, lb);
+    /* And the public key's. */
+    a = certlc_pem_public_key(k, &la, &err);
+    assert_non_null(a);
+    BIO *bio = BIO_new(BIO_s_mem());
+    assert_int_equal(PEM_write_bio_PUBKEY(bio, k), 1);
+    char *data = NULL;
+    long n = BIO_get_mem_data(bio, &data);
+    assert_int_equal(la, (size_t)n);
+    assert_int_equal(strlen(a), la);
+    assert_memory_equal(a, data, la);
+    BIO_free(bio);
+    certlc_pem_free(a, la);
+}
+
+static void test_ec_pem_as_openssl(void **state)
+{
+    (void)state;
+    same_pem_as_openssl(key(CERTLC_KEY_ECDSA_P384, 0));
+    same_pem_as_openssl(key(CERTLC_KEY_RSA2048, 0));
+    /* P-256 keys until one whose scalar is short (1 in 256); each one
+     * new (they come from one context kept for the curve). */
+    int short_seen = 0;
+    EVP_PKEY *prev = NULL;
+    for (int i = 0; i < 4000 && (i < 20 || !short_seen); i++) {
+        certlc_err err = {{0}};
+        EVP_PKEY *k = certlc_key_generate_fresh(CERTLC_KEY_ECDSA_P256, &err);
+        assert_non_null(k);
+        BIGNUM *d = NULL;
+        assert_int_equal(EVP_PKEY_get_bn_param(k, "priv", &d), 1);
+        short_seen |= BN_num_bytes(d) < 32;
+        BN_clear_free(d);
+        char group[32];
+        assert_int_equal(EVP_PKEY_get_utf8_string_param(k, "group", group,
+                                                        sizeof group, NULL), 1);
+        assert_string_equal(group, "prime256v1");
+        if (prev != NULL)
+            assert_int_not_equal(EVP_PKEY_eq(prev, k), 1);
+        same_pem_as_openssl(k);
+        EVP_PKEY_free(prev);
+        prev = k;
+    }
+    EVP_PKEY_free(prev);
+    ERR_clear_error();
+    assert_true(short_seen);
+}
+
 static void test_pem_garbage(void **state)
 {
     (void)state;
@@ -950,6 +1027,7 @@ int main(void)
         cmocka_unit_test(test_key_mismatch),
         cmocka_unit_test(test_pem_round_trip),
         cmocka_unit_test(test_pem_garbage),
+        cmocka_unit_test(test_ec_pem_as_openssl),
         cmocka_unit_test(test_matches_spec),
         cmocka_unit_test(test_issue_pem),
         cmocka_unit_test(test_not_after_fields),

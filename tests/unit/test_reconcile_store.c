@@ -28,7 +28,9 @@
 
 #define CA_NAME "alpha-ca"
 
-typedef enum { FAULT_NONE, FAULT_REFUSE, FAULT_RIVAL } fault;
+/* FAULT_RIVAL_AFTER: the CA is stored, then the rival replaces it before
+ * anything it signs is written. */
+typedef enum { FAULT_NONE, FAULT_REFUSE, FAULT_RIVAL, FAULT_RIVAL_AFTER } fault;
 
 /* The wrapper: base is the real file store everything goes to. */
 typedef struct wrap {
@@ -38,9 +40,13 @@ typedef struct wrap {
     const certlc_secret *rival; /* the CA the rival stores (FAULT_RIVAL) */
     int ca_writes;              /* attempts to write the CA */
     int other_writes;           /* attempts to write anything else */
+    int leaf_failed;            /* leaves reported failed, with: */
+    char leaf_reason[CERTLC_ERR_MAX];
 } wrap;
 
 static wrap *W(certlc_store *st) { return (wrap *)st; }
+
+static void rival_writes(wrap *w);
 
 /* A CA write: refused, or preceded by the rival's, else passed on. */
 static int ca_fault(wrap *w, certlc_secret *s, certlc_err *err)
@@ -49,8 +55,15 @@ static int ca_fault(wrap *w, certlc_secret *s, certlc_err *err)
     if (w->fault == FAULT_REFUSE)
         return certlc_err_set(err, "cannot write %s/%s.json: No space left "
                               "on device", s->namespace, s->name);
-    if (w->fault == FAULT_RIVAL) {
-        /* Another writer stores its CA first: this write then loses. */
+    if (w->fault == FAULT_RIVAL)
+        rival_writes(w); /* first: this write then loses */
+    return 0;
+}
+
+/* The rival stores its CA over whatever is there. */
+static void rival_writes(wrap *w)
+{
+    {
         certlc_secret *r = certlc_secret_dup(w->rival);
         assert_non_null(r);
         r->resource_version = 0;
@@ -64,7 +77,6 @@ static int ca_fault(wrap *w, certlc_secret *s, certlc_err *err)
         assert_int_equal(rc, 0);
         certlc_secret_free(r);
     }
-    return 0;
 }
 
 static int w_get(certlc_store *st, const char *ns, const char *name,
@@ -86,7 +98,11 @@ static int w_create(certlc_store *st, certlc_secret *s, certlc_err *err)
     } else {
         w->other_writes++;
     }
-    return certlc_store_create(w->base, s, err);
+    int rc = certlc_store_create(w->base, s, err);
+    if (rc == 0 && w->fault == FAULT_RIVAL_AFTER &&
+        strcmp(s->name, CA_NAME) == 0)
+        rival_writes(w);
+    return rc;
 }
 static int w_update(certlc_store *st, certlc_secret *s, certlc_err *err)
 {
@@ -97,7 +113,11 @@ static int w_update(certlc_store *st, certlc_secret *s, certlc_err *err)
     } else {
         w->other_writes++;
     }
-    return certlc_store_update(w->base, s, err);
+    int rc = certlc_store_update(w->base, s, err);
+    if (rc == 0 && w->fault == FAULT_RIVAL_AFTER &&
+        strcmp(s->name, CA_NAME) == 0)
+        rival_writes(w);
+    return rc;
 }
 static int w_remove(certlc_store *st, const char *ns, const char *name,
                     certlc_err *err)
@@ -121,6 +141,12 @@ static int w_status_remove(certlc_store *st, const char *ns, const char *tcp,
     return certlc_store_status_remove(W(st)->base, ns, tcp, err);
 }
 
+static int w_peek(certlc_store *st, const char *ns, const char *name,
+                  char digest[65], certlc_err *err)
+{
+    return certlc_store_peek(W(st)->base, ns, name, digest, err);
+}
+
 static const struct certlc_store_ops wrap_ops = {
     .get = w_get,
     .list = w_list,
@@ -130,6 +156,20 @@ static const struct certlc_store_ops wrap_ops = {
     .status_get = w_status_get,
     .status_put = w_status_put,
     .status_remove = w_status_remove,
+};
+
+/* The same, telling the digest of the stored bytes as the file store
+ * does (the pass then compares those instead of reading a Secret). */
+static const struct certlc_store_ops wrap_peek_ops = {
+    .get = w_get,
+    .list = w_list,
+    .create = w_create,
+    .update = w_update,
+    .remove = w_remove,
+    .status_get = w_status_get,
+    .status_put = w_status_put,
+    .status_remove = w_status_remove,
+    .peek = w_peek,
 };
 
 /* ---- fixture ------------------------------------------------------------- */
@@ -154,6 +194,9 @@ static void on_event(const certlc_reconcile_event *ev, void *arg)
         f->ca_failed++;
         f->ca_cause = ev->cause;
         snprintf(f->ca_reason, sizeof f->ca_reason, "%s", ev->reason);
+    } else if (ev->action == CERTLC_ACT_FAILED) {
+        f->w.leaf_failed++;
+        snprintf(f->w.leaf_reason, sizeof f->w.leaf_reason, "%s", ev->reason);
     } else if (ev->action == CERTLC_ACT_CREATED ||
                ev->action == CERTLC_ACT_REISSUED) {
         f->leaves_reported_ok++;
@@ -368,6 +411,66 @@ static void test_ca_update_loses_cas(void **state)
     certlc_secret_free(rival);
 }
 
+/* The CA is stored, then replaced by another writer before the first leaf
+ * is written: the pass notices before that write (by the resourceVersion,
+ * or where the store can peek by the stored bytes' digest) and stops, so
+ * no leaf chains to a CA that is gone; the next pass signs with the
+ * stored one. */
+static void ca_replaced_after_write(fixture *f)
+{
+    certlc_secret *rival = rival_ca(f);
+    f->w.fault = FAULT_RIVAL_AFTER;
+    f->w.rival = rival;
+    certlc_reconcile_result res;
+    pass_once(f, &res);
+    assert_int_equal(f->w.ca_writes, 1);
+    /* Before the first leaf of the CA: the CA, the front-proxy CA and the
+     * service-account key pair, which the CA does not sign. */
+    assert_int_equal(f->leaves_reported_ok, 3);
+    assert_int_equal(f->w.other_writes, 2);
+    assert_int_equal(f->w.leaf_failed, 1);
+    if (strstr(f->w.leaf_reason, "its CA " CA_NAME " changed during this "
+                                 "pass") == NULL)
+        fail_msg("the reason: %s", f->w.leaf_reason);
+    certlc_err err = {{0}};
+    certlc_secret *leaf = NULL;
+    assert_int_equal(certlc_store_get(f->w.base, "default",
+                                      "alpha-api-server-certificate", &leaf,
+                                      &err), CERTLC_NOTFOUND);
+
+    f->w.fault = FAULT_NONE;
+    pass_once(f, &res);
+    assert_int_equal(res.failed, 0);
+    assert_int_equal(certlc_store_get(f->w.base, "default",
+                                      "alpha-api-server-certificate", &leaf,
+                                      &err), 0);
+    const certlc_kv *l = certlc_kvlist_get(&leaf->data, "apiserver.crt");
+    const certlc_kv *c = certlc_kvlist_get(&rival->data, "ca.crt");
+    assert_non_null(l);
+    assert_non_null(c);
+    X509 *ca_cert = certlc_cert_from_pem(c->value, c->len, &err);
+    X509 *leaf_cert = certlc_cert_from_pem(l->value, l->len, &err);
+    assert_non_null(ca_cert);
+    assert_non_null(leaf_cert);
+    assert_int_equal(X509_verify(leaf_cert, X509_get0_pubkey(ca_cert)), 1);
+    X509_free(ca_cert);
+    X509_free(leaf_cert);
+    certlc_secret_free(leaf);
+    certlc_secret_free(rival);
+}
+
+static void test_ca_replaced_after_write(void **state)
+{
+    ca_replaced_after_write(*state);
+}
+
+static void test_ca_replaced_after_write_peek(void **state)
+{
+    fixture *f = *state;
+    f->w.st.ops = &wrap_peek_ops;
+    ca_replaced_after_write(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -376,6 +479,10 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_ca_update_loses_cas, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_ca_replaced_after_write, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_ca_replaced_after_write_peek,
+                                        setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

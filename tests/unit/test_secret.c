@@ -3,6 +3,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,6 +144,90 @@ static void test_round_trip(void **state)
     certlc_secret_json_free(json, len);
     certlc_secret_json_free(json2, len2);
     certlc_secret_free(back);
+    certlc_secret_free(s);
+}
+
+/* The writer's bytes are jansson's compact, key-sorted dump of the same
+ * document (certlc writes plain Secrets without building a tree), and
+ * they read back to the same Secret. */
+static void same_as_jansson(const certlc_secret *s)
+{
+    certlc_err err = {{0}};
+    size_t len;
+    char *json = certlc_secret_to_json(s, &len, &err);
+    if (json == NULL)
+        fail_msg("%s", err.msg);
+    assert_int_equal(len, strlen(json));
+    json_error_t jerr;
+    json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (root == NULL)
+        fail_msg("%s: %s", json, jerr.text);
+    char *canon = json_dumps(root, JSON_SORT_KEYS | JSON_COMPACT);
+    assert_non_null(canon);
+    if (strcmp(canon, json) != 0)
+        fail_msg("written:\n%s\njansson:\n%s", json, canon);
+    free(canon);
+    json_decref(root);
+    certlc_secret *back = certlc_secret_from_json(json, len, &err);
+    assert_non_null(back);
+    assert_same(s, back);
+    certlc_secret_free(back);
+    certlc_secret_json_free(json, len);
+}
+
+static void test_writer_as_jansson(void **state)
+{
+    (void)state;
+    /* Not plain: the annotation has quotes and a non-ASCII letter. */
+    certlc_secret *s = sample();
+    same_as_jansson(s);
+    /* Plain, then with each part left out or added in turn. */
+    assert_int_equal(certlc_kvlist_set_str(&s->annotations, "note", "plain"), 0);
+    assert_int_equal(certlc_kvlist_set_str(&s->annotations,
+                                           "certlc.io/rotated-at",
+                                           "2026-12-03T10:00:00Z"), 0);
+    same_as_jansson(s);
+    s->resource_version = 0;
+    same_as_jansson(s);
+    s->creation_timestamp = 0;
+    same_as_jansson(s);
+    certlc_kvlist_clear(&s->labels);
+    same_as_jansson(s);
+    certlc_kvlist_clear(&s->annotations);
+    same_as_jansson(s);
+    unsigned char all[256];
+    for (size_t i = 0; i < sizeof all; i++)
+        all[i] = (unsigned char)i;
+    for (size_t n = 0; n <= sizeof all; n += 1 + n / 3) {
+        assert_int_equal(certlc_kvlist_set(&s->data, "a-key_1.pem", all, n), 0);
+        same_as_jansson(s);
+    }
+    certlc_kvlist_clear(&s->data);
+    same_as_jansson(s);
+    certlc_secret *bare = certlc_secret_new("ns", "n", NULL);
+    same_as_jansson(bare);
+    certlc_secret_free(bare);
+    /* Each kind of character that is not plain, in each place. */
+    const char *odd[] = {"a\"b", "a\\b", "tab\there", "nl\n", "\x01", "\x1f",
+                         "del\x7f", "caf\xc3\xa9", "\xe2\x80\xa8", "/slash/"};
+    for (size_t i = 0; i < sizeof odd / sizeof odd[0]; i++) {
+        certlc_secret *t = sample();
+        assert_int_equal(certlc_kvlist_set_str(&t->labels, "l", odd[i]), 0);
+        same_as_jansson(t);
+        assert_int_equal(certlc_kvlist_set_str(&t->annotations, odd[i], "v"), 0);
+        same_as_jansson(t);
+        assert_int_equal(certlc_kvlist_set_str(&t->data, odd[i], "v"), 0);
+        same_as_jansson(t);
+        free(t->type);
+        t->type = strdup(odd[i]);
+        same_as_jansson(t);
+        certlc_secret_free(t);
+    }
+    /* A time no RFC 3339 year holds is refused on either path. */
+    certlc_err err = {{0}};
+    s->creation_timestamp = INT64_MAX / 2;
+    assert_null(certlc_secret_to_json(s, NULL, &err));
+    assert_non_null(strstr(err.msg, "metadata.creationTimestamp"));
     certlc_secret_free(s);
 }
 
@@ -344,6 +429,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_kvlist_sorted_unique),
         cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_writer_as_jansson),
         cmocka_unit_test(test_omits_empty),
         cmocka_unit_test(test_dup),
         cmocka_unit_test(test_defaults_and_string_data),

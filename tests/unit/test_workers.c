@@ -90,6 +90,51 @@ static void key_generation_overlaps(void **state)
     certlc_workers_free(w);
 }
 
+/* A stretch bracketed by certlc_workers_leave_pass/enter_pass, with key
+ * generation (which lets go of the lock itself) nested inside: other jobs
+ * run their locked parts meanwhile, and after it the job holds the lock
+ * again (never two locked parts at once). */
+static atomic_int in_stretch;
+
+static void stretch_job(void *arg, size_t i)
+{
+    run *r = arg;
+    r->threads[i] = pthread_self();
+    locked_part(r);
+    if (atomic_load(&in_stretch) > 0)
+        atomic_store(&r->overlapped, 1);
+    certlc_workers_leave_pass();
+    atomic_fetch_add(&in_stretch, 1);
+    usleep(1000);
+    certlc_err err = {{0}};
+    EVP_PKEY_free(certlc_key_generate_fresh(r->alg, &err));
+    usleep(1000);
+    atomic_fetch_sub(&in_stretch, 1);
+    certlc_workers_enter_pass();
+    locked_part(r);
+    locked_part(r);
+    atomic_fetch_add(&r->done[i], 1);
+}
+
+static void stretch_outside_the_lock(void **state)
+{
+    (void)state;
+    certlc_workers *w = certlc_workers_new(2);
+    assert_non_null(w);
+    static run r;
+    memset(&r, 0, sizeof r);
+    r.alg = CERTLC_KEY_ECDSA_P256;
+    certlc_workers_run(w, N_JOBS, stretch_job, &r);
+    for (int i = 0; i < N_JOBS; i++)
+        assert_int_equal(atomic_load(&r.done[i]), 1);
+    assert_int_equal(atomic_load(&r.max_inside), 1);
+    assert_int_equal(atomic_load(&r.overlapped), 1);
+    certlc_workers_free(w);
+    /* Outside a worker they do nothing. */
+    certlc_workers_leave_pass();
+    certlc_workers_enter_pass();
+}
+
 static void one_worker_runs_inline(void **state)
 {
     (void)state;
@@ -112,6 +157,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(each_job_once_one_at_a_time),
         cmocka_unit_test(key_generation_overlaps),
+        cmocka_unit_test(stretch_outside_the_lock),
         cmocka_unit_test(one_worker_runs_inline),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -31,7 +31,7 @@ static uint64_t key_hash(const char *ns, const char *name)
 static void idx_put(certlc_obs_table *tb, size_t i)
 {
     size_t mask = tb->idx_cap - 1;
-    size_t j = key_hash(tb->t[i].ns, tb->t[i].name) & mask;
+    size_t j = key_hash(tb->t[i]->ns, tb->t[i]->name) & mask;
     while (tb->idx[j] != 0)
         j = (j + 1) & mask;
     tb->idx[j] = i + 1;
@@ -58,7 +58,7 @@ static certlc_obs_tenant *find(const certlc_obs_table *tb, const char *ns,
     size_t mask = tb->idx_cap - 1;
     for (size_t j = key_hash(ns, name) & mask; tb->idx[j] != 0;
          j = (j + 1) & mask) {
-        certlc_obs_tenant *s = &tb->t[tb->idx[j] - 1];
+        certlc_obs_tenant *s = tb->t[tb->idx[j] - 1];
         if (strcmp(s->name, name) == 0 && strcmp(s->ns, ns) == 0)
             return s;
     }
@@ -73,7 +73,7 @@ certlc_obs_tenant *certlc_obs_tenant_get(certlc_obs_table *tb, const char *ns,
         return s;
     if (tb->n == tb->cap) {
         size_t cap = tb->cap == 0 ? 16 : tb->cap * 2;
-        certlc_obs_tenant *v = realloc(tb->t, cap * sizeof *v);
+        certlc_obs_tenant **v = realloc(tb->t, cap * sizeof *v);
         if (v == NULL)
             return NULL;
         tb->t = v;
@@ -82,8 +82,9 @@ certlc_obs_tenant *certlc_obs_tenant_get(certlc_obs_table *tb, const char *ns,
     if ((tb->n + 1) * 2 > tb->idx_cap &&
         reindex(tb, tb->idx_cap == 0 ? 32 : tb->idx_cap * 2) != 0)
         return NULL;
-    s = &tb->t[tb->n];
-    memset(s, 0, sizeof *s);
+    if ((s = calloc(1, sizeof *s)) == NULL)
+        return NULL;
+    tb->t[tb->n] = s;
     snprintf(s->ns, sizeof s->ns, "%s", ns);
     snprintf(s->name, sizeof s->name, "%s", name);
     s->phase = -1;
@@ -95,6 +96,7 @@ static void tenant_fini(certlc_obs_tenant *s)
 {
     certlc_obs_certs_free(s->certs, s->n_certs);
     free(s->pend);
+    free(s);
 }
 
 void certlc_obs_tenants_keep(certlc_obs_table *tb,
@@ -106,12 +108,12 @@ void certlc_obs_tenants_keep(certlc_obs_table *tb,
 {
     size_t kept = 0;
     for (size_t i = 0; i < tb->n; i++) {
-        if (keep(arg, &tb->t[i])) {
+        if (keep(arg, tb->t[i])) {
             tb->t[kept++] = tb->t[i];
             continue;
         }
-        gone(arg, &tb->t[i]);
-        tenant_fini(&tb->t[i]);
+        gone(arg, tb->t[i]);
+        tenant_fini(tb->t[i]);
     }
     if (kept == tb->n)
         return;
@@ -125,7 +127,7 @@ void certlc_obs_tenants_keep(certlc_obs_table *tb,
 void certlc_obs_table_free(certlc_obs_table *tb)
 {
     for (size_t i = 0; i < tb->n; i++)
-        tenant_fini(&tb->t[i]);
+        tenant_fini(tb->t[i]);
     free(tb->t);
     free(tb->idx);
     memset(tb, 0, sizeof *tb);
@@ -215,7 +217,7 @@ static const certlc_obs_tenant **sorted(const certlc_obs_table *tb)
     if (v == NULL)
         return NULL;
     for (size_t i = 0; i < tb->n; i++)
-        v[i] = &tb->t[i];
+        v[i] = tb->t[i];
     qsort(v, tb->n, sizeof *v, cmp_tenant);
     return v;
 }

@@ -68,14 +68,17 @@ typedef struct certlc_obs_tenant {
 } certlc_obs_tenant;
 
 typedef struct certlc_obs_table {
-    certlc_obs_tenant *t;
+    /* Each record has its own allocation: a pass keeps a pointer to its
+     * tenant's across the stretches it runs outside the pass lock, while
+     * other passes add tenants. */
+    certlc_obs_tenant **t;
     size_t n, cap;
     size_t *idx; /* open addressing over t[], (i + 1), 0 empty */
     size_t idx_cap;
 } certlc_obs_table;
 
 /* The record of ns/name, made when missing; NULL when out of memory.
- * Pointers into the table stay valid until the next call that adds. */
+ * A record stays where it is until certlc_obs_tenants_keep drops it. */
 certlc_obs_tenant *certlc_obs_tenant_get(certlc_obs_table *tb, const char *ns,
                                          const char *name);
 /* Keeps the records for which keep(arg, record) is true; calls gone(arg,

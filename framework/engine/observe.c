@@ -303,14 +303,14 @@ void certlc_observer_reload(certlc_observer *o)
     for (;;) {
         bool again = false;
         for (size_t i = 0; i < tb->n && !again; i++) {
-            const char *ds = tb->t[i].datastore;
+            const char *ds = tb->t[i]->datastore;
             if (ds[0] != '\0' &&
                 certlc_datastore_find(cfg->datastores, cfg->n_datastores,
                                       ds) == NULL) {
                 const char *m[] = {ds, NULL};
                 certlc_metric_remove(o->ds_up, m);
                 certlc_metric_remove(o->awaiting, m);
-                tb->t[i].datastore[0] = '\0';
+                tb->t[i]->datastore[0] = '\0';
                 again = true;
             }
         }
@@ -701,8 +701,8 @@ static void set_status_metrics(certlc_observer *o, tstate *s,
     double n = 0;
     const certlc_obs_table *tb = &o->tenants;
     for (size_t i = 0; i < tb->n; i++)
-        n += strcmp(tb->t[i].datastore, t->datastore) == 0 &&
-             tb->t[i].awaiting;
+        n += strcmp(tb->t[i]->datastore, t->datastore) == 0 &&
+             tb->t[i]->awaiting;
     const char *v[] = {t->datastore};
     certlc_metric_set(o->awaiting, v, n);
 }

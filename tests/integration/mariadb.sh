@@ -15,6 +15,13 @@
 
 MY_ADMIN_PASS=${MY_ADMIN_PASS:-my-admin-s3cret}
 
+# mariadb-install-db into $MY_DIR/data, its output in install.log.
+my_install() {
+    mariadb-install-db --no-defaults --user=root --datadir="$MY_DIR/data" \
+        --auth-root-authentication-method=normal --skip-test-db \
+        > "$MY_DIR/install.log" 2>&1
+}
+
 my_start() {
     MY_DIR=$T/my
     MY_PKI=$T/my-pki
@@ -24,10 +31,13 @@ my_start() {
     printf '%s\n' "$MY_ADMIN_PASS" > "$MY_PKI/admin.pass"
     chmod 600 "$MY_PKI/admin.pass"
     mkdir -p "$MY_DIR" && chmod 700 "$MY_DIR"
-    mariadb-install-db --no-defaults --user=root --datadir="$MY_DIR/data" \
-        --auth-root-authentication-method=normal --skip-test-db \
-        > "$MY_DIR/install.log" 2>&1 ||
-        { not_ok "mariadb: mariadb-install-db failed"; tail -5 "$MY_DIR/install.log" | sed 's/^/    /'; return 1; }
+    # Once more from an empty directory if the bootstrap server dies (seen
+    # once on a loaded machine, with only MariaDB's bug-report footer in
+    # the log); the second failure is reported with the log's error lines.
+    my_install || { rm -rf "$MY_DIR/data"; my_install; } ||
+        { not_ok "mariadb: mariadb-install-db failed"
+          { grep -i 'error\|abort\|signal' "$MY_DIR/install.log" | head -10
+            tail -5 "$MY_DIR/install.log"; } | sed 's/^/    /'; return 1; }
     MY_PORT=$(free_port)
     my_restart || return 1
     # Over the socket (the only way in without TLS): no password-less root

@@ -50,6 +50,8 @@
 set -eu
 
 BUILD=${1:?usage: sh bench/run.sh BUILD_DIR}
+# Absolute: the operator and go (GOCACHE) want one, whatever the caller gave.
+BUILD=$(cd "$BUILD" && pwd)
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 CERTLC=$BUILD/certlc
 OUT=$BUILD/bench

@@ -672,7 +672,7 @@ if { want etcd || [ -z "${BENCH_ONLY:-}" ]; } && command -v etcd >/dev/null; the
 (
     N_ETCD=${BENCH_ETCD_TENANTS:-1000}
     DEL_ETCD=${BENCH_ETCD_DELETIONS:-20}
-    section "etcd store (issue 6): provisioning $N_ETCD ecdsa-p256 tenants, file store vs one-member etcd"
+    section "etcd store: provisioning $N_ETCD ecdsa-p256 tenants, file store vs one-member etcd"
     port() { while :; do p=$(shuf -i 20000-60999 -n 1); ss -Hltn "sport = :$p" | grep -q . || { echo "$p"; return; }; done; }
     EP=$(port)
     PP=$(port)
@@ -704,7 +704,7 @@ if { want etcd || [ -z "${BENCH_ONLY:-}" ]; } && command -v etcd >/dev/null; the
         fmt "  etcd, one member:    %7.1f s  (%.0f tenants/s)\n" "$prov_etcd / 1000" "$N_ETCD * 1000 / $prov_etcd"
         fmt "  RATIO etcd/file: %.2f\n" "$prov_etcd / $prov_file"
     }
-    section "etcd store (issue 6): deletion to re-creation with a running operator, $DEL_ETCD times, median"
+    section "etcd store: deletion to re-creation with a running operator, $DEL_ETCD times, median"
     for store in file etcd; do
         d="$DISK/st-$store"
         c="$d/conf/certlc.ini"

@@ -333,6 +333,27 @@ static certlc_secret *rival_ca(fixture *f)
     return ca;
 }
 
+/* The stored API server certificate is signed by the CA whose PEM is ca. */
+static void assert_leaf_signed_by(fixture *f, const certlc_kv *ca)
+{
+    certlc_err err = {{0}};
+    certlc_secret *leaf = NULL;
+    assert_int_equal(certlc_store_get(f->w.base, "default",
+                                      "alpha-api-server-certificate", &leaf,
+                                      &err), 0);
+    const certlc_kv *l = certlc_kvlist_get(&leaf->data, "apiserver.crt");
+    assert_non_null(ca);
+    assert_non_null(l);
+    X509 *ca_cert = certlc_cert_from_pem(ca->value, ca->len, &err);
+    X509 *leaf_cert = certlc_cert_from_pem(l->value, l->len, &err);
+    assert_non_null(ca_cert);
+    assert_non_null(leaf_cert);
+    assert_int_equal(X509_verify(leaf_cert, X509_get0_pubkey(ca_cert)), 1);
+    X509_free(ca_cert);
+    X509_free(leaf_cert);
+    certlc_secret_free(leaf);
+}
+
 /* The CA's create loses to a rival that stored its own CA first. */
 static void test_ca_create_loses_cas(void **state)
 {
@@ -364,20 +385,7 @@ static void test_ca_create_loses_cas(void **state)
     pass_once(f, &res);
     assert_int_equal(res.failed, 0);
     assert_int_equal(f->ca_failed, 0);
-    certlc_secret *leaf = NULL;
-    assert_int_equal(certlc_store_get(f->w.base, "default",
-                                      "alpha-api-server-certificate", &leaf,
-                                      &err), 0);
-    const certlc_kv *l = certlc_kvlist_get(&leaf->data, "apiserver.crt");
-    assert_non_null(l);
-    X509 *ca_cert = certlc_cert_from_pem(b->value, b->len, &err);
-    X509 *leaf_cert = certlc_cert_from_pem(l->value, l->len, &err);
-    assert_non_null(ca_cert);
-    assert_non_null(leaf_cert);
-    assert_int_equal(X509_verify(leaf_cert, X509_get0_pubkey(ca_cert)), 1);
-    X509_free(ca_cert);
-    X509_free(leaf_cert);
-    certlc_secret_free(leaf);
+    assert_leaf_signed_by(f, b);
     certlc_secret_free(rival);
 }
 
@@ -441,21 +449,7 @@ static void ca_replaced_after_write(fixture *f)
     f->w.fault = FAULT_NONE;
     pass_once(f, &res);
     assert_int_equal(res.failed, 0);
-    assert_int_equal(certlc_store_get(f->w.base, "default",
-                                      "alpha-api-server-certificate", &leaf,
-                                      &err), 0);
-    const certlc_kv *l = certlc_kvlist_get(&leaf->data, "apiserver.crt");
-    const certlc_kv *c = certlc_kvlist_get(&rival->data, "ca.crt");
-    assert_non_null(l);
-    assert_non_null(c);
-    X509 *ca_cert = certlc_cert_from_pem(c->value, c->len, &err);
-    X509 *leaf_cert = certlc_cert_from_pem(l->value, l->len, &err);
-    assert_non_null(ca_cert);
-    assert_non_null(leaf_cert);
-    assert_int_equal(X509_verify(leaf_cert, X509_get0_pubkey(ca_cert)), 1);
-    X509_free(ca_cert);
-    X509_free(leaf_cert);
-    certlc_secret_free(leaf);
+    assert_leaf_signed_by(f, certlc_kvlist_get(&rival->data, "ca.crt"));
     certlc_secret_free(rival);
 }
 
